@@ -1,0 +1,46 @@
+# Pickwave: `make run` starts the demo warehouse, `make test` runs every test.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+
+BIN      := bin/pickwave
+ADDR     ?= 127.0.0.1:8080
+DATA     ?= ./data
+FUZZTIME ?= 10s
+
+.PHONY: run build test test-deps bench lint fuzz clean
+
+## run: build and serve the demo warehouse on $(ADDR) with data in $(DATA)
+run: build
+	./$(BIN) serve --addr $(ADDR) --data $(DATA) --demo
+
+## build: compile the pickwave binary into bin/
+build:
+	go build -o $(BIN) ./cmd/pickwave
+
+## test: install what tests need, then run every test with the race detector
+test: test-deps lint
+	go test -race -count=1 -timeout 25m ./...
+
+## test-deps: fetch Go modules (and, as tests need them, system packages)
+test-deps:
+	go mod download
+
+## bench: run every benchmark once (figures for the notes)
+bench:
+	go test -run '^$$' -bench . -benchmem -count 1 ./...
+
+## lint: gofmt and go vet must be clean
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+
+## fuzz: run each fuzz target for $(FUZZTIME)
+fuzz:
+	@set -e; for pkg in $$(go list ./...); do \
+	  for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+clean:
+	rm -rf bin

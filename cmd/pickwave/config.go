@@ -1,0 +1,131 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Config is everything `pickwave serve` can be told, from a JSON config
+// file and flags; flags win. Defaults live in DefaultConfig alone.
+type Config struct {
+	// Addr is the HTTP listen address.
+	Addr string `json:"addr"`
+	// Data is the data directory holding pickwave.db.
+	Data string `json:"data"`
+	// Demo seeds a demo warehouse into empty data.
+	Demo bool `json:"demo"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `json:"log_level"`
+	// LogFormat is text or json.
+	LogFormat string `json:"log_format"`
+	// ShutdownTimeout bounds how long in-flight requests may take to finish.
+	ShutdownTimeout Duration `json:"shutdown_timeout"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		Data:            "./data",
+		LogLevel:        "info",
+		LogFormat:       "text",
+		ShutdownTimeout: Duration(15 * time.Second),
+	}
+}
+
+// Duration is a time.Duration written as "15s" in JSON.
+type Duration time.Duration
+
+// UnmarshalJSON reads a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"15s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes the duration as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// loadConfig reads a config file over the defaults; unknown keys are errors.
+func loadConfig(path string, cfg *Config) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// parseServeFlags builds the Config from defaults, the config file named
+// by --config, then the flags that were set.
+func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var fromFlags Config
+	configPath := fs.String("config", "", "JSON config `file`; flags override it")
+	fs.StringVar(&fromFlags.Addr, "addr", cfg.Addr, "HTTP listen `address`")
+	fs.StringVar(&fromFlags.Data, "data", cfg.Data, "data `directory` (holds pickwave.db)")
+	fs.BoolVar(&fromFlags.Demo, "demo", false, "seed a demo warehouse into empty data")
+	fs.StringVar(&fromFlags.LogLevel, "log-level", cfg.LogLevel, "log `level`: debug, info, warn, error")
+	fs.StringVar(&fromFlags.LogFormat, "log-format", cfg.LogFormat, "log `format`: text or json")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	if *configPath != "" {
+		if err := loadConfig(*configPath, &cfg); err != nil {
+			return cfg, err
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "addr":
+			cfg.Addr = fromFlags.Addr
+		case "data":
+			cfg.Data = fromFlags.Data
+		case "demo":
+			cfg.Demo = fromFlags.Demo
+		case "log-level":
+			cfg.LogLevel = fromFlags.LogLevel
+		case "log-format":
+			cfg.LogFormat = fromFlags.LogFormat
+		}
+	})
+	return cfg, nil
+}
+
+// newLogger builds the process logger from the config.
+func newLogger(cfg Config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", cfg.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch cfg.LogFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", cfg.LogFormat)
+}

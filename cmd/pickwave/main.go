@@ -1,0 +1,68 @@
+// Command pickwave runs a warehouse-floor picking and packing server.
+//
+//	pickwave serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--config FILE]
+//	pickwave token --data DIR --role ROLE [--user NAME] [--ttl 720h]
+//
+// Run `pickwave help` for every subcommand.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/pickwave/pickwave"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "pickwave:", describe(err))
+		os.Exit(1)
+	}
+}
+
+// describe shows an application error's message, others as they are.
+func describe(err error) string {
+	if pickwave.ErrorCode(err) != pickwave.EINTERNAL {
+		return pickwave.ErrorMessage(err)
+	}
+	return err.Error()
+}
+
+const usage = `pickwave runs a warehouse floor: orders, waves, picking, packing.
+
+Usage:
+  pickwave serve  [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--config FILE]
+  pickwave token  --data DIR --role picker|packer|supervisor|admin [--user NAME] [--ttl 720h]
+  pickwave help
+
+Run "pickwave COMMAND --help" for a command's flags.
+`
+
+// run dispatches a subcommand; it is main without the process around it,
+// so tests can run the whole program.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], stderr)
+	case "token":
+		return runToken(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

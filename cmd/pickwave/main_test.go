@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServe_wholeProgram runs `pickwave serve` as main does, talks to it
+// over HTTP, stops it with its context (as SIGTERM does) and checks that
+// the store closed cleanly and a token can then be minted offline.
+func TestServe_wholeProgram(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--log-format", "json"}, io.Discard, logs)
+	}()
+	addr := waitForLog(t, logs, "pickwave serving", "addr")
+	res, err := http.Get(addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("healthz %d", res.StatusCode)
+	}
+
+	// While the server holds the data, token fails fast with a clear error.
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), []string{"token", "--data", dir, "--role", "admin"}, &out, &errOut)
+	if err == nil || !strings.Contains(describe(err), "in use by another pickwave process") {
+		t.Fatalf("token while serving: %v", err)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(logs.String(), "stopped cleanly") {
+		t.Fatalf("logs lack a clean stop:\n%s", logs.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"token", "--data", dir, "--role", "supervisor"}, &out, &errOut); err != nil {
+		t.Fatalf("token after stop: %v", err)
+	}
+	if tok := strings.TrimSpace(out.String()); len(tok) < 40 {
+		t.Fatalf("token %q", tok)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "pickwave.db"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("db file %v, %v", fi, err)
+	}
+}
+
+func TestServe_flagsAndConfig(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "pickwave.json")
+	if err := os.WriteFile(cfgPath, []byte(`{"addr": "127.0.0.1:9999", "data": "/var/lib/pickwave", "log_level": "debug", "shutdown_timeout": "3s"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parseServeFlags([]string{"--config", cfgPath, "--data", "/tmp/x"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:9999" || cfg.Data != "/tmp/x" || cfg.LogLevel != "debug" || time.Duration(cfg.ShutdownTimeout) != 3*time.Second {
+		t.Fatalf("config %+v", cfg)
+	}
+	if err := os.WriteFile(cfgPath, []byte(`{"adress": "x"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseServeFlags([]string{"--config", cfgPath}, io.Discard); err == nil || !strings.Contains(err.Error(), "adress") {
+		t.Fatalf("unknown config key: %v", err)
+	}
+	def, _ := parseServeFlags(nil, io.Discard)
+	if def.Addr != "127.0.0.1:8080" || def.Data != "./data" || def.Demo {
+		t.Fatalf("defaults %+v", def)
+	}
+	if _, err := newLogger(Config{LogLevel: "loud", LogFormat: "text"}, io.Discard); err == nil {
+		t.Fatal("bad log level accepted")
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, io.Discard, io.Discard); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+	if err := run(context.Background(), []string{"token", "--data", t.TempDir()}, io.Discard, io.Discard); err == nil {
+		t.Fatal("token without role accepted")
+	}
+}
+
+// waitForLog polls the JSON logs for a message and returns the attribute.
+func waitForLog(t *testing.T, logs *syncBuffer, msg, attr string) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == msg {
+				return rec[attr].(string)
+			}
+		}
+		time.Sleep(10 * time.Millisecond) // polling a log, not waiting for time
+	}
+	t.Fatalf("no %q log within the deadline:\n%s", msg, logs.String())
+	return ""
+}

@@ -1,0 +1,66 @@
+package demo_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/store"
+)
+
+func TestSeed_believableSite(t *testing.T) {
+	db, err := store.Open(t.TempDir(), store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	site := demo.DefaultSite(now)
+	if err := demo.Seed(ctx, db, site); err != nil {
+		t.Fatal(err)
+	}
+	locs, _ := db.Locations(ctx, "", 1000)
+	if len(locs) != site.Aisles*site.Bays*site.Levels {
+		t.Fatalf("%d locations", len(locs))
+	}
+	skus, _ := db.SKUs(ctx, "", 1000)
+	if len(skus) != site.SKUs {
+		t.Fatalf("%d SKUs", len(skus))
+	}
+	var lot, expiry, cases int
+	for _, s := range skus {
+		if s.LotTracked {
+			lot++
+		}
+		if s.ExpiryTracked {
+			expiry++
+		}
+		if len(s.Barcodes) > 1 && s.Barcodes[1].Qty > 1 {
+			cases++
+		}
+		// Every barcode is a valid GTIN that finds its SKU.
+		for _, b := range s.Barcodes {
+			got, _, err := db.SKUByBarcode(ctx, b.Code)
+			if err != nil || got.Code != s.Code {
+				t.Fatalf("barcode %s of %s: %v, %v", b.Code, s.Code, got, err)
+			}
+		}
+	}
+	if lot == 0 || expiry == 0 || cases == 0 {
+		t.Fatalf("lot-tracked %d, expiry-tracked %d, with case barcode %d: want some of each", lot, expiry, cases)
+	}
+	all, _ := db.Orders(ctx, pickwave.OrderFilter{Limit: 1000})
+	allocated, _ := db.Orders(ctx, pickwave.OrderFilter{Status: pickwave.OrderAllocated, Limit: 1000})
+	if len(all) != site.Orders || len(allocated) < site.Orders*9/10 {
+		t.Fatalf("%d orders, %d allocated", len(all), len(allocated))
+	}
+	for _, u := range demo.Users {
+		if _, _, err := db.Login(ctx, u.Name, demo.Password); err != nil {
+			t.Fatalf("demo login %s: %v", u.Name, err)
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package pickwave
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. They are part of the HTTP contract: the server maps each one
+// to a status code and writes it in the JSON error body.
+const (
+	EINVALID      = "invalid"      // the request is malformed or breaks a rule
+	ENOTFOUND     = "not_found"    // the entity does not exist
+	ECONFLICT     = "conflict"     // the request clashes with the current state
+	EUNAUTHORIZED = "unauthorized" // no or bad credentials
+	EFORBIDDEN    = "forbidden"    // the caller's role may not do this
+	EUNAVAILABLE  = "unavailable"  // a device or resource is temporarily unavailable
+	EINTERNAL     = "internal"     // a bug or an I/O failure; never shown in detail
+)
+
+// Error is an application error: a code the edge maps to a status, a message
+// a person can read, and optional details (for example which fields are wrong).
+type Error struct {
+	Code    string
+	Message string
+	Details any
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	return fmt.Sprintf("pickwave error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError names one field of a request and why it was refused.
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+	// Line is the 1-based input line (CSV imports); zero elsewhere.
+	Line int `json:"line,omitempty"`
+}
+
+// FieldErrors collects field-level validation failures.
+type FieldErrors []FieldError
+
+// Add records that field is wrong for the given reason.
+func (fe *FieldErrors) Add(field, format string, args ...any) {
+	*fe = append(*fe, FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+}
+
+// Err returns nil when no field failed, else an EINVALID *Error whose
+// details list every failed field.
+func (fe FieldErrors) Err(message string) error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return &Error{Code: EINVALID, Message: message, Details: []FieldError(fe)}
+}
+
+// ErrorCode returns the code of the application error in err's chain,
+// "" for nil and EINTERNAL for any other error.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the message of the application error in err's chain,
+// or a generic message for internal errors, whose text is never shown.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}
+
+// ErrorDetails returns the details of the application error in err's chain.
+func ErrorDetails(err error) any {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Details
+	}
+	return nil
+}

@@ -1,0 +1,53 @@
+package pickwave
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Event is one entry of the event log. Every state change appends one in
+// the same transaction, so the log is a complete, ordered history that the
+// floor dashboard, webhooks and KPIs read.
+type Event struct {
+	Seq     uint64          `json:"seq"`
+	Type    string          `json:"type"`
+	Entity  string          `json:"entity"`
+	Time    time.Time       `json:"time"`
+	Actor   string          `json:"actor"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// Event types.
+const (
+	EventSKUCreated      = "sku.created"
+	EventLocationCreated = "location.created"
+	EventStockAdjusted   = "stock.adjusted"
+	EventOrderCreated    = "order.created"
+	EventOrderAllocated  = "order.allocated"
+	EventOrderCancelled  = "order.cancelled"
+	EventUserCreated     = "user.created"
+)
+
+// EventService reads the event log.
+type EventService interface {
+	// Events returns up to limit events with a sequence above after.
+	Events(ctx context.Context, after uint64, limit int) ([]*Event, error)
+	// LastSeq is the sequence of the newest event, 0 for an empty log.
+	LastSeq(ctx context.Context) (uint64, error)
+}
+
+type actorKey struct{}
+
+// WithActor returns a context that names who acts, for the event log.
+func WithActor(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
+}
+
+// ActorFrom returns the actor named in ctx, or "system".
+func ActorFrom(ctx context.Context) string {
+	if a, ok := ctx.Value(actorKey{}).(string); ok && a != "" {
+		return a
+	}
+	return "system"
+}

@@ -1,0 +1,216 @@
+package pickwave
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Barcode is one code printed on a SKU's packaging and the number of units
+// a scan of it stands for: 1 for the each, 12 for a case of twelve.
+type Barcode struct {
+	Code string `json:"code"`
+	Qty  int    `json:"qty"`
+}
+
+// SKU is a stock-keeping unit: one product as the warehouse counts it.
+type SKU struct {
+	Code          string    `json:"code"`
+	Name          string    `json:"name"`
+	Barcodes      []Barcode `json:"barcodes"`
+	WeightG       int       `json:"weight_g"`
+	LengthMM      int       `json:"length_mm"`
+	WidthMM       int       `json:"width_mm"`
+	HeightMM      int       `json:"height_mm"`
+	LotTracked    bool      `json:"lot_tracked"`
+	ExpiryTracked bool      `json:"expiry_tracked"`
+	ImageURL      string    `json:"image_url,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// Limits on free-text fields, so one bad record cannot bloat every page.
+const (
+	MaxCodeLen  = 64
+	MaxNameLen  = 200
+	MaxBarcodes = 16
+)
+
+// Validate checks the SKU's own fields. Barcode check digits and uniqueness
+// are checked by the store, which knows GS1 rules and the other SKUs.
+func (s *SKU) Validate() error {
+	var fe FieldErrors
+	checkCode(&fe, "code", s.Code)
+	if s.Name == "" {
+		fe.Add("name", "is required")
+	} else if len(s.Name) > MaxNameLen {
+		fe.Add("name", "is longer than %d characters", MaxNameLen)
+	}
+	if len(s.Barcodes) > MaxBarcodes {
+		fe.Add("barcodes", "has more than %d entries", MaxBarcodes)
+	}
+	for i, b := range s.Barcodes {
+		if b.Code == "" {
+			fe.Add(indexed("barcodes", i, "code"), "is required")
+		}
+		if b.Qty < 1 {
+			fe.Add(indexed("barcodes", i, "qty"), "must be at least 1")
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"weight_g", s.WeightG}, {"length_mm", s.LengthMM}, {"width_mm", s.WidthMM}, {"height_mm", s.HeightMM}} {
+		if f.v < 0 {
+			fe.Add(f.name, "must not be negative")
+		}
+	}
+	if s.ExpiryTracked && !s.LotTracked {
+		fe.Add("expiry_tracked", "needs lot_tracked: expiry dates are kept per lot")
+	}
+	return fe.Err("The SKU is not valid.")
+}
+
+// VolumeCM3 is the SKU's unit volume in cubic centimetres (0 when unknown).
+func (s *SKU) VolumeCM3() float64 {
+	return float64(s.LengthMM) * float64(s.WidthMM) * float64(s.HeightMM) / 1000
+}
+
+// LocationKind says whether a location is picked from or holds reserve stock.
+type LocationKind string
+
+// Location kinds. Orders are allocated from pick locations only.
+const (
+	LocationPick    LocationKind = "pick"
+	LocationReserve LocationKind = "reserve"
+)
+
+// Location is one bin: a bay level in an aisle.
+type Location struct {
+	Code      string       `json:"code"`
+	Zone      string       `json:"zone"`
+	Aisle     int          `json:"aisle"`
+	Bay       int          `json:"bay"`
+	Level     int          `json:"level"`
+	Kind      LocationKind `json:"kind"`
+	CreatedAt time.Time    `json:"created_at"`
+}
+
+// Validate checks the location's fields.
+func (l *Location) Validate() error {
+	var fe FieldErrors
+	checkCode(&fe, "code", l.Code)
+	if len(l.Zone) > MaxCodeLen {
+		fe.Add("zone", "is longer than %d characters", MaxCodeLen)
+	}
+	if l.Aisle < 1 {
+		fe.Add("aisle", "must be at least 1")
+	}
+	if l.Bay < 1 {
+		fe.Add("bay", "must be at least 1")
+	}
+	if l.Level < 0 {
+		fe.Add("level", "must not be negative")
+	}
+	if l.Kind != LocationPick && l.Kind != LocationReserve {
+		fe.Add("kind", "must be %q or %q", LocationPick, LocationReserve)
+	}
+	return fe.Err("The location is not valid.")
+}
+
+// Stock is the quantity of one SKU lot at one location. Available is what
+// new orders may still reserve.
+type Stock struct {
+	SKU      string     `json:"sku"`
+	Location string     `json:"location"`
+	Lot      string     `json:"lot"`
+	Expiry   *time.Time `json:"expiry,omitempty"`
+	OnHand   int        `json:"on_hand"`
+	Reserved int        `json:"reserved"`
+	// ReceivedSeq is the event sequence of the first receipt of this lot at
+	// this location; allocation takes the lowest first (FIFO).
+	ReceivedSeq uint64 `json:"received_seq"`
+}
+
+// Available is the quantity that is on hand and not yet reserved.
+func (s *Stock) Available() int { return s.OnHand - s.Reserved }
+
+// Adjustment changes the on-hand quantity of a SKU lot at a location:
+// receipts, counts, damages. Delta is signed.
+type Adjustment struct {
+	SKU      string     `json:"sku"`
+	Location string     `json:"location"`
+	Lot      string     `json:"lot"`
+	Expiry   *time.Time `json:"expiry,omitempty"`
+	Delta    int        `json:"delta"`
+	Reason   string     `json:"reason"`
+}
+
+// Adjustment reasons a client may send.
+var AdjustmentReasons = []string{"receipt", "count", "damage", "return", "correction", "transfer"}
+
+// Validate checks the adjustment's own fields.
+func (a *Adjustment) Validate() error {
+	var fe FieldErrors
+	checkCode(&fe, "sku", a.SKU)
+	checkCode(&fe, "location", a.Location)
+	if a.Lot != "" {
+		checkCode(&fe, "lot", a.Lot)
+	}
+	if a.Delta == 0 {
+		fe.Add("delta", "must not be zero")
+	}
+	if !slices.Contains(AdjustmentReasons, a.Reason) {
+		fe.Add("reason", "must be one of %v", AdjustmentReasons)
+	}
+	return fe.Err("The adjustment is not valid.")
+}
+
+// InventoryService keeps SKUs, locations and stock.
+type InventoryService interface {
+	// CreateSKU adds a SKU. EINVALID for bad fields or barcodes, ECONFLICT
+	// when the code or a barcode is already taken.
+	CreateSKU(ctx context.Context, sku *SKU) error
+	// SKU returns one SKU by code; ENOTFOUND when there is none.
+	SKU(ctx context.Context, code string) (*SKU, error)
+	// SKUByBarcode finds the SKU and the barcode a scanned code stands for,
+	// in any of its GTIN forms; ENOTFOUND when none matches.
+	SKUByBarcode(ctx context.Context, code string) (*SKU, Barcode, error)
+	// SKUs lists SKUs in code order after the given code.
+	SKUs(ctx context.Context, after string, limit int) ([]*SKU, error)
+
+	// CreateLocation adds a location. EINVALID, ECONFLICT.
+	CreateLocation(ctx context.Context, loc *Location) error
+	// Location returns one location; ENOTFOUND.
+	Location(ctx context.Context, code string) (*Location, error)
+	// Locations lists locations in code order after the given code.
+	Locations(ctx context.Context, after string, limit int) ([]*Location, error)
+
+	// AdjustStock applies an adjustment and returns the resulting stock row.
+	// EINVALID for bad fields or when stock would go below what is reserved
+	// or below zero; ENOTFOUND for an unknown SKU or location.
+	AdjustStock(ctx context.Context, adj *Adjustment) (*Stock, error)
+	// StockOf lists a SKU's stock rows; ENOTFOUND for an unknown SKU.
+	StockOf(ctx context.Context, sku string) ([]*Stock, error)
+}
+
+func checkCode(fe *FieldErrors, field, v string) {
+	switch {
+	case v == "":
+		fe.Add(field, "is required")
+	case len(v) > MaxCodeLen:
+		fe.Add(field, "is longer than %d characters", MaxCodeLen)
+	default:
+		for _, r := range v {
+			if r <= ' ' || r == 0x7f || r == '/' {
+				fe.Add(field, "must not contain spaces, slashes or control characters")
+				return
+			}
+		}
+	}
+}
+
+func indexed(list string, i int, field string) string {
+	return list + "[" + strconv.Itoa(i) + "]." + field
+}

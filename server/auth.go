@@ -1,0 +1,145 @@
+package server
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pickwave/pickwave"
+)
+
+// SessionCookie is the cookie the web UI's login sets.
+const SessionCookie = "pickwave_session"
+
+const sessionKey = "pickwave.session"
+
+// authenticate finds the caller's session from a bearer token or the
+// session cookie, and refuses the request without one.
+func (s *Server) authenticate(c *gin.Context) {
+	token := bearer(c.Request)
+	if token == "" {
+		if ck, err := c.Request.Cookie(SessionCookie); err == nil {
+			token = ck.Value
+		}
+	}
+	sess, err := s.Users.Authenticate(c.Request.Context(), token)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Set(sessionKey, sess)
+	c.Request = c.Request.WithContext(pickwave.WithActor(c.Request.Context(), sess.User))
+	c.Next()
+}
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+func session(c *gin.Context) *pickwave.Session {
+	v, _ := c.Get(sessionKey)
+	sess, _ := v.(*pickwave.Session)
+	return sess
+}
+
+// allow lets only the given roles through.
+func (s *Server) allow(roles ...pickwave.Role) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		sess := session(c)
+		if sess == nil || !slices.Contains(roles, sess.Role) {
+			s.fail(c, pickwave.Errorf(pickwave.EFORBIDDEN, "Your role may not do this; it needs one of %v.", roles))
+			return
+		}
+		c.Next()
+	}
+}
+
+// Role sets used by the routes.
+var (
+	anyRole   = []pickwave.Role{pickwave.RolePicker, pickwave.RolePacker, pickwave.RoleSupervisor, pickwave.RoleAdmin}
+	managers  = []pickwave.Role{pickwave.RoleSupervisor, pickwave.RoleAdmin}
+	adminOnly = []pickwave.Role{pickwave.RoleAdmin}
+)
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	Token     string        `json:"token"`
+	User      string        `json:"user"`
+	Role      pickwave.Role `json:"role"`
+	ExpiresAt string        `json:"expires_at"`
+}
+
+func (s *Server) login(c *gin.Context) {
+	var req loginRequest
+	if err := bindJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	token, sess, err := s.Users.Login(c.Request.Context(), req.Username, req.Password)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: SessionCookie, Value: token, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil, Expires: sess.ExpiresAt,
+	})
+	c.JSON(http.StatusOK, loginResponse{Token: token, User: sess.User, Role: sess.Role, ExpiresAt: sess.ExpiresAt.Format("2006-01-02T15:04:05Z07:00")})
+}
+
+func (s *Server) logout(c *gin.Context) {
+	token := bearer(c.Request)
+	if ck, err := c.Request.Cookie(SessionCookie); err == nil && token == "" {
+		token = ck.Value
+	}
+	if err := s.Users.Logout(c.Request.Context(), token); err != nil {
+		s.fail(c, err)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) me(c *gin.Context) {
+	c.JSON(http.StatusOK, session(c))
+}
+
+type createUserRequest struct {
+	Name     string        `json:"name"`
+	Role     pickwave.Role `json:"role"`
+	Password string        `json:"password"`
+	Badge    string        `json:"badge"`
+}
+
+func (s *Server) createUser(c *gin.Context) {
+	var req createUserRequest
+	if err := bindJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	u := &pickwave.User{Name: req.Name, Role: req.Role, Badge: req.Badge}
+	if err := s.Users.CreateUser(c.Request.Context(), u, req.Password); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, u)
+}
+
+func (s *Server) listUsers(c *gin.Context) {
+	users, err := s.Users.Users(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"users": users})
+}

@@ -1,0 +1,119 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/server"
+)
+
+const csvHeader = "external_id,customer_name,customer_email,customer_phone,ship_name,ship_address1,ship_address2,ship_city,ship_region,ship_postal_code,ship_country,carrier,service,ship_by,priority,sku,qty\n"
+
+func csvRow(ext, sku, qty string) string {
+	return ext + ",Ada Lovelace,ada@example.com,,Ada Lovelace,12 St James's Square,,London,,SW1Y 4JH,GB,UPS,Ground,2026-11-26T17:00:00Z,1," + sku + "," + qty + "\n"
+}
+
+func TestParseOrdersCSV(t *testing.T) {
+	tests := []struct {
+		name   string
+		csv    string
+		orders int
+		errs   []pickwave.FieldError // line and field of every problem, in order
+	}{
+		{name: "two orders, three lines", csv: csvHeader + csvRow("A", "MUG", "1") + csvRow("A", "TEA", "2") + csvRow("B", "MUG", "3"), orders: 2},
+		{name: "columns in any order, minimal set",
+			csv: "sku,qty,external_id,customer_name,ship_name,ship_address1,ship_city,ship_postal_code,ship_country,carrier,ship_by\nMUG,1,A,Ada,Ada,1 Road,Town,123,US,UPS,2026-11-26T17:00:00Z\n", orders: 1},
+		{name: "BOM and CRLF", csv: "\ufeff" + strings.ReplaceAll(csvHeader+csvRow("A", "MUG", "1"), "\n", "\r\n"), orders: 1},
+		{name: "empty file", csv: ""},
+		{name: "header only", csv: csvHeader},
+		{name: "unknown column", csv: strings.Replace(csvHeader, "qty", "quantity", 1) + csvRow("A", "MUG", "1"),
+			errs: []pickwave.FieldError{{Line: 1, Field: "quantity"}, {Line: 1, Field: "qty"}}},
+		{name: "bad numbers and time, every row reported",
+			csv: csvHeader + csvRow("A", "MUG", "one") + strings.Replace(csvRow("B", "MUG", "1"), "2026-11-26T17:00:00Z", "soon", 1) + csvRow("C", "MUG", "0"),
+			errs: []pickwave.FieldError{{Line: 2, Field: "qty"}, {Line: 3, Field: "ship_by"}, {Line: 4, Field: "lines[0].qty"}}},
+		{name: "order fields differ between rows",
+			csv:  csvHeader + csvRow("A", "MUG", "1") + strings.Replace(csvRow("A", "TEA", "1"), "London", "Paris", 1),
+			errs: []pickwave.FieldError{{Line: 3, Field: "ship_city"}}},
+		{name: "short row", csv: csvHeader + "A,Ada\n", errs: []pickwave.FieldError{{Line: 2, Field: "(row)"}}},
+		{name: "bare quote", csv: csvHeader + `A,"Ada` + "\n", errs: []pickwave.FieldError{{Line: 2, Field: "(row)"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			orders, err := server.ParseOrdersCSV(strings.NewReader(tt.csv))
+			if tt.orders > 0 {
+				if err != nil || len(orders) != tt.orders {
+					t.Fatalf("got %d orders, %v; want %d", len(orders), err, tt.orders)
+				}
+				for _, o := range orders {
+					if len(o.Rows) != len(o.Input.Lines) {
+						t.Fatalf("order %s: %d rows for %d lines", o.Input.ExternalID, len(o.Rows), len(o.Input.Lines))
+					}
+				}
+				return
+			}
+			if pickwave.ErrorCode(err) != pickwave.EINVALID {
+				t.Fatalf("err = %v, want invalid", err)
+			}
+			got, _ := pickwave.ErrorDetails(err).([]pickwave.FieldError)
+			if len(got) != len(tt.errs) {
+				t.Fatalf("details %+v, want %+v", got, tt.errs)
+			}
+			for i, want := range tt.errs {
+				if got[i].Line != want.Line || got[i].Field != want.Field || got[i].Reason == "" {
+					t.Errorf("detail %d = %+v, want line %d field %s", i, got[i], want.Line, want.Field)
+				}
+			}
+		})
+	}
+}
+
+func FuzzParseOrdersCSV(f *testing.F) {
+	f.Add(csvHeader + csvRow("A", "MUG", "1") + csvRow("A", "TEA", "2"))
+	f.Add(csvHeader + "A,Ada\n")
+	f.Add("sku,qty\n\"x\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, data string) {
+		orders, err := server.ParseOrdersCSV(strings.NewReader(data))
+		if err != nil {
+			if pickwave.ErrorCode(err) != pickwave.EINVALID {
+				t.Fatalf("non-invalid error %v", err)
+			}
+			return
+		}
+		if len(orders) == 0 {
+			t.Fatal("no error and no orders")
+		}
+		for _, o := range orders {
+			if len(o.Rows) != len(o.Input.Lines) || len(o.Rows) == 0 {
+				t.Fatalf("order %q: %d rows, %d lines", o.Input.ExternalID, len(o.Rows), len(o.Input.Lines))
+			}
+		}
+	})
+}
+
+func TestImportOrders_overHTTP(t *testing.T) {
+	e := newEnv(t)
+	e.seed()
+	bad := csvHeader + csvRow("A", "MUG", "1") + csvRow("B", "NOPE", "1")
+	r := e.do("POST", "/api/v1/orders/import", e.super, "text/csv", strings.NewReader(bad))
+	mustStatus(t, r, 400)
+	if !strings.Contains(string(r.body), `"line":3`) || !strings.Contains(string(r.body), "lines[0].sku") {
+		t.Fatalf("import errors %s do not name line 3's sku", r.body)
+	}
+	r = e.json("GET", "/api/v1/orders", e.super, nil)
+	if strings.Contains(string(r.body), `"external_id":"A"`) {
+		t.Fatalf("a failed import kept order A: %s", r.body)
+	}
+	good := csvHeader + csvRow("A", "MUG", "1") + csvRow("B", "MUG", "2")
+	r = e.do("POST", "/api/v1/orders/import", e.super, "text/csv", strings.NewReader(good))
+	mustStatus(t, r, 200)
+	if !strings.Contains(string(r.body), `"created":2`) {
+		t.Fatalf("import %s", r.body)
+	}
+	r = e.do("POST", "/api/v1/orders/import", e.super, "text/csv", strings.NewReader(good))
+	if !strings.Contains(string(r.body), `"created":0,"existing":2`) {
+		t.Fatalf("re-import %s", r.body)
+	}
+	mustStatus(t, e.do("POST", "/api/v1/orders/import", e.pick, "text/csv", strings.NewReader(good)), 403)
+}

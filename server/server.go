@@ -1,0 +1,175 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pickwave/pickwave"
+)
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+// Server serves Pickwave's HTTP API and web UI. Set the services, then
+// call Open; Close shuts it down. Handler serves without listening, for
+// tests with httptest.
+type Server struct {
+	Inventory pickwave.InventoryService
+	Orders    pickwave.OrderService
+	Events    pickwave.EventService
+	Users     pickwave.UserService
+	// Logger receives request and error logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Web serves the UI for paths outside the API; nil serves none.
+	Web http.Handler
+
+	logger  *slog.Logger
+	metrics *metrics
+	handler http.Handler
+	http    *http.Server
+	ln      net.Listener
+}
+
+// Handler returns the server's HTTP handler, building the routes on the
+// first call.
+func (s *Server) Handler() http.Handler {
+	if s.handler == nil {
+		s.logger = s.Logger
+		if s.logger == nil {
+			s.logger = slog.Default()
+		}
+		s.metrics = newMetrics()
+		s.handler = s.routes()
+	}
+	return s.handler
+}
+
+// Open listens on addr (":0" picks a free port) before it returns, then
+// serves in the background until Close.
+func (s *Server) Open(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr is the address the server listens on, once open.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Close stops accepting requests and waits for those in flight to finish
+// until ctx ends.
+func (s *Server) Close(ctx context.Context) error {
+	if s.http == nil {
+		return nil
+	}
+	if err := s.http.Shutdown(ctx); err != nil {
+		return fmt.Errorf("shut down http server: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) routes() http.Handler {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recover, s.observe)
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/metrics", s.authenticate, s.allow(managers...), gin.WrapH(s.metrics.handler()))
+
+	api := r.Group("/api/v1")
+	api.POST("/login", s.login)
+	api.Use(s.authenticate)
+	api.POST("/logout", s.logout)
+	api.GET("/me", s.me)
+
+	api.GET("/users", s.allow(adminOnly...), s.listUsers)
+	api.POST("/users", s.allow(adminOnly...), s.createUser)
+
+	api.GET("/skus", s.allow(anyRole...), s.listSKUs)
+	api.POST("/skus", s.allow(managers...), s.createSKU)
+	api.GET("/skus/:code", s.allow(anyRole...), s.getSKU)
+	api.GET("/barcodes/:code", s.allow(anyRole...), s.lookupBarcode)
+	api.GET("/locations", s.allow(anyRole...), s.listLocations)
+	api.POST("/locations", s.allow(managers...), s.createLocation)
+	api.GET("/locations/:code", s.allow(anyRole...), s.getLocation)
+	api.GET("/stock", s.allow(anyRole...), s.listStock)
+	api.POST("/stock/adjust", s.allow(managers...), s.adjustStock)
+
+	api.GET("/orders", s.allow(managers...), s.listOrders)
+	api.POST("/orders", s.allow(managers...), s.createOrder)
+	api.POST("/orders/import", s.allow(managers...), s.importOrders)
+	api.GET("/orders/:id", s.allow(anyRole...), s.getOrder)
+	api.POST("/orders/:id/cancel", s.allow(managers...), s.cancelOrder)
+	api.POST("/orders/:id/allocate", s.allow(managers...), s.allocateOrder)
+
+	api.GET("/events", s.allow(managers...), s.listEvents)
+
+	r.NoMethod(func(c *gin.Context) {
+		s.fail(c, pickwave.Errorf(pickwave.EINVALID, "Method %s is not allowed on %s.", c.Request.Method, c.Request.URL.Path))
+	})
+	r.NoRoute(func(c *gin.Context) {
+		p := c.Request.URL.Path
+		if s.Web == nil || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/ws/") {
+			s.fail(c, pickwave.Errorf(pickwave.ENOTFOUND, "No route %s %s.", c.Request.Method, p))
+			return
+		}
+		s.Web.ServeHTTP(c.Writer, c.Request)
+	})
+	return r
+}
+
+// recover turns a panic in a handler into a logged internal error.
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.fail(c, fmt.Errorf("panic: %v", v))
+		}
+	}()
+	c.Next()
+}
+
+// observe logs each request and records it in the metrics.
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	d := time.Since(start)
+	s.metrics.observe(c.Request.Method, route, c.Writer.Status(), d)
+	level := slog.LevelDebug
+	if c.Writer.Status() >= 500 {
+		level = slog.LevelWarn
+	}
+	s.logger.Log(c.Request.Context(), level, "request", "method", c.Request.Method, "route", route,
+		"status", c.Writer.Status(), "duration", d)
+}

@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	boltErrors "go.etcd.io/bbolt/errors"
+
+	"github.com/pickwave/pickwave"
+)
+
+// FileName is the name of the database file inside the data directory.
+const FileName = "pickwave.db"
+
+// Options configure Open. The zero value is usable.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to release
+	// the data directory. Zero means one second; it never waits forever.
+	LockTimeout time.Duration
+	// Now is the clock; nil means time.Now. Tests pass a fixed clock.
+	Now func() time.Time
+	// Logger receives the store's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// NoSync skips fsync on commit. Only for benchmarks that measure
+	// everything but the disk; never in production.
+	NoSync bool
+}
+
+// DB is the Pickwave store: one bbolt file holding every entity and the
+// event log. It implements the service interfaces of package pickwave.
+type DB struct {
+	bolt   *bolt.DB
+	path   string
+	now    func() time.Time
+	logger *slog.Logger
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced after a commit that appended events
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens (creating if needed) the store in dir and runs any pending
+// migrations. A second process opening the same dir gets an EUNAVAILABLE
+// error saying the directory is in use, after LockTimeout.
+func Open(dir string, opts Options) (*DB, error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, NoSync: opts.NoSync})
+	if errors.Is(err, boltErrors.ErrTimeout) {
+		return nil, &pickwave.Error{Code: pickwave.EUNAVAILABLE, Message: fmt.Sprintf(
+			"data directory %s is in use by another pickwave process (stop it, or use another --data)", dir)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// bbolt keeps the mode of an existing file; insist on 0600 for ours.
+	if err := os.Chmod(path, 0o600); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("chmod %s: %w", path, err)
+	}
+	db := &DB{bolt: b, path: path, now: opts.Now, logger: opts.Logger, changed: make(chan struct{})}
+	if err := db.migrate(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Path is the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the database. It is safe to call more than once.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		if err := db.bolt.Close(); err != nil {
+			db.closeErr = fmt.Errorf("close store: %w", err)
+		}
+	})
+	return db.closeErr
+}
+
+// Changed returns a channel that is closed after the next commit that
+// appends to the event log. Listeners wait on it, then read the new events.
+func (db *DB) Changed() <-chan struct{} {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.changed
+}
+
+func (db *DB) signal() {
+	db.mu.Lock()
+	close(db.changed)
+	db.changed = make(chan struct{})
+	db.mu.Unlock()
+}
+
+// txn is one store transaction: the key-value transaction, the time it
+// runs at, who acts, and the events it appends.
+type txn struct {
+	Tx
+	now    time.Time
+	actor  string
+	events int
+}
+
+// update runs fn in one read-write transaction. Every event fn appends
+// commits with its changes or not at all.
+func (db *DB) update(ctx context.Context, fn func(t *txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var appended int
+	err := db.bolt.Update(func(btx *bolt.Tx) error {
+		t := &txn{Tx: boltTx{btx}, now: db.now().UTC(), actor: pickwave.ActorFrom(ctx)}
+		if err := fn(t); err != nil {
+			return err
+		}
+		appended = t.events
+		return nil
+	})
+	if err == nil && appended > 0 {
+		db.signal()
+	}
+	return err
+}
+
+// view runs fn in a read-only transaction.
+func (db *DB) view(ctx context.Context, fn func(t *txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.View(func(btx *bolt.Tx) error {
+		return fn(&txn{Tx: boltTx{btx}, now: db.now().UTC(), actor: pickwave.ActorFrom(ctx)})
+	})
+}
+
+// getJSON decodes the value at key into v; false when absent.
+func (t *txn) getJSON(space string, key []byte, v any) (bool, error) {
+	data := t.Get(space, key)
+	if data == nil {
+		return false, nil
+	}
+	return true, decode(space, key, data, v)
+}
+
+func decode(space string, key, data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decode %s/%q: %w", space, key, err)
+	}
+	return nil
+}
+
+// putJSON encodes v and stores it at key.
+func (t *txn) putJSON(space string, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s/%q: %w", space, key, err)
+	}
+	return t.Put(space, key, data)
+}
+
+// appendEvent adds an event to the log in this transaction.
+func (t *txn) appendEvent(typ, entity string, payload any) (*pickwave.Event, error) {
+	seq, err := t.NextSeq(spaceEvents)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	ev := &pickwave.Event{Seq: seq, Type: typ, Entity: entity, Time: t.now, Actor: t.actor, Payload: raw}
+	if err := t.putJSON(spaceEvents, u64key(seq), ev); err != nil {
+		return nil, err
+	}
+	t.events++
+	return ev, nil
+}
+
+func notFound(format string, args ...any) error {
+	return pickwave.Errorf(pickwave.ENOTFOUND, format, args...)
+}

@@ -1,0 +1,47 @@
+// Package store keeps all of Pickwave's state in one bbolt file and
+// implements the service interfaces of package pickwave on it.
+//
+// # Transactions
+//
+// Every exported method that changes state runs as one read-write bbolt
+// transaction: the change, its secondary indexes (barcodes, external order
+// ids, order status) and its event-log entry commit together or not at
+// all. bbolt allows one writer at a time, which is what makes allocation
+// safe: two orders racing for the last units are serialised, and the second
+// sees what the first reserved. A method returns only after its commit has
+// been synced to disk, so an acknowledged change survives a crash.
+//
+// The rules are written against the small Tx interface (get, put, delete,
+// ordered prefix scan, sequence), not against bbolt directly, so that a
+// replicated engine can implement it later and run the same rules.
+//
+// # Keys
+//
+// Each key space is a bucket. Codes (SKU, location, lot) never contain a
+// zero byte, so composite keys join their parts with one: stock is keyed
+// sku\x00location\x00lot, so a prefix scan lists one SKU's stock in
+// location order. Events are keyed by their big-endian sequence number.
+// Order ids are "O-" and ten digits, so they sort in intake order.
+//
+// # Allocation
+//
+// On intake every line reserves stock at pick locations: earliest expiry
+// first for expiry-tracked SKUs (FEFO; expired lots are never reserved),
+// else first received first (FIFO, by the event sequence of the lot's first
+// receipt at the location). An order that cannot be covered keeps what it
+// reserved and is backordered; a later receipt of the SKU into a pick
+// location allocates to backordered orders, oldest first.
+//
+// # Schema
+//
+// The meta bucket holds the schema version; Open applies every newer
+// migration in order inside one transaction, and refuses a file written by
+// a newer Pickwave.
+//
+// # Caveats
+//
+// Only one process may open the data directory: bbolt holds an exclusive
+// file lock, and Open gives up after Options.LockTimeout with an error
+// that says the directory is in use. Long read transactions keep old pages
+// alive and make the file grow; the store's reads are short.
+package store

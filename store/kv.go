@@ -1,0 +1,166 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Tx is the small key-value interface the store's transactions are written
+// against: get, put, delete, an ordered scan of a key prefix and a sequence,
+// all inside one atomic read-write transaction. bbolt implements it (each
+// top-level prefix is a bucket); a replicated engine such as etcd can
+// implement it later and run the same rules and tests.
+type Tx interface {
+	// Get returns the value at key in the space, nil when absent. The slice
+	// is only valid during the transaction.
+	Get(space string, key []byte) []byte
+	// Put stores value at key in the space.
+	Put(space string, key, value []byte) error
+	// Delete removes key from the space; deleting a missing key is not an error.
+	Delete(space string, key []byte) error
+	// Scan calls fn for each key with the prefix, in key order, starting
+	// after the key after (nil: from the first). fn returns errStop to end early.
+	Scan(space string, prefix, after []byte, fn func(k, v []byte) error) error
+	// ScanReverse is Scan from the last key with the prefix backwards.
+	ScanReverse(space string, prefix []byte, fn func(k, v []byte) error) error
+	// NextSeq returns the next value of the space's monotonic sequence.
+	NextSeq(space string) (uint64, error)
+}
+
+// errStop ends a Scan early without an error.
+var errStop = errors.New("stop scan")
+
+// Key spaces. Each is a bbolt bucket.
+const (
+	spaceMeta       = "meta"
+	spaceEvents     = "events"
+	spaceSKUs       = "skus"
+	spaceBarcodes   = "barcodes"
+	spaceLocations  = "locations"
+	spaceStock      = "stock"
+	spaceOrders     = "orders"
+	spaceOrderExt   = "order_ext"
+	spaceOrderState = "order_status"
+	spaceUsers      = "users"
+	spaceSessions   = "sessions"
+)
+
+var spaces = []string{
+	spaceMeta, spaceEvents, spaceSKUs, spaceBarcodes, spaceLocations, spaceStock,
+	spaceOrders, spaceOrderExt, spaceOrderState, spaceUsers, spaceSessions,
+}
+
+// boltTx implements Tx on a bbolt transaction.
+type boltTx struct{ tx *bolt.Tx }
+
+func (t boltTx) bucket(space string) *bolt.Bucket {
+	b := t.tx.Bucket([]byte(space))
+	if b == nil {
+		// Buckets are created by the migrations at open; a missing one is a bug.
+		panic(fmt.Sprintf("store: bucket %q missing", space))
+	}
+	return b
+}
+
+func (t boltTx) Get(space string, key []byte) []byte { return t.bucket(space).Get(key) }
+
+func (t boltTx) Put(space string, key, value []byte) error {
+	if err := t.bucket(space).Put(key, value); err != nil {
+		return fmt.Errorf("put %s/%q: %w", space, key, err)
+	}
+	return nil
+}
+
+func (t boltTx) Delete(space string, key []byte) error {
+	if err := t.bucket(space).Delete(key); err != nil {
+		return fmt.Errorf("delete %s/%q: %w", space, key, err)
+	}
+	return nil
+}
+
+func (t boltTx) Scan(space string, prefix, after []byte, fn func(k, v []byte) error) error {
+	c := t.bucket(space).Cursor()
+	var k, v []byte
+	if after != nil {
+		k, v = c.Seek(after)
+		if k != nil && bytes.Equal(k, after) {
+			k, v = c.Next()
+		}
+	} else {
+		k, v = c.Seek(prefix)
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			if err == errStop {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (t boltTx) ScanReverse(space string, prefix []byte, fn func(k, v []byte) error) error {
+	c := t.bucket(space).Cursor()
+	// Seek past the prefix range, then step back into it.
+	end := prefixEnd(prefix)
+	var k, v []byte
+	if end == nil {
+		k, v = c.Last()
+	} else if k, v = c.Seek(end); k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+		if err := fn(k, v); err != nil {
+			if err == errStop {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (t boltTx) NextSeq(space string) (uint64, error) {
+	n, err := t.bucket(space).NextSequence()
+	if err != nil {
+		return 0, fmt.Errorf("next sequence of %s: %w", space, err)
+	}
+	return n, nil
+}
+
+// prefixEnd is the smallest key greater than every key with the prefix,
+// nil when there is none (an empty or all-0xff prefix).
+func prefixEnd(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// u64key encodes n big-endian so keys sort numerically.
+func u64key(n uint64) []byte {
+	return binary.BigEndian.AppendUint64(nil, n)
+}
+
+// joinKey joins parts with a zero byte, which codes never contain.
+func joinKey(parts ...string) []byte {
+	var b []byte
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, p...)
+	}
+	return b
+}

@@ -1,0 +1,55 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// migration moves the schema one version forward inside one transaction.
+type migration struct {
+	name string
+	up   func(tx *bolt.Tx) error
+}
+
+// migrations run in order; the schema version is the number applied.
+// Append new ones; never edit or reorder those already released.
+var migrations = []migration{
+	{name: "create buckets", up: func(tx *bolt.Tx) error {
+		for _, s := range spaces {
+			if _, err := tx.CreateBucketIfNotExists([]byte(s)); err != nil {
+				return fmt.Errorf("create bucket %s: %w", s, err)
+			}
+		}
+		return nil
+	}},
+}
+
+var keySchemaVersion = []byte("schema_version")
+
+// SchemaVersion is the schema version this build writes.
+func SchemaVersion() int { return len(migrations) }
+
+func (db *DB) migrate() error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists([]byte(spaceMeta))
+		if err != nil {
+			return fmt.Errorf("create meta bucket: %w", err)
+		}
+		var have int
+		if v := meta.Get(keySchemaVersion); v != nil {
+			have = int(binary.BigEndian.Uint64(v))
+		}
+		if have > len(migrations) {
+			return fmt.Errorf("data schema version %d is newer than this pickwave (%d): upgrade pickwave", have, len(migrations))
+		}
+		for i := have; i < len(migrations); i++ {
+			if err := migrations[i].up(tx); err != nil {
+				return fmt.Errorf("migration %d (%s): %w", i+1, migrations[i].name, err)
+			}
+			db.logger.Info("schema migrated", "version", i+1, "migration", migrations[i].name)
+		}
+		return meta.Put(keySchemaVersion, u64key(uint64(len(migrations))))
+	})
+}

@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/pickwave/pickwave"
+)
+
+// SessionTTL is how long a login lasts: a long shift.
+const SessionTTL = 14 * time.Hour
+
+// MinPasswordLen is the shortest password accepted.
+const MinPasswordLen = 4
+
+// storedUser is a user with its password hash, which never leaves the store.
+type storedUser struct {
+	*pickwave.User
+	PasswordHash []byte `json:"password_hash"`
+}
+
+// CreateUser adds a user whose password is kept as a bcrypt hash.
+func (db *DB) CreateUser(ctx context.Context, u *pickwave.User, password string) error {
+	var fe pickwave.FieldErrors
+	if u.Name == "" || len(u.Name) > pickwave.MaxCodeLen {
+		fe.Add("name", "is required, at most %d characters", pickwave.MaxCodeLen)
+	}
+	if !u.Role.Valid() {
+		fe.Add("role", "must be one of %v", pickwave.Roles)
+	}
+	if len(password) < MinPasswordLen || len(password) > 72 {
+		fe.Add("password", "must be %d to 72 characters", MinPasswordLen)
+	}
+	if err := fe.Err("The user is not valid."); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	return db.update(ctx, func(t *txn) error {
+		if t.Get(spaceUsers, []byte(u.Name)) != nil {
+			return pickwave.Errorf(pickwave.ECONFLICT, "User %s already exists.", u.Name)
+		}
+		u.CreatedAt = t.now
+		if err := t.putJSON(spaceUsers, []byte(u.Name), storedUser{User: u, PasswordHash: hash}); err != nil {
+			return err
+		}
+		_, err := t.appendEvent(pickwave.EventUserCreated, "user/"+u.Name, u)
+		return err
+	})
+}
+
+// Users lists every user by name.
+func (db *DB) Users(ctx context.Context) ([]*pickwave.User, error) {
+	var out []*pickwave.User
+	err := db.view(ctx, func(t *txn) error {
+		return t.Scan(spaceUsers, nil, nil, func(k, v []byte) error {
+			su := storedUser{User: new(pickwave.User)}
+			if err := decode(spaceUsers, k, v, &su); err != nil {
+				return err
+			}
+			out = append(out, su.User)
+			return nil
+		})
+	})
+	return out, err
+}
+
+var errBadLogin = pickwave.Errorf(pickwave.EUNAUTHORIZED, "Wrong user name or password.")
+
+// Login checks a user's password and opens a session.
+func (db *DB) Login(ctx context.Context, name, password string) (string, *pickwave.Session, error) {
+	su := storedUser{User: new(pickwave.User)}
+	var found bool
+	err := db.view(ctx, func(t *txn) (err error) {
+		found, err = t.getJSON(spaceUsers, []byte(name), &su)
+		return err
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	if !found {
+		// Spend the same time as a real check so names cannot be probed.
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return "", nil, errBadLogin
+	}
+	if bcrypt.CompareHashAndPassword(su.PasswordHash, []byte(password)) != nil {
+		return "", nil, errBadLogin
+	}
+	return db.newSession(ctx, su.Name, su.Role, SessionTTL)
+}
+
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
+
+// MintToken opens a session for a role without a password, for the
+// offline `pickwave token` command, which has the data directory itself.
+func (db *DB) MintToken(ctx context.Context, user string, role pickwave.Role, ttl time.Duration) (string, error) {
+	if !role.Valid() {
+		return "", &pickwave.Error{Code: pickwave.EINVALID, Message: "Unknown role.",
+			Details: []pickwave.FieldError{{Field: "role", Reason: fmt.Sprintf("must be one of %v", pickwave.Roles)}}}
+	}
+	if user == "" {
+		user = string(role)
+	}
+	token, _, err := db.newSession(ctx, user, role, ttl)
+	return token, err
+}
+
+func (db *DB) newSession(ctx context.Context, user string, role pickwave.Role, ttl time.Duration) (string, *pickwave.Session, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", nil, fmt.Errorf("make token: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	var s *pickwave.Session
+	err := db.update(ctx, func(t *txn) error {
+		s = &pickwave.Session{User: user, Role: role, CreatedAt: t.now, ExpiresAt: t.now.Add(ttl)}
+		return t.putJSON(spaceSessions, tokenKey(token), s)
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return token, s, nil
+}
+
+// tokenKey stores a hash, so a copy of the database file holds no usable token.
+func tokenKey(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+var errBadToken = pickwave.Errorf(pickwave.EUNAUTHORIZED, "Log in first: the token is missing, unknown or expired.")
+
+// Authenticate returns the live session of a token.
+func (db *DB) Authenticate(ctx context.Context, token string) (*pickwave.Session, error) {
+	if token == "" {
+		return nil, errBadToken
+	}
+	s := new(pickwave.Session)
+	var found bool
+	err := db.view(ctx, func(t *txn) (err error) {
+		found, err = t.getJSON(spaceSessions, tokenKey(token), s)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !found || !db.now().Before(s.ExpiresAt) {
+		return nil, errBadToken
+	}
+	return s, nil
+}
+
+// Logout ends the session of a token.
+func (db *DB) Logout(ctx context.Context, token string) error {
+	return db.update(ctx, func(t *txn) error {
+		return t.Delete(spaceSessions, tokenKey(token))
+	})
+}

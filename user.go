@@ -1,0 +1,67 @@
+package pickwave
+
+import (
+	"context"
+	"time"
+)
+
+// Role is what a user may do on the floor.
+type Role string
+
+// Roles. A picker works its own tasks; a packer runs a pack station; a
+// supervisor plans waves and manages inventory and orders; an admin also
+// manages users and stations.
+const (
+	RolePicker     Role = "picker"
+	RolePacker     Role = "packer"
+	RoleSupervisor Role = "supervisor"
+	RoleAdmin      Role = "admin"
+)
+
+// Roles lists every role.
+var Roles = []Role{RolePicker, RolePacker, RoleSupervisor, RoleAdmin}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	for _, v := range Roles {
+		if v == r {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a person who logs in.
+type User struct {
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	Badge     string    `json:"badge,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Session is an authenticated caller, found from a bearer token or cookie.
+type Session struct {
+	User      string    `json:"user"`
+	Role      Role      `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// UserService keeps users and their sessions.
+type UserService interface {
+	// CreateUser adds a user with a password (stored as a bcrypt hash).
+	// EINVALID, ECONFLICT.
+	CreateUser(ctx context.Context, u *User, password string) error
+	// Users lists all users.
+	Users(ctx context.Context) ([]*User, error)
+	// Login checks a password and returns a new session token;
+	// EUNAUTHORIZED for a wrong name or password.
+	Login(ctx context.Context, name, password string) (token string, s *Session, err error)
+	// MintToken returns a token for a role without a password check, for
+	// the offline `pickwave token` command.
+	MintToken(ctx context.Context, user string, role Role, ttl time.Duration) (string, error)
+	// Authenticate returns the session of a token; EUNAUTHORIZED.
+	Authenticate(ctx context.Context, token string) (*Session, error)
+	// Logout ends a session.
+	Logout(ctx context.Context, token string) error
+}
