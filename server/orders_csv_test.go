@@ -30,7 +30,7 @@ func TestParseOrdersCSV(t *testing.T) {
 		{name: "unknown column", csv: strings.Replace(csvHeader, "qty", "quantity", 1) + csvRow("A", "MUG", "1"),
 			errs: []pickwave.FieldError{{Line: 1, Field: "quantity"}, {Line: 1, Field: "qty"}}},
 		{name: "bad numbers and time, every row reported",
-			csv: csvHeader + csvRow("A", "MUG", "one") + strings.Replace(csvRow("B", "MUG", "1"), "2026-11-26T17:00:00Z", "soon", 1) + csvRow("C", "MUG", "0"),
+			csv:  csvHeader + csvRow("A", "MUG", "one") + strings.Replace(csvRow("B", "MUG", "1"), "2026-11-26T17:00:00Z", "soon", 1) + csvRow("C", "MUG", "0"),
 			errs: []pickwave.FieldError{{Line: 2, Field: "qty"}, {Line: 3, Field: "ship_by"}, {Line: 4, Field: "lines[0].qty"}}},
 		{name: "order fields differ between rows",
 			csv:  csvHeader + csvRow("A", "MUG", "1") + strings.Replace(csvRow("A", "TEA", "1"), "London", "Paris", 1),
