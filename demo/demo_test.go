@@ -12,7 +12,7 @@ import (
 )
 
 func TestSeed_believableSite(t *testing.T) {
-	db, err := store.Open(t.TempDir(), store.Options{Logger: slog.New(slog.DiscardHandler)})
+	db, err := store.Open(t.TempDir(), store.Options{Logger: slog.New(slog.DiscardHandler), NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,12 +25,12 @@ func ParseDigitalLink(uri string) (Data, error) { return Parser{}.ParseDigitalLi
 // and then checked like any element.
 func (p Parser) ParseDigitalLink(uri string) (Data, error) {
 	var d Data
-	max := p.MaxInput
-	if max <= 0 {
-		max = DefaultMaxInput
+	limit := p.MaxInput
+	if limit <= 0 {
+		limit = DefaultMaxInput
 	}
-	if len(uri) > max {
-		return d, errorf(ErrLength, max+1, "", "input too long: %d bytes, at most %d", len(uri), max)
+	if len(uri) > limit {
+		return d, errorf(ErrLength, limit+1, "", "input too long: %d bytes, at most %d", len(uri), limit)
 	}
 	uri = strings.TrimRight(uri, "\r\n\t")
 	if uri == "" {

@@ -42,8 +42,8 @@ type Element struct {
 // GS1 encodes measures and amounts: Units / 10^Places. AI 3103 with value
 // 001250 is Decimal{Units: 1250, Places: 3}, 1.250 kg.
 type Decimal struct {
-	Units  int64
-	Places int
+	Units  int64 // the digits as an integer
+	Places int   // how many of them are decimals
 }
 
 // String formats d with its decimal places, e.g. "1.250".
@@ -66,8 +66,8 @@ func (d Decimal) Float64() float64 {
 // Amount is a sum of money with its ISO 4217 numeric currency code, as in
 // AIs 391n and 393n.
 type Amount struct {
-	Currency string // ISO 4217 numeric code, e.g. "978" for the euro
-	Value    Decimal
+	Currency string  // ISO 4217 numeric code, e.g. "978" for the euro
+	Value    Decimal // the amount in that currency
 }
 
 // String formats a as its currency code and value, e.g. "978 12.50".

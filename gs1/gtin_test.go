@@ -243,7 +243,10 @@ func FuzzNormalizeGTIN(f *testing.F) {
 }
 
 func FuzzExpandUPCE(f *testing.F) {
-	for _, s := range []string{"04252614", "01234558", "11234562", "24252614", "", "0425261X"} {
+	for _, v := range readGTINVectors(f) {
+		f.Add(v.input)
+	}
+	for _, s := range []string{"04252614", "01234558", "11234562", "24252614", "0425261X"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -316,7 +319,10 @@ func TestClassifyGTIN(t *testing.T) {
 }
 
 func FuzzValidSSCC(f *testing.F) {
-	for _, s := range []string{"106141411234567897", "376104250021234569", "106141411234567898", ""} {
+	for _, v := range readGTINVectors(f) {
+		f.Add(v.input)
+	}
+	for _, s := range []string{"106141411234567897", "376104250021234569", "106141411234567898"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -183,12 +183,12 @@ func (p Parser) Parse(s string) (Data, error) {
 
 func (p Parser) parse(s string) (Data, error) {
 	var d Data
-	max := p.MaxInput
-	if max <= 0 {
-		max = DefaultMaxInput
+	limit := p.MaxInput
+	if limit <= 0 {
+		limit = DefaultMaxInput
 	}
-	if len(s) > max {
-		return d, errorf(ErrLength, max+1, "", "input too long: %d bytes, at most %d", len(s), max)
+	if len(s) > limit {
+		return d, errorf(ErrLength, limit+1, "", "input too long: %d bytes, at most %d", len(s), limit)
 	}
 	s = strings.TrimRight(s, "\r\n\t")
 	if s == "" {
@@ -466,7 +466,7 @@ func pairingWarnings(t *dictionary, es []Element) []Warning {
 		}
 		return false
 	}
-	reported := map[[2]string]bool{}
+	var reported map[[2]string]bool // made on the first exclusion, which is rare
 	for _, e := range es {
 		def := t.ais[e.AI]
 		if def == nil {
@@ -490,6 +490,9 @@ func pairingWarnings(t *dictionary, es []Element) []Warning {
 				pair := [2]string{min(e.AI, o.AI), max(e.AI, o.AI)}
 				if o.AI == e.AI || !matchPattern(pat, o.AI) || reported[pair] {
 					continue
+				}
+				if reported == nil {
+					reported = map[[2]string]bool{}
 				}
 				reported[pair] = true
 				ws = append(ws, Warning{AI: e.AI, Reason: fmt.Sprintf("must not appear with AI (%s)", o.AI)})

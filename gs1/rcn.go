@@ -34,7 +34,8 @@ func (k MeasureKind) String() string {
 // Field is a run of digits in the 13-digit form of a restricted circulation
 // number, by 1-based position: Field{Start: 8, Len: 5} is digits 8 to 12.
 type Field struct {
-	Start, Len int
+	Start int // 1-based position of the first digit
+	Len   int // number of digits
 }
 
 func (f Field) of(s string) string { return s[f.Start-1 : f.Start-1+f.Len] }
@@ -102,10 +103,12 @@ type VariableMeasure struct {
 	ItemGTIN string
 	// Item is the item reference digits.
 	Item string
-	// Kind, Value and Unit are the measure the number carries.
-	Kind  MeasureKind
+	// Kind says what Value holds.
+	Kind MeasureKind
+	// Value is the price, weight or count, with the layout's decimal places.
 	Value Decimal
-	Unit  string
+	// Unit is the layout's unit name, e.g. "kg"; may be empty.
+	Unit string
 	// Layout is the Name of the layout that matched.
 	Layout string
 }

@@ -113,7 +113,10 @@ func TestParseVariableMeasure_BadLayout(t *testing.T) {
 }
 
 func FuzzParseVariableMeasure(f *testing.F) {
-	for _, s := range []string{"2112345012346", "2123456146851", "212345928752", "4006381333931", "", "2x"} {
+	for _, v := range readGTINVectors(f) {
+		f.Add(v.input)
+	}
+	for _, s := range []string{"2112345012346", "2123456146851", "212345928752", "2123457146850", "2x"} {
 		f.Add(s)
 	}
 	layouts := []RCNLayout{RCNUPCPrice, RCNPrice5Verified}

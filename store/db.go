@@ -45,6 +45,11 @@ type DB struct {
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced after a commit that appended events
 
+	writes        chan *writeReq // to the committer goroutine
+	committerDone chan struct{}
+	submitMu      sync.RWMutex // guards closed against sends on a closed writes
+	closed        bool
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -79,20 +84,28 @@ func Open(dir string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path, now: opts.Now, logger: opts.Logger, changed: make(chan struct{})}
+	db := &DB{bolt: b, path: path, now: opts.Now, logger: opts.Logger, changed: make(chan struct{}),
+		writes: make(chan *writeReq, maxBatch), committerDone: make(chan struct{})}
 	if err := db.migrate(); err != nil {
 		b.Close()
 		return nil, err
 	}
+	go db.commitLoop()
 	return db, nil
 }
 
 // Path is the database file's path.
 func (db *DB) Path() string { return db.path }
 
-// Close closes the database. It is safe to call more than once.
+// Close finishes the writes already submitted, then closes the database.
+// It is safe to call more than once.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		db.submitMu.Lock()
+		db.closed = true
+		close(db.writes)
+		db.submitMu.Unlock()
+		<-db.committerDone
 		if err := db.bolt.Close(); err != nil {
 			db.closeErr = fmt.Errorf("close store: %w", err)
 		}
@@ -122,27 +135,6 @@ type txn struct {
 	now    time.Time
 	actor  string
 	events int
-}
-
-// update runs fn in one read-write transaction. Every event fn appends
-// commits with its changes or not at all.
-func (db *DB) update(ctx context.Context, fn func(t *txn) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	var appended int
-	err := db.bolt.Update(func(btx *bolt.Tx) error {
-		t := &txn{Tx: boltTx{btx}, now: db.now().UTC(), actor: pickwave.ActorFrom(ctx)}
-		if err := fn(t); err != nil {
-			return err
-		}
-		appended = t.events
-		return nil
-	})
-	if err == nil && appended > 0 {
-		db.signal()
-	}
-	return err
 }
 
 // view runs fn in a read-only transaction.

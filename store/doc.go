@@ -3,13 +3,20 @@
 //
 // # Transactions
 //
-// Every exported method that changes state runs as one read-write bbolt
-// transaction: the change, its secondary indexes (barcodes, external order
-// ids, order status) and its event-log entry commit together or not at
-// all. bbolt allows one writer at a time, which is what makes allocation
-// safe: two orders racing for the last units are serialised, and the second
-// sees what the first reserved. A method returns only after its commit has
-// been synced to disk, so an acknowledged change survives a crash.
+// Every exported method that changes state is one unit of work: the
+// change, its secondary indexes (barcodes, external order ids, order
+// status) and its event-log entry commit together or not at all. Units run
+// one after another, which is what makes allocation safe: two orders racing
+// for the last units are serialised, and the second sees what the first
+// reserved. A method returns only after its commit has been synced to disk,
+// so an acknowledged change survives a crash.
+//
+// Units are group-committed (see commit.go): a single committer goroutine
+// runs every unit waiting at the moment into one bbolt transaction and
+// syncs once, so throughput grows with the number of concurrent writers
+// instead of being capped by fsyncs. A unit that fails is rolled back by
+// re-running its batch without it; unit functions may therefore run more
+// than once and touch nothing but the transaction and their own results.
 //
 // The rules are written against the small Tx interface (get, put, delete,
 // ordered prefix scan, sequence), not against bbolt directly, so that a

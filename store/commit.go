@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/pickwave/pickwave"
+)
+
+// Group commit.
+//
+// bbolt syncs the file on every commit, so one transaction per write caps
+// the store at a few thousand writes a second on a good disk, and far
+// fewer on a busy one. The committer goroutine owns every write: it takes
+// the first waiting request, then every other request already waiting (up
+// to maxBatch), runs them one after another in a single transaction and
+// commits once. While that commit syncs, new requests queue up and form
+// the next batch, so batches grow with load and nobody waits for a timer
+// (unlike bolt.DB.Batch, whose MaxBatchDelay alone would eat a scan's
+// latency budget).
+//
+// A request that fails must not take its neighbours down, and bbolt has no
+// savepoints: when a function returns an error the whole transaction is
+// rolled back, the failed request gets its error, and the batch runs again
+// without it. Functions may therefore run more than once and must only
+// touch the transaction and their own result variables.
+
+// maxBatch bounds the requests in one transaction, so that one commit
+// stays short.
+const maxBatch = 512
+
+// writeReq is one update waiting for the committer.
+type writeReq struct {
+	ctx    context.Context
+	fn     func(t *txn) error
+	events int
+	err    error
+	done   chan struct{}
+}
+
+// errClosed is returned for writes after Close.
+var errClosed = pickwave.Errorf(pickwave.EUNAVAILABLE, "The store is shutting down.")
+
+// update runs fn in a read-write transaction, possibly shared with other
+// writers, and returns after that transaction is committed and synced, or
+// with fn's error, in which case none of fn's writes are kept. Every event
+// fn appends commits with its changes or not at all.
+func (db *DB) update(ctx context.Context, fn func(t *txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	db.submitMu.RLock()
+	if db.closed {
+		db.submitMu.RUnlock()
+		return errClosed
+	}
+	db.writes <- req
+	db.submitMu.RUnlock()
+	// Wait even if ctx ends: once taken, the write may commit, and the
+	// caller must not be told otherwise.
+	<-req.done
+	return req.err
+}
+
+// commitLoop is the committer goroutine. It returns when the writes
+// channel is closed and drained.
+func (db *DB) commitLoop() {
+	defer close(db.committerDone)
+	batch := make([]*writeReq, 0, maxBatch)
+	for first := range db.writes {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case req, ok := <-db.writes:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, req)
+			default:
+				break fill
+			}
+		}
+		db.commitBatch(batch)
+	}
+}
+
+// commitBatch commits the requests of one batch, dropping failed ones and
+// retrying the rest, and then wakes every caller.
+func (db *DB) commitBatch(batch []*writeReq) {
+	live := make([]*writeReq, 0, len(batch))
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			close(r.done)
+			continue
+		}
+		live = append(live, r)
+	}
+	for len(live) > 0 {
+		failed := -1
+		err := db.bolt.Update(func(btx *bolt.Tx) error {
+			now := db.now().UTC()
+			for i, r := range live {
+				t := &txn{Tx: boltTx{btx}, now: now, actor: pickwave.ActorFrom(r.ctx)}
+				if err := runSafely(r.fn, t); err != nil {
+					failed, r.err = i, err
+					return errRollback
+				}
+				r.events = t.events
+			}
+			return nil
+		})
+		if failed >= 0 {
+			close(live[failed].done)
+			live = append(live[:failed], live[failed+1:]...)
+			continue
+		}
+		// The commit itself failed (disk full, I/O error): every request
+		// in it fails, none was applied.
+		events := 0
+		for _, r := range live {
+			if err != nil {
+				r.err = fmt.Errorf("commit: %w", err)
+			}
+			events += r.events
+		}
+		if err == nil && events > 0 {
+			db.signal()
+		}
+		for _, r := range live {
+			close(r.done)
+		}
+		return
+	}
+}
+
+var errRollback = errors.New("roll back the batch")
+
+// runSafely runs fn, turning a panic into an internal error so that one
+// bad request cannot stop the committer.
+func runSafely(fn func(t *txn) error, t *txn) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic in store write: %v\n%s", v, debug.Stack())
+		}
+	}()
+	return fn(t)
+}
