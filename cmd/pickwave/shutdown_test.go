@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServe_shutdownFinishesInFlight starts a CSV import, sends SIGTERM's
+// equivalent while the body is still arriving, and checks the import is
+// answered in full before serve returns and the store closes.
+func TestServe_shutdownFinishesInFlight(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"token", "--data", dir, "--role", "supervisor"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(out.String())
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--log-format", "json"}, io.Discard, logs)
+	}()
+	base := waitForLog(t, logs, "pickwave serving", "addr")
+	call := func(method, path, body string) *http.Response {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d", method, path, res.StatusCode)
+		}
+		return res
+	}
+	call("POST", "/api/v1/skus", `{"code":"MUG","name":"Mug"}`)
+	call("POST", "/api/v1/locations", `{"code":"A01-01-1","aisle":1,"bay":1,"level":1,"kind":"pick"}`)
+	call("POST", "/api/v1/stock/adjust", `{"sku":"MUG","location":"A01-01-1","delta":5,"reason":"receipt"}`)
+
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", base+"/api/v1/orders/import", pr)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "text/csv")
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	answered := make(chan result, 1)
+	// A connection of its own: a reused keep-alive connection that the server
+	// has not yet read from counts as idle, and shutdown may close it.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	go func() {
+		res, err := client.Do(req)
+		if err != nil {
+			answered <- result{err: err}
+			return
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		answered <- result{status: res.StatusCode, body: string(b)}
+	}()
+	header := "external_id,customer_name,ship_name,ship_address1,ship_city,ship_postal_code,ship_country,carrier,ship_by,sku,qty\n"
+	if _, err := pw.Write([]byte(header)); err != nil {
+		t.Fatal(err)
+	}
+	// The server accepts connections in order: once a later connection is
+	// served, the import's connection has been accepted.
+	if res, err := client.Get(base + "/healthz"); err != nil {
+		t.Fatal(err)
+	} else {
+		res.Body.Close()
+	}
+	cancel() // what SIGINT/SIGTERM do
+	// Wait until the server stops taking new connections: shutdown has begun.
+	addr := strings.TrimPrefix(base, "http://")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("server still accepts connections after shutdown began")
+		}
+		time.Sleep(10 * time.Millisecond) // polling the listener
+	}
+	if _, err := pw.Write([]byte("E1,Ada,Ada,1 Road,Town,123,US,UPS,2026-11-26T17:00:00Z,MUG,2\n")); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	r := <-answered
+	if r.err != nil || r.status != 200 || !strings.Contains(r.body, `"created":1`) {
+		t.Fatalf("in-flight import: %d %s %v", r.status, r.body, r.err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}
