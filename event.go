@@ -26,7 +26,32 @@ const (
 	EventOrderCreated    = "order.created"
 	EventOrderAllocated  = "order.allocated"
 	EventOrderCancelled  = "order.cancelled"
+	EventOrderReleased   = "order.released"
+	EventOrderReturned   = "order.returned" // back to the pool from a cancelled wave
 	EventUserCreated     = "user.created"
+	EventLayoutChanged   = "layout.changed"
+	EventWavePlanned     = "wave.planned"
+	EventWaveReleased    = "wave.released"
+	EventWaveCancelled   = "wave.cancelled"
+	EventWaveCompleted   = "wave.completed"
+	EventOrderPicking    = "order.picking"
+	EventOrderPicked     = "order.picked"
+	EventCartAssigned    = "cart.assigned"
+	EventCartDone        = "cart.done"
+	EventToteBound       = "tote.bound"
+	EventScanJudged      = "scan.judged"
+	EventTaskPicked      = "task.picked"
+	EventTaskShort       = "task.short"
+	EventTaskAdded       = "task.added"
+	EventCountRequested  = "count.requested"
+	EventStationCreated  = "station.created"
+	EventStationUpdated  = "station.updated"
+	EventPrintQueued     = "print.queued"
+	EventPrintSending    = "print.sending"
+	EventPrintRetried    = "print.retried" // an attempt handed the printer nothing; queued again
+	EventPrintPrinted    = "print.printed"
+	EventPrintFailed     = "print.failed" // held for a person: may or may not have printed
+	EventPrintCancelled  = "print.cancelled"
 )
 
 // EventService reads the event log.

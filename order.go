@@ -165,16 +165,19 @@ type Allocation struct {
 
 // OrderLine is one line of an order with what is reserved for it.
 type OrderLine struct {
-	ID          string       `json:"id"`
-	SKU         string       `json:"sku"`
-	Qty         int          `json:"qty"`
+	ID  string `json:"id"`
+	SKU string `json:"sku"`
+	Qty int    `json:"qty"`
+	// Allocated is reserved and not yet picked; Picked is in a tote;
+	// Short was given up at picking, the stock not found.
 	Allocated   int          `json:"allocated"`
 	Picked      int          `json:"picked"`
+	Short       int          `json:"short"`
 	Allocations []Allocation `json:"allocations"`
 }
 
-// Missing is the quantity that could not be reserved.
-func (l *OrderLine) Missing() int { return l.Qty - l.Allocated }
+// Missing is the quantity neither reserved, picked nor given up.
+func (l *OrderLine) Missing() int { return l.Qty - l.Allocated - l.Picked - l.Short }
 
 // StatusChange is one step of an order's timeline.
 type StatusChange struct {

@@ -25,6 +25,8 @@ type Server struct {
 	Orders    pickwave.OrderService
 	Events    pickwave.EventService
 	Users     pickwave.UserService
+	Waves     pickwave.WaveService
+	Planner   Planner
 	// Logger receives request and error logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Web serves the UI for paths outside the API; nil serves none.
@@ -126,6 +128,15 @@ func (s *Server) routes() http.Handler {
 	api.GET("/orders/:id", s.allow(anyRole...), s.getOrder)
 	api.POST("/orders/:id/cancel", s.allow(managers...), s.cancelOrder)
 	api.POST("/orders/:id/allocate", s.allow(managers...), s.allocateOrder)
+
+	api.GET("/layout", s.allow(anyRole...), s.getLayout)
+	api.PUT("/layout", s.allow(adminOnly...), s.putLayout)
+	api.GET("/waves", s.allow(managers...), s.listWaves)
+	api.POST("/waves", s.allow(managers...), s.planWave)
+	api.GET("/waves/:id", s.allow(managers...), s.waveAction(func(w pickwave.WaveService) waveFunc { return w.Wave }))
+	api.POST("/waves/:id/release", s.allow(managers...), s.waveAction(func(w pickwave.WaveService) waveFunc { return w.ReleaseWave }))
+	api.POST("/waves/:id/cancel", s.allow(managers...), s.waveAction(func(w pickwave.WaveService) waveFunc { return w.CancelWave }))
+	api.GET("/carts/:id", s.allow(anyRole...), s.getCart)
 
 	api.GET("/events", s.allow(managers...), s.listEvents)
 

@@ -47,9 +47,22 @@ const (
 	spaceOrderState = "order_status"
 	spaceUsers      = "users"
 	spaceSessions   = "sessions"
+	spaceWaves      = "waves"
+	spaceCarts      = "carts"
+	spaceTasks      = "tasks"
+	spaceStations   = "stations"
+	spacePrintJobs  = "print_jobs"
+	spacePrintReq   = "print_requests" // request id → job id, for idempotent enqueue
+	spacePickers    = "pickers"        // picker → cart and step
+	spaceOpenCarts  = "carts_open"     // cart id → nil while it waits for a picker
+	spaceScans      = "scans"          // picker \x00 client scan id → scan record
+	spaceSerials    = "serials"        // gtin \x00 serial → scan id
+	spaceTotes      = "totes"          // tote barcode → cart id while the cart is active
+	spaceCounts     = "counts"         // cycle-count tasks
 )
 
-var spaces = []string{
+// spacesV1 are the buckets of schema version 1.
+var spacesV1 = []string{
 	spaceMeta, spaceEvents, spaceSKUs, spaceBarcodes, spaceLocations, spaceStock,
 	spaceOrders, spaceOrderExt, spaceOrderState, spaceUsers, spaceSessions,
 }

@@ -16,14 +16,21 @@ type migration struct {
 // migrations run in order; the schema version is the number applied.
 // Append new ones; never edit or reorder those already released.
 var migrations = []migration{
-	{name: "create buckets", up: func(tx *bolt.Tx) error {
-		for _, s := range spaces {
+	{name: "create buckets", up: createBuckets(spacesV1...)},
+	{name: "waves, carts and tasks", up: createBuckets(spaceWaves, spaceCarts, spaceTasks)},
+	{name: "stations and print queue", up: createBuckets(spaceStations, spacePrintJobs, spacePrintReq)},
+	{name: "picking", up: createBuckets(spacePickers, spaceOpenCarts, spaceScans, spaceSerials, spaceTotes, spaceCounts)},
+}
+
+func createBuckets(names ...string) func(tx *bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
+		for _, s := range names {
 			if _, err := tx.CreateBucketIfNotExists([]byte(s)); err != nil {
 				return fmt.Errorf("create bucket %s: %w", s, err)
 			}
 		}
 		return nil
-	}},
+	}
 }
 
 var keySchemaVersion = []byte("schema_version")

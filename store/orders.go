@@ -414,6 +414,11 @@ func (db *DB) CancelOrder(ctx context.Context, id, reason string) (*pickwave.Ord
 		if !o.Status.CanMoveTo(pickwave.OrderCancelled) {
 			return pickwave.Errorf(pickwave.ECONFLICT, "Order %s is %s: too late to cancel.", o.ID, o.Status)
 		}
+		if o.Status == pickwave.OrderReleased {
+			if err := t.cancelOrderTasks(o); err != nil {
+				return err
+			}
+		}
 		if err := t.release(o); err != nil {
 			return err
 		}
@@ -486,4 +491,35 @@ func (db *DB) ImportOrders(ctx context.Context, orders []pickwave.ImportOrder) (
 func fieldErrors(err error) []pickwave.FieldError {
 	fields, _ := pickwave.ErrorDetails(err).([]pickwave.FieldError)
 	return fields
+}
+
+// cancelOrderTasks cancels the open tasks of a released order that has
+// not been picked from, so no picker is sent for it.
+func (t *txn) cancelOrderTasks(o *pickwave.Order) error {
+	var tasks []*pickwave.Task
+	err := t.Scan(spaceTasks, []byte(o.WaveID+"-"), nil, func(k, v []byte) error {
+		task := new(pickwave.Task)
+		if err := decode(spaceTasks, k, v, task); err != nil {
+			return err
+		}
+		if task.OrderID == o.ID && task.Status == pickwave.TaskOpen {
+			tasks = append(tasks, task)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	units := 0
+	for _, task := range tasks {
+		task.Status = pickwave.TaskCancelled
+		units += task.Qty
+		if err := t.putJSON(spaceTasks, []byte(task.ID), task); err != nil {
+			return err
+		}
+	}
+	return t.updateWave(o.WaveID, func(p *pickwave.WaveProgress) {
+		p.Tasks -= len(tasks)
+		p.Units -= units
+	})
 }

@@ -1,0 +1,854 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/gs1"
+	"github.com/pickwave/pickwave/wave"
+)
+
+// Picking: a picker takes a cart, binds a tote to each slot, then works
+// the cart's tasks in walking order: scan the location, scan each unit (or
+// a case), scan the tote. Every scan is judged by wave.Judge against what
+// the store resolves the scan to, applied, and recorded with its verdict in
+// one transaction; the verdict is answered only after that commit. A scan
+// carries a client id: a retry returns the stored answer and changes
+// nothing.
+
+// pickerState is where a picker is on its cart.
+type pickerState struct {
+	CartID string        `json:"cart_id"`
+	TaskID string        `json:"task_id,omitempty"` // the current task, "" before the first
+	Step   pickwave.Step `json:"step,omitempty"`
+}
+
+// scanEntry is the stored record of a scan and the answer it got.
+type scanEntry struct {
+	Record pickwave.ScanRecord `json:"record"`
+	Result pickwave.ScanResult `json:"result"`
+}
+
+// MaxScanLen bounds the raw data of one scan.
+const MaxScanLen = 4096
+
+// PickRules are the site's pick rules; the zero value checks expiry only.
+var PickRules = wave.Rules{MinShelfLife: 0}
+
+// TakeCart gives the picker the cart it is working on, or assigns the
+// oldest open cart.
+func (db *DB) TakeCart(ctx context.Context, picker string) (*pickwave.Prompt, error) {
+	var p *pickwave.Prompt
+	err := db.update(ctx, func(t *txn) error {
+		st, err := t.pickerState(picker)
+		if err != nil {
+			return err
+		}
+		if st.CartID == "" {
+			var cartID string
+			if err := t.Scan(spaceOpenCarts, nil, nil, func(k, _ []byte) error {
+				cartID = string(k)
+				return errStop
+			}); err != nil {
+				return err
+			}
+			if cartID == "" {
+				return notFound("No cart is waiting to be picked.")
+			}
+			cart, err := t.cart(cartID)
+			if err != nil {
+				return err
+			}
+			cart.Picker, cart.Status = picker, pickwave.CartPicking
+			if err := t.putJSON(spaceCarts, []byte(cart.ID), cart); err != nil {
+				return err
+			}
+			if err := t.Delete(spaceOpenCarts, []byte(cart.ID)); err != nil {
+				return err
+			}
+			st = &pickerState{CartID: cart.ID}
+			if err := t.putJSON(spacePickers, []byte(picker), st); err != nil {
+				return err
+			}
+			if _, err := t.appendEvent(pickwave.EventCartAssigned, "cart/"+cart.ID, map[string]string{"cart": cart.ID, "wave": cart.WaveID, "picker": picker}); err != nil {
+				return err
+			}
+		}
+		p, err = t.prompt(st)
+		return err
+	})
+	return p, err
+}
+
+// Prompt says what the picker should do now.
+func (db *DB) Prompt(ctx context.Context, picker string) (*pickwave.Prompt, error) {
+	var p *pickwave.Prompt
+	err := db.view(ctx, func(t *txn) error {
+		st, err := t.pickerState(picker)
+		if err != nil {
+			return err
+		}
+		if st.CartID == "" {
+			return notFound("%s has no cart; take one first.", picker)
+		}
+		p, err = t.prompt(st)
+		return err
+	})
+	return p, err
+}
+
+func (t *txn) pickerState(picker string) (*pickerState, error) {
+	st := new(pickerState)
+	if _, err := t.getJSON(spacePickers, []byte(picker), st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// prompt works out the picker's next step from its state and the cart.
+func (t *txn) prompt(st *pickerState) (*pickwave.Prompt, error) {
+	if st.CartID == "" {
+		return &pickwave.Prompt{Done: true}, nil // the cart just finished
+	}
+	cart, err := t.cart(st.CartID)
+	if err != nil {
+		return nil, err
+	}
+	p := &pickwave.Prompt{CartID: cart.ID}
+	for _, tote := range cart.Totes {
+		if tote.Tote == "" {
+			p.Step, p.Slot = pickwave.StepBindTote, tote.Slot
+			break
+		}
+	}
+	var current *pickwave.Task
+	for _, id := range cart.Tasks {
+		task, err := t.task(id)
+		if err != nil {
+			return nil, err
+		}
+		if task.Status != pickwave.TaskOpen {
+			continue
+		}
+		p.TasksLeft++
+		if current == nil || task.ID == st.TaskID {
+			current = task
+		}
+	}
+	if p.Step == pickwave.StepBindTote {
+		return p, nil
+	}
+	if current == nil {
+		p.Done = true
+		return p, nil
+	}
+	p.Task = current
+	p.Step = pickwave.StepLocation
+	if current.ID == st.TaskID && st.Step != "" {
+		p.Step = st.Step
+	}
+	if sku, err := t.sku(current.SKU); err == nil {
+		p.SKUName, p.ImageURL = sku.Name, sku.ImageURL
+	}
+	return p, nil
+}
+
+// Scan judges one scan against the picker's current step and applies it.
+func (db *DB) Scan(ctx context.Context, picker string, req pickwave.ScanRequest) (*pickwave.ScanResult, error) {
+	if err := checkScanRequest(req.ID, req.Device, len(req.Data)); err != nil {
+		return nil, err
+	}
+	if req.Count < 0 || req.Count > pickwave.MaxLineQty {
+		return nil, fieldErr("count", "must be between 0 and %d", pickwave.MaxLineQty)
+	}
+	var res *pickwave.ScanResult
+	err := db.update(ctx, func(t *txn) (err error) {
+		res, err = t.scan(picker, req)
+		return err
+	})
+	return res, err
+}
+
+func checkScanRequest(id, device string, dataLen int) error {
+	var fe pickwave.FieldErrors
+	if id == "" || len(id) > 64 || strings.ContainsRune(id, 0) {
+		fe.Add("id", "is required: a client-generated id of up to 64 characters")
+	}
+	if len(device) > pickwave.MaxCodeLen {
+		fe.Add("device", "is longer than %d characters", pickwave.MaxCodeLen)
+	}
+	if dataLen > MaxScanLen {
+		fe.Add("data", "is longer than %d bytes", MaxScanLen)
+	}
+	return fe.Err("The scan is not valid.")
+}
+
+func fieldErr(field, format string, args ...any) error {
+	var fe pickwave.FieldErrors
+	fe.Add(field, format, args...)
+	return fe.Err("The request is not valid.")
+}
+
+// replay returns the stored answer of a scan id already seen.
+func (t *txn) replay(picker, id string) (*pickwave.ScanResult, error) {
+	var e scanEntry
+	ok, err := t.getJSON(spaceScans, joinKey(picker, id), &e)
+	if err != nil || !ok {
+		return nil, err
+	}
+	res := e.Result
+	res.Replayed = true
+	return &res, nil
+}
+
+func (t *txn) scan(picker string, req pickwave.ScanRequest) (*pickwave.ScanResult, error) {
+	if res, err := t.replay(picker, req.ID); res != nil || err != nil {
+		return res, err
+	}
+	st, err := t.pickerState(picker)
+	if err != nil {
+		return nil, err
+	}
+	raw := strings.TrimRight(req.Data, "\r\n")
+	rec := pickwave.ScanRecord{ID: req.ID, User: picker, Device: req.Device, Raw: raw, At: t.now, Attempts: 1}
+	if st.CartID == "" {
+		rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictNoTask, Message: "Take a cart first."}
+		return t.recordScan(picker, st, rec, &pickwave.Prompt{})
+	}
+	p, err := t.prompt(st)
+	if err != nil {
+		return nil, err
+	}
+	cart, err := t.cart(st.CartID)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := t.resolveScan(raw, p.Task)
+	if err != nil {
+		return nil, err
+	}
+	facts.Count = req.Count
+	rec.Step = p.Step
+	if facts.Data.GTIN != "" {
+		rec.Parsed = facts.Data
+	}
+	switch {
+	case p.Done:
+		rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictNoTask, Message: "This cart is done. Take it to packing."}
+	case p.Step == pickwave.StepBindTote:
+		if rec.Verdict, err = t.bindTote(cart, p.Slot, raw, facts); err != nil {
+			return nil, err
+		}
+	default:
+		rec.TaskID = p.Task.ID
+		j := wave.Judge(p.Task, p.Step, toteIn(cart, p.Task.ToteSlot), facts, PickRules, t.now)
+		rec.Verdict = j.Verdict
+		if j.Verdict.OK() {
+			if err := t.applyPick(st, cart, p.Task, p.Step, j, facts); err != nil {
+				return nil, err
+			}
+		}
+	}
+	next, err := t.prompt(st)
+	if err != nil {
+		return nil, err
+	}
+	next.CartID = cart.ID
+	return t.recordScan(picker, st, rec, next)
+}
+
+// recordScan stores the audit record with its answer and logs it.
+func (t *txn) recordScan(picker string, st *pickerState, rec pickwave.ScanRecord, next *pickwave.Prompt) (*pickwave.ScanResult, error) {
+	if err := t.putJSON(spacePickers, []byte(picker), st); err != nil {
+		return nil, err
+	}
+	ev, err := t.appendEvent(pickwave.EventScanJudged, "picker/"+picker, map[string]any{
+		"picker": picker, "scan_id": rec.ID, "task": rec.TaskID, "step": rec.Step,
+		"code": rec.Verdict.Code, "qty": rec.Verdict.Qty, "cart": st.CartID})
+	if err != nil {
+		return nil, err
+	}
+	rec.Seq = ev.Seq
+	res := pickwave.ScanResult{ScanID: rec.ID, Verdict: rec.Verdict, Prompt: *next}
+	if err := t.putJSON(spaceScans, joinKey(picker, rec.ID), scanEntry{Record: rec, Result: res}); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+func toteIn(cart *pickwave.Cart, slot int) string {
+	for _, tt := range cart.Totes {
+		if tt.Slot == slot {
+			return tt.Tote
+		}
+	}
+	return ""
+}
+
+// resolveScan finds what a scan names: a location label, a product by any
+// of its barcodes (with GS1 data parsed), and lot and serial facts
+// relative to the task.
+func (t *txn) resolveScan(raw string, task *pickwave.Task) (wave.ScanFacts, error) {
+	f := wave.ScanFacts{Raw: raw}
+	if raw == "" {
+		return f, nil
+	}
+	if loc := t.Get(spaceLocations, []byte(raw)); loc != nil {
+		f.Location = raw
+		return f, nil
+	}
+	data, perr := (gs1.Parser{Now: t.now}).Parse(raw)
+	var barcode string
+	switch {
+	case perr == nil && data.GTIN != "":
+		f.Data, barcode = data, data.GTIN
+	case perr != nil && looksGS1(raw):
+		f.ParseErr = perr
+		return f, nil
+	default:
+		key, err := NormalizeBarcode(raw)
+		if err != nil {
+			return f, nil // not a barcode of ours: maybe a tote
+		}
+		barcode = key
+	}
+	owner := t.Get(spaceBarcodes, []byte(barcode))
+	if owner == nil {
+		return f, nil
+	}
+	sku, err := t.sku(string(owner))
+	if err != nil {
+		return f, err
+	}
+	f.SKU, f.SKUName, f.PackQty = sku.Code, sku.Name, 1
+	for _, b := range sku.Barcodes {
+		if b.Code == barcode {
+			f.PackQty = b.Qty
+		}
+	}
+	if task != nil {
+		if lot := f.Data.Lot(); lot != "" {
+			st := new(pickwave.Stock)
+			ok, err := t.getJSON(spaceStock, stockKey(sku.Code, task.Location, lot), st)
+			if err != nil {
+				return f, err
+			}
+			f.LotHere = ok && st.OnHand > 0
+		}
+		if serial := f.Data.Serial(); serial != "" {
+			f.SerialSeen = t.Get(spaceSerials, joinKey(f.Data.GTIN, serial)) != nil
+		}
+	}
+	return f, nil
+}
+
+// looksGS1 says whether a scan that failed to parse was meant as GS1 data
+// (all digits, an AIM GS1 identifier, brackets or a Digital Link), so its
+// failure is a bad barcode rather than an unknown one.
+func looksGS1(raw string) bool {
+	if isDigits(raw) {
+		return true
+	}
+	for _, p := range []string{"]C1", "]d2", "]Q3", "]e0", "]E0", "]E4", "(0", "http://", "https://"} {
+		if strings.HasPrefix(raw, p) {
+			return true
+		}
+	}
+	return strings.ContainsRune(raw, gs1.GS)
+}
+
+// bindTote puts a physical tote into a cart slot.
+func (t *txn) bindTote(cart *pickwave.Cart, slot int, raw string, f wave.ScanFacts) (pickwave.Verdict, error) {
+	reject := func(format string, args ...any) (pickwave.Verdict, error) {
+		return pickwave.Verdict{Code: pickwave.VerdictWrongTote, Message: fmt.Sprintf(format, args...), Next: pickwave.StepBindTote}, nil
+	}
+	switch {
+	case raw == "":
+		return reject("Scan an empty tote for slot %d.", slot)
+	case f.Location != "" || f.SKU != "" || f.Data.GTIN != "":
+		return reject("That is not a tote label. Scan an empty tote for slot %d.", slot)
+	case len(raw) > pickwave.MaxCodeLen:
+		return reject("That barcode is too long for a tote label.")
+	}
+	if other := t.Get(spaceTotes, []byte(raw)); other != nil {
+		if string(other) == cart.ID {
+			return reject("Tote %s is already on this cart. Scan another for slot %d.", raw, slot)
+		}
+		return reject("Tote %s is on cart %s. Scan an empty tote for slot %d.", raw, other, slot)
+	}
+	for i := range cart.Totes {
+		if cart.Totes[i].Slot == slot {
+			cart.Totes[i].Tote = raw
+		}
+	}
+	if err := t.Put(spaceTotes, []byte(raw), []byte(cart.ID)); err != nil {
+		return pickwave.Verdict{}, err
+	}
+	if err := t.putJSON(spaceCarts, []byte(cart.ID), cart); err != nil {
+		return pickwave.Verdict{}, err
+	}
+	if _, err := t.appendEvent(pickwave.EventToteBound, "cart/"+cart.ID, map[string]any{"cart": cart.ID, "slot": slot, "tote": raw}); err != nil {
+		return pickwave.Verdict{}, err
+	}
+	return pickwave.Verdict{Code: pickwave.VerdictOK, Message: fmt.Sprintf("Tote %s in slot %d.", raw, slot)}, nil
+}
+
+// applyPick carries out an accepted scan: the step moves on; an item scan
+// takes the units off stock and the reservation onto the order line; a
+// tote scan completes the task.
+func (t *txn) applyPick(st *pickerState, cart *pickwave.Cart, task *pickwave.Task, step pickwave.Step, j wave.Judgement, f wave.ScanFacts) error {
+	st.TaskID = task.ID
+	switch step {
+	case pickwave.StepLocation:
+		st.Step = pickwave.StepItem
+		return nil
+	case pickwave.StepItem:
+		st.Step = j.Verdict.Next
+		task.Picked += j.Qty
+		if err := t.putJSON(spaceTasks, []byte(task.ID), task); err != nil {
+			return err
+		}
+		if serial := f.Data.Serial(); serial != "" {
+			if err := t.Put(spaceSerials, joinKey(f.Data.GTIN, serial), []byte(task.ID)); err != nil {
+				return err
+			}
+		}
+		if err := t.takeStock(task, j.Qty); err != nil {
+			return err
+		}
+		return t.updateWave(task.WaveID, func(p *pickwave.WaveProgress) { p.UnitsPicked += j.Qty })
+	case pickwave.StepTote:
+		return t.finishTask(st, cart, task, pickwave.EventTaskPicked)
+	}
+	return nil
+}
+
+// takeStock moves picked units off the location's stock and its
+// reservation, and onto the order line.
+func (t *txn) takeStock(task *pickwave.Task, qty int) error {
+	key := stockKey(task.SKU, task.Location, task.Lot)
+	s := new(pickwave.Stock)
+	ok, err := t.getJSON(spaceStock, key, s)
+	if err != nil {
+		return err
+	}
+	if !ok || s.Reserved < qty || s.OnHand < qty {
+		return fmt.Errorf("pick %s: stock %s/%s/%s has %+v for %d units", task.ID, task.SKU, task.Location, task.Lot, s, qty)
+	}
+	s.OnHand -= qty
+	s.Reserved -= qty
+	if s.OnHand == 0 && s.Reserved == 0 {
+		err = t.Delete(spaceStock, key)
+	} else {
+		err = t.putJSON(spaceStock, key, s)
+	}
+	if err != nil {
+		return err
+	}
+	o, err := t.order(task.OrderID)
+	if err != nil {
+		return err
+	}
+	l, a := lineAllocation(o, task)
+	if l == nil || a == nil || a.Qty < qty {
+		return fmt.Errorf("pick %s: order %s holds no reservation for it", task.ID, o.ID)
+	}
+	a.Qty -= qty
+	l.Allocated -= qty
+	l.Picked += qty
+	l.Allocations = dropEmpty(l.Allocations)
+	if o.Status == pickwave.OrderReleased {
+		return t.setStatus(o, pickwave.OrderPicking, pickwave.EventOrderPicking, "first pick by "+t.actor)
+	}
+	o.UpdatedAt = t.now
+	return t.putOrder(o)
+}
+
+func lineAllocation(o *pickwave.Order, task *pickwave.Task) (*pickwave.OrderLine, *pickwave.Allocation) {
+	for i := range o.Lines {
+		l := &o.Lines[i]
+		if l.ID != task.LineID {
+			continue
+		}
+		for k := range l.Allocations {
+			if a := &l.Allocations[k]; a.Location == task.Location && a.Lot == task.Lot {
+				return l, a
+			}
+		}
+		return l, nil
+	}
+	return nil, nil
+}
+
+func dropEmpty(as []pickwave.Allocation) []pickwave.Allocation {
+	out := as[:0]
+	for _, a := range as {
+		if a.Qty > 0 {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// finishTask closes a task, moves the picker on, and completes the
+// order, the cart and the wave when this was their last task.
+func (t *txn) finishTask(st *pickerState, cart *pickwave.Cart, task *pickwave.Task, eventType string) error {
+	task.Status = pickwave.TaskPicked
+	if task.Short > 0 {
+		task.Status = pickwave.TaskShort
+	}
+	if err := t.putJSON(spaceTasks, []byte(task.ID), task); err != nil {
+		return err
+	}
+	if _, err := t.appendEvent(eventType, "task/"+task.ID, map[string]any{
+		"task": task.ID, "cart": task.CartID, "wave": task.WaveID, "order": task.OrderID,
+		"sku": task.SKU, "location": task.Location, "qty": task.Qty, "picked": task.Picked, "short": task.Short}); err != nil {
+		return err
+	}
+	if err := t.updateWave(task.WaveID, func(p *pickwave.WaveProgress) { p.TasksDone++ }); err != nil {
+		return err
+	}
+	// The next open task; one at the same location skips the location scan.
+	st.TaskID, st.Step = "", ""
+	for _, id := range cart.Tasks {
+		next, err := t.task(id)
+		if err != nil {
+			return err
+		}
+		if next.Status == pickwave.TaskOpen && next.ID != task.ID {
+			st.TaskID, st.Step = next.ID, pickwave.StepLocation
+			if next.Location == task.Location {
+				st.Step = pickwave.StepItem
+			}
+			break
+		}
+	}
+	if err := t.completeOrder(task.OrderID); err != nil {
+		return err
+	}
+	if st.TaskID == "" {
+		return t.finishCart(st, cart)
+	}
+	return nil
+}
+
+// completeOrder marks an order picked once nothing of it is left to pick.
+func (t *txn) completeOrder(id string) error {
+	o, err := t.order(id)
+	if err != nil {
+		return err
+	}
+	if o.Status != pickwave.OrderPicking && o.Status != pickwave.OrderReleased {
+		return nil
+	}
+	short := 0
+	for _, l := range o.Lines {
+		if l.Allocated > 0 {
+			return nil
+		}
+		short += l.Short
+	}
+	note := "all lines picked"
+	if short > 0 {
+		note = fmt.Sprintf("%d units short", short)
+	}
+	if o.Status == pickwave.OrderReleased {
+		// Everything was short: nothing was ever picked.
+		if err := t.setStatus(o, pickwave.OrderPicking, pickwave.EventOrderPicking, ""); err != nil {
+			return err
+		}
+	}
+	return t.setStatus(o, pickwave.OrderPicked, pickwave.EventOrderPicked, note)
+}
+
+// finishCart closes a cart whose tasks are all done and frees its totes
+// for packing (they stay bound to their orders on the cart record).
+func (t *txn) finishCart(st *pickerState, cart *pickwave.Cart) error {
+	cart.Status = pickwave.CartDone
+	if err := t.putJSON(spaceCarts, []byte(cart.ID), cart); err != nil {
+		return err
+	}
+	for _, tt := range cart.Totes {
+		if tt.Tote != "" {
+			if err := t.Delete(spaceTotes, []byte(tt.Tote)); err != nil {
+				return err
+			}
+		}
+	}
+	st.CartID, st.TaskID, st.Step = "", "", ""
+	if _, err := t.appendEvent(pickwave.EventCartDone, "cart/"+cart.ID, map[string]any{"cart": cart.ID, "wave": cart.WaveID, "picker": cart.Picker}); err != nil {
+		return err
+	}
+	var done bool
+	if err := t.updateWave(cart.WaveID, func(p *pickwave.WaveProgress) {
+		p.CartsDone++
+		done = p.CartsDone >= p.Carts
+	}); err != nil {
+		return err
+	}
+	if !done {
+		return nil
+	}
+	w, plan, err := t.wave(cart.WaveID)
+	if err != nil {
+		return err
+	}
+	w.Status = pickwave.WaveCompleted
+	now := t.now
+	w.ClosedAt = &now
+	if err := t.putJSON(spaceWaves, []byte(w.ID), w); err != nil {
+		return err
+	}
+	_, err = t.appendEvent(pickwave.EventWaveCompleted, "wave/"+w.ID, waveEvent(w, plan))
+	return err
+}
+
+func (t *txn) updateWave(id string, change func(p *pickwave.WaveProgress)) error {
+	w := new(pickwave.Wave)
+	ok, err := t.getJSON(spaceWaves, []byte(id), w)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("wave %s of a task is missing", id)
+	}
+	change(&w.Progress)
+	return t.putJSON(spaceWaves, []byte(id), w)
+}
+
+// CycleCount is a request to count a location, raised by a short pick.
+type CycleCount struct {
+	ID       string               `json:"id"`
+	Location string               `json:"location"`
+	SKU      string               `json:"sku"`
+	Lot      string               `json:"lot,omitempty"`
+	Expected int                  `json:"expected"` // on hand before the correction
+	Found    int                  `json:"found"`
+	Reason   pickwave.ShortReason `json:"reason"`
+	Picker   string               `json:"picker"`
+	TaskID   string               `json:"task_id"`
+	At       time.Time            `json:"at"`
+	Status   string               `json:"status"` // open until counted
+}
+
+// Short records that the picker could not pick the rest of the current
+// task: the location's stock is corrected to what was found and a cycle
+// count is raised; the missing units are reserved elsewhere when stock
+// exists there, as new tasks on the same cart, else the order line is short.
+func (db *DB) Short(ctx context.Context, picker string, req pickwave.ShortRequest) (*pickwave.ScanResult, error) {
+	if err := checkScanRequest(req.ID, req.Device, 0); err != nil {
+		return nil, err
+	}
+	if !req.Reason.Valid() {
+		return nil, fieldErr("reason", "must be empty, damaged or cant_find")
+	}
+	if req.Found < 0 || req.Found > pickwave.MaxLineQty {
+		return nil, fieldErr("found", "must be between 0 and %d", pickwave.MaxLineQty)
+	}
+	var res *pickwave.ScanResult
+	err := db.update(ctx, func(t *txn) (err error) {
+		res, err = t.short(picker, req)
+		return err
+	})
+	return res, err
+}
+
+func (t *txn) short(picker string, req pickwave.ShortRequest) (*pickwave.ScanResult, error) {
+	if res, err := t.replay(picker, req.ID); res != nil || err != nil {
+		return res, err
+	}
+	st, err := t.pickerState(picker)
+	if err != nil {
+		return nil, err
+	}
+	rec := pickwave.ScanRecord{ID: req.ID, User: picker, Device: req.Device, Raw: "short:" + string(req.Reason), At: t.now, Attempts: 1}
+	if st.CartID == "" {
+		rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictNoTask, Message: "Take a cart first."}
+		return t.recordScan(picker, st, rec, &pickwave.Prompt{})
+	}
+	p, err := t.prompt(st)
+	if err != nil {
+		return nil, err
+	}
+	if p.Task == nil {
+		rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictNoTask, Message: "There is no task to report short."}
+		return t.recordScan(picker, st, rec, p)
+	}
+	cart, err := t.cart(st.CartID)
+	if err != nil {
+		return nil, err
+	}
+	task := p.Task
+	rec.TaskID, rec.Step = task.ID, p.Step
+	missing := task.Remaining()
+	if err := t.shortTask(task, missing, req, picker); err != nil {
+		return nil, err
+	}
+	added, err := t.reallocate(cart, task, missing)
+	if err != nil {
+		return nil, err
+	}
+	msg := fmt.Sprintf("%d × %s short at %s; a count is requested.", missing, task.SKU, task.Location)
+	if added > 0 {
+		msg += fmt.Sprintf(" %d found elsewhere: added to your cart.", added)
+	}
+	rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictOK, Message: msg}
+	if task.Picked > 0 {
+		// What was picked still goes into the tote.
+		st.TaskID, st.Step = task.ID, pickwave.StepTote
+	} else if err := t.finishTask(st, cart, task, pickwave.EventTaskShort); err != nil {
+		return nil, err
+	}
+	next, err := t.prompt(st)
+	if err != nil {
+		return nil, err
+	}
+	next.CartID = cart.ID
+	return t.recordScan(picker, st, rec, next)
+}
+
+// shortTask gives up a task's missing units: the reservation is released,
+// the stock corrected to what was found (never below what other orders
+// still hold reserved there: the count settles that), and a cycle count
+// raised.
+func (t *txn) shortTask(task *pickwave.Task, missing int, req pickwave.ShortRequest, picker string) error {
+	task.Short += missing
+	if err := t.putJSON(spaceTasks, []byte(task.ID), task); err != nil {
+		return err
+	}
+	key := stockKey(task.SKU, task.Location, task.Lot)
+	s := &pickwave.Stock{SKU: task.SKU, Location: task.Location, Lot: task.Lot}
+	if _, err := t.getJSON(spaceStock, key, s); err != nil {
+		return err
+	}
+	expected := s.OnHand
+	s.Reserved = max(s.Reserved-missing, 0)
+	s.OnHand = max(req.Found, s.Reserved)
+	var err error
+	if s.OnHand == 0 && s.Reserved == 0 {
+		err = t.Delete(spaceStock, key)
+	} else {
+		err = t.putJSON(spaceStock, key, s)
+	}
+	if err != nil {
+		return err
+	}
+	if s.OnHand != expected {
+		adj := pickwave.Adjustment{SKU: task.SKU, Location: task.Location, Lot: task.Lot, Delta: s.OnHand - expected, Reason: "count"}
+		if _, err := t.appendEvent(pickwave.EventStockAdjusted, "sku/"+task.SKU, adj); err != nil {
+			return err
+		}
+	}
+	o, err := t.order(task.OrderID)
+	if err != nil {
+		return err
+	}
+	l, a := lineAllocation(o, task)
+	if l == nil || a == nil || a.Qty < missing {
+		return fmt.Errorf("short %s: order %s holds no reservation for it", task.ID, o.ID)
+	}
+	a.Qty -= missing
+	l.Allocated -= missing
+	l.Allocations = dropEmpty(l.Allocations)
+	o.UpdatedAt = t.now
+	if err := t.putOrder(o); err != nil {
+		return err
+	}
+	seq, err := t.NextSeq(spaceCounts)
+	if err != nil {
+		return err
+	}
+	cc := CycleCount{ID: fmt.Sprintf("CC-%06d", seq), Location: task.Location, SKU: task.SKU, Lot: task.Lot,
+		Expected: expected, Found: req.Found, Reason: req.Reason, Picker: picker, TaskID: task.ID, At: t.now, Status: "open"}
+	if err := t.putJSON(spaceCounts, []byte(cc.ID), cc); err != nil {
+		return err
+	}
+	if _, err := t.appendEvent(pickwave.EventCountRequested, "location/"+task.Location, cc); err != nil {
+		return err
+	}
+	return t.updateWave(task.WaveID, func(p *pickwave.WaveProgress) { p.UnitsShort += missing })
+}
+
+// reallocate reserves up to missing units of the task's SKU at other pick
+// locations and adds a task for each to the cart; what cannot be found
+// is marked short on the order line. It returns the units re-reserved.
+func (t *txn) reallocate(cart *pickwave.Cart, task *pickwave.Task, missing int) (int, error) {
+	o, err := t.order(task.OrderID)
+	if err != nil {
+		return 0, err
+	}
+	var line *pickwave.OrderLine
+	for i := range o.Lines {
+		if o.Lines[i].ID == task.LineID {
+			line = &o.Lines[i]
+		}
+	}
+	if line == nil {
+		return 0, fmt.Errorf("task %s: line %s missing from order %s", task.ID, task.LineID, o.ID)
+	}
+	// Allocate the missing units anywhere but the short location.
+	line.Short += missing
+	need := missing
+	rows, err := t.stockOf(task.SKU)
+	if err != nil {
+		return 0, err
+	}
+	sku, err := t.sku(task.SKU)
+	if err != nil {
+		return 0, err
+	}
+	allocationOrder(rows, sku.ExpiryTracked)
+	added, tasks := 0, 0
+	for _, s := range rows {
+		if need == 0 {
+			break
+		}
+		if s.Location == task.Location || s.Available() <= 0 || (s.Expiry != nil && !s.Expiry.After(t.now)) {
+			continue
+		}
+		loc, err := t.location(s.Location)
+		if err != nil {
+			return 0, err
+		}
+		if loc.Kind != pickwave.LocationPick {
+			continue
+		}
+		take := min(need, s.Available())
+		s.Reserved += take
+		if err := t.putJSON(spaceStock, stockKey(s.SKU, s.Location, s.Lot), s); err != nil {
+			return 0, err
+		}
+		line.Allocated += take
+		line.Short -= take
+		line.Allocations = append(line.Allocations, pickwave.Allocation{Location: s.Location, Lot: s.Lot, Expiry: s.Expiry, Qty: take})
+		need -= take
+		added += take
+		tasks++
+		nt := &pickwave.Task{ID: fmt.Sprintf("%s-T%03d", cart.ID, len(cart.Tasks)+1), WaveID: task.WaveID, CartID: cart.ID,
+			Seq: len(cart.Tasks) + 1, OrderID: task.OrderID, LineID: task.LineID, SKU: task.SKU, Location: s.Location,
+			Aisle: loc.Aisle, Bay: loc.Bay, Lot: s.Lot, Expiry: s.Expiry, Qty: take, ToteSlot: task.ToteSlot, Status: pickwave.TaskOpen}
+		cart.Tasks = append(cart.Tasks, nt.ID)
+		if err := t.putJSON(spaceTasks, []byte(nt.ID), nt); err != nil {
+			return 0, err
+		}
+		if _, err := t.appendEvent(pickwave.EventTaskAdded, "task/"+nt.ID, nt); err != nil {
+			return 0, err
+		}
+	}
+	if added > 0 {
+		if err := t.putJSON(spaceCarts, []byte(cart.ID), cart); err != nil {
+			return 0, err
+		}
+		if err := t.updateWave(task.WaveID, func(p *pickwave.WaveProgress) {
+			p.UnitsShort -= added
+			p.Tasks += tasks
+		}); err != nil {
+			return 0, err
+		}
+	}
+	o.UpdatedAt = t.now
+	return added, t.putOrder(o)
+}

@@ -1,0 +1,278 @@
+package store_test
+
+import (
+	"fmt"
+	"log/slog"
+	"testing"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/store"
+	"github.com/pickwave/pickwave/wave"
+)
+
+// picker drives one picker's handheld against the store.
+type picker struct {
+	t    testing.TB
+	db   *store.DB
+	name string
+	n    int
+}
+
+func (p *picker) scan(data string) *pickwave.ScanResult {
+	p.t.Helper()
+	p.n++
+	res, err := p.db.Scan(ctxAs(p.name), p.name, pickwave.ScanRequest{ID: fmt.Sprintf("%s-%d", p.name, p.n), Device: "TC52", Data: data})
+	if err != nil {
+		p.t.Fatalf("scan %q: %v", data, err)
+	}
+	return res
+}
+
+func (p *picker) mustScan(data, code string) *pickwave.ScanResult {
+	p.t.Helper()
+	res := p.scan(data)
+	if res.Verdict.Code != code {
+		p.t.Fatalf("scan %q at step %s: verdict %+v, want %s", data, res.Prompt.Step, res.Verdict, code)
+	}
+	return res
+}
+
+// releasedCart sets up a site, n orders and one released wave.
+func releasedCart(t testing.TB, db *store.DB, n int) *pickwave.Wave {
+	t.Helper()
+	skus := waveSite(t, db)
+	mustOrders(t, db, skus, n)
+	w, err := db.PlanWave(ctxAs("sue"), wave.Template{TotesPerCart: 8}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, err = db.ReleaseWave(ctxAs("sue"), w.ID); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// barcodeOf returns the each barcode of a SKU made by waveSite.
+func barcodeOf(sku string) string {
+	var a, b int
+	fmt.Sscanf(sku, "S%02d%02d", &a, &b)
+	return gtinFor(a, b, 0)
+}
+
+// pickAll works the picker's cart to the end with right scans only and
+// returns the number of scans.
+func (p *picker) pickAll(prompt *pickwave.Prompt) {
+	p.t.Helper()
+	for guard := 0; !prompt.Done; guard++ {
+		if guard > 1000 {
+			p.t.Fatal("cart never finishes")
+		}
+		switch prompt.Step {
+		case pickwave.StepBindTote:
+			prompt = &p.mustScan(fmt.Sprintf("TOTE-%s-%d", p.name, prompt.Slot), "ok").Prompt
+		case pickwave.StepLocation:
+			prompt = &p.mustScan(prompt.Task.Location, "ok").Prompt
+		case pickwave.StepItem:
+			prompt = &p.mustScan(barcodeOf(prompt.Task.SKU), "ok").Prompt
+		case pickwave.StepTote:
+			prompt = &p.mustScan(fmt.Sprintf("TOTE-%s-%d", p.name, prompt.Task.ToteSlot), "ok").Prompt
+		default:
+			p.t.Fatalf("prompt %+v", prompt)
+		}
+	}
+}
+
+func TestPick_fullCart(t *testing.T) {
+	db := mustOpen(t)
+	w := releasedCart(t, db, 5)
+	p := &picker{t: t, db: db, name: "pete"}
+	prompt, err := db.TakeCart(ctxAs("pete"), "pete")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prompt.Step != pickwave.StepBindTote || prompt.Slot != 1 {
+		t.Fatalf("first prompt %+v", prompt)
+	}
+	// Taking again gives the same cart.
+	again, _ := db.TakeCart(ctxAs("pete"), "pete")
+	if again.CartID != prompt.CartID {
+		t.Fatalf("second take %s, first %s", again.CartID, prompt.CartID)
+	}
+	p.pickAll(prompt)
+	w, _ = db.Wave(ctxAs("t"), w.ID)
+	if w.Status != pickwave.WaveCompleted || w.Progress.UnitsPicked != 15 || w.Progress.TasksDone != w.Progress.Tasks || w.Progress.CartsDone != 1 {
+		t.Fatalf("wave after picking: %s %+v", w.Status, w.Progress)
+	}
+	for _, id := range w.Orders {
+		o, _ := db.Order(ctxAs("t"), id)
+		if o.Status != pickwave.OrderPicked || o.Lines[0].Picked != o.Lines[0].Qty || o.Lines[0].Allocated != 0 {
+			t.Fatalf("order %s %s %+v", o.ID, o.Status, o.Lines)
+		}
+	}
+	rows, _ := db.StockOf(ctxAs("t"), "S0101")
+	if rows[0].Reserved != 0 || rows[0].OnHand >= 50 {
+		t.Fatalf("stock after picking %+v", rows[0])
+	}
+	// The cart is done: the next take finds none.
+	_, err = db.TakeCart(ctxAs("pete"), "pete")
+	mustCode(t, err, pickwave.ENOTFOUND)
+}
+
+func TestPick_wrongScansChangeNothing(t *testing.T) {
+	db := mustOpen(t)
+	releasedCart(t, db, 2)
+	p := &picker{t: t, db: db, name: "pete"}
+	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
+	p.mustScan("A01-01-1", "wrong_tote") // a location is no tote
+	p.mustScan(barcodeOf("S0101"), "wrong_tote")
+	prompt = &p.mustScan("TOTE-A", "ok").Prompt
+	p.mustScan("TOTE-A", "wrong_tote") // already on this cart
+	prompt = &p.mustScan("TOTE-B", "ok").Prompt
+	task := prompt.Task
+	if prompt.Step != pickwave.StepLocation {
+		t.Fatalf("after binding: %+v", prompt)
+	}
+	other := "A04-10-1"
+	if task.Location == other {
+		other = "A04-09-1"
+	}
+	p.mustScan(other, "wrong_location")
+	p.mustScan(barcodeOf(task.SKU), "wrong_location")
+	p.mustScan(task.Location, "ok")
+	p.mustScan("4006381333932", "bad_barcode")
+	p.mustScan("96385074", "unknown_barcode")
+	wrongSKU := "S0101"
+	if task.SKU == wrongSKU {
+		wrongSKU = "S0102"
+	}
+	res := p.mustScan(barcodeOf(wrongSKU), "wrong_item")
+	if res.Verdict.Expected != task.SKU {
+		t.Fatalf("wrong item verdict does not say what was expected: %+v", res.Verdict)
+	}
+	var a, b int
+	fmt.Sscanf(task.SKU, "S%02d%02d", &a, &b)
+	p.mustScan(gtinFor(a, b, 1), "over_pick") // a case of six for a task of one or two
+	got, _ := db.Task(ctxAs("t"), task.ID)
+	if got.Picked != 0 {
+		t.Fatalf("wrong scans picked %d", got.Picked)
+	}
+	for got.Remaining() > 0 {
+		res = p.mustScan(barcodeOf(task.SKU), "ok")
+		got, _ = db.Task(ctxAs("t"), task.ID)
+	}
+	if res.Prompt.Step != pickwave.StepTote {
+		t.Fatalf("after last unit: %+v", res.Prompt)
+	}
+	p.mustScan(barcodeOf(task.SKU), "wrong_tote")
+	wrongTote := "TOTE-A"
+	if task.ToteSlot == 1 {
+		wrongTote = "TOTE-B"
+	}
+	p.mustScan(wrongTote, "wrong_tote")
+}
+
+func TestPick_retriedScanAppliedOnce(t *testing.T) {
+	db := mustOpen(t)
+	releasedCart(t, db, 1)
+	p := &picker{t: t, db: db, name: "pete"}
+	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
+	prompt = &p.mustScan("TOTE-1", "ok").Prompt
+	prompt = &p.mustScan(prompt.Task.Location, "ok").Prompt
+	task := prompt.Task
+	req := pickwave.ScanRequest{ID: "retry-me", Device: "TC52", Data: barcodeOf(task.SKU)}
+	first, err := db.Scan(ctxAs("pete"), "pete", req)
+	if err != nil || first.Verdict.Code != "ok" || first.Replayed {
+		t.Fatal(first, err)
+	}
+	for range 3 {
+		again, err := db.Scan(ctxAs("pete"), "pete", req)
+		if err != nil || !again.Replayed || again.Verdict != first.Verdict {
+			t.Fatalf("retry %+v %v", again, err)
+		}
+	}
+	got, _ := db.Task(ctxAs("t"), task.ID)
+	if got.Picked != 1 {
+		t.Fatalf("picked %d after one scan and three retries", got.Picked)
+	}
+	_, err = db.Scan(ctxAs("pete"), "pete", pickwave.ScanRequest{Data: "x"})
+	mustCode(t, err, pickwave.EINVALID)
+}
+
+func TestPick_restartMidCart(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	releasedCart(t, db, 3)
+	p := &picker{t: t, db: db, name: "pete"}
+	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
+	for range 3 {
+		prompt = &p.mustScan(fmt.Sprintf("TOTE-pete-%d", prompt.Slot), "ok").Prompt
+	}
+	prompt = &p.mustScan(prompt.Task.Location, "ok").Prompt
+	before := *prompt
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = mustOpenDir(t, dir)
+	p.db = db
+	after, err := db.Prompt(ctxAs("pete"), "pete")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.CartID != before.CartID || after.Step != before.Step || after.Task.ID != before.Task.ID {
+		t.Fatalf("after restart %+v, before %+v", after, before)
+	}
+	p.pickAll(after)
+}
+
+func TestPick_shortReallocatesOrMarksShort(t *testing.T) {
+	db := mustOpen(t)
+	releasedCart(t, db, 1)
+	p := &picker{t: t, db: db, name: "pete"}
+	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
+	prompt = &p.mustScan("TOTE-1", "ok").Prompt
+	task := prompt.Task
+	// Stock of the same SKU at another pick bin: the short is re-allocated there.
+	mustLocation(t, db, "A04-10-2", 4, 10, pickwave.LocationPick)
+	mustAdjust(t, db, pickwave.Adjustment{SKU: task.SKU, Location: "A04-10-2", Delta: 5})
+	res, err := db.Short(ctxAs("pete"), "pete", pickwave.ShortRequest{ID: "s1", Reason: pickwave.ShortEmpty, Found: 0})
+	if err != nil || res.Verdict.Code != "ok" {
+		t.Fatal(res, err)
+	}
+	got, _ := db.Task(ctxAs("t"), task.ID)
+	if got.Status != pickwave.TaskShort || got.Short != task.Qty {
+		t.Fatalf("short task %+v", got)
+	}
+	cart, _ := db.Cart(ctxAs("t"), prompt.CartID)
+	added, _ := db.Task(ctxAs("t"), cart.Tasks[len(cart.Tasks)-1])
+	if added.Location != "A04-10-2" || added.Qty != task.Qty || added.Status != pickwave.TaskOpen {
+		t.Fatalf("re-allocated task %+v", added)
+	}
+	rows, _ := db.StockOf(ctxAs("t"), task.SKU)
+	for _, r := range rows {
+		if r.Location == task.Location && r.OnHand != 0 {
+			t.Fatalf("short location still shows %d on hand", r.OnHand)
+		}
+	}
+	// The retry of the short report is answered from the record.
+	again, err := db.Short(ctxAs("pete"), "pete", pickwave.ShortRequest{ID: "s1", Reason: pickwave.ShortEmpty})
+	if err != nil || !again.Replayed {
+		t.Fatal(again, err)
+	}
+	// Now short every remaining task with no stock elsewhere: lines go short.
+	for prompt = &res.Prompt; !prompt.Done; {
+		r, err := db.Short(ctxAs("pete"), "pete", pickwave.ShortRequest{ID: fmt.Sprintf("s-%s", prompt.Task.ID), Reason: pickwave.ShortCantFind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prompt = &r.Prompt
+	}
+	o, _ := db.Order(ctxAs("t"), task.OrderID)
+	if o.Status != pickwave.OrderPicked || o.Lines[0].Short == 0 {
+		t.Fatalf("order after shorts %s %+v", o.Status, o.Lines)
+	}
+	_, err = db.Short(ctxAs("pete"), "pete", pickwave.ShortRequest{ID: "x", Reason: "lazy"})
+	mustCode(t, err, pickwave.EINVALID)
+}

@@ -1,0 +1,548 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/wave"
+)
+
+var keyLayout = []byte("layout")
+
+// DefaultTotesPerCart is used when a wave request names no cart size.
+const DefaultTotesPerCart = 8
+
+// Layout returns the site's layout; ENOTFOUND until one is set.
+func (db *DB) Layout(ctx context.Context) (wave.Layout, error) {
+	var l wave.Layout
+	err := db.view(ctx, func(t *txn) error {
+		var err error
+		l, err = t.layout()
+		return err
+	})
+	return l, err
+}
+
+func (t *txn) layout() (wave.Layout, error) {
+	var l wave.Layout
+	ok, err := t.getJSON(spaceMeta, keyLayout, &l)
+	if err != nil {
+		return l, err
+	}
+	if !ok {
+		return l, notFound("No layout is set; PUT /api/v1/layout first.")
+	}
+	return l, nil
+}
+
+// SetLayout validates and stores the site's layout. Locations outside it
+// are refused, so that every pick has a place on the floor.
+func (db *DB) SetLayout(ctx context.Context, l wave.Layout) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	return db.update(ctx, func(t *txn) error {
+		var outside []string
+		err := t.Scan(spaceLocations, nil, nil, func(k, v []byte) error {
+			var loc pickwave.Location
+			if err := decode(spaceLocations, k, v, &loc); err != nil {
+				return err
+			}
+			if !l.Contains(wave.Position{Aisle: loc.Aisle, Bay: loc.Bay}) && len(outside) < 10 {
+				outside = append(outside, loc.Code)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(outside) > 0 {
+			return &pickwave.Error{Code: pickwave.EINVALID, Message: "Some locations lie outside this layout.",
+				Details: []pickwave.FieldError{{Field: "aisles", Reason: fmt.Sprintf("locations %v have an aisle or bay beyond the layout", outside)}}}
+		}
+		if err := t.putJSON(spaceMeta, keyLayout, l); err != nil {
+			return err
+		}
+		_, err = t.appendEvent(pickwave.EventLayoutChanged, "layout", l)
+		return err
+	})
+}
+
+// waveRequest is what a wave was planned from, kept with it.
+type waveRequest struct {
+	Template wave.Template `json:"template"`
+	Seed     uint64        `json:"seed"`
+}
+
+func waveID(seq uint64) string { return fmt.Sprintf("W-%06d", seq) }
+
+// PlanWave selects allocated orders with the template, batches and routes
+// them, and stores the result as a planned wave. Planning runs outside any
+// write transaction, so a big wave does not hold up scans; release checks
+// that nothing changed in between.
+func (db *DB) PlanWave(ctx context.Context, tmpl wave.Template, seed uint64) (*pickwave.Wave, error) {
+	req := waveRequest{Template: tmpl, Seed: seed}
+	if req.Template.TotesPerCart == 0 {
+		req.Template.TotesPerCart = DefaultTotesPerCart
+	}
+	if err := req.Template.Validate(); err != nil {
+		return nil, err
+	}
+	var (
+		layout wave.Layout
+		pool   []wave.Order
+	)
+	err := db.view(ctx, func(t *txn) (err error) {
+		if layout, err = t.layout(); err != nil {
+			return err
+		}
+		pool, err = t.plannable()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	selected := wave.Select(req.Template, pool)
+	if len(selected) == 0 {
+		return nil, pickwave.Errorf(pickwave.ECONFLICT, "No allocated order outside a wave matches the template.")
+	}
+	plan, err := layout.Plan(selected, req.Template.Options(req.Seed))
+	if err != nil {
+		return nil, err
+	}
+	reqJSON, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode wave request: %w", err)
+	}
+	w := &pickwave.Wave{Status: pickwave.WavePlanned, Template: reqJSON}
+	for _, o := range selected {
+		w.Orders = append(w.Orders, o.ID)
+	}
+	err = db.update(ctx, func(t *txn) error {
+		seq, err := t.NextSeq(spaceWaves)
+		if err != nil {
+			return err
+		}
+		w.ID, plan.ID = waveID(seq), waveID(seq)
+		if w.Plan, err = json.Marshal(plan); err != nil {
+			return fmt.Errorf("encode plan: %w", err)
+		}
+		w.CreatedAt, w.CreatedBy = t.now, t.actor
+		w.Progress = planProgress(plan)
+		if err := t.putJSON(spaceWaves, []byte(w.ID), w); err != nil {
+			return err
+		}
+		_, err = t.appendEvent(pickwave.EventWavePlanned, "wave/"+w.ID, waveEvent(w, plan))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// plannable returns every allocated order that is in no wave, with each
+// allocation as a line at its location.
+func (t *txn) plannable() ([]wave.Order, error) {
+	prefix := append([]byte(pickwave.OrderAllocated), 0)
+	locs := map[string]*pickwave.Location{}
+	skus := map[string]*pickwave.SKU{}
+	var out []wave.Order
+	err := t.Scan(spaceOrderState, prefix, nil, func(k, _ []byte) error {
+		o, err := t.order(string(k[len(prefix):]))
+		if err != nil {
+			return err
+		}
+		if o.WaveID != "" {
+			return nil
+		}
+		wo, err := t.waveOrder(o, locs, skus)
+		if err != nil {
+			return err
+		}
+		out = append(out, wo)
+		return nil
+	})
+	return out, err
+}
+
+func (t *txn) waveOrder(o *pickwave.Order, locs map[string]*pickwave.Location, skus map[string]*pickwave.SKU) (wave.Order, error) {
+	wo := wave.Order{ID: o.ID, Status: string(o.Status), Carrier: o.Carrier, Service: o.Service,
+		Priority: o.Priority, ShipBy: o.ShipBy, CreatedAt: o.CreatedAt}
+	for _, l := range o.Lines {
+		sku := skus[l.SKU]
+		if sku == nil {
+			var err error
+			if sku, err = t.sku(l.SKU); err != nil {
+				return wo, err
+			}
+			skus[l.SKU] = sku
+		}
+		for _, a := range l.Allocations {
+			loc := locs[a.Location]
+			if loc == nil {
+				var err error
+				if loc, err = t.location(a.Location); err != nil {
+					return wo, err
+				}
+				locs[a.Location] = loc
+			}
+			wo.Lines = append(wo.Lines, wave.Line{SKU: l.SKU, Qty: a.Qty, Location: a.Location,
+				Aisle: loc.Aisle, Bay: loc.Bay, Zone: loc.Zone,
+				Unit: wave.Dims{LengthMM: float64(sku.LengthMM), WidthMM: float64(sku.WidthMM), HeightMM: float64(sku.HeightMM)}})
+		}
+	}
+	return wo, nil
+}
+
+func planProgress(p wave.Plan) pickwave.WaveProgress {
+	var pr pickwave.WaveProgress
+	pr.Carts = len(p.Carts)
+	for _, c := range p.Carts {
+		for _, tote := range c.Totes {
+			for _, pk := range tote.Picks {
+				pr.Tasks++
+				pr.Units += pk.Qty
+			}
+		}
+	}
+	return pr
+}
+
+// waveEventPayload is what wave events carry for the floor dashboard.
+type waveEventPayload struct {
+	ID          string                `json:"id"`
+	Status      pickwave.WaveStatus   `json:"status"`
+	Orders      int                   `json:"orders"`
+	Progress    pickwave.WaveProgress `json:"progress"`
+	DistanceM   float64               `json:"distance_m,omitempty"`
+	FCFSSShapeM float64               `json:"fcfs_sshape_m,omitempty"`
+}
+
+func waveEvent(w *pickwave.Wave, p wave.Plan) waveEventPayload {
+	return waveEventPayload{ID: w.ID, Status: w.Status, Orders: len(w.Orders), Progress: w.Progress,
+		DistanceM: p.DistanceM, FCFSSShapeM: p.Baseline.FCFSSShapeM}
+}
+
+func (t *txn) wave(id string) (*pickwave.Wave, wave.Plan, error) {
+	w := new(pickwave.Wave)
+	var p wave.Plan
+	ok, err := t.getJSON(spaceWaves, []byte(id), w)
+	if err != nil {
+		return nil, p, err
+	}
+	if !ok {
+		return nil, p, notFound("Wave %s does not exist.", id)
+	}
+	if err := json.Unmarshal(w.Plan, &p); err != nil {
+		return nil, p, fmt.Errorf("decode plan of wave %s: %w", id, err)
+	}
+	return w, p, nil
+}
+
+// ReleaseWave turns a planned wave into carts and pick tasks. It checks,
+// in the same transaction, that every order is still allocated as planned
+// and in no other wave, so two releases racing for an order cannot both win.
+func (db *DB) ReleaseWave(ctx context.Context, id string) (*pickwave.Wave, error) {
+	var w *pickwave.Wave
+	err := db.update(ctx, func(t *txn) error {
+		var (
+			plan wave.Plan
+			err  error
+		)
+		if w, plan, err = t.wave(id); err != nil {
+			return err
+		}
+		if w.Status != pickwave.WavePlanned {
+			return pickwave.Errorf(pickwave.ECONFLICT, "Wave %s is %s; only a planned wave can be released.", w.ID, w.Status)
+		}
+		orders := map[string]*pickwave.Order{}
+		for _, oid := range w.Orders {
+			o, err := t.order(oid)
+			if err != nil {
+				return err
+			}
+			if o.Status != pickwave.OrderAllocated || o.WaveID != "" {
+				return pickwave.Errorf(pickwave.ECONFLICT, "Order %s is %s%s since wave %s was planned; plan again.",
+					o.ID, o.Status, inWave(o), w.ID)
+			}
+			orders[oid] = o
+		}
+		// Every pick must draw on the order's allocation at that location.
+		left := map[string]map[string][]pickwave.Allocation{} // order → line id → allocations not yet tasked
+		lineOf := map[string]map[string]string{}              // order → sku → line id
+		for oid, o := range orders {
+			left[oid], lineOf[oid] = map[string][]pickwave.Allocation{}, map[string]string{}
+			for _, l := range o.Lines {
+				left[oid][l.ID] = slices.Clone(l.Allocations)
+				lineOf[oid][l.SKU] = l.ID
+			}
+		}
+		w.Progress = pickwave.WaveProgress{Carts: len(plan.Carts)}
+		for ci, c := range plan.Carts {
+			cart := &pickwave.Cart{ID: fmt.Sprintf("%s-C%02d", w.ID, ci+1), WaveID: w.ID, Status: pickwave.CartOpen,
+				DistanceM: c.DistanceM, Zone: c.Zone}
+			stopIndex := map[string]int{}
+			for i, s := range c.Stops {
+				if _, ok := stopIndex[s.Location]; !ok {
+					stopIndex[s.Location] = i
+				}
+			}
+			var tasks []*pickwave.Task
+			for _, tote := range c.Totes {
+				cart.Totes = append(cart.Totes, pickwave.CartTote{Slot: tote.Slot, OrderID: tote.OrderID})
+				for _, pk := range tote.Picks {
+					lineID := lineOf[tote.OrderID][pk.SKU]
+					need := pk.Qty
+					allocs := left[tote.OrderID][lineID]
+					for i := range allocs {
+						a := &allocs[i]
+						if a.Location != pk.Location || a.Qty == 0 || need == 0 {
+							continue
+						}
+						take := min(need, a.Qty)
+						a.Qty -= take
+						need -= take
+						tasks = append(tasks, &pickwave.Task{WaveID: w.ID, CartID: cart.ID, OrderID: tote.OrderID, LineID: lineID,
+							SKU: pk.SKU, Location: pk.Location, Aisle: pk.Aisle, Bay: pk.Bay, Lot: a.Lot, Expiry: a.Expiry,
+							Qty: take, ToteSlot: tote.Slot, Status: pickwave.TaskOpen})
+					}
+					if need > 0 {
+						return pickwave.Errorf(pickwave.ECONFLICT, "Order %s no longer has %d × %s reserved at %s; plan again.",
+							tote.OrderID, pk.Qty, pk.SKU, pk.Location)
+					}
+				}
+			}
+			slices.SortStableFunc(tasks, func(a, b *pickwave.Task) int {
+				if d := stopIndex[a.Location] - stopIndex[b.Location]; d != 0 {
+					return d
+				}
+				return a.ToteSlot - b.ToteSlot
+			})
+			for i, task := range tasks {
+				task.Seq = i + 1
+				task.ID = fmt.Sprintf("%s-T%03d", cart.ID, i+1)
+				cart.Tasks = append(cart.Tasks, task.ID)
+				if err := t.putJSON(spaceTasks, []byte(task.ID), task); err != nil {
+					return err
+				}
+				w.Progress.Tasks++
+				w.Progress.Units += task.Qty
+			}
+			if err := t.putJSON(spaceCarts, []byte(cart.ID), cart); err != nil {
+				return err
+			}
+			if err := t.Put(spaceOpenCarts, []byte(cart.ID), nil); err != nil {
+				return err
+			}
+		}
+		for oid, o := range orders {
+			for lid, allocs := range left[oid] {
+				for _, a := range allocs {
+					if a.Qty > 0 {
+						return pickwave.Errorf(pickwave.ECONFLICT, "Order %s line %s has %d reserved at %s that the plan does not pick; plan again.", oid, lid, a.Qty, a.Location)
+					}
+				}
+			}
+			o.WaveID = w.ID
+			if err := t.setStatus(o, pickwave.OrderReleased, pickwave.EventOrderReleased, "wave "+w.ID); err != nil {
+				return err
+			}
+		}
+		w.Status = pickwave.WaveReleased
+		now := t.now
+		w.ReleasedAt = &now
+		if err := t.putJSON(spaceWaves, []byte(w.ID), w); err != nil {
+			return err
+		}
+		_, err = t.appendEvent(pickwave.EventWaveReleased, "wave/"+w.ID, waveEvent(w, plan))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func inWave(o *pickwave.Order) string {
+	if o.WaveID != "" {
+		return " in wave " + o.WaveID
+	}
+	return ""
+}
+
+// CancelWave cancels a planned wave, or a released one on which nothing
+// has been picked yet; its orders go back to the pool, allocated as before.
+func (db *DB) CancelWave(ctx context.Context, id string) (*pickwave.Wave, error) {
+	var w *pickwave.Wave
+	err := db.update(ctx, func(t *txn) error {
+		var (
+			plan wave.Plan
+			err  error
+		)
+		if w, plan, err = t.wave(id); err != nil {
+			return err
+		}
+		switch w.Status {
+		case pickwave.WaveCancelled:
+			return nil // a retry
+		case pickwave.WaveCompleted:
+			return pickwave.Errorf(pickwave.ECONFLICT, "Wave %s is completed.", w.ID)
+		case pickwave.WaveReleased:
+			if w.Progress.UnitsPicked > 0 || w.Progress.UnitsShort > 0 || w.Progress.TasksDone > 0 {
+				return pickwave.Errorf(pickwave.ECONFLICT, "Picking has started on wave %s; it cannot be cancelled.", w.ID)
+			}
+			if err := t.cancelCarts(w, plan); err != nil {
+				return err
+			}
+		}
+		w.Status = pickwave.WaveCancelled
+		now := t.now
+		w.ClosedAt = &now
+		if err := t.putJSON(spaceWaves, []byte(w.ID), w); err != nil {
+			return err
+		}
+		_, err = t.appendEvent(pickwave.EventWaveCancelled, "wave/"+w.ID, waveEvent(w, plan))
+		return err
+	})
+	return w, err
+}
+
+// cancelCarts cancels a released wave's carts and tasks and returns its
+// orders to the pool.
+func (t *txn) cancelCarts(w *pickwave.Wave, plan wave.Plan) error {
+	for ci := range plan.Carts {
+		cart, err := t.cart(fmt.Sprintf("%s-C%02d", w.ID, ci+1))
+		if err != nil {
+			return err
+		}
+		if cart.Picker != "" {
+			return pickwave.Errorf(pickwave.ECONFLICT, "Cart %s is with %s; it cannot be cancelled.", cart.ID, cart.Picker)
+		}
+		for _, tid := range cart.Tasks {
+			task, err := t.task(tid)
+			if err != nil {
+				return err
+			}
+			task.Status = pickwave.TaskCancelled
+			if err := t.putJSON(spaceTasks, []byte(task.ID), task); err != nil {
+				return err
+			}
+		}
+		cart.Status = pickwave.CartCancelled
+		if err := t.putJSON(spaceCarts, []byte(cart.ID), cart); err != nil {
+			return err
+		}
+		if err := t.Delete(spaceOpenCarts, []byte(cart.ID)); err != nil {
+			return err
+		}
+	}
+	for _, oid := range w.Orders {
+		o, err := t.order(oid)
+		if err != nil {
+			return err
+		}
+		if o.Status != pickwave.OrderReleased || o.WaveID != w.ID {
+			continue // cancelled meanwhile
+		}
+		o.WaveID = ""
+		if err := t.setStatus(o, pickwave.OrderAllocated, pickwave.EventOrderReturned, "wave "+w.ID+" cancelled"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Wave returns one wave.
+func (db *DB) Wave(ctx context.Context, id string) (*pickwave.Wave, error) {
+	var w *pickwave.Wave
+	err := db.view(ctx, func(t *txn) (err error) {
+		w, _, err = t.wave(id)
+		return err
+	})
+	return w, err
+}
+
+// Waves lists waves, newest first.
+func (db *DB) Waves(ctx context.Context, limit int) ([]*pickwave.Wave, error) {
+	limit = pageSize(limit)
+	var out []*pickwave.Wave
+	err := db.view(ctx, func(t *txn) error {
+		return t.ScanReverse(spaceWaves, nil, func(k, v []byte) error {
+			w := new(pickwave.Wave)
+			if err := decode(spaceWaves, k, v, w); err != nil {
+				return err
+			}
+			out = append(out, w)
+			return stopAt(len(out), limit)
+		})
+	})
+	return out, err
+}
+
+func (t *txn) cart(id string) (*pickwave.Cart, error) {
+	c := new(pickwave.Cart)
+	ok, err := t.getJSON(spaceCarts, []byte(id), c)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFound("Cart %s does not exist.", id)
+	}
+	return c, nil
+}
+
+func (t *txn) task(id string) (*pickwave.Task, error) {
+	task := new(pickwave.Task)
+	ok, err := t.getJSON(spaceTasks, []byte(id), task)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFound("Task %s does not exist.", id)
+	}
+	return task, nil
+}
+
+// Cart returns one cart.
+func (db *DB) Cart(ctx context.Context, id string) (*pickwave.Cart, error) {
+	var c *pickwave.Cart
+	err := db.view(ctx, func(t *txn) (err error) {
+		c, err = t.cart(id)
+		return err
+	})
+	return c, err
+}
+
+// Task returns one task.
+func (db *DB) Task(ctx context.Context, id string) (*pickwave.Task, error) {
+	var task *pickwave.Task
+	err := db.view(ctx, func(t *txn) (err error) {
+		task, err = t.task(id)
+		return err
+	})
+	return task, err
+}
+
+// CartTasks returns a cart's tasks in walking order.
+func (db *DB) CartTasks(ctx context.Context, cartID string) ([]*pickwave.Task, error) {
+	var out []*pickwave.Task
+	err := db.view(ctx, func(t *txn) error {
+		c, err := t.cart(cartID)
+		if err != nil {
+			return err
+		}
+		for _, id := range c.Tasks {
+			task, err := t.task(id)
+			if err != nil {
+				return err
+			}
+			out = append(out, task)
+		}
+		return nil
+	})
+	return out, err
+}

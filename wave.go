@@ -1,0 +1,137 @@
+package pickwave
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// WaveStatus is where a wave is in its life.
+type WaveStatus string
+
+// Wave states. A planned wave is a preview that holds no orders; release
+// takes its orders and creates the pick tasks; a wave completes when every
+// task is done, or is cancelled and gives its orders back.
+const (
+	WavePlanned   WaveStatus = "planned"
+	WaveReleased  WaveStatus = "released"
+	WaveCompleted WaveStatus = "completed"
+	WaveCancelled WaveStatus = "cancelled"
+)
+
+// Wave is a group of orders planned onto carts together. Plan holds the
+// planner's output as JSON (carts, routed stops, distances, baselines),
+// kept as it was planned so that every figure can be checked later.
+type Wave struct {
+	ID         string          `json:"id"`
+	Status     WaveStatus      `json:"status"`
+	Template   json.RawMessage `json:"template"`
+	Orders     []string        `json:"orders"`
+	Plan       json.RawMessage `json:"plan"`
+	Progress   WaveProgress    `json:"progress"`
+	CreatedAt  time.Time       `json:"created_at"`
+	CreatedBy  string          `json:"created_by"`
+	ReleasedAt *time.Time      `json:"released_at,omitempty"`
+	ClosedAt   *time.Time      `json:"closed_at,omitempty"`
+}
+
+// WaveProgress counts a wave's work done.
+type WaveProgress struct {
+	Carts       int `json:"carts"`
+	CartsDone   int `json:"carts_done"`
+	Tasks       int `json:"tasks"`
+	TasksDone   int `json:"tasks_done"`
+	Units       int `json:"units"`
+	UnitsPicked int `json:"units_picked"`
+	UnitsShort  int `json:"units_short"`
+}
+
+// CartStatus is where a cart is in its trip.
+type CartStatus string
+
+// Cart states.
+const (
+	CartOpen      CartStatus = "open"      // released, waiting for a picker
+	CartPicking   CartStatus = "picking"   // a picker has it
+	CartDone      CartStatus = "done"      // every task picked or short
+	CartCancelled CartStatus = "cancelled" // its wave was cancelled
+)
+
+// CartTote is one slot of a cart and the order it holds.
+type CartTote struct {
+	Slot    int    `json:"slot"`
+	OrderID string `json:"order_id"`
+	// Tote is the barcode of the physical tote put in the slot, once the
+	// picker has scanned it; "" until then.
+	Tote string `json:"tote,omitempty"`
+}
+
+// Cart is one picker's trip through the aisles: totes in slots and the
+// tasks in walking order.
+type Cart struct {
+	ID        string     `json:"id"`
+	WaveID    string     `json:"wave_id"`
+	Status    CartStatus `json:"status"`
+	Picker    string     `json:"picker,omitempty"`
+	Totes     []CartTote `json:"totes"`
+	Tasks     []string   `json:"tasks"`
+	DistanceM float64    `json:"distance_m"`
+	Zone      string     `json:"zone,omitempty"`
+}
+
+// TaskStatus is where a pick task is.
+type TaskStatus string
+
+// Task states.
+const (
+	TaskOpen      TaskStatus = "open"
+	TaskPicked    TaskStatus = "picked"
+	TaskShort     TaskStatus = "short"
+	TaskCancelled TaskStatus = "cancelled"
+)
+
+// Task is one stop of a cart: take Qty of SKU (lot Lot) from Location into
+// the tote in ToteSlot, for one order line.
+type Task struct {
+	ID       string     `json:"id"`
+	WaveID   string     `json:"wave_id"`
+	CartID   string     `json:"cart_id"`
+	Seq      int        `json:"seq"` // 1-based walking order on the cart
+	OrderID  string     `json:"order_id"`
+	LineID   string     `json:"line_id"`
+	SKU      string     `json:"sku"`
+	Location string     `json:"location"`
+	Aisle    int        `json:"aisle"`
+	Bay      int        `json:"bay"`
+	Lot      string     `json:"lot,omitempty"`
+	Expiry   *time.Time `json:"expiry,omitempty"`
+	Qty      int        `json:"qty"`
+	Picked   int        `json:"picked"`
+	Short    int        `json:"short"`
+	ToteSlot int        `json:"tote_slot"`
+	Status   TaskStatus `json:"status"`
+}
+
+// Remaining is what is still to pick.
+func (t *Task) Remaining() int { return t.Qty - t.Picked - t.Short }
+
+// WaveService runs waves. Planning takes the planner's own types and is
+// offered by the store to the server directly.
+type WaveService interface {
+	// ReleaseWave takes the planned wave's orders and creates its carts and
+	// tasks, atomically: ECONFLICT if any order has since changed or joined
+	// another wave (plan again).
+	ReleaseWave(ctx context.Context, id string) (*Wave, error)
+	// CancelWave gives a wave's orders back to the pool; ECONFLICT once
+	// picking has started.
+	CancelWave(ctx context.Context, id string) (*Wave, error)
+	// Wave returns one wave with its progress; ENOTFOUND.
+	Wave(ctx context.Context, id string) (*Wave, error)
+	// Waves lists waves, newest first.
+	Waves(ctx context.Context, limit int) ([]*Wave, error)
+	// Cart returns one cart; Task one task.
+	Cart(ctx context.Context, id string) (*Cart, error)
+	Task(ctx context.Context, id string) (*Task, error)
+	// CartTasks returns a cart's tasks in walking order.
+	CartTasks(ctx context.Context, cartID string) ([]*Task, error)
+}
