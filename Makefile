@@ -21,9 +21,14 @@ build:
 test: test-deps lint
 	go test -race -count=1 -timeout 25m ./...
 
-## test-deps: fetch Go modules (and, as tests need them, system packages)
+## test-deps: fetch Go modules and install Debian's chromium for the browser tests
 test-deps:
 	go mod download
+	@if [ -z "$$PICKWAVE_CHROME" ] && ! command -v chromium >/dev/null 2>&1; then \
+	  echo "installing chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-liberation >/dev/null; \
+	fi
 
 ## bench: run every benchmark once (figures for the notes)
 bench:

@@ -1,0 +1,820 @@
+// Pickwave supervisor console: login, orders, inventory look-up and a live
+// tail of the event log. Plain JavaScript, no build step. Text that comes
+// from the API is only ever inserted as text (textContent or text nodes),
+// never parsed as HTML.
+'use strict';
+
+(() => {
+  const API = '/api/v1';
+  const VIEWS = ['orders', 'inventory', 'events'];
+  const MANAGERS = ['supervisor', 'admin'];
+  const CANCELLABLE = ['allocated', 'backordered', 'released'];
+  const EVENTS_POLL_MS = 2000;
+  const EVENTS_PAGE = 100;
+  const EVENTS_MAX_ROWS = 500;
+  const EVENTS_MAX_PAGES_PER_TICK = 10;
+
+  const $ = (id) => document.getElementById(id);
+  const enc = encodeURIComponent;
+
+  // ---- API ---------------------------------------------------------------
+
+  class APIError extends Error {
+    constructor(status, code, message, details) {
+      super(message);
+      this.status = status;
+      this.code = code;
+      this.details = Array.isArray(details) ? details : null;
+    }
+  }
+
+  // api calls the JSON API with the session cookie. It resolves to the
+  // decoded body, or rejects with an APIError that carries the server's
+  // message. A 401 anywhere but the login itself ends the session.
+  async function api(method, path, body) {
+    const opts = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+    if (body !== undefined) {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(body);
+    }
+    let res, text;
+    try {
+      res = await fetch(API + path, opts);
+      text = await res.text();
+    } catch (err) {
+      throw new APIError(0, 'network', 'Cannot reach the Pickwave server. Check the connection and try again.');
+    }
+    let data = null;
+    if (text) {
+      try { data = JSON.parse(text); } catch (err) { data = null; }
+    }
+    if (!res.ok) {
+      const e = data && data.error ? data.error : {};
+      const err = new APIError(res.status, e.code || 'http_' + res.status,
+        e.message || `The server answered ${res.status} ${res.statusText}.`.replace(' .', '.'), e.details);
+      if (res.status === 401 && path !== '/login') sessionEnded();
+      throw err;
+    }
+    return data;
+  }
+
+  // ---- DOM helpers -------------------------------------------------------
+
+  // h builds an element. Props set attributes (class, data-*, href, ...);
+  // children are nodes or strings, and strings always become text nodes.
+  function h(tag, props, ...children) {
+    const el = document.createElement(tag);
+    if (props) {
+      for (const [k, v] of Object.entries(props)) {
+        if (v === null || v === undefined || v === false) continue;
+        if (k === 'class') el.className = v;
+        else if (k === 'dataset') Object.assign(el.dataset, v);
+        else el.setAttribute(k, v === true ? '' : String(v));
+      }
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      el.append(c instanceof Node ? c : String(c));
+    }
+    return el;
+  }
+
+  function setText(id, value) {
+    $(id).textContent = value === null || value === undefined || value === '' ? '—' : String(value);
+  }
+
+  function showError(box, err) {
+    const msg = err && err.message ? err.message : 'Something went wrong.';
+    const kids = [h('span', null, msg)];
+    const details = err && Array.isArray(err.details) ? err.details : [];
+    if (details.length) {
+      kids.push(h('ul', null, details.map((d) => h('li', null,
+        (d.line ? `line ${d.line}: ` : '') + (d.field ? `${d.field} ` : '') + (d.reason || '')))));
+    }
+    box.replaceChildren(...kids);
+    box.hidden = false;
+  }
+
+  function clearError(box) {
+    box.hidden = true;
+    box.replaceChildren();
+  }
+
+  function showBanner(message, kind) {
+    $('banner-text').textContent = message;
+    $('banner').className = 'banner' + (kind ? ' ' + kind : '');
+    $('banner').hidden = false;
+  }
+
+  function statusBadge(status) {
+    const s = String(status || 'unknown');
+    return h('span', { class: 'status' + (/^[a-z]+$/.test(s) ? ' status-' + s : '') }, s);
+  }
+
+  // ---- Formatting --------------------------------------------------------
+
+  function parseTime(iso) {
+    if (!iso || iso.startsWith('0001-01-01')) return null;
+    const d = new Date(iso);
+    return isNaN(d) ? null : d;
+  }
+
+  const dateTimeFmt = new Intl.DateTimeFormat(undefined, {
+    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
+  });
+  const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const dayFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+
+  function fmtDateTime(iso) {
+    const d = parseTime(iso);
+    return d ? dateTimeFmt.format(d) : '—';
+  }
+
+  const shortFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+
+  // fmtShort is fmtDateTime without the year when it is this year, for lists.
+  function fmtShort(iso) {
+    const d = parseTime(iso);
+    if (!d) return '—';
+    return d.getFullYear() === new Date().getFullYear() ? shortFmt.format(d) : dateTimeFmt.format(d);
+  }
+
+  // fmtEventTime shows the time of day, with the day when it is not today.
+  function fmtEventTime(iso) {
+    const d = parseTime(iso);
+    if (!d) return '—';
+    const sameDay = d.toDateString() === new Date().toDateString();
+    return (sameDay ? '' : dayFmt.format(d) + ' ') + timeFmt.format(d);
+  }
+
+  // fmtDay shows a calendar date (expiry dates are whole UTC days).
+  function fmtDay(iso) {
+    const d = parseTime(iso);
+    return d ? d.toISOString().slice(0, 10) : '—';
+  }
+
+  function plural(n, word) {
+    return `${n} ${word}${n === 1 ? '' : 's'}`;
+  }
+
+  // ---- State and routing -------------------------------------------------
+
+  const state = {
+    user: null, // {user, role}
+    view: null,
+    orders: { status: '', limit: 25, cursors: [''], page: 0, next: '', loaded: false, seq: 0 },
+    order: { id: null, seq: 0, data: null },
+    inv: { seq: 0, shown: null },
+    events: { active: false, gen: 0, timer: 0, last: null, paused: false, resumed: false },
+  };
+
+  function canManage() {
+    return !!state.user && MANAGERS.includes(state.user.role);
+  }
+
+  function parseHash() {
+    const raw = location.hash.replace(/^#\/?/, '');
+    const i = raw.indexOf('/');
+    const view = i < 0 ? raw : raw.slice(0, i);
+    let arg = i < 0 ? '' : raw.slice(i + 1);
+    try { arg = decodeURIComponent(arg); } catch (err) { arg = ''; }
+    return { view, arg };
+  }
+
+  function showView(name) {
+    state.view = name;
+    $('boot').hidden = true;
+    for (const v of ['login', ...VIEWS]) $('view-' + v).hidden = v !== name;
+    $('topbar').hidden = name === 'login';
+    for (const a of document.querySelectorAll('.tabs a')) {
+      const on = a.dataset.view === name;
+      a.classList.toggle('active', on);
+      if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    }
+    const titles = { login: 'Log in', orders: 'Orders', inventory: 'Inventory', events: 'Events' };
+    document.title = `${titles[name]} · Pickwave`;
+  }
+
+  function route() {
+    if (!state.user) {
+      stopEvents();
+      showView('login');
+      return;
+    }
+    let { view, arg } = parseHash();
+    if (!VIEWS.includes(view)) {
+      view = 'orders';
+      arg = '';
+      history.replaceState(null, '', '#orders');
+    }
+    const entering = state.view !== view;
+    showView(view);
+    if (view === 'events') startEvents(); else stopEvents();
+    if (view === 'orders') enterOrders(arg, entering);
+    if (view === 'inventory') enterInventory(arg);
+  }
+
+  // ---- Session -----------------------------------------------------------
+
+  function resetScreens() {
+    stopEvents();
+    state.orders = { status: '', limit: Number($('orders-limit').value) || 25, cursors: [''], page: 0, next: '', loaded: false, seq: state.orders.seq + 1 };
+    $('orders-status').value = '';
+    $('orders-body').replaceChildren();
+    closeOrder();
+    state.inv = { seq: state.inv.seq + 1, shown: null };
+    $('inv-query').value = '';
+    $('sku-detail').hidden = true;
+    clearError($('inv-error'));
+    state.events = { active: false, gen: state.events.gen + 1, timer: 0, last: null, paused: false, resumed: false };
+    $('events-body').replaceChildren();
+    $('events-empty').hidden = true;
+    $('events-pause').textContent = 'Pause';
+    clearError($('events-error'));
+  }
+
+  function loggedIn(user) {
+    state.user = { user: user.user, role: user.role };
+    $('who-name').textContent = user.user;
+    $('who-role').textContent = user.role;
+    clearError($('login-error'));
+    if (!VIEWS.includes(parseHash().view)) history.replaceState(null, '', '#orders');
+    route();
+  }
+
+  // sessionEnded runs when the server no longer knows the session.
+  function sessionEnded() {
+    if (!state.user) return;
+    state.user = null;
+    resetScreens();
+    showView('login');
+    showError($('login-error'), { message: 'Your session has ended. Log in again.' });
+    $('login-username').focus();
+  }
+
+  async function onLogin(e) {
+    e.preventDefault();
+    const username = $('login-username').value.trim();
+    const password = $('login-password').value;
+    const box = $('login-error');
+    if (!username || !password) {
+      showError(box, { message: 'Enter your user name and password.' });
+      return;
+    }
+    clearError(box);
+    $('login-submit').disabled = true;
+    try {
+      const res = await api('POST', '/login', { username, password });
+      $('login-password').value = '';
+      resetScreens();
+      loggedIn(res);
+    } catch (err) {
+      showError(box, err);
+      $('login-password').select();
+    } finally {
+      $('login-submit').disabled = false;
+    }
+  }
+
+  async function onLogout() {
+    try {
+      await api('POST', '/logout');
+    } catch (err) {
+      if (err.status !== 401) showBanner('Logging out failed: ' + err.message);
+    }
+    state.user = null;
+    resetScreens();
+    showView('login');
+    $('login-username').focus();
+  }
+
+  // ---- Orders ------------------------------------------------------------
+
+  // enterOrders shows the list, fresh when coming from another screen, and
+  // the order named in the address, if any.
+  function enterOrders(id, entering) {
+    if (!state.orders.loaded || entering) loadOrders();
+    if (id) openOrder(id); else closeOrder();
+  }
+
+  async function loadOrders() {
+    const o = state.orders;
+    const seq = ++o.seq;
+    o.loaded = true;
+    const table = $('orders-table');
+    table.dataset.state = 'loading';
+    $('orders-refresh').disabled = true;
+    const q = new URLSearchParams();
+    if (o.status) q.set('status', o.status);
+    if (o.cursors[o.page]) q.set('after', o.cursors[o.page]);
+    q.set('limit', String(o.limit));
+    try {
+      const page = await api('GET', '/orders?' + q.toString());
+      if (seq !== o.seq) return;
+      clearError($('orders-error'));
+      o.next = page.next || '';
+      renderOrders(page.items || []);
+    } catch (err) {
+      if (seq !== o.seq) return;
+      showError($('orders-error'), err);
+      table.dataset.state = 'error';
+    } finally {
+      if (seq === o.seq) $('orders-refresh').disabled = false;
+    }
+  }
+
+  function renderOrders(items) {
+    const o = state.orders;
+    const rows = items.map((ord) => {
+      const shipBy = parseTime(ord.ship_by);
+      const late = shipBy && shipBy < new Date() && !['shipped', 'cancelled'].includes(ord.status);
+      return h('tr', { dataset: { id: ord.id }, class: ord.id === state.order.id ? 'selected' : null },
+        h('td', { class: 'nowrap' }, h('a', { class: 'order-link', href: '#orders/' + enc(ord.id) }, ord.id)),
+        h('td', { class: 'hide-sm hide-split mono' }, ord.external_id),
+        h('td', null, ord.customer && ord.customer.name),
+        h('td', null, statusBadge(ord.status)),
+        h('td', { class: 'num hide-sm' }, (ord.lines || []).length),
+        h('td', { class: 'nowrap' + (late ? ' missing' : ''), title: late ? 'Past its ship-by time' : null }, fmtShort(ord.ship_by)),
+        h('td', { class: 'num hide-md' }, ord.priority || 0));
+    });
+    $('orders-body').replaceChildren(...rows);
+    const empty = $('orders-empty');
+    empty.textContent = o.status ? `No ${o.status} orders${o.page ? ' on this page' : ''}.` : 'No orders yet.';
+    empty.hidden = rows.length > 0;
+    $('orders-prev').disabled = o.page === 0;
+    $('orders-next').disabled = !o.next;
+    $('orders-page').textContent = `Page ${o.page + 1}` + (rows.length ? ` · ${plural(rows.length, 'order')}` : '');
+    const table = $('orders-table');
+    table.dataset.filter = o.status;
+    table.dataset.page = String(o.page + 1);
+    table.dataset.state = 'ready';
+  }
+
+  function onOrdersFilter() {
+    const o = state.orders;
+    o.status = $('orders-status').value;
+    o.limit = Number($('orders-limit').value) || 25;
+    o.cursors = [''];
+    o.page = 0;
+    loadOrders();
+  }
+
+  function onOrdersRowClick(e) {
+    const tr = e.target.closest('tr[data-id]');
+    if (!tr || e.target.closest('a')) return;
+    location.hash = '#orders/' + enc(tr.dataset.id);
+  }
+
+  function markSelected() {
+    for (const tr of $('orders-body').rows) tr.classList.toggle('selected', tr.dataset.id === state.order.id);
+  }
+
+  async function openOrder(id) {
+    const d = state.order;
+    const seq = ++d.seq;
+    const fresh = d.id !== id;
+    d.id = id;
+    markSelected();
+    $('order-detail').hidden = false;
+    document.querySelector('.orders-layout').classList.add('with-detail');
+    $('od-title').textContent = id;
+    clearError($('od-error'));
+    if (fresh) {
+      d.data = null;
+      $('od-body').hidden = true;
+      $('od-loading').hidden = false;
+      $('order-detail').dataset.state = 'loading';
+      if (window.matchMedia('(max-width: 1099px)').matches) {
+        $('order-detail').scrollIntoView({ block: 'start' });
+      }
+    }
+    try {
+      const ord = await api('GET', '/orders/' + enc(id));
+      if (seq !== d.seq) return;
+      d.data = ord;
+      renderOrder(ord);
+    } catch (err) {
+      if (seq !== d.seq) return;
+      $('od-loading').hidden = true;
+      $('od-body').hidden = true;
+      $('order-detail').dataset.state = 'error';
+      showError($('od-error'), err);
+    }
+  }
+
+  function closeOrder() {
+    const d = state.order;
+    d.seq++;
+    d.id = null;
+    d.data = null;
+    $('order-detail').hidden = true;
+    $('order-detail').removeAttribute('data-id');
+    document.querySelector('.orders-layout').classList.remove('with-detail');
+    markSelected();
+  }
+
+  function renderOrder(o) {
+    $('od-loading').hidden = true;
+    $('od-title').textContent = o.id;
+    $('od-status').replaceWith(Object.assign(statusBadge(o.status), { id: 'od-status' }));
+    setText('od-external', o.external_id ? 'External ID ' + o.external_id : '');
+
+    const c = o.customer || {};
+    $('od-customer').replaceChildren(
+      h('div', null, c.name || '—'),
+      (c.email || c.phone) ? h('div', { class: 'muted' }, [c.email, c.phone].filter(Boolean).join(' · ')) : null);
+    const a = o.ship_to || {};
+    $('od-shipto').replaceChildren(
+      ...[a.name, a.address1, a.address2,
+        [a.city, [a.region, a.postal_code].filter(Boolean).join(' ')].filter(Boolean).join(', '),
+        a.country].filter(Boolean).map((line) => h('div', null, line)));
+    setText('od-carrier', [o.carrier, o.service].filter(Boolean).join(' · '));
+    setText('od-shipby', fmtDateTime(o.ship_by));
+    setText('od-priority', o.priority ? String(o.priority) : '0 (normal)');
+    setText('od-wave', o.wave_id);
+    setText('od-created', fmtDateTime(o.created_at));
+
+    const lines = (o.lines || []).map((l) => {
+      const short = l.qty - l.allocated;
+      const allocs = (l.allocations || []).map((al) => h('li', null,
+        h('span', { class: 'loc' }, al.location),
+        h('span', { class: 'meta' },
+          (al.lot ? ` · lot ${al.lot}` : '') + (al.expiry ? ` · exp ${fmtDay(al.expiry)}` : '')),
+        ` × ${al.qty}`));
+      return h('tr', { dataset: { sku: l.sku } },
+        h('td', { class: 'mono nowrap' }, l.sku),
+        h('td', { class: 'num' }, l.qty),
+        h('td', { class: 'num' + (short > 0 ? ' missing' : '') }, l.allocated, short > 0 ? ` (${short} short)` : ''),
+        h('td', null, allocs.length ? h('ul', { class: 'alloc-list' }, allocs) : h('span', { class: 'muted' }, 'nothing reserved')));
+    });
+    $('od-lines-body').replaceChildren(...lines);
+
+    const steps = (o.timeline || []).map((s) => h('li', null,
+      statusBadge(s.status),
+      h('span', { class: 'when' }, fmtDateTime(s.at) + (s.actor ? ' by ' + s.actor : '')),
+      s.note ? h('span', { class: 'note' }, s.note) : null));
+    $('od-timeline').replaceChildren(...steps);
+
+    $('od-cancel').hidden = !(canManage() && CANCELLABLE.includes(o.status));
+    $('od-cancel-form').hidden = true;
+    $('od-cancel-open').hidden = false;
+    $('od-cancel-reason').value = '';
+    clearError($('od-cancel-error'));
+
+    $('od-body').hidden = false;
+    const panel = $('order-detail');
+    panel.dataset.id = o.id;
+    panel.dataset.status = o.status;
+    panel.dataset.state = 'ready';
+  }
+
+  async function onCancelOrder(e) {
+    e.preventDefault();
+    const d = state.order;
+    if (!d.data) return;
+    const id = d.data.id;
+    const box = $('od-cancel-error');
+    clearError(box);
+    $('od-cancel-confirm').disabled = true;
+    try {
+      const ord = await api('POST', '/orders/' + enc(id) + '/cancel', { reason: $('od-cancel-reason').value.trim() });
+      if (d.id === id) {
+        d.data = ord;
+        renderOrder(ord);
+      }
+      loadOrders();
+    } catch (err) {
+      showError(box, err);
+    } finally {
+      $('od-cancel-confirm').disabled = false;
+    }
+  }
+
+  // ---- Inventory ---------------------------------------------------------
+
+  const coarsePointer = window.matchMedia('(pointer: coarse)');
+
+  function enterInventory(code) {
+    if (!coarsePointer.matches) $('inv-query').focus();
+    if (code && code !== state.inv.shown) {
+      $('inv-query').value = code;
+      lookup(code, 'sku');
+    }
+  }
+
+  // lookup finds a SKU by code or barcode. In auto mode a run of digits is
+  // tried as a barcode first and anything else as a SKU code first; the
+  // other way is tried when the first finds nothing.
+  async function lookup(raw, mode) {
+    const q = raw.trim();
+    const box = $('inv-error');
+    if (!q) {
+      showError(box, { message: 'Type a SKU code or scan a barcode.' });
+      return;
+    }
+    const seq = ++state.inv.seq;
+    clearError(box);
+    $('inv-submit').disabled = true;
+    const digits = /^\d+$/.test(q);
+    const order = mode === 'sku' ? ['sku'] : mode === 'barcode' ? ['barcode'] : digits ? ['barcode', 'sku'] : ['sku', 'barcode'];
+    let found = null;
+    let firstErr = null;
+    for (const how of order) {
+      try {
+        if (how === 'sku') {
+          found = { sku: await api('GET', '/skus/' + enc(q)), barcode: null };
+        } else {
+          const r = await api('GET', '/barcodes/' + enc(q));
+          found = { sku: r.sku, barcode: r.barcode };
+        }
+        break;
+      } catch (err) {
+        if (!firstErr) firstErr = err;
+        if (err.status !== 404 && err.status !== 400) break;
+      }
+    }
+    if (seq !== state.inv.seq) return;
+    $('inv-submit').disabled = false;
+    const here = state.view === 'inventory';
+    if (here) $('inv-query').select(); // the next scan replaces this one
+    if (!found) {
+      showError(box, firstErr);
+      return;
+    }
+    state.inv.shown = found.sku.code;
+    if (here) history.replaceState(null, '', '#inventory/' + enc(found.sku.code));
+    renderSKU(found.sku, found.barcode);
+    loadStock(found.sku.code, seq);
+  }
+
+  function renderSKU(sku, via) {
+    $('sku-code').textContent = sku.code;
+    $('sku-name').textContent = sku.name;
+    $('sku-via').textContent = via ? `Found by barcode ${via.code}` + (via.qty > 1 ? ` (pack of ${via.qty})` : '') : '';
+    $('sku-barcodes').replaceChildren(...(sku.barcodes || []).map((b) =>
+      h('span', { class: 'barcode' + (via && via.code === b.code ? ' hit' : '') },
+        b.code, h('span', { class: 'qty' }, b.qty > 1 ? `× ${b.qty}` : 'each'))));
+    if (!(sku.barcodes || []).length) setText('sku-barcodes', '');
+    setText('sku-weight', sku.weight_g ? `${sku.weight_g} g` : '');
+    setText('sku-dims', sku.length_mm || sku.width_mm || sku.height_mm
+      ? `${sku.length_mm} × ${sku.width_mm} × ${sku.height_mm} mm` : '');
+    setText('sku-tracking', [sku.lot_tracked ? 'lot' : '', sku.expiry_tracked ? 'expiry' : ''].filter(Boolean).join(' and ') || 'none');
+    const panel = $('sku-detail');
+    panel.dataset.sku = sku.code;
+    panel.hidden = false;
+    $('stock-body').replaceChildren();
+    $('stock-foot').replaceChildren();
+    $('stock-empty').hidden = true;
+    $('stock-table').dataset.state = 'loading';
+    clearError($('stock-error'));
+  }
+
+  async function loadStock(code, seq) {
+    const table = $('stock-table');
+    try {
+      const res = await api('GET', '/stock?sku=' + enc(code));
+      if (seq !== state.inv.seq) return;
+      renderStock(code, res.items || []);
+    } catch (err) {
+      if (seq !== state.inv.seq) return;
+      table.dataset.state = 'error';
+      showError($('stock-error'), err);
+    }
+  }
+
+  function renderStock(code, rows) {
+    const today = new Date();
+    const soon = new Date(today.getTime() + 30 * 24 * 3600 * 1000);
+    let onHand = 0;
+    let reserved = 0;
+    const trs = rows.map((s) => {
+      const avail = s.on_hand - s.reserved;
+      onHand += s.on_hand;
+      reserved += s.reserved;
+      const exp = parseTime(s.expiry);
+      const expClass = !exp ? '' : exp < today ? 'expired' : exp < soon ? 'expiring' : '';
+      return h('tr', { dataset: { location: s.location, lot: s.lot || '' } },
+        h('td', { class: 'mono nowrap' }, s.location),
+        h('td', { class: 'mono' }, s.lot || '—'),
+        h('td', { class: 'nowrap ' + expClass }, exp ? fmtDay(s.expiry) : '—', expClass === 'expired' ? ' (expired)' : ''),
+        h('td', { class: 'num' }, s.on_hand),
+        h('td', { class: 'num' }, s.reserved),
+        h('td', { class: 'num' + (avail <= 0 ? ' zero' : '') }, avail));
+    });
+    $('stock-body').replaceChildren(...trs);
+    $('stock-foot').replaceChildren(...(trs.length > 1 ? [h('tr', null,
+      h('td', { colspan: 3 }, `Total in ${plural(trs.length, 'row')}`),
+      h('td', { class: 'num' }, onHand),
+      h('td', { class: 'num' }, reserved),
+      h('td', { class: 'num' }, onHand - reserved))] : []));
+    $('stock-empty').hidden = trs.length > 0;
+    const table = $('stock-table');
+    table.dataset.sku = code;
+    table.dataset.state = 'ready';
+  }
+
+  // ---- Events ------------------------------------------------------------
+
+  function setLive(kind, text) {
+    const live = $('events-live');
+    live.className = 'live' + (kind === 'ok' ? '' : ' ' + kind);
+    live.textContent = kind === 'paused' ? 'paused' : kind === 'down' ? 'offline' : 'live';
+    $('events-status').textContent = text || '';
+  }
+
+  function startEvents() {
+    const ev = state.events;
+    if (ev.active) return;
+    ev.active = true;
+    ev.resumed = ev.last !== null;
+    const gen = ++ev.gen;
+    if (ev.paused) {
+      setLive('paused');
+      return;
+    }
+    tick(gen);
+  }
+
+  function stopEvents() {
+    const ev = state.events;
+    ev.active = false;
+    ev.gen++;
+    clearTimeout(ev.timer);
+  }
+
+  async function eventsAfter(after, limit) {
+    const page = await api('GET', `/events?after=${after}&limit=${limit}`);
+    return page.items || [];
+  }
+
+  // lastSeq finds the newest event's sequence with a few one-event probes
+  // (the API lists events oldest first), so the tail starts at the end of a
+  // long log instead of reading all of it.
+  async function lastSeq() {
+    const first = await eventsAfter(0, 1);
+    if (!first.length) return 0;
+    let lo = first[0].seq; // an event that exists
+    let hi = null; //         no event is newer than hi
+    while (hi === null || lo < hi) {
+      const k = hi === null ? lo * 2 : Math.floor((lo + hi) / 2);
+      const next = await eventsAfter(k, 1);
+      if (next.length) lo = next[0].seq; else hi = k;
+    }
+    return lo;
+  }
+
+  async function tick(gen) {
+    const ev = state.events;
+    if (gen !== ev.gen || ev.paused || !state.user) return;
+    try {
+      if (ev.resumed) {
+        // Back on this screen: when far behind, jump to the end rather
+        // than replay everything that happened meanwhile.
+        const behind = (await eventsAfter(ev.last + EVENTS_MAX_ROWS, 1)).length > 0;
+        if (gen !== ev.gen) return;
+        ev.resumed = false;
+        if (behind) {
+          ev.last = null;
+          $('events-body').replaceChildren();
+        }
+      }
+      let initial = false;
+      if (ev.last === null) {
+        const last = await lastSeq();
+        if (gen !== ev.gen) return;
+        ev.last = Math.max(0, last - EVENTS_PAGE);
+        initial = true;
+      }
+      for (let i = 0; i < EVENTS_MAX_PAGES_PER_TICK; i++) {
+        const items = await eventsAfter(ev.last, EVENTS_PAGE);
+        if (gen !== ev.gen) return;
+        if (items.length) {
+          addEvents(items, !initial);
+          ev.last = items[items.length - 1].seq;
+        }
+        if (items.length < EVENTS_PAGE) break;
+      }
+      clearError($('events-error'));
+      $('events-empty').hidden = $('events-body').rows.length > 0;
+      $('events-table').dataset.state = 'ready';
+      setLive('ok', 'Updated ' + timeFmt.format(new Date()));
+    } catch (err) {
+      if (gen !== ev.gen) return;
+      setLive('down');
+      showError($('events-error'), err.status === 403 ? err
+        : { message: err.message + ' Retrying every few seconds.' });
+      if (err.status === 401 || err.status === 403) return; // retrying will not help
+    }
+    if (gen === ev.gen && !ev.paused) ev.timer = setTimeout(() => tick(gen), EVENTS_POLL_MS);
+  }
+
+  function addEvents(items, fresh) {
+    const body = $('events-body');
+    const frag = document.createDocumentFragment();
+    for (let i = items.length - 1; i >= 0; i--) frag.append(eventRow(items[i], fresh));
+    body.prepend(frag);
+    while (body.rows.length > EVENTS_MAX_ROWS) body.lastElementChild.remove();
+  }
+
+  function entityCell(entity) {
+    const s = String(entity || '');
+    const i = s.indexOf('/');
+    const kind = i < 0 ? '' : s.slice(0, i);
+    const id = i < 0 ? s : s.slice(i + 1);
+    if (kind === 'order') return h('a', { href: '#orders/' + enc(id) }, s);
+    if (kind === 'sku') return h('a', { href: '#inventory/' + enc(id) }, s);
+    return s;
+  }
+
+  function eventRow(e, fresh) {
+    const kind = String(e.type || '').split('.')[0];
+    return h('tr', { class: fresh ? 'fresh' : null, dataset: { seq: String(e.seq), type: e.type, entity: e.entity } },
+      h('td', { class: 'num muted' }, e.seq),
+      h('td', { class: 'nowrap' }, fmtEventTime(e.time)),
+      h('td', null, h('span', { class: 'etype' + (/^[a-z]+$/.test(kind) ? ' etype-' + kind : '') }, e.type)),
+      h('td', { class: 'entity' }, entityCell(e.entity)),
+      h('td', { class: 'hide-sm' }, e.actor),
+      h('td', { class: 'hide-md details' }, summarize(e.type, e.payload)));
+  }
+
+  // summarize says in a few words what an event's payload holds.
+  function summarize(type, p) {
+    if (!p || typeof p !== 'object') return '';
+    const kind = String(type || '').split('.')[0];
+    if (kind === 'order') {
+      return [p.external_id, p.status,
+        p.lines !== undefined ? `${plural(p.lines, 'line')}, ${plural(p.units || 0, 'unit')}` : '',
+        p.missing ? `${p.missing} missing` : '', p.note].filter(Boolean).join(' · ');
+    }
+    if (kind === 'stock' && typeof p.delta === 'number') {
+      return `${p.delta > 0 ? '+' : ''}${p.delta} at ${p.location}` + (p.lot ? ` lot ${p.lot}` : '') + (p.reason ? ` (${p.reason})` : '');
+    }
+    if (kind === 'sku' && p.name) return p.name;
+    if (kind === 'location' && p.kind) return `${p.kind}` + (p.zone ? `, zone ${p.zone}` : '');
+    if (kind === 'user' && p.role) return p.role;
+    return Object.entries(p)
+      .filter(([, v]) => v !== null && typeof v !== 'object' && v !== '')
+      .slice(0, 4).map(([k, v]) => `${k}: ${v}`).join(', ');
+  }
+
+  function onEventsPause() {
+    const ev = state.events;
+    ev.paused = !ev.paused;
+    $('events-pause').textContent = ev.paused ? 'Resume' : 'Pause';
+    if (ev.paused) {
+      clearTimeout(ev.timer);
+      ev.gen++;
+      setLive('paused', 'Paused');
+    } else if (ev.active) {
+      tick(++ev.gen);
+    }
+  }
+
+  // ---- Start -------------------------------------------------------------
+
+  async function boot() {
+    $('login-form').addEventListener('submit', onLogin);
+    $('logout').addEventListener('click', onLogout);
+    $('banner-close').addEventListener('click', () => { $('banner').hidden = true; });
+    $('orders-status').addEventListener('change', onOrdersFilter);
+    $('orders-limit').addEventListener('change', onOrdersFilter);
+    $('orders-filter').addEventListener('submit', (e) => e.preventDefault());
+    $('orders-refresh').addEventListener('click', () => loadOrders());
+    $('orders-prev').addEventListener('click', () => {
+      const o = state.orders;
+      if (o.page > 0) { o.page--; loadOrders(); }
+    });
+    $('orders-next').addEventListener('click', () => {
+      const o = state.orders;
+      if (o.next) { o.cursors[o.page + 1] = o.next; o.page++; loadOrders(); }
+    });
+    $('orders-body').addEventListener('click', onOrdersRowClick);
+    $('od-cancel-open').addEventListener('click', () => {
+      $('od-cancel-open').hidden = true;
+      $('od-cancel-form').hidden = false;
+      $('od-cancel-reason').focus();
+    });
+    $('od-cancel-back').addEventListener('click', () => {
+      $('od-cancel-form').hidden = true;
+      $('od-cancel-open').hidden = false;
+      clearError($('od-cancel-error'));
+    });
+    $('od-cancel-form').addEventListener('submit', onCancelOrder);
+    $('inv-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      lookup($('inv-query').value, $('inv-mode').value);
+    });
+    $('events-pause').addEventListener('click', onEventsPause);
+    window.addEventListener('hashchange', route);
+
+    try {
+      loggedIn(await api('GET', '/me'));
+    } catch (err) {
+      if (err.status !== 401) showBanner(err.message);
+      showView('login');
+      $('login-username').focus();
+    }
+  }
+
+  boot();
+})();

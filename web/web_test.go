@@ -1,0 +1,693 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/server"
+	"github.com/pickwave/pickwave/store"
+	"github.com/pickwave/pickwave/web"
+)
+
+const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'"
+
+func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec
+}
+
+func TestHandler_servesIndexForUnknownPaths(t *testing.T) {
+	h := web.Handler()
+	for _, path := range []string{"/", "/orders", "/orders/O-0000000001", "/no/such/file.js"} {
+		rec := get(t, h, path)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s: status %d", path, rec.Code)
+		}
+		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+			t.Errorf("GET %s: Content-Type %q, want text/html", path, ct)
+		}
+		if !strings.Contains(rec.Body.String(), "<title>Pickwave</title>") || !strings.Contains(rec.Body.String(), `id="view-orders"`) {
+			t.Errorf("GET %s: not the single page:\n%.200s", path, rec.Body.String())
+		}
+		if got := rec.Header().Get("Content-Security-Policy"); got != csp {
+			t.Errorf("GET %s: Content-Security-Policy %q, want %q", path, got, csp)
+		}
+		if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("GET %s: X-Content-Type-Options %q", path, got)
+		}
+	}
+}
+
+func TestHandler_servesAssets(t *testing.T) {
+	h := web.Handler()
+	for path, ctype := range map[string]string{"/app.js": "text/javascript", "/app.css": "text/css"} {
+		rec := get(t, h, path)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s: status %d", path, rec.Code)
+		}
+		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, ctype) {
+			t.Errorf("GET %s: Content-Type %q, want %s", path, ct, ctype)
+		}
+		if strings.Contains(rec.Body.String(), "<!doctype html>") {
+			t.Errorf("GET %s served the page instead of the file", path)
+		}
+		if got := rec.Header().Get("Content-Security-Policy"); got != csp {
+			t.Errorf("GET %s: Content-Security-Policy %q", path, got)
+		}
+	}
+}
+
+// TestStatic_keepsToTheRules checks the source of the UI for what the CSP
+// would block (inline scripts, styles and handlers) and for HTML built from
+// strings, which could carry API data into the page as markup.
+func TestStatic_keepsToTheRules(t *testing.T) {
+	var checked int
+	err := filepath.WalkDir("static", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		src := string(data)
+		checked++
+		switch filepath.Ext(path) {
+		case ".html":
+			for _, m := range regexp.MustCompile(`(?is)<script([^>]*)>(.*?)</script>`).FindAllStringSubmatch(src, -1) {
+				if !strings.Contains(m[1], "src=") || strings.TrimSpace(m[2]) != "" {
+					t.Errorf("%s: inline script %q", path, m[0])
+				}
+			}
+			for _, bad := range []*regexp.Regexp{
+				regexp.MustCompile(`(?i)<style`),
+				regexp.MustCompile(`(?i)\sstyle\s*=`),
+				regexp.MustCompile(`(?i)\son[a-z]+\s*=`),
+				regexp.MustCompile(`(?i)(?:src|href)\s*=\s*"(?:https?:)?//`), // nothing from elsewhere
+				regexp.MustCompile(`(?i)javascript:`),
+			} {
+				if loc := bad.FindStringIndex(src); loc != nil {
+					t.Errorf("%s: %q breaks the CSP or loads from elsewhere", path, src[loc[0]:min(loc[1]+20, len(src))])
+				}
+			}
+			for _, m := range regexp.MustCompile(`(?:src|href)="/([^"]+)"`).FindAllStringSubmatch(src, -1) {
+				if _, err := os.Stat(filepath.Join("static", m[1])); err != nil {
+					t.Errorf("%s refers to /%s, which is not in static/", path, m[1])
+				}
+			}
+		case ".js":
+			for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "setAttribute('style'", ".style."} {
+				if strings.Contains(src, bad) {
+					t.Errorf("%s uses %s; build nodes and set textContent instead", path, bad)
+				}
+			}
+		case ".css":
+			if strings.Contains(src, "@import") || strings.Contains(src, "url(http") {
+				t.Errorf("%s loads styles or images from elsewhere", path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 3 {
+		t.Fatalf("checked %d files in static/", checked)
+	}
+}
+
+// loginUsers are the demo users the tests log in as. Seeding makes only
+// these: each bcrypt hash takes seconds under the race detector.
+var loginUsers = []string{"supervisor"}
+
+// seedServices passes demo.Seed through to the store, but for users not in
+// loginUsers.
+type seedServices struct{ *store.DB }
+
+func (s seedServices) CreateUser(ctx context.Context, u *pickwave.User, password string) error {
+	if !slices.Contains(loginUsers, u.Name) {
+		return nil
+	}
+	return s.DB.CreateUser(ctx, u, password)
+}
+
+// site is a seeded demo warehouse behind a real HTTP server.
+type site struct {
+	t     *testing.T
+	db    *store.DB
+	url   string
+	token string // a supervisor's bearer token, for API calls made by the test
+}
+
+func newSite(t *testing.T) *site {
+	t.Helper()
+	discard := slog.New(slog.DiscardHandler)
+	db, err := store.Open(t.TempDir(), store.Options{Logger: discard, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	err = demo.Seed(ctx, seedServices{db}, demo.Site{Aisles: 2, Bays: 3, Levels: 2, SKUs: 10, Orders: 5, Seed: 1, Now: time.Now()})
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	s := &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Logger: discard, Web: web.Handler()}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		db.Close()
+	})
+	token, err := db.MintToken(ctx, "test", pickwave.RoleSupervisor, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &site{t: t, db: db, url: hs.URL, token: token}
+}
+
+// call makes an API request and decodes the JSON answer into out.
+func (s *site) call(method, path string, body, out any) int {
+	s.t.Helper()
+	var r io.Reader
+	if body != nil {
+		data, _ := json.Marshal(body)
+		r = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, s.url+path, r)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+			s.t.Fatalf("%s %s: decode: %v", method, path, err)
+		}
+	}
+	return res.StatusCode
+}
+
+// apiMessage is the message of the API's error answer to a request.
+func (s *site) apiMessage(method, path string, body any) string {
+	s.t.Helper()
+	var e struct {
+		Error struct{ Message string } `json:"error"`
+	}
+	if code := s.call(method, path, body, &e); code < 400 || e.Error.Message == "" {
+		s.t.Fatalf("%s %s: status %d, message %q; want an error", method, path, code, e.Error.Message)
+	}
+	return e.Error.Message
+}
+
+func (s *site) createOrder(ext, customer string, skus ...string) *pickwave.Order {
+	s.t.Helper()
+	in := pickwave.OrderInput{
+		ExternalID: ext,
+		Customer:   pickwave.Customer{Name: customer},
+		ShipTo:     pickwave.Address{Name: "Ada Lovelace", Address1: "12 Maple St", City: "Columbus", PostalCode: "43215", Country: "US"},
+		Carrier:    "UPS", ShipBy: time.Now().Add(24 * time.Hour).UTC(),
+	}
+	for _, sku := range skus {
+		in.Lines = append(in.Lines, pickwave.LineInput{SKU: sku, Qty: 1})
+	}
+	var o pickwave.Order
+	if code := s.call("POST", "/api/v1/orders", in, &o); code != http.StatusCreated {
+		s.t.Fatalf("create order %s: status %d", ext, code)
+	}
+	return &o
+}
+
+// browserPath is the Chromium to drive: $PICKWAVE_CHROME or /usr/bin/chromium.
+func browserPath(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("PICKWAVE_CHROME")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("no browser at %s (%v): install it with `apt-get install -y chromium`, "+
+			"or set PICKWAVE_CHROME to a Chrome or Chromium binary; -short skips this test", path, err)
+	}
+	return path
+}
+
+// browser is a headless Chromium tab, and what its console said.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+
+	mu      sync.Mutex
+	console []chromedp.ConsoleMessage
+}
+
+func newBrowser(t *testing.T, execPath string) *browser {
+	t.Helper()
+	profile := t.TempDir() // removed after the browser has stopped
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(execPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1280, 900),
+	)
+	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAlloc()
+	})
+	// Start the browser without a deadline: the first Run binds its life to
+	// the context it gets. Each step below has its own timeout.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", execPath, err)
+	}
+	b := &browser{t: t, ctx: ctx}
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.console = append(b.console, m)
+			b.mu.Unlock()
+		}
+	}()
+	return b
+}
+
+// do runs actions, failing the test when they do not finish in time.
+func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v%s", what, err, b.consoleText())
+	}
+}
+
+// eval returns the value of a JavaScript expression in the page.
+func eval[T any](b *browser, expr string, opts ...chromedp.EvaluateOption) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, opts...))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	return strings.TrimSpace(eval[string](b, fmt.Sprintf(`document.querySelector(%q).textContent`, sel)))
+}
+
+// texts returns the text of every element that matches sel.
+func (b *browser) texts(sel string) []string {
+	b.t.Helper()
+	return eval[[]string](b, fmt.Sprintf(`[...document.querySelectorAll(%q)].map(e => e.textContent.trim())`, sel))
+}
+
+// waitFor waits until a JavaScript predicate holds in the page.
+func (b *browser) waitFor(what, predicate string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](predicate, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		b.t.Fatalf("wait for %s: %v%s", what, err, b.consoleText())
+	}
+}
+
+// fill replaces the text of an input: it empties it, then types.
+func (b *browser) fill(sel, text string) {
+	b.t.Helper()
+	b.do("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	eval[chromedp.Void](b, fmt.Sprintf(`(e => { e.value = ''; e.dispatchEvent(new Event('input', {bubbles: true})); })(document.querySelector(%q))`, sel))
+	b.do("type into "+sel, chromedp.SendKeys(chromedp.CSS(sel), text))
+}
+
+// choose picks an option of a select as a person would, firing change.
+func (b *browser) choose(sel, value string) {
+	b.t.Helper()
+	b.do("wait for "+sel, chromedp.WaitEnabled(chromedp.CSS(sel)))
+	ok := eval[bool](b, fmt.Sprintf(`(s => { s.value = %q; s.dispatchEvent(new Event('change', {bubbles: true})); return s.value === %q; })(document.querySelector(%q))`, value, value, sel))
+	if !ok {
+		b.t.Fatalf("%s has no option %q", sel, value)
+	}
+}
+
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(os.TempDir(), name)
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot: %s", path)
+}
+
+func (b *browser) consoleText() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var sb strings.Builder
+	for _, m := range b.console {
+		fmt.Fprintf(&sb, "\n  console %s: %s", m.Type, m.Text)
+	}
+	return sb.String()
+}
+
+// checkConsole fails on script errors and on anything the CSP refused.
+// Failed API requests (the wrong password, an unknown SKU) are expected.
+func (b *browser) checkConsole() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, m := range b.console {
+		if m.IsException() || strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "Refused to") {
+			b.t.Errorf("console %s: %s (%s:%d)", m.Type, m.Text, m.URL, m.Line+1)
+		}
+	}
+}
+
+func TestUI_supervisorInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a real browser")
+	}
+	execPath := browserPath(t)
+	s := newSite(t)
+	ctx := context.Background()
+	b := newBrowser(t, execPath)
+	start := time.Now()
+	defer func() { t.Logf("browser steps took %v", time.Since(start).Round(time.Millisecond)) }()
+
+	seeded, err := s.db.Orders(ctx, pickwave.OrderFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seeded) != 5 {
+		t.Fatalf("seeded %d orders, want 5", len(seeded))
+	}
+
+	// Login: a wrong password shows the API's message, the right one the orders.
+	b.do("open the login page",
+		chromedp.Navigate(s.url+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#login-username")),
+		chromedp.SendKeys(chromedp.CSS("#login-username"), "supervisor"),
+		chromedp.SendKeys(chromedp.CSS("#login-password"), "not-the-password"),
+		chromedp.Click(chromedp.CSS("#login-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#login-error")),
+	)
+	wantMsg := s.apiMessage("POST", "/api/v1/login", map[string]string{"username": "supervisor", "password": "not-the-password"})
+	if got := b.text("#login-error"); got != wantMsg {
+		t.Errorf("login error shows %q, want the API's %q", got, wantMsg)
+	}
+	b.screenshot("pickwave-login.png")
+	b.fill("#login-password", demo.Password+"\n")
+	b.do("log in",
+		chromedp.WaitVisible(chromedp.CSS(`#orders-table[data-state="ready"]`)),
+	)
+	if got := b.text("#who-name"); got != "supervisor" {
+		t.Errorf("logged in as %q", got)
+	}
+	if got := b.text("#who-role"); got != "supervisor" {
+		t.Errorf("role shows %q", got)
+	}
+
+	// The orders list shows the five seeded orders.
+	var wantIDs []string
+	for _, o := range seeded {
+		wantIDs = append(wantIDs, o.ID)
+	}
+	if got := eval[[]string](b, `[...document.querySelectorAll('#orders-body tr')].map(tr => tr.dataset.id)`); !slices.Equal(got, wantIDs) {
+		t.Fatalf("orders list shows %v, want %v", got, wantIDs)
+	}
+
+	// Open the order with the most lines and check its lines and timeline.
+	o := seeded[0]
+	for _, c := range seeded {
+		if len(c.Lines) > len(o.Lines) && c.Status != pickwave.OrderCancelled {
+			o = c
+		}
+	}
+	b.do("open order "+o.ID,
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#orders-body tr[data-id=%q] a`, o.ID))),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#order-detail[data-state="ready"][data-id=%q]`, o.ID))),
+	)
+	var wantSKUs []string
+	for _, l := range o.Lines {
+		wantSKUs = append(wantSKUs, l.SKU)
+	}
+	if got := b.texts("#od-lines-body tr td:first-child"); !slices.Equal(got, wantSKUs) {
+		t.Errorf("order lines show SKUs %v, want %v", got, wantSKUs)
+	}
+	lineText := b.texts("#od-lines-body tr")
+	for i, l := range o.Lines {
+		for _, a := range l.Allocations {
+			if !strings.Contains(lineText[i], a.Location) || (a.Lot != "" && !strings.Contains(lineText[i], a.Lot)) {
+				t.Errorf("line %d %q lacks allocation %+v", i, lineText[i], a)
+			}
+			if a.Expiry != nil && !strings.Contains(lineText[i], a.Expiry.UTC().Format("2006-01-02")) {
+				t.Errorf("line %d %q lacks expiry %v", i, lineText[i], a.Expiry)
+			}
+		}
+	}
+	var wantSteps []string
+	for _, st := range o.Timeline {
+		wantSteps = append(wantSteps, string(st.Status))
+	}
+	if got := b.texts("#od-timeline li .status"); !slices.Equal(got, wantSteps) {
+		t.Errorf("timeline shows %v, want %v", got, wantSteps)
+	}
+	if got := b.text("#od-status"); got != string(o.Status) {
+		t.Errorf("order status shows %q, want %s", got, o.Status)
+	}
+	b.screenshot("pickwave-orders.png")
+	// On a tablet in portrait the order opens below the list.
+	b.do("tablet viewport", chromedp.EmulateViewport(768, 1024))
+	b.screenshot("pickwave-orders-tablet.png")
+	b.do("laptop viewport", chromedp.ResetViewport())
+
+	// Filter by status: the list shows exactly the orders the API has.
+	counts := map[pickwave.OrderStatus]int{}
+	for _, c := range seeded {
+		counts[c.Status]++
+	}
+	for _, st := range []pickwave.OrderStatus{pickwave.OrderAllocated, pickwave.OrderBackordered, pickwave.OrderShipped} {
+		b.choose("#orders-status", string(st))
+		b.do("filter "+string(st), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#orders-table[data-state="ready"][data-filter=%q]`, st))))
+		got := b.texts("#orders-body tr .status")
+		if len(got) != counts[st] {
+			t.Errorf("filter %s shows %d orders, want %d", st, len(got), counts[st])
+		}
+		for _, g := range got {
+			if g != string(st) {
+				t.Errorf("filter %s shows an order that is %s", st, g)
+			}
+		}
+		if counts[st] == 0 {
+			b.do("see that no order is "+string(st), chromedp.WaitVisible(chromedp.CSS("#orders-empty")))
+		}
+	}
+
+	// Cancel the open order; it then shows under the cancelled filter.
+	b.do("cancel order "+o.ID,
+		chromedp.Click(chromedp.CSS("#od-cancel-open")),
+		chromedp.WaitVisible(chromedp.CSS("#od-cancel-reason")),
+		chromedp.SendKeys(chromedp.CSS("#od-cancel-reason"), "customer called"),
+		chromedp.Click(chromedp.CSS("#od-cancel-confirm")),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#order-detail[data-id=%q][data-status="cancelled"]`, o.ID))),
+		chromedp.WaitNotVisible(chromedp.CSS("#od-cancel")),
+	)
+	if got, err := s.db.Order(ctx, o.ID); err != nil || got.Status != pickwave.OrderCancelled || got.Timeline[len(got.Timeline)-1].Note != "customer called" {
+		t.Fatalf("after cancel in the UI the order is %+v, %v", got, err)
+	}
+	b.choose("#orders-status", "cancelled")
+	b.do("filter cancelled", chromedp.WaitVisible(chromedp.CSS(`#orders-table[data-state="ready"][data-filter="cancelled"]`)))
+	if got := eval[[]string](b, `[...document.querySelectorAll('#orders-body tr')].map(tr => tr.dataset.id)`); !slices.Equal(got, []string{o.ID}) {
+		t.Errorf("cancelled filter shows %v, want [%s]", got, o.ID)
+	}
+
+	// Inventory: an unknown code shows the API's message; a scanned barcode
+	// (digits and Enter) shows the SKU and its stock.
+	sku, rows := s.skuWithMostStock()
+	b.do("open inventory",
+		chromedp.Click(chromedp.CSS(`.tabs a[data-view="inventory"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#inv-query")),
+		chromedp.SendKeys(chromedp.CSS("#inv-query"), "NO-SUCH-SKU\n"),
+		chromedp.WaitVisible(chromedp.CSS("#inv-error")),
+	)
+	if got, want := b.text("#inv-error"), s.apiMessage("GET", "/api/v1/skus/NO-SUCH-SKU", nil); got != want {
+		t.Errorf("unknown SKU shows %q, want the API's %q", got, want)
+	}
+	barcode := sku.Barcodes[0].Code
+	b.fill("#inv-query", barcode+"\n")
+	b.do("scan barcode "+barcode,
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#stock-table[data-state="ready"][data-sku=%q]`, sku.Code))),
+		chromedp.WaitNotVisible(chromedp.CSS("#inv-error")),
+	)
+	if got := b.text("#sku-code"); got != sku.Code {
+		t.Errorf("SKU shows %q, want %s", got, sku.Code)
+	}
+	if got := b.text("#sku-name"); got != sku.Name {
+		t.Errorf("SKU name shows %q, want %q", got, sku.Name)
+	}
+	if got := b.text("#sku-via"); !strings.Contains(got, barcode) {
+		t.Errorf("SKU does not say it was found by barcode: %q", got)
+	}
+	cells := eval[[][]string](b, `[...document.querySelectorAll('#stock-body tr')].map(tr => [...tr.cells].map(td => td.textContent.trim()))`)
+	if len(cells) != len(rows) {
+		t.Fatalf("stock table has %d rows, want %d: %v", len(cells), len(rows), cells)
+	}
+	for i, r := range rows {
+		lot, expiry := r.Lot, "—"
+		if lot == "" {
+			lot = "—"
+		}
+		if r.Expiry != nil {
+			expiry = r.Expiry.UTC().Format("2006-01-02")
+		}
+		want := []string{r.Location, lot, expiry, fmt.Sprint(r.OnHand), fmt.Sprint(r.Reserved), fmt.Sprint(r.Available())}
+		if !slices.Equal(cells[i], want) {
+			t.Errorf("stock row %d shows %v, want %v", i, cells[i], want)
+		}
+	}
+	b.screenshot("pickwave-inventory.png")
+
+	// Events: the tail shows the newest events and, within a poll or two,
+	// the order.created event of an order made through the API.
+	b.do("open events",
+		chromedp.Click(chromedp.CSS(`.tabs a[data-view="events"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#events-table[data-state="ready"]`)),
+	)
+	last, err := s.db.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := eval[string](b, `document.querySelector('#events-body tr').dataset.seq`); got != fmt.Sprint(last) {
+		t.Errorf("newest event on top is %s, want %d", got, last)
+	}
+	// The customer's name is markup, which the page must show as text.
+	const markup = `<img src=x onerror="document.title='owned'"> Ada`
+	created := s.createOrder("UI-TEST-1", markup, sku.Code)
+	b.do("see order.created of "+created.ID,
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#events-body tr[data-type="order.created"][data-entity="order/%s"]`, created.ID))),
+	)
+	if got := eval[string](b, `document.querySelector('#events-body tr').dataset.entity`); got != "order/"+created.ID {
+		t.Errorf("newest event on top is for %s, want order/%s", got, created.ID)
+	}
+	if got := b.text(fmt.Sprintf(`#events-body tr[data-entity="order/%s"] td:nth-child(5)`, created.ID)); got != "test" {
+		t.Errorf("event actor shows %q, want test", got)
+	}
+	b.screenshot("pickwave-events.png")
+
+	// Paging: with 10 per page, 12 orders take two pages.
+	for i := 2; i <= 7; i++ {
+		s.createOrder(fmt.Sprintf("UI-TEST-%d", i), "Ada Lovelace", sku.Code)
+	}
+	b.do("back to orders",
+		chromedp.Click(chromedp.CSS(`.tabs a[data-view="orders"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#orders-table[data-state="ready"]`)),
+	)
+	b.choose("#orders-status", "")
+	b.choose("#orders-limit", "10")
+	b.waitFor("page 1 of all orders", `(t => t.dataset.state === 'ready' && t.dataset.filter === '' && document.querySelectorAll('#orders-body tr').length === 10)(document.getElementById('orders-table'))`)
+	b.do("next page",
+		chromedp.WaitEnabled(chromedp.CSS("#orders-next")),
+		chromedp.Click(chromedp.CSS("#orders-next")),
+		chromedp.WaitVisible(chromedp.CSS(`#orders-table[data-state="ready"][data-page="2"]`)),
+	)
+	if n := eval[int](b, `document.querySelectorAll('#orders-body tr').length`); n != 2 {
+		t.Errorf("page 2 has %d orders, want 2", n)
+	}
+	if disabled := eval[bool](b, `document.getElementById('orders-next').disabled`); !disabled {
+		t.Error("Next is enabled on the last page")
+	}
+	b.do("previous page",
+		chromedp.Click(chromedp.CSS("#orders-prev")),
+		chromedp.WaitVisible(chromedp.CSS(`#orders-table[data-state="ready"][data-page="1"]`)),
+	)
+	if n := eval[int](b, `document.querySelectorAll('#orders-body tr').length`); n != 10 {
+		t.Errorf("page 1 has %d orders, want 10", n)
+	}
+	if got := b.text(fmt.Sprintf(`#orders-body tr[data-id=%q] td:nth-child(3)`, created.ID)); got != markup {
+		t.Errorf("customer name shows as %q, want the text %q", got, markup)
+	}
+	if n := eval[int](b, `document.querySelectorAll('main img').length`); n != 0 {
+		t.Errorf("API text became %d img elements", n)
+	}
+
+	// Logging out returns to the login screen, and the API forgets the session.
+	b.do("log out",
+		chromedp.Click(chromedp.CSS("#logout")),
+		chromedp.WaitVisible(chromedp.CSS("#login-username")),
+		chromedp.WaitNotVisible(chromedp.CSS("#topbar")),
+	)
+	if code := eval[int](b, `fetch('/api/v1/me').then(r => r.status)`, chromedp.EvalAwaitPromise); code != http.StatusUnauthorized {
+		t.Errorf("after logout /api/v1/me answers %d", code)
+	}
+	b.checkConsole()
+}
+
+// skuWithMostStock picks the seeded SKU with the most stock rows, so the
+// stock table has something to show.
+func (s *site) skuWithMostStock() (*pickwave.SKU, []*pickwave.Stock) {
+	s.t.Helper()
+	ctx := context.Background()
+	skus, err := s.db.SKUs(ctx, "", 100)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var best *pickwave.SKU
+	var bestRows []*pickwave.Stock
+	for _, sku := range skus {
+		rows, err := s.db.StockOf(ctx, sku.Code)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if best == nil || len(rows) > len(bestRows) {
+			best, bestRows = sku, rows
+		}
+	}
+	if best == nil || len(bestRows) == 0 || len(best.Barcodes) == 0 {
+		s.t.Fatal("no SKU with stock and a barcode")
+	}
+	return best, bestRows
+}
