@@ -57,6 +57,9 @@ type UserService interface {
 	// Login checks a password and returns a new session token;
 	// EUNAUTHORIZED for a wrong name or password.
 	Login(ctx context.Context, name, password string) (token string, s *Session, err error)
+	// LoginBadge opens a session for the user whose badge was scanned;
+	// EUNAUTHORIZED for an unknown badge.
+	LoginBadge(ctx context.Context, badge string) (token string, s *Session, err error)
 	// MintToken returns a token for a role without a password check, for
 	// the offline `pickwave token` command.
 	MintToken(ctx context.Context, user string, role Role, ttl time.Duration) (string, error)

@@ -16,6 +16,9 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+
+	handhelds prometheus.Gauge
+	scans     *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -30,8 +33,16 @@ func newMetrics() *metrics {
 			Help:    "HTTP request latency by method and route.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"method", "route"}),
+		handhelds: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pickwave_handhelds_connected",
+			Help: "Handheld websockets open now.",
+		}),
+		scans: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pickwave_scans_total",
+			Help: "Handheld scans judged, by verdict code.",
+		}, []string{"verdict"}),
 	}
-	m.registry.MustRegister(m.requests, m.latency,
+	m.registry.MustRegister(m.requests, m.latency, m.handhelds, m.scans,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -27,16 +27,18 @@ type Server struct {
 	Users     pickwave.UserService
 	Waves     pickwave.WaveService
 	Planner   Planner
+	Picks     pickwave.PickService
 	// Logger receives request and error logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Web serves the UI for paths outside the API; nil serves none.
 	Web http.Handler
 
-	logger  *slog.Logger
-	metrics *metrics
-	handler http.Handler
-	http    *http.Server
-	ln      net.Listener
+	logger    *slog.Logger
+	metrics   *metrics
+	handhelds *handheldHub
+	handler   http.Handler
+	http      *http.Server
+	ln        net.Listener
 }
 
 // Handler returns the server's HTTP handler, building the routes on the
@@ -48,6 +50,7 @@ func (s *Server) Handler() http.Handler {
 			s.logger = slog.Default()
 		}
 		s.metrics = newMetrics()
+		s.handhelds = newHandheldHub()
 		s.handler = s.routes()
 	}
 	return s.handler
@@ -86,6 +89,10 @@ func (s *Server) Addr() string {
 // Close stops accepting requests and waits for those in flight to finish
 // until ctx ends.
 func (s *Server) Close(ctx context.Context) error {
+	if s.handhelds != nil {
+		// Websockets are hijacked connections, which Shutdown leaves alone.
+		s.handhelds.closeAll()
+	}
 	if s.http == nil {
 		return nil
 	}
@@ -102,6 +109,7 @@ func (s *Server) routes() http.Handler {
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/metrics", s.authenticate, s.allow(managers...), gin.WrapH(s.metrics.handler()))
+	r.GET("/ws/handheld", s.serveHandheld)
 
 	api := r.Group("/api/v1")
 	api.POST("/login", s.login)

@@ -15,6 +15,7 @@ import (
 	boltErrors "go.etcd.io/bbolt/errors"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/wave"
 )
 
 // FileName is the name of the database file inside the data directory.
@@ -29,6 +30,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the store's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// PickRules are the site's pick rules (shelf life); the zero value
+	// refuses only expired units.
+	PickRules wave.Rules
 	// NoSync skips fsync on commit. Only for benchmarks that measure
 	// everything but the disk; never in production.
 	NoSync bool
@@ -41,6 +45,7 @@ type DB struct {
 	path   string
 	now    func() time.Time
 	logger *slog.Logger
+	rules  wave.Rules
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced after a commit that appended events
@@ -84,7 +89,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path, now: opts.Now, logger: opts.Logger, changed: make(chan struct{}),
+	db := &DB{bolt: b, path: path, now: opts.Now, logger: opts.Logger, rules: opts.PickRules, changed: make(chan struct{}),
 		writes: make(chan *writeReq, maxBatch), committerDone: make(chan struct{})}
 	if err := db.migrate(); err != nil {
 		b.Close()

@@ -35,9 +35,6 @@ type scanEntry struct {
 // MaxScanLen bounds the raw data of one scan.
 const MaxScanLen = 4096
 
-// PickRules are the site's pick rules; the zero value checks expiry only.
-var PickRules = wave.Rules{MinShelfLife: 0}
-
 // TakeCart gives the picker the cart it is working on, or assigns the
 // oldest open cart.
 func (db *DB) TakeCart(ctx context.Context, picker string) (*pickwave.Prompt, error) {
@@ -166,7 +163,7 @@ func (db *DB) Scan(ctx context.Context, picker string, req pickwave.ScanRequest)
 	}
 	var res *pickwave.ScanResult
 	err := db.update(ctx, func(t *txn) (err error) {
-		res, err = t.scan(picker, req)
+		res, err = t.scan(picker, req, db.rules)
 		return err
 	})
 	return res, err
@@ -204,7 +201,7 @@ func (t *txn) replay(picker, id string) (*pickwave.ScanResult, error) {
 	return &res, nil
 }
 
-func (t *txn) scan(picker string, req pickwave.ScanRequest) (*pickwave.ScanResult, error) {
+func (t *txn) scan(picker string, req pickwave.ScanRequest, rules wave.Rules) (*pickwave.ScanResult, error) {
 	if res, err := t.replay(picker, req.ID); res != nil || err != nil {
 		return res, err
 	}
@@ -244,7 +241,7 @@ func (t *txn) scan(picker string, req pickwave.ScanRequest) (*pickwave.ScanResul
 		}
 	default:
 		rec.TaskID = p.Task.ID
-		j := wave.Judge(p.Task, p.Step, toteIn(cart, p.Task.ToteSlot), facts, PickRules, t.now)
+		j := wave.Judge(p.Task, p.Step, toteIn(cart, p.Task.ToteSlot), facts, rules, t.now)
 		rec.Verdict = j.Verdict
 		if j.Verdict.OK() {
 			if err := t.applyPick(st, cart, p.Task, p.Step, j, facts); err != nil {

@@ -48,6 +48,13 @@ func (db *DB) CreateUser(ctx context.Context, u *pickwave.User, password string)
 		if t.Get(spaceUsers, []byte(u.Name)) != nil {
 			return pickwave.Errorf(pickwave.ECONFLICT, "User %s already exists.", u.Name)
 		}
+		if u.Badge != "" {
+			if other, err := t.userByBadge(u.Badge); err != nil {
+				return err
+			} else if other != nil {
+				return pickwave.Errorf(pickwave.ECONFLICT, "Badge %s already belongs to %s.", u.Badge, other.Name)
+			}
+		}
 		u.CreatedAt = t.now
 		if err := t.putJSON(spaceUsers, []byte(u.Name), storedUser{User: u, PasswordHash: hash}); err != nil {
 			return err
@@ -95,6 +102,46 @@ func (db *DB) Login(ctx context.Context, name, password string) (string, *pickwa
 		return "", nil, errBadLogin
 	}
 	return db.newSession(ctx, su.Name, su.Role, SessionTTL)
+}
+
+var errBadBadge = pickwave.Errorf(pickwave.EUNAUTHORIZED, "Unknown badge.")
+
+// LoginBadge opens a session for the user with the badge. A badge is
+// something the user has, like a key card; sites that need more use
+// passwords.
+func (db *DB) LoginBadge(ctx context.Context, badge string) (string, *pickwave.Session, error) {
+	if badge == "" {
+		return "", nil, errBadBadge
+	}
+	var u *storedUser
+	err := db.view(ctx, func(t *txn) (err error) {
+		u, err = t.userByBadge(badge)
+		return err
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	if u == nil {
+		return "", nil, errBadBadge
+	}
+	return db.newSession(ctx, u.Name, u.Role, SessionTTL)
+}
+
+// userByBadge scans the users; a site has tens or hundreds of them.
+func (t *txn) userByBadge(badge string) (*storedUser, error) {
+	var found *storedUser
+	err := t.Scan(spaceUsers, nil, nil, func(k, v []byte) error {
+		su := storedUser{User: new(pickwave.User)}
+		if err := decode(spaceUsers, k, v, &su); err != nil {
+			return err
+		}
+		if su.Badge == badge {
+			found = &su
+			return errStop
+		}
+		return nil
+	})
+	return found, err
 }
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)

@@ -36,7 +36,7 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	m.Server = &server.Server{
-		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db,
+		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db,
 		Logger: m.Logger, Web: web.Handler(),
 	}
 	if err := m.Server.Open(m.Config.Addr); err != nil {
