@@ -409,9 +409,24 @@ func TestHandheld_badInput(t *testing.T) {
 	}
 	h2 := f.dial()
 	h2.login()
+	// A packer's session may not pick; a forged token is refused at the door.
+	token, _ := f.db.MintToken(context.Background(), "pat", pickwave.RolePacker, time.Hour)
+	url := "ws" + strings.TrimPrefix(f.http.URL, "http") + "/ws/handheld"
+	ws, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Authorization": []string{"Bearer " + token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	packer := &handheld{t: t, ws: ws}
+	packer.send(map[string]any{"type": "hello"})
+	if m := packer.expect("error"); m.Code != "forbidden" {
+		t.Fatalf("packer hello: %+v", m)
+	}
+	ws.Close()
+	if _, res, err := websocket.DefaultDialer.Dial(url, http.Header{"Authorization": []string{"Bearer forged"}}); err == nil || res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("forged token: %v", err)
+	}
 	// A foreign origin is refused.
 	hdr := http.Header{"Origin": []string{"http://evil.example"}}
-	url := "ws" + strings.TrimPrefix(f.http.URL, "http") + "/ws/handheld"
 	if _, res, err := websocket.DefaultDialer.Dial(url, hdr); err == nil || res.StatusCode != http.StatusForbidden {
 		t.Fatalf("foreign origin: %v", err)
 	}
