@@ -533,6 +533,14 @@ func (b *batcher) anneal() {
 	start := b.budget
 	n := len(b.units)
 	temp := t0
+	// A draw that cannot be tried costs an eighth of an evaluation, so the
+	// loop ends even when no move fits.
+	draws := 0
+	wasted := func() {
+		if draws++; draws%8 == 0 {
+			b.budget--
+		}
+	}
 	for i := 0; b.budget > 0; i++ {
 		if i%256 == 0 {
 			temp = t0 * math.Pow(t1/t0, 1-float64(b.budget)/float64(start))
@@ -548,6 +556,7 @@ func (b *batcher) anneal() {
 		} else {
 			c = int(b.cartOf[b.nbr[u][b.rng.IntN(len(b.nbr[u]))]])
 			if c == a {
+				wasted()
 				continue
 			}
 		}
@@ -556,10 +565,12 @@ func (b *batcher) anneal() {
 		v := int32(-1)
 		if C.load+b.size[u] > b.capT || (len(C.units) > 0 && b.rng.IntN(2) == 0) {
 			if len(C.units) == 0 {
+				wasted()
 				continue
 			}
 			v = C.units[b.rng.IntN(len(C.units))]
 			if A.load-b.size[u]+b.size[v] > b.capT || C.load-b.size[v]+b.size[u] > b.capT {
+				wasted()
 				continue
 			}
 		}

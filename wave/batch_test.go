@@ -82,6 +82,16 @@ func TestBatch_Quality(t *testing.T) {
 	if got := pct(sum.plan, sum.ref); got < 5 {
 		t.Errorf("the planner walks %.1f %% less than the reference, want at least 5 %%", got)
 	}
+	// The reference above is this project's reading of "plain"; hold the
+	// plan to the targets against FCFS too, which need no reading:
+	// about a third below FCFS with the same routing, half below FCFS +
+	// S-shape.
+	if got := pct(sum.plan, sum.fcfs); got < 30 {
+		t.Errorf("the planner walks %.1f %% less than FCFS, want about a third", got)
+	}
+	if got := pct(sum.plan, sum.fcfsSShape); got < 45 {
+		t.Errorf("the planner walks %.1f %% less than FCFS + S-shape, want about half", got)
+	}
 }
 
 // TestBatch_MasksMatchKeys checks the bitmask evaluation against the key

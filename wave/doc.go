@@ -1,6 +1,7 @@
 // Package wave plans picking waves: it chooses which orders go into a wave
 // (Select), puts them on carts (batching) and gives every cart the walk
-// through the aisles that visits all its locations (routing). It is pure
+// through the aisles that visits all its locations (routing); it also judges
+// a handheld's scans against the pick task in hand (Judge). It is pure
 // logic: no clock, no randomness it did not get a seed for, no I/O. The same
 // layout, orders, options and seed give the same plan, byte for byte.
 //
