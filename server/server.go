@@ -28,6 +28,11 @@ type Server struct {
 	Waves     pickwave.WaveService
 	Planner   Planner
 	Picks     pickwave.PickService
+	// StationStore and PrintQueue keep pack stations and their print jobs;
+	// Stations runs their devices. Nil leaves the station routes unavailable.
+	StationStore pickwave.StationService
+	PrintQueue   pickwave.PrintQueue
+	Stations     *Stations
 	// Logger receives request and error logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Web serves the UI for paths outside the API; nil serves none.
@@ -124,6 +129,7 @@ func (s *Server) routes() http.Handler {
 	api.POST("/skus", s.allow(managers...), s.createSKU)
 	api.GET("/skus/:code", s.allow(anyRole...), s.getSKU)
 	api.GET("/barcodes/:code", s.allow(anyRole...), s.lookupBarcode)
+	api.POST("/barcodes/parse", s.allow(anyRole...), s.parseBarcode)
 	api.GET("/locations", s.allow(anyRole...), s.listLocations)
 	api.POST("/locations", s.allow(managers...), s.createLocation)
 	api.GET("/locations/:code", s.allow(anyRole...), s.getLocation)
@@ -146,6 +152,7 @@ func (s *Server) routes() http.Handler {
 	api.POST("/waves/:id/cancel", s.allow(managers...), s.waveAction(func(w pickwave.WaveService) waveFunc { return w.CancelWave }))
 	api.GET("/carts/:id", s.allow(anyRole...), s.getCart)
 
+	s.stationRoutes(r, api)
 	api.GET("/events", s.allow(managers...), s.listEvents)
 
 	r.NoMethod(func(c *gin.Context) {

@@ -75,7 +75,7 @@ func (db *DB) commitLoop() {
 	for first := range db.writes {
 		batch = append(batch[:0], first)
 	fill:
-		for len(batch) < maxBatch {
+		for len(batch) < maxBatch && !db.commitPerWrite {
 			select {
 			case req, ok := <-db.writes:
 				if !ok {

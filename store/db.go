@@ -36,6 +36,10 @@ type Options struct {
 	// NoSync skips fsync on commit. Only for benchmarks that measure
 	// everything but the disk; never in production.
 	NoSync bool
+	// CommitPerWrite turns group commit off: every write gets a
+	// transaction and an fsync of its own. Only for benchmarks that
+	// measure what group commit gains; false (group commit) in production.
+	CommitPerWrite bool
 }
 
 // DB is the Pickwave store: one bbolt file holding every entity and the
@@ -46,6 +50,8 @@ type DB struct {
 	now    func() time.Time
 	logger *slog.Logger
 	rules  wave.Rules
+
+	commitPerWrite bool // see Options.CommitPerWrite
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced after a commit that appended events
@@ -89,8 +95,8 @@ func Open(dir string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path, now: opts.Now, logger: opts.Logger, rules: opts.PickRules, changed: make(chan struct{}),
-		writes: make(chan *writeReq, maxBatch), committerDone: make(chan struct{})}
+	db := &DB{bolt: b, path: path, now: opts.Now, logger: opts.Logger, rules: opts.PickRules, commitPerWrite: opts.CommitPerWrite,
+		changed: make(chan struct{}), writes: make(chan *writeReq, maxBatch), committerDone: make(chan struct{})}
 	if err := db.migrate(); err != nil {
 		b.Close()
 		return nil, err

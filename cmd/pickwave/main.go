@@ -2,6 +2,8 @@
 //
 //	pickwave serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--config FILE]
 //	pickwave token --data DIR --role ROLE [--user NAME] [--ttl 720h]
+//	pickwave devices [--json]
+//	pickwave sim scanner|scale|printer [--path P] [--addr A] [--protocol P]
 //
 // Run `pickwave help` for every subcommand.
 package main
@@ -42,6 +44,9 @@ const usage = `pickwave runs a warehouse floor: orders, waves, picking, packing.
 Usage:
   pickwave serve  [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--config FILE]
   pickwave token  --data DIR --role picker|packer|supervisor|admin [--user NAME] [--ttl 720h]
+  pickwave devices [--json]      list serial ports: USB VID:PID, serial number, kind
+  pickwave sim scanner|scale|printer [--path P] [--addr A] [--protocol P]
+                                 run one simulated device until Ctrl-C
   pickwave help
 
 Run "pickwave COMMAND --help" for a command's flags.
@@ -59,6 +64,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args[1:], stderr)
 	case "token":
 		return runToken(ctx, args[1:], stdout, stderr)
+	case "devices":
+		return runDevices(ctx, args[1:], stdout, stderr)
+	case "sim":
+		return runSim(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

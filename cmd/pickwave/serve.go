@@ -13,14 +13,18 @@ import (
 	"github.com/pickwave/pickwave/web"
 )
 
-// Main is the running program: the store and the server, opened in order
-// and closed in reverse.
+// Main is the running program: the store, the demo devices, the station
+// runtime and the server, opened in order and closed in reverse.
 type Main struct {
 	Config Config
 	Logger *slog.Logger
 
-	DB     *store.DB
-	Server *server.Server
+	DB       *store.DB
+	Stations *server.Stations
+	Server   *server.Server
+
+	demo         *demoDevices // --demo's simulated scanner, scale and printer
+	stationsDone chan error   // Stations.Run's result
 }
 
 // Open opens the store, seeds the demo if asked, and starts serving.
@@ -31,12 +35,21 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.DB = db
 	if m.Config.Demo {
-		if err := m.seedDemo(ctx); err != nil {
+		seeded, err := m.seedDemo(ctx)
+		if err != nil {
+			return err
+		}
+		if err := m.attachDemoDevices(ctx, seeded); err != nil {
 			return err
 		}
 	}
+	// The runtime stops in Close, after the server, not when ctx ends.
+	m.Stations = &server.Stations{Store: db, Logger: m.Logger}
+	m.stationsDone = make(chan error, 1)
+	go func() { m.stationsDone <- m.Stations.Run(context.WithoutCancel(ctx)) }()
 	m.Server = &server.Server{
 		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db,
+		StationStore: db, PrintQueue: db, Stations: m.Stations,
 		Logger: m.Logger, Web: web.Handler(),
 	}
 	if err := m.Server.Open(m.Config.Addr); err != nil {
@@ -46,32 +59,46 @@ func (m *Main) Open(ctx context.Context) error {
 	return nil
 }
 
-func (m *Main) seedDemo(ctx context.Context) error {
+// seedDemo seeds the demo warehouse into empty data and reports whether
+// it did.
+func (m *Main) seedDemo(ctx context.Context) (bool, error) {
 	last, err := m.DB.LastSeq(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if last > 0 {
 		m.Logger.Info("demo: data is not empty, not seeding")
-		return nil
+		return false, nil
 	}
 	start := time.Now()
 	if err := demo.Seed(ctx, m.DB, demo.DefaultSite(start)); err != nil {
-		return fmt.Errorf("seed demo: %w", err)
+		return false, fmt.Errorf("seed demo: %w", err)
 	}
 	m.Logger.Info("demo warehouse seeded", "took", time.Since(start).Round(time.Millisecond),
 		"users", len(demo.Users), "password", demo.Password)
-	return nil
+	return true, nil
 }
 
 // Close stops the server, letting in-flight requests finish within the
-// shutdown timeout, then closes the store.
+// shutdown timeout, then the stations (their devices and websocket
+// clients) and the demo devices, then closes the store.
 func (m *Main) Close() error {
 	var first error
 	if m.Server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(m.Config.ShutdownTimeout))
 		defer cancel()
 		if err := m.Server.Close(ctx); err != nil {
+			first = err
+		}
+	}
+	if m.Stations != nil {
+		m.Stations.Close()
+		if err := <-m.stationsDone; err != nil && first == nil {
+			first = err
+		}
+	}
+	if m.demo != nil {
+		if err := m.demo.Close(); err != nil && first == nil {
 			first = err
 		}
 	}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/store"
+)
+
+// TestServe_demoDevices runs `pickwave serve --demo` on data that already
+// has the demo station (so nothing is seeded): the simulators are attached
+// to it, its devices come online, a test label prints at the simulated
+// printer, and at the next start the station follows the printer's new
+// port. Stopping removes the simulators' device links.
+func TestServe_demoDevices(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(dir, store.Options{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := db.CreateStation(ctx, &pickwave.Station{ID: demoStation, Name: "Pack 1",
+		Printer: &pickwave.PrinterConfig{URI: "tcp://127.0.0.1:1"}}); err != nil {
+		t.Fatal(err)
+	}
+	token, err := db.MintToken(ctx, "pat", pickwave.RolePacker, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	for round := 1; round <= 2; round++ {
+		runCtx, cancel := context.WithCancel(ctx)
+		logs := &syncBuffer{}
+		done := make(chan error, 1)
+		go func() {
+			done <- run(runCtx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data", dir, "--log-format", "json"}, io.Discard, logs)
+		}()
+		base := waitForLog(t, logs, "pickwave serving", "addr")
+		printer := waitForLog(t, logs, "demo: simulated devices attached", "printer")
+		call := func(method, path string, v any) {
+			t.Helper()
+			req, _ := http.NewRequest(method, base+path, nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			if res.StatusCode >= 300 {
+				t.Fatalf("%s %s: %d", method, path, res.StatusCode)
+			}
+			if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var st struct {
+			pickwave.Station
+			State pickwave.StationState `json:"state"`
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			call("GET", "/api/v1/stations/"+demoStation, &st)
+			s := st.State
+			if s.Scanner != nil && s.Scanner.Online && s.Scale != nil && s.Scale.Online && s.Printer != nil && s.Printer.Ready {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: demo devices not online: %+v", round, st.State)
+			}
+			time.Sleep(10 * time.Millisecond) // polling the API
+		}
+		if st.Printer.URI != printer || st.Scanner.Port != filepath.Join(dir, "dev", "scanner") {
+			t.Fatalf("round %d: station %+v, printer sim %s", round, st.Station, printer)
+		}
+		var job pickwave.PrintJob
+		call("POST", "/api/v1/stations/"+demoStation+"/test-label", &job)
+		for job.Status != pickwave.PrintPrinted {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: test label %+v", round, job)
+			}
+			time.Sleep(10 * time.Millisecond) // polling the API
+			call("GET", "/api/v1/print-jobs/"+job.ID, &job)
+		}
+
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("round %d: serve: %v", round, err)
+		}
+		if !strings.Contains(logs.String(), "stopped cleanly") {
+			t.Fatalf("round %d: no clean stop:\n%s", round, logs.String())
+		}
+		if _, err := os.Lstat(filepath.Join(dir, "dev", "scale")); !os.IsNotExist(err) {
+			t.Fatalf("round %d: the scale link outlived the server: %v", round, err)
+		}
+	}
+}
+
+// TestServe_demoNoStation checks --demo on data it did not seed and that
+// has no demo station: nothing is attached or created.
+func TestServe_demoNoStation(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(dir, store.Options{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{Config: Config{Data: dir, Demo: true}, Logger: quiet(), DB: db}
+	if err := m.attachDemoDevices(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	if m.demo != nil {
+		t.Fatal("simulators started for data without a demo station")
+	}
+	if _, err := db.Station(context.Background(), demoStation); pickwave.ErrorCode(err) != pickwave.ENOTFOUND {
+		t.Fatalf("demo station: %v", err)
+	}
+	db.Close()
+}

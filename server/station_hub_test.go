@@ -1,0 +1,271 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/device"
+	"github.com/pickwave/pickwave/server"
+	"github.com/pickwave/pickwave/store"
+)
+
+// TestStationSocket_ScansAndWeights runs a station on simulated devices and
+// watches it with a real websocket client: the state on connecting, every
+// device online, a GS1 scan with its symbology and GS separator, a weight
+// in motion and then stable, and the printer's paper running out.
+func TestStationSocket_ScansAndWeights(t *testing.T) {
+	e := newStationEnv(t, t.TempDir())
+	sims := newStationSims(t)
+	e.createStation(sims.body("PACK-1"))
+	ws := dialStation(t, e, "PACK-1", e.packer)
+
+	first := ws.await("the state on connecting", func(m stationMessage) bool { return true })
+	if first.Type != "state" || first.State == nil || first.State.StationID != "PACK-1" {
+		t.Fatalf("first message %+v", first)
+	}
+	ws.await("every device online", func(m stationMessage) bool {
+		s := m.State
+		return s != nil && s.Scanner != nil && s.Scanner.Online && s.Scale != nil && s.Scale.Online &&
+			s.Printer != nil && s.Printer.Online && s.Printer.Ready
+	})
+
+	code := "0109506000134352" + "\x1d" + "10LOT42"
+	if err := sims.scanner.Scan("]C1" + code); err != nil {
+		t.Fatal(err)
+	}
+	scan := ws.await("the scan", func(m stationMessage) bool { return m.Type == "scan" })
+	if scan.Scan.Data != code || scan.Scan.Symbology != "]C1" || scan.Scan.Time.IsZero() {
+		t.Fatalf("scan %+v", scan.Scan)
+	}
+	st := ws.await("the state with the last scan", func(m stationMessage) bool { return m.Type == "state" })
+	if st.Seq != scan.Seq+1 || st.State.Scanner.LastScan == nil || st.State.Scanner.LastScan.Data != code {
+		t.Fatalf("state after scan: seq %d after %d, %+v", st.Seq, scan.Seq, st.State.Scanner)
+	}
+
+	sims.scale.SetMotion(true)
+	sims.scale.SetWeight(1234.5)
+	ws.await("a weight in motion", func(m stationMessage) bool {
+		return m.State != nil && m.State.Scale.WeightG == 1234.5 && !m.State.Scale.Stable && slices.Contains(m.State.Scale.Flags, "motion")
+	})
+	sims.scale.SetMotion(false)
+	ws.await("the stable weight", func(m stationMessage) bool {
+		return m.State != nil && m.State.Scale.WeightG == 1234.5 && m.State.Scale.Stable && slices.Equal(m.State.Scale.Flags, []string{"stable"})
+	})
+	sims.scale.SetOverload(true)
+	ws.await("over capacity", func(m stationMessage) bool {
+		return m.State != nil && !m.State.Scale.Stable && slices.Contains(m.State.Scale.Flags, "over_capacity")
+	})
+
+	sims.printer.SetPaperOut(true)
+	ws.await("paper out", func(m stationMessage) bool {
+		return m.State != nil && !m.State.Printer.Ready && slices.Contains(m.State.Printer.Problems, "paper out")
+	})
+
+	// A second client gets the current state at once.
+	late := dialStation(t, e, "PACK-1", e.admin)
+	got := late.await("the state", func(m stationMessage) bool { return true })
+	if got.State.Scanner.LastScan == nil || !slices.Contains(got.State.Printer.Problems, "paper out") {
+		t.Fatalf("late client's first state %+v", got.State)
+	}
+
+	// Unplugging the scanner shows it offline on both.
+	sims.scanner.Unplug()
+	late.await("scanner offline", func(m stationMessage) bool { return m.State != nil && !m.State.Scanner.Online })
+	sims.scanner.Replug()
+	ws.await("scanner back", func(m stationMessage) bool { return m.State != nil && m.State.Scanner.Online })
+}
+
+func TestStationSocket_Refusals(t *testing.T) {
+	e := newStationEnv(t, t.TempDir())
+	e.createStation(map[string]any{"id": "PACK-1", "name": "Pack 1"})
+	url := "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/ws/station/"
+	for _, tc := range []struct {
+		name   string
+		path   string
+		header http.Header
+		status int
+	}{
+		{"no session", "PACK-1", nil, 401},
+		{"a picker", "PACK-1", http.Header{"Authorization": {"Bearer " + e.pick}}, 403},
+		{"unknown station", "NOPE", http.Header{"Authorization": {"Bearer " + e.packer}}, 404},
+		{"another site's page", "PACK-1", http.Header{"Authorization": {"Bearer " + e.packer}, "Origin": {"https://evil.example"}}, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, res, err := websocket.DefaultDialer.Dial(url+tc.path, tc.header)
+			if err == nil {
+				conn.Close()
+				t.Fatal("dial succeeded")
+			}
+			if res == nil || res.StatusCode != tc.status {
+				t.Fatalf("response %v, want %d", res, tc.status)
+			}
+		})
+	}
+	// The session cookie works as the bearer token does, from this site.
+	h := http.Header{"Cookie": {server.SessionCookie + "=" + e.packer}, "Origin": {e.srv.URL}}
+	conn, _, err := websocket.DefaultDialer.Dial(url+"PACK-1", h)
+	if err != nil {
+		t.Fatalf("cookie session: %v", err)
+	}
+	conn.Close()
+}
+
+// TestStationSocket_ClosedOnShutdown checks that stopping the runtime
+// closes a connected client with a close frame.
+func TestStationSocket_ClosedOnShutdown(t *testing.T) {
+	e := newStationEnv(t, t.TempDir())
+	e.createStation(map[string]any{"id": "PACK-1", "name": "Pack 1"})
+	ws := dialStation(t, e, "PACK-1", e.packer)
+	ws.await("the state", func(stationMessage) bool { return true })
+	e.stations.Close()
+	select {
+	case <-ws.done:
+	case <-time.After(waitLimit):
+		t.Fatal("client still open after the runtime stopped")
+	}
+}
+
+func countFDs(t testing.TB) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	return len(entries)
+}
+
+// TestStations_NoLeaksAcrossRestarts reconfigures a running station many
+// times (scale moved between two ports, scanner and printer changed),
+// with a websocket client watching, then stops the runtime: goroutines and
+// file descriptors return to where they were.
+func TestStations_NoLeaksAcrossRestarts(t *testing.T) {
+	const cycles = 10
+	dir := t.TempDir()
+	sims := newStationSims(t)
+	other, err := device.NewScaleSim(filepath.Join(t.TempDir(), "scale-2"), device.ScaleSimConfig{Protocol: device.ProtocolMTSICS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	st := &pickwave.Station{ID: "PACK-1", Name: "Pack 1",
+		Scanner: &pickwave.ScannerConfig{Port: sims.scanner.Path(), Suffix: "cr"},
+		Scale:   &pickwave.ScaleConfig{Port: sims.scale.Path(), Protocol: "mt-sics"},
+		Printer: &pickwave.PrinterConfig{URI: sims.printer.URI()}}
+	if err := db.CreateStation(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	goroutines, fds := runtime.NumGoroutine(), countFDs(t)
+
+	stations := &server.Stations{Store: db, Logger: slog.New(slog.DiscardHandler), StatusInterval: 20 * time.Millisecond,
+		DeviceBackoff: device.Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}}
+	token, _ := db.MintToken(ctx, "pat", pickwave.RolePacker, time.Hour)
+	srv := &server.Server{Users: db, StationStore: db, PrintQueue: db, Stations: stations, Logger: slog.New(slog.DiscardHandler)}
+	hs := httptest.NewServer(srv.Handler())
+	ran := make(chan error, 1)
+	go func() { ran <- stations.Run(ctx) }()
+	online := func(what string, scalePath string) {
+		t.Helper()
+		eventually(t, what, func() bool {
+			s, ok := stations.State("PACK-1")
+			return ok && s.Scanner != nil && s.Scanner.Online && s.Scale != nil && s.Scale.Online &&
+				s.Scale.Device == scalePath && s.Printer != nil && s.Printer.Online
+		})
+	}
+	online("the station online", sims.scale.Path())
+	ws := dialStation(t, &stationEnv{env: &env{srv: hs}}, "PACK-1", token)
+	for i := range cycles {
+		scale := []string{other.Path(), sims.scale.Path()}[i%2]
+		st.Scale.Port = scale
+		st.Scanner.DedupMS = i + 1
+		st.Printer.URI = sims.printer.URI() + fmt.Sprintf("?timeout=%ds", i+1)
+		if _, err := db.UpdateStation(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		if err := stations.Reload(ctx, "PACK-1"); err != nil {
+			t.Fatal(err)
+		}
+		online(fmt.Sprintf("cycle %d online", i), scale)
+		ws.await(fmt.Sprintf("cycle %d on the socket", i), func(m stationMessage) bool {
+			return m.State != nil && m.State.Scale != nil && m.State.Scale.Device == scale && m.State.Scale.Online
+		})
+	}
+	if err := stations.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	ws.close()
+	hs.Close()
+	eventually(t, "goroutines and fds back to the start", func() bool {
+		return runtime.NumGoroutine() <= goroutines && countFDs(t) == fds
+	})
+	t.Logf("%d reconfigurations: goroutines %d→%d, fds %d→%d", cycles, goroutines, runtime.NumGoroutine(), fds, countFDs(t))
+}
+
+// BenchmarkScaleToStationWebsocket measures a weight's way from the scale
+// to the screen: the simulated MT-SICS scale is given a new weight, the
+// station polls it over a pseudo-terminal, and a websocket client receives
+// the state with that stable weight. Target: ≤ 100 ms.
+func BenchmarkScaleToStationWebsocket(b *testing.B) {
+	sims := newStationSims(b)
+	dir := b.TempDir()
+	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.CreateStation(ctx, &pickwave.Station{ID: "PACK-1", Name: "Pack 1",
+		Scale: &pickwave.ScaleConfig{Port: sims.scale.Path(), Protocol: "mt-sics"}}); err != nil {
+		b.Fatal(err)
+	}
+	token, _ := db.MintToken(ctx, "pat", pickwave.RolePacker, time.Hour)
+	stations := &server.Stations{Store: db, Logger: slog.New(slog.DiscardHandler)}
+	s := &server.Server{Users: db, StationStore: db, PrintQueue: db, Stations: stations, Logger: slog.New(slog.DiscardHandler)}
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	e := &stationEnv{env: &env{srv: hs}}
+	ran := make(chan error, 1)
+	go func() { ran <- stations.Run(ctx) }()
+	defer func() {
+		stations.Close()
+		<-ran
+	}()
+	ws := dialStation(b, e, "PACK-1", token)
+	ws.await("the scale online", func(m stationMessage) bool { return m.State != nil && m.State.Scale != nil && m.State.Scale.Online })
+
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		grams := float64(1000 + i%2) // alternate, so each weight is a change
+		start := time.Now()
+		sims.scale.SetWeight(grams)
+		m := ws.await("the weight", func(m stationMessage) bool {
+			return m.State != nil && m.State.Scale.Stable && m.State.Scale.WeightG == grams
+		})
+		lat = append(lat, m.at.Sub(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+}

@@ -1,0 +1,300 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/labels"
+)
+
+// stationUsers may use pack stations; only admins configure them.
+var stationUsers = []pickwave.Role{pickwave.RolePacker, pickwave.RoleSupervisor, pickwave.RoleAdmin}
+
+// stationRoutes registers the pack-station API and websocket.
+func (s *Server) stationRoutes(r *gin.Engine, api *gin.RouterGroup) {
+	api.GET("/stations", s.allow(stationUsers...), s.listStations)
+	api.POST("/stations", s.allow(adminOnly...), s.createStation)
+	api.GET("/stations/:id", s.allow(stationUsers...), s.getStation)
+	api.PUT("/stations/:id", s.allow(adminOnly...), s.putStation)
+	api.POST("/stations/:id/test-label", s.allow(stationUsers...), s.testLabel)
+	api.GET("/stations/:id/print-jobs", s.allow(stationUsers...), s.listStationPrintJobs)
+	api.GET("/print-jobs", s.allow(stationUsers...), s.listPrintJobs)
+	api.GET("/print-jobs/:id", s.allow(stationUsers...), s.getPrintJob)
+	api.POST("/print-jobs/:id/reprint", s.allow(stationUsers...), s.reprint)
+	api.POST("/print-jobs/:id/cancel", s.allow(stationUsers...), s.cancelPrint)
+	r.GET("/ws/station/:id", s.authenticate, s.allow(stationUsers...), s.stationSocket)
+}
+
+// stationsConfigured fails the request when the server was built without
+// the station services.
+func (s *Server) stationsConfigured(c *gin.Context) bool {
+	if s.StationStore == nil || s.PrintQueue == nil {
+		s.fail(c, pickwave.Errorf(pickwave.EUNAVAILABLE, "Pack stations are not set up on this server."))
+		return false
+	}
+	return true
+}
+
+// stationView is a station with its live state (null while the station
+// runtime is not running).
+type stationView struct {
+	*pickwave.Station
+	State *pickwave.StationState `json:"state"`
+}
+
+func (s *Server) view(st *pickwave.Station) stationView {
+	v := stationView{Station: st}
+	if s.Stations != nil {
+		if state, ok := s.Stations.State(st.ID); ok {
+			v.State = &state
+		}
+	}
+	return v
+}
+
+// stationRequest is the body of POST and PUT. It takes the shape GET
+// returns, so a fetched station can be changed and sent back: its times
+// and state are ignored.
+type stationRequest struct {
+	pickwave.Station
+	State json.RawMessage `json:"state"`
+}
+
+func (s *Server) createStation(c *gin.Context) {
+	if !s.stationsConfigured(c) {
+		return
+	}
+	var req stationRequest
+	if err := bindJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	st := &req.Station
+	if err := s.StationStore.CreateStation(c.Request.Context(), st); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.reloadStation(c, st.ID)
+	c.JSON(http.StatusCreated, s.view(st))
+}
+
+func (s *Server) putStation(c *gin.Context) {
+	if !s.stationsConfigured(c) {
+		return
+	}
+	var req stationRequest
+	if err := bindJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	id := c.Param("id")
+	if req.ID == "" {
+		req.ID = id
+	}
+	if req.ID != id {
+		s.fail(c, &pickwave.Error{Code: pickwave.EINVALID, Message: "The station id in the body differs from the one in the path.",
+			Details: []pickwave.FieldError{{Field: "id", Reason: "must be " + id + " or absent"}}})
+		return
+	}
+	st, err := s.StationStore.UpdateStation(c.Request.Context(), &req.Station)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.reloadStation(c, st.ID)
+	c.JSON(http.StatusOK, s.view(st))
+}
+
+// reloadStation applies a stored change to the running devices. The
+// change is stored either way; a failure here is logged, and the station
+// runs with the new configuration at the next start.
+func (s *Server) reloadStation(c *gin.Context, id string) {
+	if s.Stations == nil {
+		return
+	}
+	if err := s.Stations.Reload(c.Request.Context(), id); err != nil {
+		s.logger.Error("station reload", "station", id, "err", err)
+	}
+}
+
+func (s *Server) getStation(c *gin.Context) {
+	if !s.stationsConfigured(c) {
+		return
+	}
+	st, err := s.StationStore.Station(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.view(st))
+}
+
+func (s *Server) listStations(c *gin.Context) {
+	if !s.stationsConfigured(c) {
+		return
+	}
+	after, limit, err := page(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	list, err := s.StationStore.Stations(c.Request.Context(), after, limit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	views := make([]stationView, len(list))
+	for i, st := range list {
+		views[i] = s.view(st)
+	}
+	c.JSON(http.StatusOK, newPage(views, limit, func(v stationView) string { return v.ID }))
+}
+
+// printRequest is the optional body of the routes that queue a job.
+type printRequest struct {
+	RequestID string `json:"request_id"`
+}
+
+// requestID reads a client's idempotency key from the Idempotency-Key
+// header or the request_id body field; "" when there is none.
+func requestID(c *gin.Context) (string, error) {
+	var req printRequest
+	if c.Request.ContentLength != 0 {
+		if err := bindJSON(c, &req); err != nil {
+			return "", err
+		}
+	}
+	header := c.GetHeader("Idempotency-Key")
+	if header != "" && req.RequestID != "" && header != req.RequestID {
+		return "", &pickwave.Error{Code: pickwave.EINVALID, Message: "The Idempotency-Key header and request_id differ.",
+			Details: []pickwave.FieldError{{Field: "request_id", Reason: "must equal the Idempotency-Key header, or be absent"}}}
+	}
+	id := req.RequestID
+	if id == "" {
+		id = header
+	}
+	return id, pickwave.ValidateRequestID("request_id", id)
+}
+
+// queued answers a queued job: 201 when this request created it, 200 when
+// it repeats one that did.
+func (s *Server) queued(c *gin.Context, job *pickwave.PrintJob, created bool) {
+	if s.Stations != nil {
+		s.Stations.Kick(job.StationID)
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	c.JSON(status, job)
+}
+
+func (s *Server) testLabel(c *gin.Context) {
+	if !s.stationsConfigured(c) {
+		return
+	}
+	req, err := requestID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.StationStore.Station(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if st.Printer == nil {
+		s.fail(c, pickwave.Errorf(pickwave.ECONFLICT, "Station %s has no printer.", st.ID))
+		return
+	}
+	job, created, err := s.PrintQueue.EnqueuePrint(c.Request.Context(), &pickwave.PrintJob{
+		StationID: st.ID, Kind: pickwave.PrintKindTest, RequestID: req,
+		ZPL: string(labels.Test(st.Name, st.Printer.DPI, time.Now()))})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.queued(c, job, created)
+}
+
+func (s *Server) reprint(c *gin.Context) {
+	if !s.stationsConfigured(c) {
+		return
+	}
+	req, err := requestID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	job, created, err := s.PrintQueue.Reprint(c.Request.Context(), c.Param("id"), req)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.queued(c, job, created)
+}
+
+func (s *Server) cancelPrint(c *gin.Context) {
+	if !s.stationsConfigured(c) {
+		return
+	}
+	job, err := s.PrintQueue.CancelPrint(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, job)
+}
+
+func (s *Server) getPrintJob(c *gin.Context) {
+	if !s.stationsConfigured(c) {
+		return
+	}
+	job, err := s.PrintQueue.PrintJob(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, job)
+}
+
+func (s *Server) listStationPrintJobs(c *gin.Context) { s.printJobs(c, c.Param("id")) }
+
+func (s *Server) listPrintJobs(c *gin.Context) { s.printJobs(c, "") }
+
+// printJobs lists jobs newest first, of one station or all.
+func (s *Server) printJobs(c *gin.Context, station string) {
+	if !s.stationsConfigured(c) {
+		return
+	}
+	after, limit, err := page(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	jobs, err := s.PrintQueue.PrintJobs(c.Request.Context(), pickwave.PrintJobFilter{
+		StationID: station, Status: pickwave.PrintStatus(c.Query("status")), After: after, Limit: limit})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newPage(jobs, limit, func(j *pickwave.PrintJob) string { return j.ID }))
+}
+
+// stationSocket serves /ws/station/{id}. The session was checked on the
+// upgrade request (bearer token or the session cookie the browser sends
+// by itself); a token in the query string is not taken, since URLs end
+// up in logs and browser history.
+func (s *Server) stationSocket(c *gin.Context) {
+	if s.Stations == nil {
+		s.fail(c, pickwave.Errorf(pickwave.EUNAVAILABLE, "Pack stations are not set up on this server."))
+		return
+	}
+	if err := s.Stations.serveSocket(c.Writer, c.Request, c.Param("id")); err != nil {
+		s.fail(c, err)
+	}
+}
