@@ -201,6 +201,19 @@ func (t *txn) appendEvent(typ, entity string, payload any) (*pickwave.Event, err
 	return ev, nil
 }
 
+// getEntity reads the entity stored under id, or says it does not exist.
+func getEntity[T any](t *txn, space, id, what string) (*T, error) {
+	v := new(T)
+	ok, err := t.getJSON(space, []byte(id), v)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFound("%s %s does not exist.", what, id)
+	}
+	return v, nil
+}
+
 func notFound(format string, args ...any) error {
 	return pickwave.Errorf(pickwave.ENOTFOUND, format, args...)
 }

@@ -107,15 +107,7 @@ func (db *DB) SKU(ctx context.Context, code string) (*pickwave.SKU, error) {
 }
 
 func (t *txn) sku(code string) (*pickwave.SKU, error) {
-	sku := new(pickwave.SKU)
-	ok, err := t.getJSON(spaceSKUs, []byte(code), sku)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, notFound("SKU %s does not exist.", code)
-	}
-	return sku, nil
+	return getEntity[pickwave.SKU](t, spaceSKUs, code, "SKU")
 }
 
 // SKUByBarcode finds the SKU a scanned barcode belongs to, and the barcode
@@ -179,15 +171,7 @@ func (db *DB) Location(ctx context.Context, code string) (*pickwave.Location, er
 }
 
 func (t *txn) location(code string) (*pickwave.Location, error) {
-	loc := new(pickwave.Location)
-	ok, err := t.getJSON(spaceLocations, []byte(code), loc)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, notFound("Location %s does not exist.", code)
-	}
-	return loc, nil
+	return getEntity[pickwave.Location](t, spaceLocations, code, "Location")
 }
 
 // Locations lists locations in code order after the given code.
@@ -220,6 +204,16 @@ func list[T any](ctx context.Context, db *DB, space, after string, limit int) ([
 }
 
 func stockKey(sku, location, lot string) []byte { return joinKey(sku, location, lot) }
+
+// putStock stores a stock row, or drops it once nothing is on hand or
+// reserved, so empty bins leave no rows behind.
+func (t *txn) putStock(st *pickwave.Stock) error {
+	key := stockKey(st.SKU, st.Location, st.Lot)
+	if st.OnHand == 0 && st.Reserved == 0 {
+		return t.Delete(spaceStock, key)
+	}
+	return t.putJSON(spaceStock, key, st)
+}
 
 // AdjustStock applies a signed change to a SKU lot at a location. Stock
 // may not go below zero or below what is reserved. A receipt into a pick
@@ -287,12 +281,7 @@ func (db *DB) AdjustStock(ctx context.Context, adj *pickwave.Adjustment) (*pickw
 		if !found {
 			st.ReceivedSeq = ev.Seq
 		}
-		if st.OnHand == 0 && st.Reserved == 0 {
-			err = t.Delete(spaceStock, key)
-		} else {
-			err = t.putJSON(spaceStock, key, st)
-		}
-		if err != nil {
+		if err := t.putStock(st); err != nil {
 			return err
 		}
 		out = st

@@ -282,12 +282,7 @@ func (t *txn) release(o *pickwave.Order) error {
 				return fmt.Errorf("release %s: stock %s/%s/%s holds fewer reservations than allocated", o.ID, l.SKU, a.Location, a.Lot)
 			}
 			st.Reserved -= a.Qty
-			if st.OnHand == 0 && st.Reserved == 0 {
-				err = t.Delete(spaceStock, key)
-			} else {
-				err = t.putJSON(spaceStock, key, st)
-			}
-			if err != nil {
+			if err := t.putStock(st); err != nil {
 				return err
 			}
 		}

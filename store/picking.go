@@ -437,31 +437,36 @@ func (t *txn) takeStock(task *pickwave.Task, qty int) error {
 	}
 	s.OnHand -= qty
 	s.Reserved -= qty
-	if s.OnHand == 0 && s.Reserved == 0 {
-		err = t.Delete(spaceStock, key)
-	} else {
-		err = t.putJSON(spaceStock, key, s)
+	if err := t.putStock(s); err != nil {
+		return err
 	}
+	o, l, err := t.unreserve(task, qty)
 	if err != nil {
 		return err
 	}
-	o, err := t.order(task.OrderID)
-	if err != nil {
-		return err
-	}
-	l, a := lineAllocation(o, task)
-	if l == nil || a == nil || a.Qty < qty {
-		return fmt.Errorf("pick %s: order %s holds no reservation for it", task.ID, o.ID)
-	}
-	a.Qty -= qty
-	l.Allocated -= qty
 	l.Picked += qty
-	l.Allocations = dropEmpty(l.Allocations)
 	if o.Status == pickwave.OrderReleased {
 		return t.setStatus(o, pickwave.OrderPicking, pickwave.EventOrderPicking, "first pick by "+t.actor)
 	}
 	o.UpdatedAt = t.now
 	return t.putOrder(o)
+}
+
+// unreserve takes qty off the task's order line allocation (the units were
+// picked or given up) and returns the order and line, not yet stored.
+func (t *txn) unreserve(task *pickwave.Task, qty int) (*pickwave.Order, *pickwave.OrderLine, error) {
+	o, err := t.order(task.OrderID)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, a := lineAllocation(o, task)
+	if l == nil || a == nil || a.Qty < qty {
+		return nil, nil, fmt.Errorf("task %s: order %s holds no reservation for %d units of it", task.ID, o.ID, qty)
+	}
+	a.Qty -= qty
+	l.Allocated -= qty
+	l.Allocations = dropEmpty(l.Allocations)
+	return o, l, nil
 }
 
 func lineAllocation(o *pickwave.Order, task *pickwave.Task) (*pickwave.OrderLine, *pickwave.Allocation) {
@@ -724,13 +729,7 @@ func (t *txn) shortTask(task *pickwave.Task, missing int, req pickwave.ShortRequ
 	expected := s.OnHand
 	s.Reserved = max(s.Reserved-missing, 0)
 	s.OnHand = max(req.Found, s.Reserved)
-	var err error
-	if s.OnHand == 0 && s.Reserved == 0 {
-		err = t.Delete(spaceStock, key)
-	} else {
-		err = t.putJSON(spaceStock, key, s)
-	}
-	if err != nil {
+	if err := t.putStock(s); err != nil {
 		return err
 	}
 	if s.OnHand != expected {
@@ -739,17 +738,10 @@ func (t *txn) shortTask(task *pickwave.Task, missing int, req pickwave.ShortRequ
 			return err
 		}
 	}
-	o, err := t.order(task.OrderID)
+	o, _, err := t.unreserve(task, missing)
 	if err != nil {
 		return err
 	}
-	l, a := lineAllocation(o, task)
-	if l == nil || a == nil || a.Qty < missing {
-		return fmt.Errorf("short %s: order %s holds no reservation for it", task.ID, o.ID)
-	}
-	a.Qty -= missing
-	l.Allocated -= missing
-	l.Allocations = dropEmpty(l.Allocations)
 	o.UpdatedAt = t.now
 	if err := t.putOrder(o); err != nil {
 		return err

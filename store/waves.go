@@ -484,27 +484,11 @@ func (db *DB) Waves(ctx context.Context, limit int) ([]*pickwave.Wave, error) {
 }
 
 func (t *txn) cart(id string) (*pickwave.Cart, error) {
-	c := new(pickwave.Cart)
-	ok, err := t.getJSON(spaceCarts, []byte(id), c)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, notFound("Cart %s does not exist.", id)
-	}
-	return c, nil
+	return getEntity[pickwave.Cart](t, spaceCarts, id, "Cart")
 }
 
 func (t *txn) task(id string) (*pickwave.Task, error) {
-	task := new(pickwave.Task)
-	ok, err := t.getJSON(spaceTasks, []byte(id), task)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, notFound("Task %s does not exist.", id)
-	}
-	return task, nil
+	return getEntity[pickwave.Task](t, spaceTasks, id, "Task")
 }
 
 // Cart returns one cart.
