@@ -72,7 +72,10 @@ type Supervisor struct {
 	Serve   func(ctx context.Context, rwc io.ReadWriteCloser) error
 	OnState func(State) // called from the Run goroutine; must not block
 	Backoff Backoff
-	Logger  *slog.Logger
+	// Logger receives online/offline logs; nil means slog.Default() with
+	// a "device" attribute. A logger given here should already name the
+	// device (Scanner and Scale pass theirs), so it is used as it is.
+	Logger *slog.Logger
 }
 
 // Run supervises the device until ctx ends, then returns nil. It leaves no
@@ -80,9 +83,8 @@ type Supervisor struct {
 func (s *Supervisor) Run(ctx context.Context) error {
 	log := s.Logger
 	if log == nil {
-		log = slog.Default()
+		log = slog.Default().With("device", s.Device)
 	}
-	log = log.With("device", s.Device)
 	online := false
 	reported := false
 	report := func(on bool, err error) {
