@@ -435,7 +435,11 @@
     setText('od-created', fmtDateTime(o.created_at));
 
     const lines = (o.lines || []).map((l) => {
-      const short = l.qty - l.allocated;
+      // allocated is reserved and not yet picked; picked units are in a
+      // tote; short ones were given up at picking.
+      const picked = l.picked || 0;
+      const gaveUp = l.short || 0;
+      const missing = l.qty - l.allocated - picked - gaveUp;
       const allocs = (l.allocations || []).map((al) => h('li', null,
         h('span', { class: 'loc' }, al.location),
         h('span', { class: 'meta' },
@@ -444,8 +448,9 @@
       return h('tr', { dataset: { sku: l.sku } },
         h('td', { class: 'mono nowrap' }, l.sku),
         h('td', { class: 'num' }, l.qty),
-        h('td', { class: 'num' + (short > 0 ? ' missing' : '') }, l.allocated, short > 0 ? ` (${short} short)` : ''),
-        h('td', null, allocs.length ? h('ul', { class: 'alloc-list' }, allocs) : h('span', { class: 'muted' }, 'nothing reserved')));
+        h('td', { class: 'num' + (missing > 0 ? ' missing' : '') }, l.allocated, missing > 0 ? ` (${missing} missing)` : ''),
+        h('td', { class: 'num' + (gaveUp > 0 ? ' missing' : '') }, picked, gaveUp > 0 ? ` (${gaveUp} short)` : ''),
+        h('td', null, allocs.length ? h('ul', { class: 'alloc-list' }, allocs) : h('span', { class: 'muted' }, picked ? 'picked' : 'nothing reserved')));
     });
     $('od-lines-body').replaceChildren(...lines);
 
