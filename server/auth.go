@@ -97,14 +97,18 @@ func (s *Server) login(c *gin.Context) {
 	c.JSON(http.StatusOK, loginResponse{Token: token, User: sess.User, Role: sess.Role, ExpiresAt: sess.ExpiresAt.Format("2006-01-02T15:04:05Z07:00")})
 }
 
+// logout ends the caller's session, if it still has one, and always
+// clears the session cookie, so a stale cookie can be got rid of.
 func (s *Server) logout(c *gin.Context) {
 	token := bearer(c.Request)
 	if ck, err := c.Request.Cookie(SessionCookie); err == nil && token == "" {
 		token = ck.Value
 	}
-	if err := s.Users.Logout(c.Request.Context(), token); err != nil {
-		s.fail(c, err)
-		return
+	if token != "" {
+		if err := s.Users.Logout(c.Request.Context(), token); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
 	c.Status(http.StatusNoContent)

@@ -81,6 +81,7 @@ type clientMsg struct {
 	Count    int                  `json:"count,omitempty"`
 	Reason   pickwave.ShortReason `json:"reason,omitempty"`
 	Found    int                  `json:"found,omitempty"`
+	Token    string               `json:"token,omitempty"` // hello: a bearer token, for browsers that cannot set headers
 }
 
 // serverMsg is any message to a handheld.
@@ -150,19 +151,19 @@ func newSessionID() string {
 // once; otherwise the first message must be a login.
 func (s *Server) serveHandheld(c *gin.Context) {
 	var user *pickwave.Session
-	token := bearer(c.Request)
-	if token == "" {
-		if ck, err := c.Request.Cookie(SessionCookie); err == nil {
-			token = ck.Value
-		}
-	}
-	if token != "" {
+	if token := bearer(c.Request); token != "" {
 		sess, err := s.Users.Authenticate(c.Request.Context(), token)
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
 		user = sess
+	} else if ck, err := c.Request.Cookie(SessionCookie); err == nil {
+		// A stale cookie (a supervisor's, an expired one) must not lock a
+		// picker out: without a live session the handheld logs in by message.
+		if sess, err := s.Users.Authenticate(c.Request.Context(), ck.Value); err == nil {
+			user = sess
+		}
 	}
 	ws, err := handheldUpgrader.Upgrade(c.Writer, c.Request, nil)
 	if err != nil {
@@ -219,7 +220,7 @@ func (h *handheldHub) attach(c *handheldConn, picker, sessionID string) (sess *h
 		if old := h.sessions[picker]; old != nil {
 			old.mu.Lock()
 			if old.conn != nil {
-				defer old.conn.close()
+				defer old.conn.replaced()
 			}
 			old.mu.Unlock()
 		}
@@ -232,7 +233,13 @@ func (h *handheldHub) attach(c *handheldConn, picker, sessionID string) (sess *h
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
 	if sess.conn != nil && sess.conn != c {
-		defer sess.conn.close()
+		// The same handheld resuming its session drops its stale
+		// connection quietly; a different device is told it was replaced.
+		if resumed {
+			defer sess.conn.close()
+		} else {
+			defer sess.conn.replaced()
+		}
 	}
 	sess.conn = c
 	return sess, resumed
@@ -307,6 +314,22 @@ func (c *handheldConn) reply(m serverMsg) {
 	}
 }
 
+// CloseReplaced is the close code a handheld gets when the same picker
+// logs in on another device: it should stop reconnecting and say so.
+const CloseReplaced = 4001
+
+// replaced ends a connection whose picker logged in elsewhere, telling it
+// why: an error message, then a close frame with CloseReplaced.
+func (c *handheldConn) replaced() {
+	c.reply(serverMsg{Type: "error", Code: pickwave.ECONFLICT, Message: "You logged in on another device; this one is signed out."})
+	select {
+	case c.send <- nil: // the write pump closes after what is queued
+	case <-c.done:
+	default:
+		c.close()
+	}
+}
+
 func (c *handheldConn) close() {
 	c.once.Do(func() {
 		close(c.done)
@@ -358,6 +381,10 @@ func (c *handheldConn) writePump() {
 		select {
 		case data := <-c.send:
 			_ = c.ws.SetWriteDeadline(time.Now().Add(handheldWriteWait))
+			if data == nil {
+				_ = c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(CloseReplaced, "logged in elsewhere"))
+				return
+			}
 			if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
 				return
 			}
@@ -466,6 +493,14 @@ func (c *handheldConn) login(ctx context.Context, m clientMsg) {
 }
 
 func (c *handheldConn) hello(ctx context.Context, m clientMsg) {
+	if m.Token != "" {
+		sess, err := c.s.Users.Authenticate(ctx, m.Token)
+		if err != nil {
+			c.fail(err, m.ID)
+			return
+		}
+		c.user = sess
+	}
 	if c.user == nil {
 		c.reply(serverMsg{Type: "error", Code: pickwave.EUNAUTHORIZED, Message: "Log in first: send a login with a badge or user name and password.", Ref: m.ID})
 		return

@@ -118,8 +118,8 @@ func (s *Server) routes() http.Handler {
 
 	api := r.Group("/api/v1")
 	api.POST("/login", s.login)
+	api.POST("/logout", s.logout) // works with a stale session too: it clears the cookie
 	api.Use(s.authenticate)
-	api.POST("/logout", s.logout)
 	api.GET("/me", s.me)
 
 	api.GET("/users", s.allow(adminOnly...), s.listUsers)

@@ -1,0 +1,674 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/gorilla/websocket"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/device"
+	"github.com/pickwave/pickwave/server"
+	"github.com/pickwave/pickwave/store"
+	"github.com/pickwave/pickwave/wave"
+	"github.com/pickwave/pickwave/web"
+)
+
+// floorSeed passes demo.Seed through to the store, but for users not
+// named: each bcrypt hash takes a second or so under the race detector.
+type floorSeed struct {
+	*store.DB
+	users []string
+}
+
+func (s floorSeed) CreateUser(ctx context.Context, u *pickwave.User, password string) error {
+	if !slices.Contains(s.users, u.Name) {
+		return nil
+	}
+	return s.DB.CreateUser(ctx, u, password)
+}
+
+// floorSims are a pack station's simulated devices: a serial scanner and
+// an MT-SICS scale on pseudo-terminals, a ZPL printer on a loopback port.
+type floorSims struct {
+	scanner *device.ScannerSim
+	scale   *device.ScaleSim
+	printer *device.PrinterSim
+}
+
+// floor is a seeded demo warehouse with a released wave, served for real
+// with the web UI, the handheld socket and a running station runtime.
+type floor struct {
+	t        *testing.T
+	db       *store.DB
+	url      string
+	wave     *pickwave.Wave
+	barcodes map[string][]pickwave.Barcode // by SKU, the each barcode first
+	skus     []*pickwave.SKU
+	sims     *floorSims // nil without a station
+}
+
+const floorStation = "PACK-1"
+
+func newFloor(t *testing.T, users []string, station bool) *floor {
+	t.Helper()
+	ctx := context.Background()
+	discard := slog.New(slog.DiscardHandler)
+	f := &floor{t: t, barcodes: map[string][]pickwave.Barcode{}}
+
+	if station {
+		dir := t.TempDir()
+		sims := &floorSims{}
+		var err error
+		if sims.scanner, err = device.NewScannerSim(filepath.Join(dir, "scanner"), device.ScannerSimConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sims.scanner.Close() })
+		if sims.scale, err = device.NewScaleSim(filepath.Join(dir, "scale"), device.ScaleSimConfig{Protocol: device.ProtocolMTSICS}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sims.scale.Close() })
+		if sims.printer, err = device.NewPrinterSim("127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sims.printer.Close() })
+		f.sims = sims
+	}
+
+	db, err := store.Open(t.TempDir(), store.Options{Logger: discard, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.db = db
+	err = demo.Seed(ctx, floorSeed{db, users}, demo.Site{Aisles: 2, Bays: 3, Levels: 2, SKUs: 10, Orders: 4, Seed: 1, Now: time.Now()})
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	planned, err := db.PlanWave(ctx, wave.Template{TotesPerCart: 8}, 1)
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	if f.wave, err = db.ReleaseWave(ctx, planned.ID); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	if f.skus, err = db.SKUs(ctx, "", 100); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	for _, s := range f.skus {
+		f.barcodes[s.Code] = s.Barcodes
+	}
+	if f.sims != nil {
+		st := &pickwave.Station{ID: floorStation, Name: "Pack station 1",
+			Scanner: &pickwave.ScannerConfig{Port: f.sims.scanner.Path(), Baud: 9600, Suffix: "cr"},
+			Scale:   &pickwave.ScaleConfig{Port: f.sims.scale.Path(), Protocol: pickwave.ScaleMTSICS, Baud: 9600, DataBits: 8, Parity: "none"},
+			Printer: &pickwave.PrinterConfig{URI: f.sims.printer.URI(), DPI: 203}}
+		if err := db.CreateStation(pickwave.WithActor(ctx, "test"), st); err != nil {
+			db.Close()
+			t.Fatal(err)
+		}
+	}
+
+	stations := &server.Stations{Store: db, Logger: discard,
+		StatusInterval: 100 * time.Millisecond,
+		PrintBackoff:   device.Backoff{Min: 20 * time.Millisecond, Max: 200 * time.Millisecond},
+		DeviceBackoff:  device.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond}}
+	srv := &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db,
+		StationStore: db, PrintQueue: db, Stations: stations, Logger: discard, Web: web.Handler()}
+	hs := httptest.NewServer(srv.Handler())
+	ran := make(chan error, 1)
+	go func() { ran <- stations.Run(context.Background()) }()
+	t.Cleanup(func() {
+		stations.Close()
+		if err := <-ran; err != nil {
+			t.Errorf("Stations.Run: %v", err)
+		}
+		srv.Close(context.Background())
+		hs.Close()
+		db.Close()
+	})
+	f.url = hs.URL
+	return f
+}
+
+// gtin14 pads a GTIN to the 14 digits of an AI (01) element.
+func gtin14(g string) string { return strings.Repeat("0", max(14-len(g), 0)) + g }
+
+// hhShown is what the handheld page shows, read from the page.
+type hhShown struct {
+	Screen   string `json:"screen"`
+	Step     string `json:"step"`
+	Cart     string `json:"cart"`
+	Task     string `json:"task"`
+	BindSlot string `json:"bind_slot"`
+	Location string `json:"location"`
+	SKU      string `json:"sku"`
+	Left     string `json:"left"`
+	ToteSlot string `json:"tote_slot"`
+	Seq      int    `json:"seq"`
+	Pending  int    `json:"pending"`
+	Conn     string `json:"conn"`
+}
+
+const hhShownJS = `(() => {
+	const t = (id) => document.getElementById(id).textContent.trim();
+	const p = document.getElementById('hh-pick');
+	return {
+		screen: document.body.dataset.screen || '',
+		step: p.dataset.step || '', cart: p.dataset.cart || '', task: p.dataset.task || '',
+		bind_slot: t('hh-bind-big'), location: t('hh-loc'), sku: t('hh-sku'), left: t('hh-qty'), tote_slot: t('hh-slot'),
+		seq: Number(document.body.dataset.seq || 0), pending: Number(document.body.dataset.pending || 0),
+		conn: document.getElementById('hh-conn').dataset.state,
+	};
+})()`
+
+func (b *browser) handheld() hhShown {
+	b.t.Helper()
+	return eval[hhShown](b, hhShownJS)
+}
+
+// rightScan is the scan the shown prompt asks for. Totes are labelled
+// TOTE-<slot>.
+func (f *floor) rightScan(s hhShown) string {
+	f.t.Helper()
+	switch s.Step {
+	case "bind_tote":
+		return "TOTE-" + s.BindSlot
+	case "location":
+		return s.Location
+	case "item":
+		bcs := f.barcodes[s.SKU]
+		if len(bcs) == 0 {
+			f.t.Fatalf("the page shows SKU %q, which has no barcode", s.SKU)
+		}
+		return bcs[0].Code
+	case "tote":
+		return "TOTE-" + s.ToteSlot
+	}
+	f.t.Fatalf("no right scan for %+v", s)
+	return ""
+}
+
+// otherSKU is a SKU other than code, for a wrong scan.
+func (f *floor) otherSKU(code string) *pickwave.SKU {
+	for _, s := range f.skus {
+		if s.Code != code && len(s.Barcodes) > 0 {
+			return s
+		}
+	}
+	f.t.Fatal("no second SKU")
+	return nil
+}
+
+// scan types a barcode into the scan box as a keyboard wedge does, and
+// waits until its answer is shown.
+func (b *browser) scan(code string) hhShown {
+	b.t.Helper()
+	before := b.handheld().Seq
+	b.do("scan "+code, chromedp.SendKeys(chromedp.CSS("#hh-scan"), code+"\n"))
+	b.waitFor("the answer to "+code, fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
+	return b.handheld()
+}
+
+func (b *browser) verdict() (code, message string) {
+	b.t.Helper()
+	return eval[string](b, `document.getElementById('hh-verdict').dataset.code`), b.text("#hh-verdict-msg")
+}
+
+// blockSocket makes the browser unable to open the handheld socket, as
+// when the handheld walks out of Wi-Fi range; false lets it through again.
+func (b *browser) blockSocket(base string, block bool) {
+	b.t.Helper()
+	var patterns []*network.BlockPattern
+	if block {
+		host := strings.TrimPrefix(base, "http://")
+		patterns = []*network.BlockPattern{
+			{URLPattern: "ws://" + host + "/ws/handheld", Block: true},
+			{URLPattern: "http://" + host + "/ws/handheld", Block: true},
+		}
+	}
+	b.do("block the socket", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: patterns})
+		return err
+	}))
+}
+
+func TestPages_handheldPicksACart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a real browser")
+	}
+	execPath := browserPath(t)
+	f := newFloor(t, []string{"picker1"}, false)
+	ctx := context.Background()
+	b := newBrowser(t, execPath)
+	start := time.Now()
+	defer func() { t.Logf("browser steps took %v", time.Since(start).Round(time.Millisecond)) }()
+
+	// A Zebra TC5x: 360×640 CSS pixels, portrait.
+	b.do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	b.do("open the handheld page",
+		chromedp.Navigate(f.url+"/handheld.html"),
+		chromedp.WaitVisible(chromedp.CSS("#hh-login")),
+		chromedp.WaitVisible(chromedp.CSS(`#hh-conn[data-state="online"]`)),
+	)
+	if id := eval[string](b, `document.activeElement.id`); id != "hh-scan" {
+		t.Errorf("the focus is on %q, not the scan box", id)
+	}
+
+	// An unknown badge shows the server's message; the picker's badge logs in.
+	_, _, err := f.db.LoginBadge(ctx, "NOPE")
+	if err == nil {
+		t.Fatal("badge NOPE logs in")
+	}
+	b.do("scan an unknown badge",
+		chromedp.SendKeys(chromedp.CSS("#hh-scan"), "NOPE\n"),
+		chromedp.WaitVisible(chromedp.CSS("#hh-login-error")),
+	)
+	if got, want := b.text("#hh-login-error"), pickwave.ErrorMessage(err); got != want {
+		t.Errorf("unknown badge shows %q, want the server's %q", got, want)
+	}
+	b.screenshot("pickwave-handheld-login.png")
+	b.do("scan the badge",
+		chromedp.SendKeys(chromedp.CSS("#hh-scan"), "B0001\n"),
+		chromedp.WaitVisible(chromedp.CSS("#hh-idle")),
+	)
+	if got := b.text("#hh-user"); got != "picker1" {
+		t.Errorf("logged in as %q", got)
+	}
+
+	// Tapping a button leaves the focus in the scan box.
+	b.do("take a cart",
+		chromedp.Click(chromedp.CSS("#hh-take")),
+		chromedp.WaitVisible(chromedp.CSS(`#hh-pick[data-step="bind_tote"]`)),
+	)
+	b.waitFor("the focus back in the scan box", `document.activeElement && document.activeElement.id === 'hh-scan'`)
+	s := b.handheld()
+	if got := b.text("#hh-p-bind .hh-instr"); got != "Put an empty tote in slot "+s.BindSlot+" and scan it" {
+		t.Errorf("bind prompt says %q", got)
+	}
+	cart, err := f.db.Cart(ctx, s.Cart)
+	if err != nil {
+		t.Fatalf("the page shows cart %q: %v", s.Cart, err)
+	}
+	if cart.Picker != "picker1" || cart.Status != pickwave.CartPicking {
+		t.Fatalf("cart %s is %s for %q", cart.ID, cart.Status, cart.Picker)
+	}
+
+	var (
+		wrongItem, gsScan, reloaded, offline bool
+		tasksDone, scans                     int
+		shorted                              *pickwave.Task
+	)
+	for s.Screen == "pick" {
+		if scans++; scans > 400 {
+			t.Fatal("the cart never ends")
+		}
+		switch {
+		case s.Step == "item" && !wrongItem:
+			// A wrong item: red, with the server's message, and the prompt stays.
+			wrongItem = true
+			other := f.otherSKU(s.SKU)
+			after := b.scan(other.Barcodes[0].Code)
+			code, msg := b.verdict()
+			want := fmt.Sprintf("Wrong item: this is %s (%s). Pick %s.", other.Code, other.Name, s.SKU)
+			if code != pickwave.VerdictWrongItem || msg != want {
+				t.Errorf("wrong item shows %s %q, want %q", code, msg, want)
+			}
+			if !eval[bool](b, `document.getElementById('hh-verdict').classList.contains('hh-bad')`) {
+				t.Error("a wrong scan is not shown red")
+			}
+			if after.Step != s.Step || after.Task != s.Task || after.Left != s.Left {
+				t.Errorf("after a wrong scan the page shows %+v, before %+v", after, s)
+			}
+			b.screenshot("pickwave-handheld.png")
+			continue
+		case s.Step == "item" && !gsScan:
+			// A GS1 barcode whose serial (AI 21, variable length) ends with
+			// GS, typed by the wedge as Ctrl+]: the expiry after it is read,
+			// so the unit is refused. Without the GS the date would be part
+			// of the serial and the unit accepted.
+			gsScan = true
+			gtin := gtin14(f.barcodes[s.SKU][0].Code)
+			expired := time.Now().UTC().AddDate(0, 0, -3)
+			before := s.Seq
+			b.do("scan a GS1 barcode with GS",
+				chromedp.SendKeys(chromedp.CSS("#hh-scan"), "01"+gtin+"21S1"),
+				chromedp.KeyEvent("]", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+				chromedp.SendKeys(chromedp.CSS("#hh-scan"), "17"+expired.Format("060102")+"\n"),
+			)
+			b.waitFor("the answer to the GS1 scan", fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
+			code, msg := b.verdict()
+			if want := "Expired on " + expired.Format("2006-01-02") + ". Do not pick it; report it."; code != pickwave.VerdictExpired || msg != want {
+				t.Errorf("GS1 scan with GS shows %s %q, want expired %q", code, msg, want)
+			}
+			s = b.handheld()
+			continue
+		case s.Step == "location" && tasksDone >= 1 && !reloaded:
+			// Reload mid-cart: the page resumes its session and goes on.
+			reloaded = true
+			session := eval[string](b, `JSON.parse(sessionStorage.getItem('pickwave.handheld')).session`)
+			b.do("reload the page", chromedp.Reload())
+			b.waitFor("the page back online", fmt.Sprintf(`document.body.dataset.screen === 'pick' && document.getElementById('hh-conn').dataset.state === 'online' && Number(document.body.dataset.seq) > %d`, s.Seq))
+			after := b.handheld()
+			if after.Step != s.Step || after.Task != s.Task || after.Location != s.Location {
+				t.Fatalf("after a reload the page shows %+v, before %+v", after, s)
+			}
+			if got := eval[string](b, `JSON.parse(sessionStorage.getItem('pickwave.handheld')).session`); got != session {
+				t.Errorf("after a reload the session is %s, was %s: not resumed", got, session)
+			}
+			s = after
+			continue
+		case s.Step == "location" && tasksDone >= 2 && !offline:
+			// Out of range: the socket drops and cannot come back. A scan
+			// made meanwhile waits in the page, then goes out with its id
+			// and is applied once.
+			offline = true
+			b.blockSocket(f.url, true)
+			other := dialHandheld(t, f.url) // the same picker on another device takes over
+			b.waitFor("the page to see the socket gone", `document.getElementById('hh-conn').dataset.state === 'reconnecting'`)
+			other.Close()
+			right := f.rightScan(s)
+			b.do("scan while offline", chromedp.SendKeys(chromedp.CSS("#hh-scan"), right+"\n"))
+			b.waitFor("the scan kept", `document.body.dataset.pending === '1' && !document.getElementById('hh-pending').hidden`)
+			b.screenshot("pickwave-handheld-offline.png")
+			b.blockSocket(f.url, false)
+			b.waitFor("the kept scan answered", `document.body.dataset.pending === '0' && document.getElementById('hh-conn').dataset.state === 'online' && document.getElementById('hh-pick').dataset.step === 'item'`)
+			if code, msg := b.verdict(); code != pickwave.VerdictOK {
+				t.Errorf("the kept scan got %s %q", code, msg)
+			}
+			after := b.handheld()
+			if after.Task != s.Task {
+				t.Fatalf("after the kept location scan the page shows task %s, want %s", after.Task, s.Task)
+			}
+			task, err := f.db.Task(ctx, s.Task)
+			if err != nil || task.Picked != 0 {
+				t.Fatalf("task %+v, %v", task, err)
+			}
+			s = after
+			continue
+		case s.Step == "location" && tasksDone >= 3 && shorted == nil:
+			// The shelf is empty: report a short with a reason and a count.
+			b.do("open the short form",
+				chromedp.Click(chromedp.CSS("#hh-short-open")),
+				chromedp.WaitVisible(chromedp.CSS("#hh-short")),
+			)
+			if !eval[bool](b, `document.getElementById('hh-short-send').disabled`) {
+				t.Error("a short can be sent without a reason")
+			}
+			b.do("fill in the short",
+				chromedp.Click(chromedp.CSS(`.hh-reason[data-reason="empty"]`)),
+				chromedp.WaitEnabled(chromedp.CSS("#hh-short-send")),
+				chromedp.Click(chromedp.CSS("#hh-found-plus")),
+				chromedp.Click(chromedp.CSS("#hh-found-plus")),
+				chromedp.Click(chromedp.CSS("#hh-found-minus")),
+			)
+			if got := eval[string](b, `document.getElementById('hh-found').value`); got != "1" {
+				t.Errorf("found count shows %q after +, +, −", got)
+			}
+			b.do("found none after all", chromedp.Click(chromedp.CSS("#hh-found-minus")))
+			before := s.Seq
+			b.do("report the short", chromedp.Click(chromedp.CSS("#hh-short-send")))
+			b.waitFor("the answer to the short", fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
+			code, msg := b.verdict()
+			if want := fmt.Sprintf("%s × %s short at %s; a count is requested.", s.Left, s.SKU, s.Location); code != pickwave.VerdictOK || !strings.HasPrefix(msg, want) {
+				t.Errorf("short shows %s %q, want ok %q", code, msg, want)
+			}
+			task, err := f.db.Task(ctx, s.Task)
+			if err != nil || task.Status != pickwave.TaskShort || task.Picked != 0 || strconv.Itoa(task.Short) != s.Left {
+				t.Fatalf("after the short the task is %+v, %v", task, err)
+			}
+			shorted = task
+			s = b.handheld()
+			continue
+		}
+		if s.Step == "tote" {
+			tasksDone++
+		}
+		s = b.scan(f.rightScan(s))
+		if code, msg := b.verdict(); code != pickwave.VerdictOK {
+			t.Fatalf("right scan at %+v: %s %q", s, code, msg)
+		}
+	}
+	if !wrongItem || !gsScan || !reloaded || !offline || shorted == nil {
+		t.Fatalf("the cart ended before every check ran: wrong item %v, GS %v, reload %v, offline %v, short %v (%d tasks)", wrongItem, gsScan, reloaded, offline, shorted != nil, tasksDone)
+	}
+
+	// The cart is done: to packing, and the wave's units are all picked,
+	// but for the short ones (fewer when the short was found elsewhere).
+	b.do("see the cart done", chromedp.WaitVisible(chromedp.CSS("#hh-done")))
+	if got := b.text("#hh-done .hh-huge-text"); got != "Take the cart to packing" {
+		t.Errorf("done screen says %q", got)
+	}
+	b.screenshot("pickwave-handheld-done.png")
+	w, err := f.db.Wave(ctx, f.wave.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := w.Progress
+	if w.Status != pickwave.WaveCompleted || p.Units == 0 || p.UnitsPicked+p.UnitsShort != p.Units || p.UnitsShort > shorted.Short {
+		t.Fatalf("wave %s after the cart: %+v", w.Status, p)
+	}
+	tasks, err := f.db.CartTasks(ctx, s.Cart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	picked := 0
+	for _, task := range tasks {
+		if task.ID == shorted.ID {
+			continue
+		}
+		picked += task.Picked
+		if task.Status != pickwave.TaskPicked || task.Picked != task.Qty {
+			t.Errorf("task %s: %s, %d of %d picked", task.ID, task.Status, task.Picked, task.Qty)
+		}
+	}
+	if picked != p.UnitsPicked {
+		t.Errorf("tasks hold %d picked units, the wave %d", picked, p.UnitsPicked)
+	}
+	t.Logf("picked %d units (%d short) in %d tasks with %d scans", p.UnitsPicked, p.UnitsShort, len(tasks), scans)
+
+	// No next cart: the server says so.
+	b.do("take the next cart", chromedp.Click(chromedp.CSS("#hh-next")))
+	b.waitFor("no cart waiting", `document.getElementById('hh-verdict').dataset.code === 'notice'`)
+	if got, want := b.text("#hh-verdict-msg"), "No cart is waiting to be picked."; got != want {
+		t.Errorf("next cart shows %q, want %q", got, want)
+	}
+
+	// Logging out ends the token; then in again with a user name and password.
+	token := eval[string](b, `JSON.parse(sessionStorage.getItem('pickwave.handheld')).token`)
+	b.do("log out",
+		chromedp.Click(chromedp.CSS("#hh-logout")),
+		chromedp.WaitVisible(chromedp.CSS("#hh-login")),
+	)
+	b.waitFor("the token revoked", `document.getElementById('hh-conn').dataset.state === 'online'`)
+	eventually(t, "the token revoked", func() bool {
+		_, err := f.db.Authenticate(ctx, token)
+		return err != nil
+	})
+	b.do("log in with a password",
+		chromedp.Click(chromedp.CSS("#hh-pw summary")),
+		chromedp.WaitVisible(chromedp.CSS("#hh-username")),
+		chromedp.SendKeys(chromedp.CSS("#hh-username"), "picker1"),
+		chromedp.SendKeys(chromedp.CSS("#hh-password"), demo.Password+"\n"),
+		chromedp.WaitVisible(chromedp.CSS("#hh-idle")),
+	)
+	if got := b.text("#hh-user"); got != "picker1" {
+		t.Errorf("logged in again as %q", got)
+	}
+	if got := eval[string](b, `document.getElementById('hh-password').value`); got != "" {
+		t.Error("the password stays in the form")
+	}
+	b.checkConsole()
+}
+
+// dialHandheld logs picker1 in on a websocket of its own, which takes the
+// picker's session over from any other device.
+func dialHandheld(t *testing.T, base string) *websocket.Conn {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/ws/handheld", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.WriteJSON(map[string]any{"type": "login", "badge": "B0001"}); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var m struct {
+		Type string `json:"type"`
+	}
+	if err := ws.ReadJSON(&m); err != nil || m.Type != "welcome" {
+		t.Fatalf("second device: %s, %v", m.Type, err)
+	}
+	return ws
+}
+
+func TestPages_packStationLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a real browser")
+	}
+	execPath := browserPath(t)
+	f := newFloor(t, []string{"packer"}, true)
+	b := newBrowser(t, execPath)
+	start := time.Now()
+	defer func() { t.Logf("browser steps took %v", time.Since(start).Round(time.Millisecond)) }()
+
+	// Log in as the packer and choose the station.
+	b.do("open the station page",
+		chromedp.Navigate(f.url+"/station.html"),
+		chromedp.WaitVisible(chromedp.CSS("#login-username")),
+		chromedp.SendKeys(chromedp.CSS("#login-username"), "packer"),
+		chromedp.SendKeys(chromedp.CSS("#login-password"), demo.Password+"\n"),
+		chromedp.WaitVisible(chromedp.CSS(`#pick-list[data-state="ready"] a[data-id="`+floorStation+`"]`)),
+	)
+	if got := b.text("#who-role"); got != "packer" {
+		t.Errorf("role shows %q", got)
+	}
+	b.do("open "+floorStation,
+		chromedp.Click(chromedp.CSS(`#pick-list a[data-id="`+floorStation+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#view-station[data-station="`+floorStation+`"][data-state="ready"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#st-live[data-state="live"]`)),
+	)
+	if got := b.text("#st-name"); got != "Pack station 1" {
+		t.Errorf("station name shows %q", got)
+	}
+	b.waitFor("every device online", `['scanner', 'scale', 'printer'].every((d) => document.getElementById('st-' + d).dataset.online === 'online')`)
+
+	// The scale: a weight, in motion, then settled.
+	f.sims.scale.SetMotion(true)
+	f.sims.scale.SetWeight(1234)
+	b.waitFor("1234 g in motion", `(s => s.dataset.weight === '1234' && s.dataset.stable === 'false')(document.getElementById('st-scale'))`)
+	if got := b.text("#st-stable"); got != "In motion" {
+		t.Errorf("a moving scale shows %q", got)
+	}
+	f.sims.scale.SetMotion(false)
+	b.waitFor("1234 g stable", `(s => s.dataset.weight === '1234' && s.dataset.stable === 'true')(document.getElementById('st-scale'))`)
+	if got := b.text("#st-weight-kg"); got != "1.234 kg" {
+		t.Errorf("weight in kg shows %q", got)
+	}
+	if got := b.text("#st-stable"); got != "Stable" {
+		t.Errorf("a settled scale shows %q", got)
+	}
+	// Grams in the browser's number format: 1,234 g or 1.234 g or 1 234 g.
+	w := b.text("#st-weight")
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, w)
+	if !strings.HasSuffix(w, " g") || digits != "1234" {
+		t.Errorf("weight shows %q", w)
+	}
+
+	// The scanner: a GS1-128 barcode with its AIM identifier and a GS.
+	const data = "0109506000134352" + "10LOT42" + "\x1d" + "21SN7"
+	if err := f.sims.scanner.Scan("]C1" + data); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("the scan shown", fmt.Sprintf(`document.getElementById('st-scan-data').dataset.raw === %q`, data))
+	if got, want := b.text("#st-scan-data"), strings.ReplaceAll(data, "\x1d", "␝"); got != want {
+		t.Errorf("scan shows %q, want %q", got, want)
+	}
+	if got := b.text("#st-scan-sym"); got != "GS1-128 (]C1)" {
+		t.Errorf("symbology shows %q", got)
+	}
+
+	// A test label: printed at the printer and listed; then a reprint.
+	b.do("print a test label", chromedp.Click(chromedp.CSS("#st-test")))
+	b.waitFor("the test label printed", `(r => r && r.dataset.status === 'printed')(document.querySelector('#st-jobs-body tr'))`)
+	labels := f.sims.printer.Labels()
+	if len(labels) != 1 || !strings.Contains(string(labels[0]), "Pack station 1") {
+		t.Fatalf("printer has %d labels: %q", len(labels), labels)
+	}
+	jobs, err := f.db.PrintJobs(context.Background(), pickwave.PrintJobFilter{StationID: floorStation})
+	if err != nil || len(jobs) != 1 || jobs[0].Kind != pickwave.PrintKindTest || jobs[0].RequestID == "" {
+		t.Fatalf("jobs %+v, %v: want one test job with a request id", jobs, err)
+	}
+	if got := eval[string](b, `document.querySelector('#st-jobs-body tr').dataset.id`); got != jobs[0].ID {
+		t.Errorf("listed job %s, want %s", got, jobs[0].ID)
+	}
+	b.waitFor("the printer idle", `document.getElementById('st-printer').dataset.queued === '0' && document.getElementById('st-printer').dataset.ready === 'true'`)
+	if got := b.text("#st-printer-state"); got != "ready" {
+		t.Errorf("printer state shows %q", got)
+	}
+	b.screenshot("pickwave-station.png")
+
+	b.do("reprint", chromedp.Click(chromedp.CSS(`#st-jobs-body tr[data-id="`+jobs[0].ID+`"] button[data-action="reprint"]`)))
+	b.waitFor("the reprint printed", `(rows => rows.length === 2 && rows.every((r) => r.dataset.status === 'printed'))([...document.querySelectorAll('#st-jobs-body tr')])`)
+	if n := len(f.sims.printer.Labels()); n != 2 {
+		t.Errorf("printer has %d labels after a reprint, want 2", n)
+	}
+	if got := b.text("#st-jobs-body tr:first-child td.st-note"); got != "reprint of "+jobs[0].ID {
+		t.Errorf("reprint row note %q", got)
+	}
+
+	// Paper out shows as the printer's state and problem.
+	f.sims.printer.SetPaperOut(true)
+	b.waitFor("paper out", `document.getElementById('st-printer-state').textContent === 'paper out' && document.getElementById('st-printer').dataset.ready === 'false'`)
+	if got := b.texts("#st-problems li"); !slices.Equal(got, []string{"paper out"}) {
+		t.Errorf("problems show %v", got)
+	}
+	f.sims.printer.SetPaperOut(false)
+
+	// The scale unplugged: offline with the reason.
+	if err := f.sims.scale.Unplug(); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("the scale offline", `document.getElementById('st-scale').dataset.online === 'offline' && !document.getElementById('st-scale-error').hidden`)
+	t.Logf("unplugged scale shows %q", b.text("#st-scale-error"))
+	b.checkConsole()
+}
+
+// eventually polls cond until it holds, failing after 10 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}

@@ -1,0 +1,744 @@
+// Pickwave pack station page: a packer's PC shows its station's devices
+// live (/ws/station/{id}, see docs/protocol.md): scanner, scale and label
+// printer, the last scan, the weight, and the print jobs with test labels
+// and reprints. Plain JavaScript, no build step. Text that comes from the
+// server is only ever inserted as text, never parsed as HTML.
+'use strict';
+
+(() => {
+  const API = '/api/v1';
+  const STATION_KEY = 'pickwave.station';
+  const STATION_ROLES = ['packer', 'supervisor', 'admin'];
+  const MANAGERS = ['supervisor', 'admin'];
+  const BACKOFF_MIN_MS = 1000;
+  const BACKOFF_MAX_MS = 5000;
+  const JOBS_LIMIT = 15;
+  const JOBS_POLL_MS = 1500;
+  const MAX_SCANS = 8;
+
+  const $ = (id) => document.getElementById(id);
+  const enc = encodeURIComponent;
+
+  // ---- API ---------------------------------------------------------------
+
+  class APIError extends Error {
+    constructor(status, code, message, details) {
+      super(message);
+      this.status = status;
+      this.code = code;
+      this.details = Array.isArray(details) ? details : null;
+    }
+  }
+
+  // api calls the JSON API with the session cookie; it rejects with an
+  // APIError that carries the server's message (status 0: no answer).
+  async function api(method, path, body, headers) {
+    const opts = { method, credentials: 'same-origin', headers: Object.assign({ Accept: 'application/json' }, headers || {}) };
+    if (body !== undefined) {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(body);
+    }
+    let res, text;
+    try {
+      res = await fetch(API + path, opts);
+      text = await res.text();
+    } catch (err) {
+      throw new APIError(0, 'network', 'Cannot reach the Pickwave server. Check the connection and try again.');
+    }
+    let data = null;
+    if (text) {
+      try { data = JSON.parse(text); } catch (err) { data = null; }
+    }
+    if (!res.ok) {
+      const e = data && data.error ? data.error : {};
+      const err = new APIError(res.status, e.code || 'http_' + res.status,
+        e.message || `The server answered ${res.status} ${res.statusText}.`.replace(' .', '.'), e.details);
+      if (res.status === 401 && path !== '/login') sessionEnded();
+      throw err;
+    }
+    return data;
+  }
+
+  // newID returns a random UUID, with a fallback outside secure contexts
+  // (plain http on the warehouse network).
+  function newID() {
+    if (window.crypto && typeof window.crypto.randomUUID === 'function') {
+      try { return window.crypto.randomUUID(); } catch (err) { /* not a secure context */ }
+    }
+    const b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  // ---- DOM helpers -------------------------------------------------------
+
+  // h builds an element; string children always become text nodes.
+  function h(tag, props, ...children) {
+    const el = document.createElement(tag);
+    if (props) {
+      for (const [k, v] of Object.entries(props)) {
+        if (v === null || v === undefined || v === false) continue;
+        if (k === 'class') el.className = v;
+        else if (k === 'dataset') Object.assign(el.dataset, v);
+        else el.setAttribute(k, v === true ? '' : String(v));
+      }
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      el.append(c instanceof Node ? c : String(c));
+    }
+    return el;
+  }
+
+  function showError(box, err) {
+    const msg = err && err.message ? err.message : 'Something went wrong.';
+    const kids = [h('span', null, msg)];
+    const details = err && Array.isArray(err.details) ? err.details : [];
+    if (details.length) {
+      kids.push(h('ul', null, details.map((d) => h('li', null, (d.field ? `${d.field} ` : '') + (d.reason || '')))));
+    }
+    box.replaceChildren(...kids);
+    box.hidden = false;
+  }
+
+  function clearError(box) {
+    box.hidden = true;
+    box.replaceChildren();
+  }
+
+  function showBanner(message) {
+    $('banner-text').textContent = message;
+    $('banner').hidden = false;
+  }
+
+  // ---- Formatting --------------------------------------------------------
+
+  function parseTime(iso) {
+    if (!iso || iso.startsWith('0001-01-01')) return null;
+    const d = new Date(iso);
+    return isNaN(d) ? null : d;
+  }
+
+  const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const dayTimeFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+
+  function fmtTime(iso) {
+    const d = parseTime(iso);
+    if (!d) return '';
+    return d.toDateString() === new Date().toDateString() ? timeFmt.format(d) : dayTimeFmt.format(d);
+  }
+
+  const gramsFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+
+  // visible shows control characters of a barcode as their Unicode
+  // pictures: GS (the GS1 separator) as ␝.
+  function visible(s) {
+    return String(s).replace(/[\u0000-\u001f]/g, (c) => String.fromCharCode(0x2400 + c.charCodeAt(0)));
+  }
+
+  const CONTROL_NAMES = ['NUL', 'SOH', 'STX', 'ETX', 'EOT', 'ENQ', 'ACK', 'BEL', 'BS', 'HT', 'LF', 'VT', 'FF', 'CR', 'SO', 'SI',
+    'DLE', 'DC1', 'DC2', 'DC3', 'DC4', 'NAK', 'SYN', 'ETB', 'CAN', 'EM', 'SUB', 'ESC', 'FS', 'GS', 'RS', 'US'];
+
+  // scanNodes is a barcode as text, each control character as its Unicode
+  // picture (GS as ␝) in a mark that the stylesheet labels with the
+  // character's name, since few fonts draw the pictures.
+  function scanNodes(data) {
+    const out = [];
+    for (const part of visible(data).split(/([\u2400-\u241f])/)) {
+      if (!part) continue;
+      if (/^[\u2400-\u241f]$/.test(part)) {
+        const name = CONTROL_NAMES[part.charCodeAt(0) - 0x2400];
+        out.push(h('span', { class: 'ctl', title: name === 'GS' ? 'GS: group separator (FNC1)' : name, dataset: { name } }, part));
+      } else {
+        out.push(part);
+      }
+    }
+    return out;
+  }
+
+  const SYMBOLOGIES = {
+    ']C0': 'Code 128', ']C1': 'GS1-128', ']d1': 'Data Matrix', ']d2': 'GS1 DataMatrix', ']Q1': 'QR Code', ']Q3': 'GS1 QR Code',
+    ']E0': 'EAN-13 / UPC-A', ']E4': 'EAN-8', ']e0': 'GS1 DataBar', ']A0': 'Code 39', ']I0': 'ITF', ']I1': 'ITF',
+  };
+
+  function symbologyText(id) {
+    if (!id) return '';
+    const name = SYMBOLOGIES[id];
+    return name ? `${name} (${id})` : id;
+  }
+
+  function plural(n, word) {
+    return `${n} ${word}${n === 1 ? '' : 's'}`;
+  }
+
+  // ---- State -------------------------------------------------------------
+
+  const state = {
+    user: null,
+    id: '',          // the station shown
+    gen: 0,          // bumps when the station view closes, to drop late answers
+    ws: null,
+    opened: false,
+    backoff: BACKOFF_MIN_MS,
+    timer: 0,
+    lastSeq: 0,
+    queued: null,    // the printer's queued count last shown
+    scans: [],       // newest first
+    jobsTimer: 0,
+    jobsBusy: false,
+    jobsAgain: false,
+    testKey: '',     // idempotency key of a test label not yet answered
+    reprintKeys: {}, // job id → idempotency key of a reprint not yet answered
+  };
+
+  function showView(name) {
+    $('boot').hidden = true;
+    for (const v of ['login', 'pick', 'station']) $('view-' + v).hidden = v !== name;
+    $('topbar').hidden = name === 'login';
+    const titles = { login: 'Log in', pick: 'Pack stations', station: 'Pack station' };
+    document.title = `${titles[name]} · Pickwave`;
+  }
+
+  // ---- Session -----------------------------------------------------------
+
+  function loggedIn(user) {
+    state.user = { user: user.user, role: user.role };
+    $('who-name').textContent = user.user;
+    $('who-role').textContent = user.role;
+    $('nav-console').hidden = !MANAGERS.includes(user.role);
+    clearError($('login-error'));
+    if (!STATION_ROLES.includes(user.role)) {
+      showView('login');
+      showError($('login-error'), { message: `A ${user.role} cannot use pack stations. Log in as a packer, supervisor or admin.` });
+      return;
+    }
+    route();
+  }
+
+  function sessionEnded() {
+    if (!state.user) return;
+    state.user = null;
+    closeStation();
+    showView('login');
+    showError($('login-error'), { message: 'Your session has ended. Log in again.' });
+    $('login-username').focus();
+  }
+
+  async function onLogin(e) {
+    e.preventDefault();
+    const username = $('login-username').value.trim();
+    const password = $('login-password').value;
+    const box = $('login-error');
+    if (!username || !password) {
+      showError(box, { message: 'Enter your user name and password.' });
+      return;
+    }
+    clearError(box);
+    $('login-submit').disabled = true;
+    try {
+      const res = await api('POST', '/login', { username, password });
+      $('login-password').value = '';
+      loggedIn(res);
+    } catch (err) {
+      showError(box, err);
+      $('login-password').select();
+    } finally {
+      $('login-submit').disabled = false;
+    }
+  }
+
+  async function onLogout() {
+    try {
+      await api('POST', '/logout');
+    } catch (err) {
+      if (err.status !== 401) showBanner('Logging out failed: ' + err.message);
+    }
+    state.user = null;
+    closeStation();
+    showView('login');
+    $('login-username').focus();
+  }
+
+  // ---- Routing: #STATION-ID shows that station, no hash the list ----------
+
+  function hashStation() {
+    const raw = location.hash.replace(/^#\/?/, '');
+    try { return decodeURIComponent(raw); } catch (err) { return ''; }
+  }
+
+  function route() {
+    if (!state.user) return;
+    let id = hashStation();
+    if (!id) {
+      let saved = '';
+      try { saved = localStorage.getItem(STATION_KEY) || ''; } catch (err) { saved = ''; }
+      if (saved && !state.choosing) {
+        history.replaceState(null, '', '#' + enc(saved));
+        id = saved;
+      }
+    }
+    if (id) {
+      if (id !== state.id) openStation(id);
+      else showView('station');
+    } else {
+      closeStation();
+      loadStations();
+    }
+  }
+
+  // ---- The list of stations ------------------------------------------------
+
+  function deviceSummary(st) {
+    const s = st.state || {};
+    const parts = [];
+    for (const [name, cfg, live] of [['scanner', st.scanner, s.scanner], ['scale', st.scale, s.scale], ['printer', st.printer, s.printer]]) {
+      if (!cfg) continue;
+      const on = live ? live.online : null;
+      parts.push(h('span', { class: 'st-chip', dataset: { online: on === null ? 'unknown' : on ? 'online' : 'offline' } },
+        h('span', { class: 'light light-sm' }), name));
+    }
+    return parts;
+  }
+
+  async function loadStations() {
+    showView('pick');
+    const box = $('pick-error');
+    clearError(box);
+    const list = $('pick-list');
+    list.dataset.state = 'loading';
+    try {
+      const page = await api('GET', '/stations?limit=100');
+      const items = page && Array.isArray(page.items) ? page.items : [];
+      list.replaceChildren(...items.map((st) => h('li', null,
+        h('a', { class: 'st-pick', href: '#' + enc(st.id), dataset: { id: st.id } },
+          h('span', { class: 'st-pick-name' }, st.name || st.id),
+          h('span', { class: 'st-pick-id mono' }, st.id),
+          h('span', { class: 'st-pick-devs' }, deviceSummary(st))))));
+      $('pick-empty').hidden = items.length > 0;
+      list.dataset.state = 'ready';
+    } catch (err) {
+      list.dataset.state = 'error';
+      if (err.status !== 401) showError(box, err);
+    }
+  }
+
+  // ---- One station -------------------------------------------------------
+
+  async function openStation(id) {
+    closeStation();
+    state.id = id;
+    const gen = state.gen;
+    showView('station');
+    const view = $('view-station');
+    view.dataset.station = id;
+    view.dataset.state = 'loading';
+    $('st-name').textContent = id;
+    $('st-id').textContent = '';
+    clearError($('st-error'));
+    clearError($('st-print-error'));
+    clearError($('st-jobs-error'));
+    $('st-print-msg').textContent = '';
+    $('st-jobs-body').replaceChildren();
+    $('st-jobs-empty').hidden = true;
+    $('st-scans').replaceChildren();
+    renderState({ scanner: null, scale: null, printer: null });
+    setLive('connecting');
+    let st;
+    try {
+      st = await api('GET', '/stations/' + enc(id));
+    } catch (err) {
+      if (gen !== state.gen) return;
+      if (err.status === 401) return;
+      if (err.status === 404) {
+        try { localStorage.removeItem(STATION_KEY); } catch (e) { /* ignore */ }
+        state.id = '';
+        state.choosing = true;
+        history.replaceState(null, '', location.pathname);
+        await loadStations();
+        showError($('pick-error'), err);
+        return;
+      }
+      showError($('st-error'), err);
+      view.dataset.state = 'error';
+      return;
+    }
+    if (gen !== state.gen) return;
+    try { localStorage.setItem(STATION_KEY, id); } catch (err) { /* ignore */ }
+    $('st-name').textContent = st.name || id;
+    $('st-id').textContent = st.id;
+    document.title = `${st.name || id} · Pickwave`;
+    // Devices the station has, before the live state says how they are.
+    renderState(st.state || {
+      scanner: st.scanner ? { device: st.scanner.port, online: false, error: 'connecting' } : null,
+      scale: st.scale ? { device: st.scale.port, online: false, error: 'connecting' } : null,
+      printer: st.printer ? { device: st.printer.uri, online: false, error: 'connecting', state: 'unknown', problems: [], queued: 0 } : null,
+    });
+    $('st-test').disabled = !st.printer;
+    view.dataset.state = 'ready';
+    connect();
+    loadJobs();
+  }
+
+  function closeStation() {
+    state.gen++;
+    state.id = '';
+    state.queued = null;
+    state.scans = [];
+    state.testKey = '';
+    state.reprintKeys = {};
+    clearTimeout(state.timer);
+    state.timer = 0;
+    clearTimeout(state.jobsTimer);
+    state.jobsTimer = 0;
+    const ws = state.ws;
+    state.ws = null;
+    state.opened = false;
+    if (ws) ws.close();
+    $('view-station').dataset.station = '';
+  }
+
+  // ---- The station socket ------------------------------------------------
+
+  function setLive(s) {
+    const el = $('st-live');
+    el.dataset.state = s;
+    el.className = 'live' + (s === 'live' ? '' : ' down');
+    el.textContent = { live: 'live', connecting: 'connecting', reconnecting: 'reconnecting…' }[s] || s;
+  }
+
+  function connect() {
+    clearTimeout(state.timer);
+    state.timer = 0;
+    if (state.ws || !state.id) return;
+    const id = state.id;
+    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws/station/' + enc(id);
+    let ws;
+    try {
+      ws = new WebSocket(url);
+    } catch (err) {
+      scheduleReconnect();
+      return;
+    }
+    state.ws = ws;
+    state.opened = false;
+    state.lastSeq = 0; // numbers restart with the server
+    ws.addEventListener('open', () => {
+      if (state.ws !== ws) return;
+      state.opened = true;
+      state.backoff = BACKOFF_MIN_MS;
+      setLive('live');
+    });
+    ws.addEventListener('message', (ev) => {
+      if (state.ws !== ws) return;
+      let m;
+      try { m = JSON.parse(ev.data); } catch (err) { return; }
+      if (!m || typeof m !== 'object') return;
+      const seq = Number(m.seq) || 0;
+      if (seq && seq <= state.lastSeq) return;
+      if (seq) state.lastSeq = seq;
+      if (m.type === 'state' && m.state) renderState(m.state);
+      else if (m.type === 'scan' && m.scan) addScan(m.scan);
+    });
+    ws.addEventListener('close', () => {
+      if (state.ws !== ws) return;
+      const opened = state.opened;
+      state.ws = null;
+      state.opened = false;
+      if (!opened) whyRefused(id);
+      scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect() {
+    if (state.timer || state.ws || !state.id) return;
+    setLive('reconnecting');
+    const delay = state.backoff;
+    state.backoff = Math.min(state.backoff * 2, BACKOFF_MAX_MS);
+    state.timer = setTimeout(connect, delay);
+  }
+
+  // whyRefused asks the API why the socket could not open (the browser does
+  // not tell): an ended session shows the login, a removed station the list.
+  async function whyRefused(id) {
+    const gen = state.gen;
+    try {
+      await api('GET', '/stations/' + enc(id));
+    } catch (err) {
+      if (gen !== state.gen || err.status === 401 || err.status === 0) return;
+      showError($('st-error'), err);
+    }
+  }
+
+  // ---- Rendering the live state --------------------------------------------
+
+  function renderDevice(name, d) {
+    const card = $('st-' + name);
+    card.dataset.online = d ? (d.online ? 'online' : 'offline') : 'none';
+    const status = !d ? 'Not set up' : d.online ? 'Online' : 'Offline';
+    $(`st-${name}-status`).textContent = status;
+    $(`st-${name}-light`).title = status;
+    const since = d && d.online ? fmtTime(d.since) : '';
+    $(`st-${name}-device`).textContent = d ? (d.device || '') + (since ? ` · since ${since}` : '') : '';
+    const errBox = $(`st-${name}-error`);
+    const err = d && !d.online ? (d.error || 'not connected') : '';
+    errBox.textContent = err;
+    errBox.hidden = !err;
+  }
+
+  function renderState(s) {
+    renderDevice('scanner', s.scanner);
+    renderDevice('scale', s.scale);
+    renderDevice('printer', s.printer);
+    if (s.scanner && s.scanner.last_scan) noteScan(s.scanner.last_scan);
+    renderScale(s.scale);
+    renderPrinter(s.printer);
+  }
+
+  function renderScale(sc) {
+    const card = $('st-scale');
+    const w = $('st-weight');
+    if (!sc) {
+      card.dataset.weight = '';
+      card.dataset.stable = '';
+      w.textContent = '—';
+      $('st-weight-kg').textContent = '';
+      $('st-stable').textContent = '';
+      $('st-stable').className = 'st-stable';
+      $('st-flags').replaceChildren();
+      $('st-scale-msg').hidden = true;
+      return;
+    }
+    const flags = Array.isArray(sc.flags) ? sc.flags : [];
+    const g = Number(sc.weight_g) || 0;
+    const hasReading = sc.online && (flags.length > 0 || g !== 0);
+    card.dataset.weight = hasReading ? String(g) : '';
+    card.dataset.stable = sc.stable ? 'true' : 'false';
+    w.textContent = hasReading ? `${gramsFmt.format(g)} g` : '—';
+    $('st-weight-kg').textContent = hasReading ? `${(g / 1000).toFixed(3)} kg` : '';
+    const stable = $('st-stable');
+    if (!hasReading) {
+      stable.textContent = '';
+      stable.className = 'st-stable';
+    } else if (sc.stable) {
+      stable.textContent = 'Stable';
+      stable.className = 'st-stable st-stable-yes';
+    } else if (flags.includes('motion')) {
+      stable.textContent = 'In motion';
+      stable.className = 'st-stable st-stable-no';
+    } else {
+      stable.textContent = 'Not stable';
+      stable.className = 'st-stable st-stable-no';
+    }
+    // Stable and motion are the indicator above; other flags (net, under
+    // zero, over capacity…) show as chips.
+    const other = flags.filter((f) => f !== 'stable' && f !== 'motion');
+    $('st-flags').replaceChildren(...other.map((f) => h('span', { class: 'st-flag' + (f === 'net' || f === 'gross' ? '' : ' st-flag-warn') }, String(f).replace(/_/g, ' '))));
+    const msg = $('st-scale-msg');
+    msg.textContent = sc.message || '';
+    msg.hidden = !sc.message;
+  }
+
+  function renderPrinter(p) {
+    const stateEl = $('st-printer-state');
+    if (!p) {
+      stateEl.textContent = '—';
+      stateEl.className = 'st-printer-state';
+      $('st-queued').textContent = '—';
+      $('st-problems').replaceChildren();
+      $('st-printer').dataset.ready = '';
+      return;
+    }
+    stateEl.textContent = p.state || 'unknown';
+    stateEl.className = 'st-printer-state' + (p.ready ? ' ok' : p.online ? ' bad' : ' off');
+    $('st-printer').dataset.ready = p.ready ? 'true' : 'false';
+    const queued = Number(p.queued) || 0;
+    $('st-queued').textContent = String(queued);
+    $('st-printer').dataset.queued = String(queued);
+    const problems = Array.isArray(p.problems) ? p.problems : [];
+    $('st-problems').replaceChildren(...problems.map((x) => h('li', null, String(x))));
+    if (state.queued !== null && state.queued !== queued) loadJobs();
+    state.queued = queued;
+  }
+
+  // ---- Scans ---------------------------------------------------------------
+
+  // addScan notes a scan message; noteScan also takes the state's
+  // last_scan, which carries a scan missed while the socket was down.
+  function addScan(scan) {
+    noteScan(scan);
+  }
+
+  function noteScan(scan) {
+    const top = state.scans[0];
+    if (top && top.time === scan.time && top.data === scan.data) {
+      if (!top.symbology && scan.symbology) top.symbology = scan.symbology;
+    } else {
+      state.scans.unshift({ data: String(scan.data || ''), symbology: scan.symbology || '', time: scan.time || '' });
+      state.scans.length = Math.min(state.scans.length, MAX_SCANS + 1);
+    }
+    renderScans();
+  }
+
+  function renderScans() {
+    const [last, ...rest] = state.scans;
+    if (!last) return;
+    const data = $('st-scan-data');
+    data.replaceChildren(...scanNodes(last.data));
+    data.dataset.raw = last.data;
+    $('st-scan-sym').textContent = symbologyText(last.symbology);
+    $('st-scan-time').textContent = fmtTime(last.time);
+    $('st-scans').replaceChildren(...rest.map((s) => h('li', null,
+      h('span', { class: 'mono' }, scanNodes(s.data)),
+      h('span', { class: 'muted' }, ' ' + [symbologyText(s.symbology), fmtTime(s.time)].filter(Boolean).join(' · ')))));
+  }
+
+  // ---- Print jobs ----------------------------------------------------------
+
+  const DONE = ['printed', 'failed', 'cancelled'];
+
+  async function loadJobs() {
+    if (!state.id) return;
+    if (state.jobsBusy) {
+      state.jobsAgain = true;
+      return;
+    }
+    clearTimeout(state.jobsTimer);
+    state.jobsTimer = 0;
+    state.jobsBusy = true;
+    const gen = state.gen;
+    const id = state.id;
+    const table = $('st-jobs');
+    try {
+      const page = await api('GET', `/stations/${enc(id)}/print-jobs?limit=${JOBS_LIMIT}`);
+      if (gen !== state.gen) return;
+      const jobs = page && Array.isArray(page.items) ? page.items : [];
+      clearError($('st-jobs-error'));
+      $('st-jobs-body').replaceChildren(...jobs.map(jobRow));
+      $('st-jobs-empty').hidden = jobs.length > 0;
+      table.dataset.state = 'ready';
+      // Jobs on their way: look again shortly.
+      if (jobs.some((j) => !DONE.includes(j.status))) state.jobsTimer = setTimeout(loadJobs, JOBS_POLL_MS);
+    } catch (err) {
+      if (gen !== state.gen) return;
+      table.dataset.state = 'error';
+      if (err.status !== 401) showError($('st-jobs-error'), err);
+    } finally {
+      if (gen === state.gen) {
+        state.jobsBusy = false;
+        if (state.jobsAgain) {
+          state.jobsAgain = false;
+          loadJobs();
+        }
+      }
+    }
+  }
+
+  function jobRow(j) {
+    const status = String(j.status || 'unknown');
+    const note = j.last_error ? j.last_error : j.reprint_of ? `reprint of ${j.reprint_of}` : '';
+    let action = null;
+    if (DONE.includes(status)) {
+      action = h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'reprint', id: j.id } }, 'Reprint');
+    } else if (status === 'queued') {
+      action = h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'cancel', id: j.id } }, 'Cancel');
+    }
+    return h('tr', { dataset: { id: j.id, status } },
+      h('td', { class: 'mono nowrap' }, j.id),
+      h('td', null, j.kind || ''),
+      h('td', null, h('span', { class: 'status' + (/^[a-z]+$/.test(status) ? ' job-' + status : '') }, status)),
+      h('td', { class: 'num hide-sm' }, String(j.attempts || 0)),
+      h('td', { class: 'nowrap' }, fmtTime(j.printed_at || j.created_at)),
+      h('td', { class: 'hide-md st-note' }, note),
+      h('td', { class: 'num' }, action));
+  }
+
+  async function onJobsClick(e) {
+    const btn = e.target.closest('button[data-action]');
+    if (!btn) return;
+    const id = btn.dataset.id;
+    const box = $('st-print-error');
+    clearError(box);
+    btn.disabled = true;
+    try {
+      if (btn.dataset.action === 'reprint') {
+        // One key per job until the server answers: pressing again after a
+        // lost answer cannot print the label twice.
+        const key = state.reprintKeys[id] || (state.reprintKeys[id] = newID());
+        const job = await api('POST', `/print-jobs/${enc(id)}/reprint`, undefined, { 'Idempotency-Key': key });
+        delete state.reprintKeys[id];
+        $('st-print-msg').textContent = `Reprint of ${id} queued as ${job.id}.`;
+      } else {
+        await api('POST', `/print-jobs/${enc(id)}/cancel`);
+        $('st-print-msg').textContent = `Job ${id} cancelled.`;
+      }
+    } catch (err) {
+      if (err.status !== 0) delete state.reprintKeys[id];
+      if (err.status !== 401) showError(box, err);
+    } finally {
+      btn.disabled = false;
+      loadJobs();
+    }
+  }
+
+  async function onTestLabel() {
+    const id = state.id;
+    if (!id) return;
+    const btn = $('st-test');
+    const box = $('st-print-error');
+    clearError(box);
+    btn.disabled = true;
+    $('st-print-msg').textContent = 'Queuing a test label…';
+    // The key is kept until the server answers, so a retry after a lost
+    // answer is the same request, never a second label.
+    if (!state.testKey) state.testKey = newID();
+    try {
+      const job = await api('POST', `/stations/${enc(id)}/test-label`, undefined, { 'Idempotency-Key': state.testKey });
+      state.testKey = '';
+      if (id === state.id) $('st-print-msg').textContent = `Test label queued as ${job.id}.`;
+    } catch (err) {
+      if (err.status !== 0) state.testKey = '';
+      $('st-print-msg').textContent = '';
+      if (err.status !== 401) showError(box, err);
+    } finally {
+      btn.disabled = false;
+      loadJobs();
+    }
+  }
+
+  // ---- Start -------------------------------------------------------------
+
+  async function boot() {
+    $('login-form').addEventListener('submit', onLogin);
+    $('logout').addEventListener('click', onLogout);
+    $('banner-close').addEventListener('click', () => { $('banner').hidden = true; });
+    $('pick-refresh').addEventListener('click', loadStations);
+    $('st-change').addEventListener('click', () => {
+      state.choosing = true;
+      try { localStorage.removeItem(STATION_KEY); } catch (err) { /* ignore */ }
+      location.hash = '';
+    });
+    $('st-test').addEventListener('click', onTestLabel);
+    $('st-jobs-refresh').addEventListener('click', loadJobs);
+    $('st-jobs-body').addEventListener('click', onJobsClick);
+    window.addEventListener('hashchange', route);
+    window.addEventListener('online', () => {
+      if (state.id && !state.ws) {
+        state.backoff = BACKOFF_MIN_MS;
+        connect();
+      }
+    });
+
+    try {
+      loggedIn(await api('GET', '/me'));
+    } catch (err) {
+      if (err.status !== 401) showBanner(err.message);
+      showView('login');
+      $('login-username').focus();
+    }
+  }
+
+  boot();
+})();
