@@ -212,7 +212,12 @@ func (h *handheldHub) closeAll() {
 
 // attach binds the connection to the picker's session, resuming it when
 // the handheld names it, and replaces any other connection of the picker.
-func (h *handheldHub) attach(c *handheldConn, picker, sessionID string) (sess *handheldSession, resumed bool) {
+// greet runs under the session's lock as the connection takes over: what
+// it queues goes out before any message pushed after, and a message pushed
+// meanwhile by the picker's previous connection (the verdict of a scan it
+// was still handling) is either in the outbox greet sees or sent after it,
+// never both.
+func (h *handheldHub) attach(c *handheldConn, picker, sessionID string, greet func(sess *handheldSession, resumed bool)) (sess *handheldSession, resumed bool) {
 	h.mu.Lock()
 	sess = h.sessions[picker]
 	if sess == nil || sess.id != sessionID {
@@ -242,18 +247,8 @@ func (h *handheldHub) attach(c *handheldConn, picker, sessionID string) (sess *h
 		}
 	}
 	sess.conn = c
+	greet(sess, resumed)
 	return sess, resumed
-}
-
-// resume sends the connection every outbox message after lastSeq.
-func (sess *handheldSession) resume(c *handheldConn, lastSeq uint64) {
-	sess.mu.Lock()
-	defer sess.mu.Unlock()
-	for _, q := range sess.outbox {
-		if q.seq > lastSeq {
-			c.queue(q.data)
-		}
-	}
 }
 
 // push sends a sequenced message on the session and keeps it until acked.
@@ -516,15 +511,20 @@ func (c *handheldConn) welcome(ctx context.Context, m clientMsg, token string) {
 		c.reply(serverMsg{Type: "error", Code: pickwave.EFORBIDDEN, Message: "Only pickers, supervisors and admins can pick.", Ref: m.ID})
 		return
 	}
-	sess, resumed := c.s.handhelds.attach(c, c.user.User, m.Session)
+	sess, resumed := c.s.handhelds.attach(c, c.user.User, m.Session, func(sess *handheldSession, resumed bool) {
+		// welcome is not sequenced; its seq field tells the newest seq sent.
+		c.reply(serverMsg{Type: "welcome", Session: sess.id, User: c.user.User, Role: c.user.Role, Token: token, Seq: sess.seq})
+		if !resumed {
+			return
+		}
+		for _, q := range sess.outbox { // every message after the handheld's last seq
+			if q.seq > m.LastSeq {
+				c.queue(q.data)
+			}
+		}
+	})
 	c.session = sess
-	sess.mu.Lock()
-	last := sess.seq
-	sess.mu.Unlock()
-	// welcome is not sequenced; its seq field tells the newest seq sent.
-	c.reply(serverMsg{Type: "welcome", Session: sess.id, User: c.user.User, Role: c.user.Role, Token: token, Seq: last})
 	if resumed {
-		sess.resume(c, m.LastSeq)
 		return
 	}
 	p, err := c.s.Picks.Prompt(ctx, c.user.User)

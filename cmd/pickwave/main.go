@@ -47,6 +47,9 @@ Usage:
   pickwave devices [--json]      list serial ports: USB VID:PID, serial number, kind
   pickwave sim scanner|scale|printer [--path P] [--addr A] [--protocol P]
                                  run one simulated device until Ctrl-C
+  pickwave loadgen [--url http://127.0.0.1:8080] [--handhelds 10] [--duration 30s] [--wrong 0.05]
+                   [--disconnect 0.01] [--rate 0] [--token ADMIN_TOKEN | --badge-prefix B]
+                                 drive simulated handhelds; print scans/s, round trips, faults
   pickwave help
 
 Run "pickwave COMMAND --help" for a command's flags.
@@ -68,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDevices(ctx, args[1:], stdout, stderr)
 	case "sim":
 		return runSim(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "loadgen":
+		return runLoadgen(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
