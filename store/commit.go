@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -51,7 +52,7 @@ var errClosed = pickwave.Errorf(pickwave.EUNAVAILABLE, "The store is shutting do
 // fn appends commits with its changes or not at all.
 func (db *DB) update(ctx context.Context, fn func(t *txn) error) error {
 	if err := ctx.Err(); err != nil {
-		return err
+		return gaveUp(err)
 	}
 	req := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
 	db.submitMu.RLock()
@@ -96,7 +97,7 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	live := make([]*writeReq, 0, len(batch))
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			r.err = err
+			r.err = gaveUp(err)
 			close(r.done)
 			continue
 		}
@@ -104,15 +105,23 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	}
 	for len(live) > 0 {
 		failed := -1
+		var refused []*writeReq // failed before writing anything: nothing to undo
 		err := db.bolt.Update(func(btx *bolt.Tx) error {
 			now := db.now().UTC()
+			refused = refused[:0]
 			for i, r := range live {
-				t := &txn{Tx: boltTx{btx}, now: now, actor: pickwave.ActorFrom(r.ctx)}
+				ct := &countingTx{Tx: boltTx{btx}}
+				t := &txn{Tx: ct, now: now, actor: pickwave.ActorFrom(r.ctx)}
 				if err := runSafely(r.fn, t); err != nil {
-					failed, r.err = i, err
+					r.err = err
+					if ct.writes == 0 {
+						refused = append(refused, r)
+						continue
+					}
+					failed = i
 					return errRollback
 				}
-				r.events = t.events
+				r.err, r.events = nil, t.events
 			}
 			return nil
 		})
@@ -120,6 +129,12 @@ func (db *DB) commitBatch(batch []*writeReq) {
 			close(live[failed].done)
 			live = append(live[:failed], live[failed+1:]...)
 			continue
+		}
+		// Requests refused without a write leave the batch; they are
+		// answered with the rest, once the commit has settled.
+		for _, r := range refused {
+			live = slices.DeleteFunc(live, func(x *writeReq) bool { return x == r })
+			defer close(r.done)
 		}
 		// The commit itself failed (disk full, I/O error): every request
 		// in it fails, none was applied.
@@ -141,6 +156,37 @@ func (db *DB) commitBatch(batch []*writeReq) {
 }
 
 var errRollback = errors.New("roll back the batch")
+
+// errBusy answers a write whose caller stopped waiting before it could run:
+// nothing was written, and trying again is safe.
+var errBusy = pickwave.Errorf(pickwave.EUNAVAILABLE, "The store is busy; nothing was written. Try again.")
+
+// gaveUp wraps a context error so that it reads as EUNAVAILABLE and still
+// matches context.Canceled or DeadlineExceeded with errors.Is.
+func gaveUp(err error) error { return fmt.Errorf("%w (%w)", errBusy, err) }
+
+// countingTx counts a request's writes, so that a request refused before
+// it wrote anything (the common case: validation, not found) does not cost
+// its neighbours a rollback and a second run.
+type countingTx struct {
+	Tx
+	writes int
+}
+
+func (c *countingTx) Put(space string, key, value []byte) error {
+	c.writes++
+	return c.Tx.Put(space, key, value)
+}
+
+func (c *countingTx) Delete(space string, key []byte) error {
+	c.writes++
+	return c.Tx.Delete(space, key)
+}
+
+func (c *countingTx) NextSeq(space string) (uint64, error) {
+	c.writes++
+	return c.Tx.NextSeq(space)
+}
 
 // runSafely runs fn, turning a panic into an internal error so that one
 // bad request cannot stop the committer.

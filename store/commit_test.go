@@ -35,6 +35,9 @@ func TestGroupCommit_failuresDoNotLeak(t *testing.T) {
 			defer wg.Done()
 			errs[i] = db.update(context.Background(), func(tx *txn) error {
 				key := []byte(fmt.Sprintf("k%03d", i))
+				if i%3 == 0 && i%5 == 0 {
+					return pickwave.Errorf(pickwave.EINVALID, "refused before writing %d", i)
+				}
 				if err := tx.Put(spaceMeta, key, []byte("v")); err != nil {
 					return err
 				}
@@ -58,7 +61,7 @@ func TestGroupCommit_failuresDoNotLeak(t *testing.T) {
 	err := db.view(context.Background(), func(tx *txn) error {
 		for i := range n {
 			got := tx.Get(spaceMeta, []byte(fmt.Sprintf("k%03d", i)))
-			failed := i%3 == 1 || (i%3 == 2 && i%2 == 0)
+			failed := i%3 == 1 || (i%3 == 2 && i%2 == 0) || (i%3 == 0 && i%5 == 0)
 			switch {
 			case failed && got != nil:
 				return fmt.Errorf("write %d failed (%v) but was kept", i, errs[i])
@@ -79,8 +82,8 @@ func TestGroupCommit_failuresDoNotLeak(t *testing.T) {
 	if last, _ := db.LastSeq(context.Background()); last != uint64(kept) {
 		t.Fatalf("%d events for %d kept writes", last, kept)
 	}
-	if pickwave.ErrorCode(errs[1]) != pickwave.ECONFLICT || pickwave.ErrorCode(errs[2]) != pickwave.EINTERNAL {
-		t.Fatalf("errors %v, %v", errs[1], errs[2])
+	if pickwave.ErrorCode(errs[1]) != pickwave.ECONFLICT || pickwave.ErrorCode(errs[2]) != pickwave.EINTERNAL || pickwave.ErrorCode(errs[15]) != pickwave.EINVALID {
+		t.Fatalf("errors %v, %v, %v", errs[1], errs[2], errs[15])
 	}
 }
 

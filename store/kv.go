@@ -59,6 +59,8 @@ const (
 	spaceSerials    = "serials"        // gtin \x00 serial → scan id
 	spaceTotes      = "totes"          // tote barcode → cart id while the cart is active
 	spaceCounts     = "counts"         // cycle-count tasks
+	spaceWaveProg   = "wave_progress"  // wave id → its progress, apart from the large plan
+	spaceOpenTasks  = "tasks_open"     // task id → nil while the task is open; ids sort in walking order per cart
 )
 
 // spacesV1 are the buckets of schema version 1.

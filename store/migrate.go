@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -20,6 +21,28 @@ var migrations = []migration{
 	{name: "waves, carts and tasks", up: createBuckets(spaceWaves, spaceCarts, spaceTasks)},
 	{name: "stations and print queue", up: createBuckets(spaceStations, spacePrintJobs, spacePrintReq)},
 	{name: "picking", up: createBuckets(spacePickers, spaceOpenCarts, spaceScans, spaceSerials, spaceTotes, spaceCounts)},
+	// Progress changes on every pick; kept apart, a pick does not rewrite
+	// the wave's plan. Waves stored before keep theirs in the record,
+	// which reads fall back to. The open-task index lets a pick find the
+	// cart's next task without reading every task.
+	{name: "wave progress and open tasks", up: func(tx *bolt.Tx) error {
+		if err := createBuckets(spaceWaveProg, spaceOpenTasks)(tx); err != nil {
+			return err
+		}
+		open := tx.Bucket([]byte(spaceOpenTasks))
+		return tx.Bucket([]byte(spaceTasks)).ForEach(func(k, v []byte) error {
+			var task struct {
+				Status string `json:"status"`
+			}
+			if err := json.Unmarshal(v, &task); err != nil {
+				return fmt.Errorf("decode task %s: %w", k, err)
+			}
+			if task.Status != "open" {
+				return nil
+			}
+			return open.Put(k, nil)
+		})
+	}},
 }
 
 func createBuckets(names ...string) func(tx *bolt.Tx) error {

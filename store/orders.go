@@ -509,7 +509,7 @@ func (t *txn) cancelOrderTasks(o *pickwave.Order) error {
 	for _, task := range tasks {
 		task.Status = pickwave.TaskCancelled
 		units += task.Qty
-		if err := t.putJSON(spaceTasks, []byte(task.ID), task); err != nil {
+		if err := t.putTask(task); err != nil {
 			return err
 		}
 	}

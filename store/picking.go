@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,26 +122,25 @@ func (t *txn) prompt(st *pickerState) (*pickwave.Prompt, error) {
 			break
 		}
 	}
-	var current *pickwave.Task
-	for _, id := range cart.Tasks {
-		task, err := t.task(id)
-		if err != nil {
-			return nil, err
-		}
-		if task.Status != pickwave.TaskOpen {
-			continue
-		}
-		p.TasksLeft++
-		if current == nil || task.ID == st.TaskID {
-			current = task
-		}
+	open, err := t.openTasks(cart.ID)
+	if err != nil {
+		return nil, err
 	}
+	p.TasksLeft = len(open)
 	if p.Step == pickwave.StepBindTote {
 		return p, nil
 	}
-	if current == nil {
+	if len(open) == 0 {
 		p.Done = true
 		return p, nil
+	}
+	currentID := open[0]
+	if slices.Contains(open, st.TaskID) {
+		currentID = st.TaskID
+	}
+	current, err := t.task(currentID)
+	if err != nil {
+		return nil, err
 	}
 	p.Task = current
 	p.Step = pickwave.StepLocation
@@ -405,7 +405,7 @@ func (t *txn) applyPick(st *pickerState, cart *pickwave.Cart, task *pickwave.Tas
 	case pickwave.StepItem:
 		st.Step = j.Verdict.Next
 		task.Picked += j.Qty
-		if err := t.putJSON(spaceTasks, []byte(task.ID), task); err != nil {
+		if err := t.putTask(task); err != nil {
 			return err
 		}
 		if serial := f.Data.Serial(); serial != "" {
@@ -502,7 +502,7 @@ func (t *txn) finishTask(st *pickerState, cart *pickwave.Cart, task *pickwave.Ta
 	if task.Short > 0 {
 		task.Status = pickwave.TaskShort
 	}
-	if err := t.putJSON(spaceTasks, []byte(task.ID), task); err != nil {
+	if err := t.putTask(task); err != nil {
 		return err
 	}
 	if _, err := t.appendEvent(eventType, "task/"+task.ID, map[string]any{
@@ -515,17 +515,18 @@ func (t *txn) finishTask(st *pickerState, cart *pickwave.Cart, task *pickwave.Ta
 	}
 	// The next open task; one at the same location skips the location scan.
 	st.TaskID, st.Step = "", ""
-	for _, id := range cart.Tasks {
-		next, err := t.task(id)
+	open, err := t.openTasks(cart.ID)
+	if err != nil {
+		return err
+	}
+	if len(open) > 0 {
+		next, err := t.task(open[0])
 		if err != nil {
 			return err
 		}
-		if next.Status == pickwave.TaskOpen && next.ID != task.ID {
-			st.TaskID, st.Step = next.ID, pickwave.StepLocation
-			if next.Location == task.Location {
-				st.Step = pickwave.StepItem
-			}
-			break
+		st.TaskID, st.Step = next.ID, pickwave.StepLocation
+		if next.Location == task.Location {
+			st.Step = pickwave.StepItem
 		}
 	}
 	if err := t.completeOrder(task.OrderID); err != nil {
@@ -601,7 +602,7 @@ func (t *txn) finishCart(st *pickerState, cart *pickwave.Cart) error {
 	w.Status = pickwave.WaveCompleted
 	now := t.now
 	w.ClosedAt = &now
-	if err := t.putJSON(spaceWaves, []byte(w.ID), w); err != nil {
+	if err := t.putWave(w); err != nil {
 		return err
 	}
 	_, err = t.appendEvent(pickwave.EventWaveCompleted, "wave/"+w.ID, waveEvent(w, plan))
@@ -609,16 +610,21 @@ func (t *txn) finishCart(st *pickerState, cart *pickwave.Cart) error {
 }
 
 func (t *txn) updateWave(id string, change func(p *pickwave.WaveProgress)) error {
-	w := new(pickwave.Wave)
-	ok, err := t.getJSON(spaceWaves, []byte(id), w)
+	var p pickwave.WaveProgress
+	ok, err := t.getJSON(spaceWaveProg, []byte(id), &p)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("wave %s of a task is missing", id)
+		// A wave stored before progress was kept apart.
+		w, err := getEntity[pickwave.Wave](t, spaceWaves, id, "Wave")
+		if err != nil {
+			return fmt.Errorf("wave %s of a task: %w", id, err)
+		}
+		p = w.Progress
 	}
-	change(&w.Progress)
-	return t.putJSON(spaceWaves, []byte(id), w)
+	change(&p)
+	return t.putJSON(spaceWaveProg, []byte(id), p)
 }
 
 // CycleCount is a request to count a location, raised by a short pick.
@@ -686,6 +692,11 @@ func (t *txn) short(picker string, req pickwave.ShortRequest) (*pickwave.ScanRes
 	task := p.Task
 	rec.TaskID, rec.Step = task.ID, p.Step
 	missing := task.Remaining()
+	if missing == 0 {
+		rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictNoTask, Next: p.Step,
+			Message: fmt.Sprintf("Nothing is left to pick here; put the units in slot %d and scan the tote.", task.ToteSlot)}
+		return t.recordScan(picker, st, rec, p)
+	}
 	if err := t.shortTask(task, missing, req, picker); err != nil {
 		return nil, err
 	}
@@ -718,7 +729,7 @@ func (t *txn) short(picker string, req pickwave.ShortRequest) (*pickwave.ScanRes
 // raised.
 func (t *txn) shortTask(task *pickwave.Task, missing int, req pickwave.ShortRequest, picker string) error {
 	task.Short += missing
-	if err := t.putJSON(spaceTasks, []byte(task.ID), task); err != nil {
+	if err := t.putTask(task); err != nil {
 		return err
 	}
 	key := stockKey(task.SKU, task.Location, task.Lot)
@@ -820,7 +831,7 @@ func (t *txn) reallocate(cart *pickwave.Cart, task *pickwave.Task, missing int) 
 			Seq: len(cart.Tasks) + 1, OrderID: task.OrderID, LineID: task.LineID, SKU: task.SKU, Location: s.Location,
 			Aisle: loc.Aisle, Bay: loc.Bay, Lot: s.Lot, Expiry: s.Expiry, Qty: take, ToteSlot: task.ToteSlot, Status: pickwave.TaskOpen}
 		cart.Tasks = append(cart.Tasks, nt.ID)
-		if err := t.putJSON(spaceTasks, []byte(nt.ID), nt); err != nil {
+		if err := t.putTask(nt); err != nil {
 			return 0, err
 		}
 		if _, err := t.appendEvent(pickwave.EventTaskAdded, "task/"+nt.ID, nt); err != nil {

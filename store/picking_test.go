@@ -276,3 +276,19 @@ func TestPick_shortReallocatesOrMarksShort(t *testing.T) {
 	_, err = db.Short(ctxAs("pete"), "pete", pickwave.ShortRequest{ID: "x", Reason: "lazy"})
 	mustCode(t, err, pickwave.EINVALID)
 }
+
+func TestPick_shortWithNothingLeftIsNoTask(t *testing.T) {
+	db := mustOpen(t)
+	releasedCart(t, db, 1)
+	p := &picker{t: t, db: db, name: "pete"}
+	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
+	prompt = &p.mustScan("TOTE-1", "ok").Prompt
+	prompt = &p.mustScan(prompt.Task.Location, "ok").Prompt
+	for prompt.Step == pickwave.StepItem {
+		prompt = &p.mustScan(barcodeOf(prompt.Task.SKU), "ok").Prompt
+	}
+	res, err := db.Short(ctxAs("pete"), "pete", pickwave.ShortRequest{ID: "late", Reason: pickwave.ShortEmpty})
+	if err != nil || res.Verdict.Code != pickwave.VerdictNoTask || res.Prompt.Step != pickwave.StepTote {
+		t.Fatalf("short at the tote step: %+v, %v", res, err)
+	}
+}

@@ -132,7 +132,7 @@ func (db *DB) PlanWave(ctx context.Context, tmpl wave.Template, seed uint64) (*p
 		}
 		w.CreatedAt, w.CreatedBy = t.now, t.actor
 		w.Progress = planProgress(plan)
-		if err := t.putJSON(spaceWaves, []byte(w.ID), w); err != nil {
+		if err := t.putWave(w); err != nil {
 			return err
 		}
 		_, err = t.appendEvent(pickwave.EventWavePlanned, "wave/"+w.ID, waveEvent(w, plan))
@@ -228,14 +228,13 @@ func waveEvent(w *pickwave.Wave, p wave.Plan) waveEventPayload {
 }
 
 func (t *txn) wave(id string) (*pickwave.Wave, wave.Plan, error) {
-	w := new(pickwave.Wave)
 	var p wave.Plan
-	ok, err := t.getJSON(spaceWaves, []byte(id), w)
+	w, err := getEntity[pickwave.Wave](t, spaceWaves, id, "Wave")
 	if err != nil {
 		return nil, p, err
 	}
-	if !ok {
-		return nil, p, notFound("Wave %s does not exist.", id)
+	if err := t.progressOf(w); err != nil {
+		return nil, p, err
 	}
 	if err := json.Unmarshal(w.Plan, &p); err != nil {
 		return nil, p, fmt.Errorf("decode plan of wave %s: %w", id, err)
@@ -326,7 +325,7 @@ func (db *DB) ReleaseWave(ctx context.Context, id string) (*pickwave.Wave, error
 				task.Seq = i + 1
 				task.ID = fmt.Sprintf("%s-T%03d", cart.ID, i+1)
 				cart.Tasks = append(cart.Tasks, task.ID)
-				if err := t.putJSON(spaceTasks, []byte(task.ID), task); err != nil {
+				if err := t.putTask(task); err != nil {
 					return err
 				}
 				w.Progress.Tasks++
@@ -355,7 +354,7 @@ func (db *DB) ReleaseWave(ctx context.Context, id string) (*pickwave.Wave, error
 		w.Status = pickwave.WaveReleased
 		now := t.now
 		w.ReleasedAt = &now
-		if err := t.putJSON(spaceWaves, []byte(w.ID), w); err != nil {
+		if err := t.putWave(w); err != nil {
 			return err
 		}
 		_, err = t.appendEvent(pickwave.EventWaveReleased, "wave/"+w.ID, waveEvent(w, plan))
@@ -365,6 +364,20 @@ func (db *DB) ReleaseWave(ctx context.Context, id string) (*pickwave.Wave, error
 		return nil, err
 	}
 	return w, nil
+}
+
+// putWave stores a wave record and its progress.
+func (t *txn) putWave(w *pickwave.Wave) error {
+	if err := t.putJSON(spaceWaves, []byte(w.ID), w); err != nil {
+		return err
+	}
+	return t.putJSON(spaceWaveProg, []byte(w.ID), w.Progress)
+}
+
+// progressOf fills in a wave's current progress.
+func (t *txn) progressOf(w *pickwave.Wave) error {
+	_, err := t.getJSON(spaceWaveProg, []byte(w.ID), &w.Progress)
+	return err
 }
 
 func inWave(o *pickwave.Order) string {
@@ -402,7 +415,7 @@ func (db *DB) CancelWave(ctx context.Context, id string) (*pickwave.Wave, error)
 		w.Status = pickwave.WaveCancelled
 		now := t.now
 		w.ClosedAt = &now
-		if err := t.putJSON(spaceWaves, []byte(w.ID), w); err != nil {
+		if err := t.putWave(w); err != nil {
 			return err
 		}
 		_, err = t.appendEvent(pickwave.EventWaveCancelled, "wave/"+w.ID, waveEvent(w, plan))
@@ -428,7 +441,7 @@ func (t *txn) cancelCarts(w *pickwave.Wave, plan wave.Plan) error {
 				return err
 			}
 			task.Status = pickwave.TaskCancelled
-			if err := t.putJSON(spaceTasks, []byte(task.ID), task); err != nil {
+			if err := t.putTask(task); err != nil {
 				return err
 			}
 		}
@@ -476,6 +489,9 @@ func (db *DB) Waves(ctx context.Context, limit int) ([]*pickwave.Wave, error) {
 			if err := decode(spaceWaves, k, v, w); err != nil {
 				return err
 			}
+			if err := t.progressOf(w); err != nil {
+				return err
+			}
 			out = append(out, w)
 			return stopAt(len(out), limit)
 		})
@@ -485,6 +501,27 @@ func (db *DB) Waves(ctx context.Context, limit int) ([]*pickwave.Wave, error) {
 
 func (t *txn) cart(id string) (*pickwave.Cart, error) {
 	return getEntity[pickwave.Cart](t, spaceCarts, id, "Cart")
+}
+
+// putTask stores a task and keeps the open-task index.
+func (t *txn) putTask(task *pickwave.Task) error {
+	if err := t.putJSON(spaceTasks, []byte(task.ID), task); err != nil {
+		return err
+	}
+	if task.Status == pickwave.TaskOpen {
+		return t.Put(spaceOpenTasks, []byte(task.ID), nil)
+	}
+	return t.Delete(spaceOpenTasks, []byte(task.ID))
+}
+
+// openTasks returns the ids of a cart's open tasks in walking order.
+func (t *txn) openTasks(cartID string) ([]string, error) {
+	var ids []string
+	err := t.Scan(spaceOpenTasks, []byte(cartID+"-T"), nil, func(k, _ []byte) error {
+		ids = append(ids, string(k))
+		return nil
+	})
+	return ids, err
 }
 
 func (t *txn) task(id string) (*pickwave.Task, error) {
