@@ -115,6 +115,14 @@ func (t *txn) prompt(st *pickerState) (*pickwave.Prompt, error) {
 	if err != nil {
 		return nil, err
 	}
+	return t.promptOn(st, cart)
+}
+
+// promptOn is prompt for the picker's cart, already read.
+func (t *txn) promptOn(st *pickerState, cart *pickwave.Cart) (*pickwave.Prompt, error) {
+	if st.CartID == "" {
+		return &pickwave.Prompt{CartID: cart.ID, Done: true}, nil // the cart just finished
+	}
 	p := &pickwave.Prompt{CartID: cart.ID}
 	for _, tote := range cart.Totes {
 		if tote.Tote == "" {
@@ -215,11 +223,11 @@ func (t *txn) scan(picker string, req pickwave.ScanRequest, rules wave.Rules) (*
 		rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictNoTask, Message: "Take a cart first."}
 		return t.recordScan(picker, st, rec, &pickwave.Prompt{})
 	}
-	p, err := t.prompt(st)
+	cart, err := t.cart(st.CartID)
 	if err != nil {
 		return nil, err
 	}
-	cart, err := t.cart(st.CartID)
+	p, err := t.promptOn(st, cart)
 	if err != nil {
 		return nil, err
 	}
@@ -249,11 +257,10 @@ func (t *txn) scan(picker string, req pickwave.ScanRequest, rules wave.Rules) (*
 			}
 		}
 	}
-	next, err := t.prompt(st)
+	next, err := t.promptOn(st, cart)
 	if err != nil {
 		return nil, err
 	}
-	next.CartID = cart.ID
 	return t.recordScan(picker, st, rec, next)
 }
 
@@ -677,17 +684,17 @@ func (t *txn) short(picker string, req pickwave.ShortRequest) (*pickwave.ScanRes
 		rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictNoTask, Message: "Take a cart first."}
 		return t.recordScan(picker, st, rec, &pickwave.Prompt{})
 	}
-	p, err := t.prompt(st)
+	cart, err := t.cart(st.CartID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := t.promptOn(st, cart)
 	if err != nil {
 		return nil, err
 	}
 	if p.Task == nil {
 		rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictNoTask, Message: "There is no task to report short."}
 		return t.recordScan(picker, st, rec, p)
-	}
-	cart, err := t.cart(st.CartID)
-	if err != nil {
-		return nil, err
 	}
 	task := p.Task
 	rec.TaskID, rec.Step = task.ID, p.Step
@@ -715,11 +722,10 @@ func (t *txn) short(picker string, req pickwave.ShortRequest) (*pickwave.ScanRes
 	} else if err := t.finishTask(st, cart, task, pickwave.EventTaskShort); err != nil {
 		return nil, err
 	}
-	next, err := t.prompt(st)
+	next, err := t.promptOn(st, cart)
 	if err != nil {
 		return nil, err
 	}
-	next.CartID = cart.ID
 	return t.recordScan(picker, st, rec, next)
 }
 
