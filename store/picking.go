@@ -401,8 +401,8 @@ func (t *txn) bindTote(cart *pickwave.Cart, slot int, raw string, f wave.ScanFac
 }
 
 // applyPick carries out an accepted scan: the step moves on; an item scan
-// takes the units off stock and the reservation onto the order line; a
-// tote scan completes the task.
+// counts the units on the task; the tote scan completes the task, taking
+// its units off stock and the reservation onto the order line.
 func (t *txn) applyPick(st *pickerState, cart *pickwave.Cart, task *pickwave.Task, step pickwave.Step, j wave.Judgement, f wave.ScanFacts) error {
 	st.TaskID = task.ID
 	switch step {
@@ -420,10 +420,10 @@ func (t *txn) applyPick(st *pickerState, cart *pickwave.Cart, task *pickwave.Tas
 				return err
 			}
 		}
-		if err := t.takeStock(task, j.Qty); err != nil {
-			return err
-		}
-		return t.updateWave(task.WaveID, func(p *pickwave.WaveProgress) { p.UnitsPicked += j.Qty })
+		// The units are in the picker's hand; stock, order and wave take
+		// them when the tote scan confirms the task (finishTask), so a
+		// unit scan touches only the task.
+		return nil
 	case pickwave.StepTote:
 		return t.finishTask(st, cart, task, pickwave.EventTaskPicked)
 	}
@@ -505,6 +505,11 @@ func dropEmpty(as []pickwave.Allocation) []pickwave.Allocation {
 // finishTask closes a task, moves the picker on, and completes the
 // order, the cart and the wave when this was their last task.
 func (t *txn) finishTask(st *pickerState, cart *pickwave.Cart, task *pickwave.Task, eventType string) error {
+	if task.Picked > 0 {
+		if err := t.takeStock(task, task.Picked); err != nil {
+			return err
+		}
+	}
 	task.Status = pickwave.TaskPicked
 	if task.Short > 0 {
 		task.Status = pickwave.TaskShort
@@ -517,7 +522,10 @@ func (t *txn) finishTask(st *pickerState, cart *pickwave.Cart, task *pickwave.Ta
 		"sku": task.SKU, "location": task.Location, "qty": task.Qty, "picked": task.Picked, "short": task.Short}); err != nil {
 		return err
 	}
-	if err := t.updateWave(task.WaveID, func(p *pickwave.WaveProgress) { p.TasksDone++ }); err != nil {
+	if err := t.updateWave(task.WaveID, func(p *pickwave.WaveProgress) {
+		p.TasksDone++
+		p.UnitsPicked += task.Picked
+	}); err != nil {
 		return err
 	}
 	// The next open task; one at the same location skips the location scan.
