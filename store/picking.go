@@ -614,14 +614,7 @@ func (t *txn) finishCart(st *pickerState, cart *pickwave.Cart) error {
 	if err != nil {
 		return err
 	}
-	w.Status = pickwave.WaveCompleted
-	now := t.now
-	w.ClosedAt = &now
-	if err := t.putWave(w); err != nil {
-		return err
-	}
-	_, err = t.appendEvent(pickwave.EventWaveCompleted, "wave/"+w.ID, waveEvent(w, plan))
-	return err
+	return t.moveWave(w, plan, pickwave.WaveCompleted, pickwave.EventWaveCompleted)
 }
 
 func (t *txn) updateWave(id string, change func(p *pickwave.WaveProgress)) error {

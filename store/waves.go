@@ -351,19 +351,28 @@ func (db *DB) ReleaseWave(ctx context.Context, id string) (*pickwave.Wave, error
 				return err
 			}
 		}
-		w.Status = pickwave.WaveReleased
-		now := t.now
-		w.ReleasedAt = &now
-		if err := t.putWave(w); err != nil {
-			return err
-		}
-		_, err = t.appendEvent(pickwave.EventWaveReleased, "wave/"+w.ID, waveEvent(w, plan))
-		return err
+		return t.moveWave(w, plan, pickwave.WaveReleased, pickwave.EventWaveReleased)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return w, nil
+}
+
+// moveWave puts a wave in a new state, stamps when, stores it and logs it.
+func (t *txn) moveWave(w *pickwave.Wave, plan wave.Plan, status pickwave.WaveStatus, eventType string) error {
+	w.Status = status
+	now := t.now
+	if status == pickwave.WaveReleased {
+		w.ReleasedAt = &now
+	} else {
+		w.ClosedAt = &now
+	}
+	if err := t.putWave(w); err != nil {
+		return err
+	}
+	_, err := t.appendEvent(eventType, "wave/"+w.ID, waveEvent(w, plan))
+	return err
 }
 
 // putWave stores a wave record and its progress.
@@ -412,14 +421,7 @@ func (db *DB) CancelWave(ctx context.Context, id string) (*pickwave.Wave, error)
 				return err
 			}
 		}
-		w.Status = pickwave.WaveCancelled
-		now := t.now
-		w.ClosedAt = &now
-		if err := t.putWave(w); err != nil {
-			return err
-		}
-		_, err = t.appendEvent(pickwave.EventWaveCancelled, "wave/"+w.ID, waveEvent(w, plan))
-		return err
+		return t.moveWave(w, plan, pickwave.WaveCancelled, pickwave.EventWaveCancelled)
 	})
 	return w, err
 }
