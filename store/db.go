@@ -146,6 +146,12 @@ type txn struct {
 	now    time.Time
 	actor  string
 	events int
+	// skus remembers SKUs read in this transaction: a scan looks its SKU
+	// up several times, and SKU records do not change inside one.
+	skus map[string]*pickwave.SKU
+	// tasks remembers tasks read or written in this transaction; putTask
+	// keeps it current, so a scan reads its task once.
+	tasks map[string]*pickwave.Task
 }
 
 // view runs fn in a read-only transaction.

@@ -107,7 +107,18 @@ func (db *DB) SKU(ctx context.Context, code string) (*pickwave.SKU, error) {
 }
 
 func (t *txn) sku(code string) (*pickwave.SKU, error) {
-	return getEntity[pickwave.SKU](t, spaceSKUs, code, "SKU")
+	if s, ok := t.skus[code]; ok {
+		return s, nil
+	}
+	s, err := getEntity[pickwave.SKU](t, spaceSKUs, code, "SKU")
+	if err != nil {
+		return nil, err
+	}
+	if t.skus == nil {
+		t.skus = map[string]*pickwave.SKU{}
+	}
+	t.skus[code] = s
+	return s, nil
 }
 
 // SKUByBarcode finds the SKU a scanned barcode belongs to, and the barcode

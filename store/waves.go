@@ -510,6 +510,7 @@ func (t *txn) putTask(task *pickwave.Task) error {
 	if err := t.putJSON(spaceTasks, []byte(task.ID), task); err != nil {
 		return err
 	}
+	t.rememberTask(task)
 	if task.Status == pickwave.TaskOpen {
 		return t.Put(spaceOpenTasks, []byte(task.ID), nil)
 	}
@@ -527,7 +528,22 @@ func (t *txn) openTasks(cartID string) ([]string, error) {
 }
 
 func (t *txn) task(id string) (*pickwave.Task, error) {
-	return getEntity[pickwave.Task](t, spaceTasks, id, "Task")
+	if task, ok := t.tasks[id]; ok {
+		return task, nil
+	}
+	task, err := getEntity[pickwave.Task](t, spaceTasks, id, "Task")
+	if err != nil {
+		return nil, err
+	}
+	t.rememberTask(task)
+	return task, nil
+}
+
+func (t *txn) rememberTask(task *pickwave.Task) {
+	if t.tasks == nil {
+		t.tasks = map[string]*pickwave.Task{}
+	}
+	t.tasks[task.ID] = task
 }
 
 // Cart returns one cart.
