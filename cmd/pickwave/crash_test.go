@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -364,7 +365,8 @@ func (c *crashClient) load(wsURL string, killed <-chan struct{}) {
 			// The kill may be on its way: only a failure that is not a
 			// lost connection counts.
 			var ce *websocket.CloseError
-			if !errors.As(err, &ce) && !strings.Contains(err.Error(), "connection reset") && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+			if !errors.As(err, &ce) && !strings.Contains(err.Error(), "connection reset") && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) &&
+				!errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.ECONNRESET) {
 				c.err = err
 			}
 		}
