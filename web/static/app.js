@@ -15,89 +15,17 @@
   const EVENTS_MAX_PAGES_PER_TICK = 10;
 
   const $ = (id) => document.getElementById(id);
+  const { client, h, showError, clearError, parseTime, plural } = window.Pickwave;
   const enc = encodeURIComponent;
 
   // ---- API ---------------------------------------------------------------
 
-  class APIError extends Error {
-    constructor(status, code, message, details) {
-      super(message);
-      this.status = status;
-      this.code = code;
-      this.details = Array.isArray(details) ? details : null;
-    }
-  }
-
-  // api calls the JSON API with the session cookie. It resolves to the
-  // decoded body, or rejects with an APIError that carries the server's
-  // message. A 401 anywhere but the login itself ends the session.
-  async function api(method, path, body) {
-    const opts = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
-    if (body !== undefined) {
-      opts.headers['Content-Type'] = 'application/json';
-      opts.body = JSON.stringify(body);
-    }
-    let res, text;
-    try {
-      res = await fetch(API + path, opts);
-      text = await res.text();
-    } catch (err) {
-      throw new APIError(0, 'network', 'Cannot reach the Pickwave server. Check the connection and try again.');
-    }
-    let data = null;
-    if (text) {
-      try { data = JSON.parse(text); } catch (err) { data = null; }
-    }
-    if (!res.ok) {
-      const e = data && data.error ? data.error : {};
-      const err = new APIError(res.status, e.code || 'http_' + res.status,
-        e.message || `The server answered ${res.status} ${res.statusText}.`.replace(' .', '.'), e.details);
-      if (res.status === 401 && path !== '/login') sessionEnded();
-      throw err;
-    }
-    return data;
-  }
+  const api = client(() => sessionEnded());
 
   // ---- DOM helpers -------------------------------------------------------
 
-  // h builds an element. Props set attributes (class, data-*, href, ...);
-  // children are nodes or strings, and strings always become text nodes.
-  function h(tag, props, ...children) {
-    const el = document.createElement(tag);
-    if (props) {
-      for (const [k, v] of Object.entries(props)) {
-        if (v === null || v === undefined || v === false) continue;
-        if (k === 'class') el.className = v;
-        else if (k === 'dataset') Object.assign(el.dataset, v);
-        else el.setAttribute(k, v === true ? '' : String(v));
-      }
-    }
-    for (const c of children.flat()) {
-      if (c === null || c === undefined || c === false) continue;
-      el.append(c instanceof Node ? c : String(c));
-    }
-    return el;
-  }
-
   function setText(id, value) {
     $(id).textContent = value === null || value === undefined || value === '' ? '—' : String(value);
-  }
-
-  function showError(box, err) {
-    const msg = err && err.message ? err.message : 'Something went wrong.';
-    const kids = [h('span', null, msg)];
-    const details = err && Array.isArray(err.details) ? err.details : [];
-    if (details.length) {
-      kids.push(h('ul', null, details.map((d) => h('li', null,
-        (d.line ? `line ${d.line}: ` : '') + (d.field ? `${d.field} ` : '') + (d.reason || '')))));
-    }
-    box.replaceChildren(...kids);
-    box.hidden = false;
-  }
-
-  function clearError(box) {
-    box.hidden = true;
-    box.replaceChildren();
   }
 
   function showBanner(message, kind) {
@@ -112,12 +40,6 @@
   }
 
   // ---- Formatting --------------------------------------------------------
-
-  function parseTime(iso) {
-    if (!iso || iso.startsWith('0001-01-01')) return null;
-    const d = new Date(iso);
-    return isNaN(d) ? null : d;
-  }
 
   const dateTimeFmt = new Intl.DateTimeFormat(undefined, {
     year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
@@ -151,10 +73,6 @@
   function fmtDay(iso) {
     const d = parseTime(iso);
     return d ? d.toISOString().slice(0, 10) : '—';
-  }
-
-  function plural(n, word) {
-    return `${n} ${word}${n === 1 ? '' : 's'}`;
   }
 
   // ---- State and routing -------------------------------------------------

@@ -25,27 +25,10 @@
   const GS = '\u001d';
 
   const $ = (id) => document.getElementById(id);
+  const { newID, plural } = window.Pickwave;
   const scan = $('hh-scan');
 
   // ---- Ids and the device name -------------------------------------------
-
-  // newID returns a random UUID; crypto.randomUUID needs a secure context,
-  // which a handheld on plain http inside the warehouse does not have.
-  function newID() {
-    if (window.crypto && typeof window.crypto.randomUUID === 'function') {
-      try { return window.crypto.randomUUID(); } catch (err) { /* not a secure context */ }
-    }
-    const b = new Uint8Array(16);
-    if (window.crypto && typeof window.crypto.getRandomValues === 'function') {
-      window.crypto.getRandomValues(b);
-    } else {
-      for (let i = 0; i < b.length; i++) b[i] = Math.floor(Math.random() * 256);
-    }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  }
 
   // deviceName names this handheld in the scan records: ?device=TC52-07
   // in the address (kept), or a random name made once per browser.
@@ -232,10 +215,6 @@
     const box = $('hh-login-error');
     box.textContent = message;
     box.hidden = !message;
-  }
-
-  function plural(n, word) {
-    return `${n} ${word}${n === 1 ? '' : 's'}`;
   }
 
   function day(iso) {

@@ -17,97 +17,14 @@
   const MAX_SCANS = 8;
 
   const $ = (id) => document.getElementById(id);
+  const { client, h, showError, clearError, parseTime, plural, newID } = window.Pickwave;
   const enc = encodeURIComponent;
 
   // ---- API ---------------------------------------------------------------
 
-  class APIError extends Error {
-    constructor(status, code, message, details) {
-      super(message);
-      this.status = status;
-      this.code = code;
-      this.details = Array.isArray(details) ? details : null;
-    }
-  }
-
-  // api calls the JSON API with the session cookie; it rejects with an
-  // APIError that carries the server's message (status 0: no answer).
-  async function api(method, path, body, headers) {
-    const opts = { method, credentials: 'same-origin', headers: Object.assign({ Accept: 'application/json' }, headers || {}) };
-    if (body !== undefined) {
-      opts.headers['Content-Type'] = 'application/json';
-      opts.body = JSON.stringify(body);
-    }
-    let res, text;
-    try {
-      res = await fetch(API + path, opts);
-      text = await res.text();
-    } catch (err) {
-      throw new APIError(0, 'network', 'Cannot reach the Pickwave server. Check the connection and try again.');
-    }
-    let data = null;
-    if (text) {
-      try { data = JSON.parse(text); } catch (err) { data = null; }
-    }
-    if (!res.ok) {
-      const e = data && data.error ? data.error : {};
-      const err = new APIError(res.status, e.code || 'http_' + res.status,
-        e.message || `The server answered ${res.status} ${res.statusText}.`.replace(' .', '.'), e.details);
-      if (res.status === 401 && path !== '/login') sessionEnded();
-      throw err;
-    }
-    return data;
-  }
-
-  // newID returns a random UUID, with a fallback outside secure contexts
-  // (plain http on the warehouse network).
-  function newID() {
-    if (window.crypto && typeof window.crypto.randomUUID === 'function') {
-      try { return window.crypto.randomUUID(); } catch (err) { /* not a secure context */ }
-    }
-    const b = new Uint8Array(16);
-    window.crypto.getRandomValues(b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  }
+  const api = client(() => sessionEnded());
 
   // ---- DOM helpers -------------------------------------------------------
-
-  // h builds an element; string children always become text nodes.
-  function h(tag, props, ...children) {
-    const el = document.createElement(tag);
-    if (props) {
-      for (const [k, v] of Object.entries(props)) {
-        if (v === null || v === undefined || v === false) continue;
-        if (k === 'class') el.className = v;
-        else if (k === 'dataset') Object.assign(el.dataset, v);
-        else el.setAttribute(k, v === true ? '' : String(v));
-      }
-    }
-    for (const c of children.flat()) {
-      if (c === null || c === undefined || c === false) continue;
-      el.append(c instanceof Node ? c : String(c));
-    }
-    return el;
-  }
-
-  function showError(box, err) {
-    const msg = err && err.message ? err.message : 'Something went wrong.';
-    const kids = [h('span', null, msg)];
-    const details = err && Array.isArray(err.details) ? err.details : [];
-    if (details.length) {
-      kids.push(h('ul', null, details.map((d) => h('li', null, (d.field ? `${d.field} ` : '') + (d.reason || '')))));
-    }
-    box.replaceChildren(...kids);
-    box.hidden = false;
-  }
-
-  function clearError(box) {
-    box.hidden = true;
-    box.replaceChildren();
-  }
 
   function showBanner(message) {
     $('banner-text').textContent = message;
@@ -115,12 +32,6 @@
   }
 
   // ---- Formatting --------------------------------------------------------
-
-  function parseTime(iso) {
-    if (!iso || iso.startsWith('0001-01-01')) return null;
-    const d = new Date(iso);
-    return isNaN(d) ? null : d;
-  }
 
   const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
   const dayTimeFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -168,10 +79,6 @@
     if (!id) return '';
     const name = SYMBOLOGIES[id];
     return name ? `${name} (${id})` : id;
-  }
-
-  function plural(n, word) {
-    return `${n} ${word}${n === 1 ? '' : 's'}`;
   }
 
   // ---- State -------------------------------------------------------------
