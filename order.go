@@ -3,6 +3,7 @@ package pickwave
 import (
 	"context"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,23 +42,11 @@ var orderTransitions = map[OrderStatus][]OrderStatus{
 }
 
 // Valid reports whether s is a known order state.
-func (s OrderStatus) Valid() bool {
-	for _, v := range OrderStatuses {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
+func (s OrderStatus) Valid() bool { return slices.Contains(OrderStatuses, s) }
 
 // CanMoveTo reports whether an order in state s may move to next.
 func (s OrderStatus) CanMoveTo(next OrderStatus) bool {
-	for _, v := range orderTransitions[s] {
-		if v == next {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(orderTransitions[s], next)
 }
 
 // Customer is who ordered.

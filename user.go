@@ -2,6 +2,7 @@ package pickwave
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -22,14 +23,7 @@ const (
 var Roles = []Role{RolePicker, RolePacker, RoleSupervisor, RoleAdmin}
 
 // Valid reports whether r is a known role.
-func (r Role) Valid() bool {
-	for _, v := range Roles {
-		if v == r {
-			return true
-		}
-	}
-	return false
-}
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 
 // User is a person who logs in.
 type User struct {

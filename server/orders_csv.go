@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ func ParseOrdersCSV(r io.Reader) ([]pickwave.ImportOrder, error) {
 	var fe pickwave.FieldErrors
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if !contains(csvColumns, name) {
+		if !slices.Contains(csvColumns, name) {
 			fe = append(fe, pickwave.FieldError{Line: 1, Field: h, Reason: fmt.Sprintf("is not a known column; columns are %s", strings.Join(csvColumns, ", "))})
 			continue
 		}
@@ -198,13 +199,4 @@ func csvReadError(err error, line int) error {
 	}
 	return &pickwave.Error{Code: pickwave.EINVALID, Message: "The CSV file could not be read; nothing was imported.",
 		Details: []pickwave.FieldError{csvReadErrorField(err, line)}}
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
