@@ -51,7 +51,8 @@ type DB struct {
 	logger *slog.Logger
 	rules  wave.Rules
 
-	commitPerWrite bool // see Options.CommitPerWrite
+	commitPerWrite bool         // see Options.CommitPerWrite
+	cache          *recordCache // the committer's; see recordcache.go
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced after a commit that appended events
@@ -96,6 +97,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
 	db := &DB{bolt: b, path: path, now: opts.Now, logger: opts.Logger, rules: opts.PickRules, commitPerWrite: opts.CommitPerWrite,
+		cache:   newRecordCache(),
 		changed: make(chan struct{}), writes: make(chan *writeReq, maxBatch), committerDone: make(chan struct{})}
 	if err := db.migrate(); err != nil {
 		b.Close()
@@ -152,6 +154,9 @@ type txn struct {
 	// tasks remembers tasks read or written in this transaction; putTask
 	// keeps it current, so a scan reads its task once.
 	tasks map[string]*pickwave.Task
+	// cache is the committer's record cache; nil in read-only
+	// transactions, which run concurrently.
+	cache *recordCache
 }
 
 // view runs fn in a read-only transaction.
@@ -170,7 +175,16 @@ func (t *txn) getJSON(space string, key []byte, v any) (bool, error) {
 	if data == nil {
 		return false, nil
 	}
-	return true, decode(space, key, data, v)
+	if t.cache != nil && t.cache.load(space, key, data, v) {
+		return true, nil
+	}
+	if err := decode(space, key, data, v); err != nil {
+		return true, err
+	}
+	if t.cache != nil {
+		t.cache.store(space, key, data, false, v)
+	}
+	return true, nil
 }
 
 func decode(space string, key, data []byte, v any) error {
@@ -186,25 +200,39 @@ func (t *txn) putJSON(space string, key []byte, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s/%q: %w", space, key, err)
 	}
-	return t.Put(space, key, data)
+	if err := t.Put(space, key, data); err != nil {
+		return err
+	}
+	if t.cache != nil {
+		t.cache.store(space, key, data, true, v)
+	}
+	return nil
 }
 
-// appendEvent adds an event to the log in this transaction.
-func (t *txn) appendEvent(typ, entity string, payload any) (*pickwave.Event, error) {
+// appendEvent adds an event to the log in this transaction and returns
+// its sequence number.
+func (t *txn) appendEvent(typ, entity string, payload any) (uint64, error) {
 	seq, err := t.NextSeq(spaceEvents)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	raw, err := json.Marshal(payload)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s event: %w", typ, err)
-	}
-	ev := &pickwave.Event{Seq: seq, Type: typ, Entity: entity, Time: t.now, Actor: t.actor, Payload: raw}
+	ev := storedEvent{Seq: seq, Type: typ, Entity: entity, Time: t.now, Actor: t.actor, Payload: payload}
 	if err := t.putJSON(spaceEvents, u64key(seq), ev); err != nil {
-		return nil, err
+		return 0, err
 	}
 	t.events++
-	return ev, nil
+	return seq, nil
+}
+
+// storedEvent encodes as a pickwave.Event does, with the payload encoded
+// in the same pass rather than first on its own.
+type storedEvent struct {
+	Seq     uint64    `json:"seq"`
+	Type    string    `json:"type"`
+	Entity  string    `json:"entity"`
+	Time    time.Time `json:"time"`
+	Actor   string    `json:"actor"`
+	Payload any       `json:"payload"`
 }
 
 // getEntity reads the entity stored under id, or says it does not exist.

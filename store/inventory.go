@@ -285,12 +285,12 @@ func (db *DB) AdjustStock(ctx context.Context, adj *pickwave.Adjustment) (*pickw
 				Details: []pickwave.FieldError{{Field: "delta", Reason: "would take stock below what is reserved"}}}
 		}
 		st.OnHand = next
-		ev, err := t.appendEvent(pickwave.EventStockAdjusted, "sku/"+adj.SKU, adj)
+		seq, err := t.appendEvent(pickwave.EventStockAdjusted, "sku/"+adj.SKU, adj)
 		if err != nil {
 			return err
 		}
 		if !found {
-			st.ReceivedSeq = ev.Seq
+			st.ReceivedSeq = seq
 		}
 		if err := t.putStock(st); err != nil {
 			return err

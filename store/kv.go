@@ -55,7 +55,9 @@ const (
 	spacePrintReq   = "print_requests" // request id → job id, for idempotent enqueue
 	spacePickers    = "pickers"        // picker → cart and step
 	spaceOpenCarts  = "carts_open"     // cart id → nil while it waits for a picker
-	spaceScans      = "scans"          // picker \x00 client scan id → scan record
+	spaceScans      = "scans"          // before schema 6: picker \x00 client scan id → scan record
+	spaceScanLog    = "scan_log"       // event seq → scan record with its answer, in commit order
+	spaceScanIDs    = "scan_ids"       // picker \x00 client scan id → its scan_log key
 	spaceSerials    = "serials"        // gtin \x00 serial → scan id
 	spaceTotes      = "totes"          // tote barcode → cart id while the cart is active
 	spaceCounts     = "counts"         // cycle-count tasks
@@ -69,6 +71,11 @@ var spacesV1 = []string{
 	spaceOrders, spaceOrderExt, spaceOrderState, spaceUsers, spaceSessions,
 }
 
+// appendOnly are the spaces whose keys only ever grow. bbolt splits a
+// full page in half by default, which leaves every page of an
+// append-only bucket half empty; filling them writes half the pages.
+var appendOnly = map[string]bool{spaceEvents: true, spaceScanLog: true}
+
 // boltTx implements Tx on a bbolt transaction.
 type boltTx struct{ tx *bolt.Tx }
 
@@ -77,6 +84,9 @@ func (t boltTx) bucket(space string) *bolt.Bucket {
 	if b == nil {
 		// Buckets are created by the migrations at open; a missing one is a bug.
 		panic(fmt.Sprintf("store: bucket %q missing", space))
+	}
+	if appendOnly[space] {
+		b.FillPercent = 0.95
 	}
 	return b
 }

@@ -43,6 +43,34 @@ var migrations = []migration{
 			return open.Put(k, nil)
 		})
 	}},
+	// Scan records were keyed by picker and client id, so every batch of
+	// scans dirtied a page per picker. They now append to a log in commit
+	// order, and a small index finds a retried id.
+	{name: "scan log", up: func(tx *bolt.Tx) error {
+		if err := createBuckets(spaceScanLog, spaceScanIDs)(tx); err != nil {
+			return err
+		}
+		log, ids := tx.Bucket([]byte(spaceScanLog)), tx.Bucket([]byte(spaceScanIDs))
+		err := tx.Bucket([]byte(spaceScans)).ForEach(func(k, v []byte) error {
+			var e struct {
+				Record struct {
+					Seq uint64 `json:"seq"`
+				} `json:"record"`
+			}
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode scan %q: %w", k, err)
+			}
+			key := u64key(e.Record.Seq)
+			if err := log.Put(key, v); err != nil {
+				return err
+			}
+			return ids.Put(k, key)
+		})
+		if err != nil {
+			return err
+		}
+		return tx.DeleteBucket([]byte(spaceScans))
+	}},
 }
 
 func createBuckets(names ...string) func(tx *bolt.Tx) error {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -31,6 +32,9 @@ func TestMigrate_fromVersion4(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = b.Update(func(tx *bolt.Tx) error {
+		if err := downgradeScans(tx); err != nil {
+			return err
+		}
 		for _, name := range []string{"tasks_open", "wave_progress"} {
 			if err := tx.DeleteBucket([]byte(name)); err != nil {
 				return err
@@ -58,4 +62,90 @@ func TestMigrate_fromVersion4(t *testing.T) {
 	if got.Status != pickwave.WaveCompleted {
 		t.Fatalf("wave %s after picking", got.Status)
 	}
+}
+
+// TestMigrate_fromVersion5 takes a store in the middle of a cart back to
+// schema 5, where scan records were keyed by picker and scan id, and
+// checks that after the migration a retried scan is still answered from
+// its record and applied once, and the cart finishes.
+func TestMigrate_fromVersion5(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := releasedCart(t, db, 2)
+	p := &picker{t: t, db: db, name: "pete"}
+	prompt, err := db.TakeCart(ctxAs("pete"), "pete")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for prompt.Step != pickwave.StepItem {
+		switch prompt.Step {
+		case pickwave.StepBindTote:
+			prompt = &p.mustScan(fmt.Sprintf("TOTE-%s-%d", p.name, prompt.Slot), "ok").Prompt
+		case pickwave.StepLocation:
+			prompt = &p.mustScan(prompt.Task.Location, "ok").Prompt
+		}
+	}
+	unit := p.mustScan(barcodeOf(prompt.Task.SKU), "ok")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		if err := downgradeScans(tx); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), binary.BigEndian.AppendUint64(nil, 5))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+
+	db = mustOpenDir(t, dir)
+	p.db = db
+	again, err := db.Scan(ctxAs("pete"), "pete", pickwave.ScanRequest{ID: unit.ScanID, Device: "TC52", Data: barcodeOf(prompt.Task.SKU)})
+	if err != nil || !again.Replayed || again.Verdict != unit.Verdict {
+		t.Fatalf("retried scan after migration: %+v, %v; first answer %+v", again, err, unit)
+	}
+	tasks, err := db.CartTasks(ctxAs("t"), unit.Prompt.CartID)
+	if err != nil || tasks[0].Picked != 1 {
+		t.Fatalf("first task after migration %+v, %v: want 1 unit picked", tasks, err)
+	}
+	now, err := db.Prompt(ctxAs("pete"), "pete")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.pickAll(now)
+	got, _ := db.Wave(ctxAs("t"), w.ID)
+	if got.Status != pickwave.WaveCompleted || got.Progress.UnitsPicked != got.Progress.Units {
+		t.Fatalf("wave %s %+v after picking", got.Status, got.Progress)
+	}
+}
+
+// downgradeScans puts the scan records back the way schema 5 kept them:
+// one bucket keyed by picker and client scan id.
+func downgradeScans(tx *bolt.Tx) error {
+	old, err := tx.CreateBucket([]byte("scans"))
+	if err != nil {
+		return err
+	}
+	log := tx.Bucket([]byte("scan_log"))
+	err = tx.Bucket([]byte("scan_ids")).ForEach(func(k, v []byte) error {
+		return old.Put(k, log.Get(v))
+	})
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{"scan_log", "scan_ids"} {
+		if err := tx.DeleteBucket([]byte(name)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -21,16 +21,43 @@ import (
 // nothing.
 
 // pickerState is where a picker is on its cart.
+//
+// Picked counts the units scanned for the current task. Unit scans are
+// most of a picker's scans, and they count here, in the picker's small
+// record, rather than in the task: the records of all pickers share a
+// few pages, while each task sits on a page of its own, so a batch of
+// scans from many pickers writes far fewer pages. The task record takes
+// the count when it is next written (tote scan, short); until then, reads
+// see it through inHand.
 type pickerState struct {
 	CartID string        `json:"cart_id"`
 	TaskID string        `json:"task_id,omitempty"` // the current task, "" before the first
 	Step   pickwave.Step `json:"step,omitempty"`
+	Picked int           `json:"picked,omitempty"` // units picked of TaskID, ahead of its record
 }
 
-// scanEntry is the stored record of a scan and the answer it got.
+// inHand brings a task read from its record up to the units the picker
+// has scanned for it. It only ever raises the count, so it is safe on a
+// task read before, or written since.
+func (st *pickerState) inHand(task *pickwave.Task) {
+	if st.TaskID == task.ID && task.Status == pickwave.TaskOpen && st.Picked > task.Picked {
+		task.Picked = st.Picked
+	}
+}
+
+// moveTo makes task the picker's current task at step.
+func (st *pickerState) moveTo(taskID string, step pickwave.Step) {
+	if st.TaskID != taskID {
+		st.Picked = 0
+	}
+	st.TaskID, st.Step = taskID, step
+}
+
+// scanEntry is the stored record of a scan, with the verdict it got.
+// (Entries stored before schema 6 also hold the prompt that was sent
+// with it, under "result"; a retry is answered with the prompt of now.)
 type scanEntry struct {
 	Record pickwave.ScanRecord `json:"record"`
-	Result pickwave.ScanResult `json:"result"`
 }
 
 // MaxScanLen bounds the raw data of one scan.
@@ -150,6 +177,7 @@ func (t *txn) promptOn(st *pickerState, cart *pickwave.Cart) (*pickwave.Prompt, 
 	if err != nil {
 		return nil, err
 	}
+	st.inHand(current)
 	p.Task = current
 	p.Step = pickwave.StepLocation
 	if current.ID == st.TaskID && st.Step != "" {
@@ -197,16 +225,36 @@ func fieldErr(field, format string, args ...any) error {
 	return fe.Err("The request is not valid.")
 }
 
-// replay returns the stored answer of a scan id already seen.
+// replay answers a scan id already seen: its stored verdict, and the
+// picker's prompt as it is now (the scan may be a retry of one answered
+// long ago, and what to do next is what the picker needs).
 func (t *txn) replay(picker, id string) (*pickwave.ScanResult, error) {
+	key := t.Get(spaceScanIDs, joinKey(picker, id))
+	if key == nil {
+		return nil, nil
+	}
 	var e scanEntry
-	ok, err := t.getJSON(spaceScans, joinKey(picker, id), &e)
-	if err != nil || !ok {
+	ok, err := t.getJSON(spaceScanLog, key, &e)
+	if err != nil {
 		return nil, err
 	}
-	res := e.Result
-	res.Replayed = true
-	return &res, nil
+	if !ok {
+		return nil, fmt.Errorf("scan %s of %s: log entry %x missing", id, picker, key)
+	}
+	st, err := t.pickerState(picker)
+	if err != nil {
+		return nil, err
+	}
+	p := new(pickwave.Prompt)
+	switch {
+	case st.CartID != "":
+		if p, err = t.prompt(st); err != nil {
+			return nil, err
+		}
+	case e.Record.Step != "":
+		p.Done = true // the cart it was scanned on is finished
+	}
+	return &pickwave.ScanResult{ScanID: id, Verdict: e.Record.Verdict, Prompt: *p, Replayed: true}, nil
 }
 
 func (t *txn) scan(picker string, req pickwave.ScanRequest, rules wave.Rules) (*pickwave.ScanResult, error) {
@@ -264,20 +312,37 @@ func (t *txn) scan(picker string, req pickwave.ScanRequest, rules wave.Rules) (*
 	return t.recordScan(picker, st, rec, next)
 }
 
+// scanJudged is the payload of a scan.judged event.
+type scanJudged struct {
+	Picker string        `json:"picker"`
+	ScanID string        `json:"scan_id"`
+	Task   string        `json:"task"`
+	Step   pickwave.Step `json:"step"`
+	Code   string        `json:"code"`
+	Qty    int           `json:"qty"`
+	Cart   string        `json:"cart"`
+}
+
 // recordScan stores the audit record with its answer and logs it.
 func (t *txn) recordScan(picker string, st *pickerState, rec pickwave.ScanRecord, next *pickwave.Prompt) (*pickwave.ScanResult, error) {
 	if err := t.putJSON(spacePickers, []byte(picker), st); err != nil {
 		return nil, err
 	}
-	ev, err := t.appendEvent(pickwave.EventScanJudged, "picker/"+picker, map[string]any{
-		"picker": picker, "scan_id": rec.ID, "task": rec.TaskID, "step": rec.Step,
-		"code": rec.Verdict.Code, "qty": rec.Verdict.Qty, "cart": st.CartID})
+	seq, err := t.appendEvent(pickwave.EventScanJudged, "picker/"+picker, scanJudged{
+		Picker: picker, ScanID: rec.ID, Task: rec.TaskID, Step: rec.Step,
+		Code: rec.Verdict.Code, Qty: rec.Verdict.Qty, Cart: st.CartID})
 	if err != nil {
 		return nil, err
 	}
-	rec.Seq = ev.Seq
+	rec.Seq = seq
 	res := pickwave.ScanResult{ScanID: rec.ID, Verdict: rec.Verdict, Prompt: *next}
-	if err := t.putJSON(spaceScans, joinKey(picker, rec.ID), scanEntry{Record: rec, Result: res}); err != nil {
+	// The log is keyed by the event's sequence, so records append in
+	// commit order; the index finds a retried id.
+	key := u64key(seq)
+	if err := t.putJSON(spaceScanLog, key, scanEntry{Record: rec}); err != nil {
+		return nil, err
+	}
+	if err := t.Put(spaceScanIDs, joinKey(picker, rec.ID), key); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -404,25 +469,22 @@ func (t *txn) bindTote(cart *pickwave.Cart, slot int, raw string, f wave.ScanFac
 // counts the units on the task; the tote scan completes the task, taking
 // its units off stock and the reservation onto the order line.
 func (t *txn) applyPick(st *pickerState, cart *pickwave.Cart, task *pickwave.Task, step pickwave.Step, j wave.Judgement, f wave.ScanFacts) error {
-	st.TaskID = task.ID
 	switch step {
 	case pickwave.StepLocation:
-		st.Step = pickwave.StepItem
+		st.moveTo(task.ID, pickwave.StepItem)
 		return nil
 	case pickwave.StepItem:
-		st.Step = j.Verdict.Next
+		st.moveTo(task.ID, j.Verdict.Next)
 		task.Picked += j.Qty
-		if err := t.putTask(task); err != nil {
-			return err
-		}
+		st.Picked = task.Picked // the task record takes it at the tote scan
 		if serial := f.Data.Serial(); serial != "" {
 			if err := t.Put(spaceSerials, joinKey(f.Data.GTIN, serial), []byte(task.ID)); err != nil {
 				return err
 			}
 		}
-		// The units are in the picker's hand; stock, order and wave take
-		// them when the tote scan confirms the task (finishTask), so a
-		// unit scan touches only the task.
+		// The units are in the picker's hand; the task, stock, order
+		// and wave take them when the tote scan confirms the task
+		// (finishTask), so a unit scan writes only the picker's state.
 		return nil
 	case pickwave.StepTote:
 		return t.finishTask(st, cart, task, pickwave.EventTaskPicked)
@@ -529,7 +591,7 @@ func (t *txn) finishTask(st *pickerState, cart *pickwave.Cart, task *pickwave.Ta
 		return err
 	}
 	// The next open task; one at the same location skips the location scan.
-	st.TaskID, st.Step = "", ""
+	st.moveTo("", "")
 	open, err := t.openTasks(cart.ID)
 	if err != nil {
 		return err
@@ -539,10 +601,11 @@ func (t *txn) finishTask(st *pickerState, cart *pickwave.Cart, task *pickwave.Ta
 		if err != nil {
 			return err
 		}
-		st.TaskID, st.Step = next.ID, pickwave.StepLocation
+		step := pickwave.StepLocation
 		if next.Location == task.Location {
-			st.Step = pickwave.StepItem
+			step = pickwave.StepItem
 		}
+		st.moveTo(next.ID, step)
 	}
 	if err := t.completeOrder(task.OrderID); err != nil {
 		return err
@@ -596,7 +659,8 @@ func (t *txn) finishCart(st *pickerState, cart *pickwave.Cart) error {
 			}
 		}
 	}
-	st.CartID, st.TaskID, st.Step = "", "", ""
+	st.CartID = ""
+	st.moveTo("", "")
 	if _, err := t.appendEvent(pickwave.EventCartDone, "cart/"+cart.ID, map[string]any{"cart": cart.ID, "wave": cart.WaveID, "picker": cart.Picker}); err != nil {
 		return err
 	}
@@ -719,7 +783,7 @@ func (t *txn) short(picker string, req pickwave.ShortRequest) (*pickwave.ScanRes
 	rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictOK, Message: msg}
 	if task.Picked > 0 {
 		// What was picked still goes into the tote.
-		st.TaskID, st.Step = task.ID, pickwave.StepTote
+		st.moveTo(task.ID, pickwave.StepTote)
 	} else if err := t.finishTask(st, cart, task, pickwave.EventTaskShort); err != nil {
 		return nil, err
 	}

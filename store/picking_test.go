@@ -292,3 +292,56 @@ func TestPick_shortWithNothingLeftIsNoTask(t *testing.T) {
 		t.Fatalf("short at the tote step: %+v, %v", res, err)
 	}
 }
+
+// TestPick_unitsInHand checks that units scanned for a task, which count
+// in the picker's state until the tote scan, show in every view of the
+// task, survive a restart, and land in the task record at the tote scan.
+func TestPick_unitsInHand(t *testing.T) {
+	dir := t.TempDir()
+	db := mustOpenDir(t, dir)
+	releasedCart(t, db, 5)
+	p := &picker{t: t, db: db, name: "pete"}
+	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
+	for prompt.Step == pickwave.StepBindTote {
+		prompt = &p.mustScan(fmt.Sprintf("TOTE-pete-%d", prompt.Slot), "ok").Prompt
+	}
+	prompt = &p.mustScan(prompt.Task.Location, "ok").Prompt
+	task := prompt.Task
+	if task.Qty < 2 {
+		t.Fatalf("first task %+v: want one of 2 units or more", task)
+	}
+	prompt = &p.mustScan(barcodeOf(task.SKU), "ok").Prompt
+	if prompt.Task.Picked != 1 || prompt.Step != pickwave.StepItem {
+		t.Fatalf("prompt after one unit %+v", prompt)
+	}
+	got, err := db.Task(ctxAs("t"), task.ID)
+	if err != nil || got.Picked != 1 {
+		t.Fatalf("task after one unit %+v, %v", got, err)
+	}
+	tasks, err := db.CartTasks(ctxAs("t"), task.CartID)
+	if err != nil || tasks[0].ID != task.ID || tasks[0].Picked != 1 {
+		t.Fatalf("cart tasks after one unit %+v, %v", tasks, err)
+	}
+
+	// What is in hand is durable: it is in the picker's committed state.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = mustOpenDir(t, dir)
+	p.db = db
+	now, err := db.Prompt(ctxAs("pete"), "pete")
+	if err != nil || now.Task.ID != task.ID || now.Task.Picked != 1 || now.Step != pickwave.StepItem {
+		t.Fatalf("prompt after restart %+v, %v", now, err)
+	}
+	for now.Step == pickwave.StepItem {
+		now = &p.mustScan(barcodeOf(task.SKU), "ok").Prompt
+	}
+	if now.Step != pickwave.StepTote || now.Task.Picked != task.Qty {
+		t.Fatalf("prompt after the last unit %+v", now)
+	}
+	p.mustScan(fmt.Sprintf("TOTE-pete-%d", task.ToteSlot), "ok")
+	got, err = db.Task(ctxAs("t"), task.ID)
+	if err != nil || got.Picked != task.Qty || got.Status != pickwave.TaskPicked {
+		t.Fatalf("task after its tote scan %+v, %v", got, err)
+	}
+}

@@ -560,10 +560,34 @@ func (db *DB) Cart(ctx context.Context, id string) (*pickwave.Cart, error) {
 func (db *DB) Task(ctx context.Context, id string) (*pickwave.Task, error) {
 	var task *pickwave.Task
 	err := db.view(ctx, func(t *txn) (err error) {
-		task, err = t.task(id)
-		return err
+		if task, err = t.task(id); err != nil {
+			return err
+		}
+		cart, err := t.cart(task.CartID)
+		if err != nil {
+			return err
+		}
+		st, err := t.cartPicker(cart)
+		if err != nil {
+			return err
+		}
+		st.inHand(task)
+		return nil
 	})
 	return task, err
+}
+
+// cartPicker returns the state of the picker working the cart; the zero
+// state when nobody is.
+func (t *txn) cartPicker(cart *pickwave.Cart) (*pickerState, error) {
+	if cart.Picker == "" || cart.Status != pickwave.CartPicking {
+		return new(pickerState), nil
+	}
+	st, err := t.pickerState(cart.Picker)
+	if err != nil || st.CartID != cart.ID {
+		return new(pickerState), err
+	}
+	return st, nil
 }
 
 // CartTasks returns a cart's tasks in walking order.
@@ -574,11 +598,16 @@ func (db *DB) CartTasks(ctx context.Context, cartID string) ([]*pickwave.Task, e
 		if err != nil {
 			return err
 		}
+		st, err := t.cartPicker(c)
+		if err != nil {
+			return err
+		}
 		for _, id := range c.Tasks {
 			task, err := t.task(id)
 			if err != nil {
 				return err
 			}
+			st.inHand(task)
 			out = append(out, task)
 		}
 		return nil
