@@ -436,6 +436,7 @@ func (c *handheldConn) handle(m clientMsg) {
 		}
 		c.session.push(serverMsg{Type: "prompt", Prompt: p})
 	case "scan":
+		start := time.Now()
 		res, err := c.s.Picks.Scan(ctx, picker, pickwave.ScanRequest{ID: m.ID, Device: m.Device, Data: m.Data, Count: m.Count})
 		if err != nil {
 			c.fail(err, m.ID)
@@ -443,6 +444,7 @@ func (c *handheldConn) handle(m clientMsg) {
 		}
 		c.s.metrics.scans.WithLabelValues(res.Verdict.Code).Inc()
 		c.session.push(serverMsg{Type: "verdict", Result: res})
+		c.s.metrics.verdicts.Observe(time.Since(start).Seconds())
 	case "short":
 		res, err := c.s.Picks.Short(ctx, picker, pickwave.ShortRequest{ID: m.ID, Device: m.Device, Reason: m.Reason, Found: m.Found})
 		if err != nil {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,8 +13,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -191,13 +194,23 @@ type noUsers struct{ *store.DB }
 
 func (noUsers) CreateUser(context.Context, *pickwave.User, string) error { return nil }
 
-// loadSite serves a copy of a load template with fsync on.
+// loadSite serves a copy of a load template with fsync on: in this
+// process (httptest), or as the real `pickwave serve` in a process of
+// its own (openLoadServer).
 type loadSite struct {
 	dir      string
-	db       *store.DB
-	srv      *server.Server
-	http     *httptest.Server
 	barcodes map[string]string
+	base     string // http://host:port
+	admin    string // an admin's token, for /metrics
+
+	// In process.
+	db   *store.DB
+	srv  *server.Server
+	http *httptest.Server
+
+	// In a process of its own.
+	cmd    *exec.Cmd
+	exited chan error
 }
 
 func openLoadSite(tb testing.TB, template string, barcodes map[string]string) *loadSite {
@@ -209,24 +222,168 @@ func openLoadSite(tb testing.TB, template string, barcodes map[string]string) *l
 		tb.Fatal(err)
 	}
 	s.db = db
+	s.admin = s.adminToken(tb)
 	s.srv = &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Logger: slog.New(slog.DiscardHandler)}
 	s.http = httptest.NewServer(s.srv.Handler())
+	s.base = s.http.URL
 	tb.Cleanup(s.close)
 	return s
 }
 
-func (s *loadSite) close() {
-	if s.http == nil {
-		return
+// openLoadServer serves a copy of the template with the pickwave binary,
+// `pickwave serve`, in a process of its own, as on the floor: its
+// runtime (scheduler, garbage collector) is not shared with the load
+// clients, which still share the machine's cores. It returns the site
+// and the tokens of the first n load pickers, minted before the server
+// takes the data directory.
+func openLoadServer(tb testing.TB, template string, barcodes map[string]string, n int) (*loadSite, []string) {
+	tb.Helper()
+	bin := pickwaveBinary(tb)
+	s := &loadSite{dir: tb.TempDir(), barcodes: barcodes}
+	copyLoadFile(tb, filepath.Join(template, store.FileName), filepath.Join(s.dir, store.FileName))
+	db, err := store.Open(s.dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		tb.Fatal(err)
 	}
-	s.srv.Close(context.Background())
-	s.http.Close()
-	s.db.Close()
-	s.http = nil
+	s.db = db
+	tokens := s.tokens(tb, n)
+	s.admin = s.adminToken(tb)
+	if err := db.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	s.db = nil
+
+	s.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", s.dir, "--log-format", "json")
+	s.cmd.Stdout = io.Discard
+	stderr, err := s.cmd.StderrPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	s.exited = make(chan error, 1)
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "pickwave serving" {
+				addr <- rec.Addr
+			}
+		}
+		s.exited <- s.cmd.Wait()
+	}()
+	tb.Cleanup(s.close)
+	select {
+	case s.base = <-addr:
+	case err := <-s.exited:
+		tb.Fatalf("pickwave serve exited before serving: %v", err)
+	case <-time.After(time.Minute):
+		tb.Fatal("pickwave serve did not start")
+	}
+	return s, tokens
+}
+
+var pickwaveBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// pickwaveBinary builds cmd/pickwave once per test binary.
+func pickwaveBinary(tb testing.TB) string {
+	tb.Helper()
+	pickwaveBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "pickwave-bin-")
+		if err != nil {
+			pickwaveBin.err = err
+			return
+		}
+		pickwaveBin.path = filepath.Join(dir, "pickwave")
+		out, err := exec.Command("go", "build", "-o", pickwaveBin.path, "github.com/pickwave/pickwave/cmd/pickwave").CombinedOutput()
+		if err != nil {
+			pickwaveBin.err = fmt.Errorf("build pickwave: %w\n%s", err, out)
+		}
+	})
+	if pickwaveBin.err != nil {
+		tb.Fatal(pickwaveBin.err)
+	}
+	return pickwaveBin.path
+}
+
+func (s *loadSite) close() {
+	switch {
+	case s.cmd != nil:
+		// SIGINT: serve drains and closes the store as an operator's
+		// Ctrl-C would.
+		_ = s.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-s.exited:
+		case <-time.After(30 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
+		s.cmd = nil
+	case s.http != nil:
+		s.srv.Close(context.Background())
+		s.http.Close()
+		s.db.Close()
+		s.http = nil
+	}
 }
 
 func (s *loadSite) wsURL() string {
-	return "ws" + strings.TrimPrefix(s.http.URL, "http") + "/ws/handheld"
+	return "ws" + strings.TrimPrefix(s.base, "http") + "/ws/handheld"
+}
+
+func (s *loadSite) adminToken(tb testing.TB) string {
+	tb.Helper()
+	token, err := s.db.MintToken(context.Background(), "load-admin", pickwave.RoleAdmin, 4*time.Hour)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return token
+}
+
+// verdictQuantile reads the server's histogram of scan verdict times
+// (pickwave_scan_verdict_seconds) from /metrics and returns the upper
+// bound of the bucket that holds quantile q, in seconds, and the count.
+func (s *loadSite) verdictQuantile(q float64) (float64, int, error) {
+	req, _ := http.NewRequest("GET", s.base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+s.admin)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer res.Body.Close()
+	type bucket struct {
+		le    float64
+		count int
+	}
+	var buckets []bucket
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		var b bucket
+		if _, err := fmt.Sscanf(sc.Text(), "pickwave_scan_verdict_seconds_bucket{le=%q} %d", new(string), &b.count); err != nil {
+			continue
+		}
+		le := strings.TrimSuffix(strings.TrimPrefix(sc.Text(), `pickwave_scan_verdict_seconds_bucket{le="`), "\"} "+strconv.Itoa(b.count))
+		if b.le, err = strconv.ParseFloat(le, 64); err != nil {
+			b.le = math.Inf(1)
+		}
+		buckets = append(buckets, b)
+	}
+	if len(buckets) == 0 {
+		return 0, 0, fmt.Errorf("no pickwave_scan_verdict_seconds in /metrics (%s)", res.Status)
+	}
+	total := buckets[len(buckets)-1].count
+	for _, b := range buckets {
+		if float64(b.count) >= q*float64(total) {
+			return b.le, total, nil
+		}
+	}
+	return math.Inf(1), total, nil
 }
 
 // tokens mints a picker token for each of the first n load pickers.

@@ -19,6 +19,7 @@ type metrics struct {
 
 	handhelds prometheus.Gauge
 	scans     *prometheus.CounterVec
+	verdicts  prometheus.Histogram
 }
 
 func newMetrics() *metrics {
@@ -41,8 +42,13 @@ func newMetrics() *metrics {
 			Name: "pickwave_scans_total",
 			Help: "Handheld scans judged, by verdict code.",
 		}, []string{"verdict"}),
+		verdicts: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "pickwave_scan_verdict_seconds",
+			Help:    "Time from a handheld scan's arrival to its verdict, committed, queued for the handheld.",
+			Buckets: []float64{.001, .002, .003, .005, .0075, .01, .0125, .015, .02, .03, .05, .1, .25, 1},
+		}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.handhelds, m.scans,
+	m.registry.MustRegister(m.requests, m.latency, m.handhelds, m.scans, m.verdicts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

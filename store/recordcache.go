@@ -107,6 +107,10 @@ func cloneRecord(v any) any {
 	case *pickerState:
 		c := *v
 		return &c
+	case storedOrder:
+		return &storedOrder{Order: cloneOrder(v.Order), InputHash: v.InputHash}
+	case *storedOrder:
+		return &storedOrder{Order: cloneOrder(v.Order), InputHash: v.InputHash}
 	}
 	return nil
 }
@@ -135,10 +139,31 @@ func copyRecord(dst, src any) bool {
 		*d = *src.(*pickwave.WaveProgress)
 	case *pickerState:
 		*d = *src.(*pickerState)
+	case *storedOrder:
+		s := src.(*storedOrder)
+		if d.Order == nil {
+			d.Order = new(pickwave.Order)
+		}
+		*d.Order = *cloneOrder(s.Order)
+		d.InputHash = s.InputHash
 	default:
 		return false
 	}
 	return true
+}
+
+func cloneOrder(o *pickwave.Order) *pickwave.Order {
+	c := *o
+	c.Lines = slices.Clone(o.Lines)
+	for i := range c.Lines {
+		l := &c.Lines[i]
+		l.Allocations = slices.Clone(l.Allocations)
+		for k := range l.Allocations {
+			l.Allocations[k].Expiry = cloneTime(l.Allocations[k].Expiry)
+		}
+	}
+	c.Timeline = slices.Clone(o.Timeline)
+	return &c
 }
 
 func cloneTime(t *time.Time) *time.Time {

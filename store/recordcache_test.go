@@ -51,3 +51,23 @@ func TestRecordCache_bounded(t *testing.T) {
 		t.Fatalf("%d records kept, bound %d", c.n, recordCacheMax)
 	}
 }
+
+// TestRecordCache_orders checks orders come out as deep copies: lines,
+// allocations and the timeline.
+func TestRecordCache_orders(t *testing.T) {
+	c := newRecordCache()
+	o := &pickwave.Order{ID: "O1", Lines: []pickwave.OrderLine{{ID: "O1-1", Allocations: []pickwave.Allocation{{Location: "A", Qty: 2}}}},
+		Timeline: []pickwave.StatusChange{{Status: pickwave.OrderAllocated}}}
+	c.store(spaceOrders, []byte("O1"), []byte("v1"), true, storedOrder{Order: o, InputHash: "h"})
+	var got storedOrder
+	if !c.load(spaceOrders, []byte("O1"), []byte("v1"), &got) || got.ID != "O1" || got.InputHash != "h" {
+		t.Fatalf("loaded %+v", got)
+	}
+	got.Lines[0].Allocations[0].Qty = 0
+	got.Timeline[0].Note = "changed"
+	var again storedOrder
+	c.load(spaceOrders, []byte("O1"), []byte("v1"), &again)
+	if again.Lines[0].Allocations[0].Qty != 2 || again.Timeline[0].Note != "" || o.Lines[0].Allocations[0].Qty != 2 {
+		t.Fatalf("a loaded copy changed the cache: %+v", again.Order)
+	}
+}

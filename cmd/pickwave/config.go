@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"time"
 )
 
@@ -25,7 +26,20 @@ type Config struct {
 	LogFormat string `json:"log_format"`
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout Duration `json:"shutdown_timeout"`
+	// GCPercent is the Go garbage collector's target (GOGC): the heap may
+	// grow this many percent over what is live before a collection. Each
+	// collection takes CPU from the scan path on a small machine; 400
+	// collects a quarter as often as Go's default of 100, for a few
+	// hundred MB more heap at 1,000 handhelds. A GOGC environment variable
+	// wins over it.
+	GCPercent int `json:"gc_percent"`
 }
+
+// GC percent bounds.
+const (
+	minGCPercent = 50
+	maxGCPercent = 2000
+)
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
@@ -35,6 +49,7 @@ func DefaultConfig() Config {
 		LogLevel:        "info",
 		LogFormat:       "text",
 		ShutdownTimeout: Duration(15 * time.Second),
+		GCPercent:       400,
 	}
 }
 
@@ -86,6 +101,7 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.BoolVar(&fromFlags.Demo, "demo", false, "seed a demo warehouse into empty data")
 	fs.StringVar(&fromFlags.LogLevel, "log-level", cfg.LogLevel, "log `level`: debug, info, warn, error")
 	fs.StringVar(&fromFlags.LogFormat, "log-format", cfg.LogFormat, "log `format`: text or json")
+	fs.IntVar(&fromFlags.GCPercent, "gc-percent", cfg.GCPercent, fmt.Sprintf("garbage collector `target` (GOGC), %d to %d; a GOGC environment variable wins", minGCPercent, maxGCPercent))
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -109,9 +125,24 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.LogLevel = fromFlags.LogLevel
 		case "log-format":
 			cfg.LogFormat = fromFlags.LogFormat
+		case "gc-percent":
+			cfg.GCPercent = fromFlags.GCPercent
 		}
 	})
+	if cfg.GCPercent < minGCPercent || cfg.GCPercent > maxGCPercent {
+		return cfg, fmt.Errorf("gc percent %d: want %d to %d", cfg.GCPercent, minGCPercent, maxGCPercent)
+	}
 	return cfg, nil
+}
+
+// setGCPercent applies the config's GC target unless the environment set
+// GOGC, which the runtime has applied already.
+func setGCPercent(cfg Config, logger *slog.Logger) {
+	if env := os.Getenv("GOGC"); env != "" {
+		logger.Info("GOGC is set in the environment; gc_percent is not used", "GOGC", env)
+		return
+	}
+	debug.SetGCPercent(cfg.GCPercent)
 }
 
 // newLogger builds the process logger from the config.

@@ -68,15 +68,18 @@ func TestServe_wholeProgram(t *testing.T) {
 
 func TestServe_flagsAndConfig(t *testing.T) {
 	cfgPath := filepath.Join(t.TempDir(), "pickwave.json")
-	if err := os.WriteFile(cfgPath, []byte(`{"addr": "127.0.0.1:9999", "data": "/var/lib/pickwave", "log_level": "debug", "shutdown_timeout": "3s"}`), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(`{"addr": "127.0.0.1:9999", "data": "/var/lib/pickwave", "log_level": "debug", "shutdown_timeout": "3s", "gc_percent": 200}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := parseServeFlags([]string{"--config", cfgPath, "--data", "/tmp/x"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Addr != "127.0.0.1:9999" || cfg.Data != "/tmp/x" || cfg.LogLevel != "debug" || time.Duration(cfg.ShutdownTimeout) != 3*time.Second {
+	if cfg.Addr != "127.0.0.1:9999" || cfg.Data != "/tmp/x" || cfg.LogLevel != "debug" || time.Duration(cfg.ShutdownTimeout) != 3*time.Second || cfg.GCPercent != 200 {
 		t.Fatalf("config %+v", cfg)
+	}
+	if _, err := parseServeFlags([]string{"--config", cfgPath, "--gc-percent", "0"}, io.Discard); err == nil || !strings.Contains(err.Error(), "gc percent") {
+		t.Fatalf("gc percent 0: %v", err)
 	}
 	if err := os.WriteFile(cfgPath, []byte(`{"adress": "x"}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -85,7 +88,7 @@ func TestServe_flagsAndConfig(t *testing.T) {
 		t.Fatalf("unknown config key: %v", err)
 	}
 	def, _ := parseServeFlags(nil, io.Discard)
-	if def.Addr != "127.0.0.1:8080" || def.Data != "./data" || def.Demo {
+	if def.Addr != "127.0.0.1:8080" || def.Data != "./data" || def.Demo || def.GCPercent != 400 {
 		t.Fatalf("defaults %+v", def)
 	}
 	if _, err := newLogger(Config{LogLevel: "loud", LogFormat: "text"}, io.Discard); err == nil {

@@ -119,6 +119,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	setGCPercent(cfg, logger)
 	m := &Main{Config: cfg, Logger: logger}
 	if err := m.Open(ctx); err != nil {
 		m.Close()
