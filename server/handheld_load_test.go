@@ -460,7 +460,7 @@ type loadClient struct {
 	// answers holds the first verdict of every scan id; itemTask names the
 	// task of each item scan sent; units counts the units of ok item scans
 	// per task, each scan id once.
-	answers  map[string]*pickwave.ScanResult
+	answers  map[string]*pickwave.Verdict
 	itemTask map[string]string
 	units    map[string]int
 	// sessions counts the sessions seen (more than one: the server lost it).
@@ -469,7 +469,7 @@ type loadClient struct {
 
 func newLoadClient(url, token, name string, barcodes map[string]string) *loadClient {
 	return &loadClient{url: url, token: token, name: name, barcodes: barcodes,
-		answers: map[string]*pickwave.ScanResult{}, itemTask: map[string]string{}, units: map[string]int{}}
+		answers: map[string]*pickwave.Verdict{}, itemTask: map[string]string{}, units: map[string]int{}}
 }
 
 // readWait bounds the wait for one server message.
@@ -559,11 +559,14 @@ func (c *loadClient) read() (loadMsg, error) {
 		}
 		if r := m.Result; r != nil {
 			if first := c.answers[r.ScanID]; first != nil {
-				if first.Verdict.Code != r.Verdict.Code || first.Verdict.Qty != r.Verdict.Qty {
-					return m, fmt.Errorf("%s: scan %s answered %s, then %s", c.name, r.ScanID, first.Verdict.Code, r.Verdict.Code)
+				if first.Code != r.Verdict.Code || first.Qty != r.Verdict.Qty {
+					return m, fmt.Errorf("%s: scan %s answered %s, then %s", c.name, r.ScanID, first.Code, r.Verdict.Code)
 				}
 			} else {
-				c.answers[r.ScanID] = r
+				// The verdict alone is kept, not the result and its prompt:
+				// a long run keeps every scan's.
+				v := r.Verdict
+				c.answers[r.ScanID] = &v
 				c.prompt = &r.Prompt
 				if task := c.itemTask[r.ScanID]; task != "" && r.Verdict.OK() {
 					c.units[task] += r.Verdict.Qty
@@ -630,8 +633,10 @@ func (c *loadClient) scan(id, data, itemTask string) (*pickwave.ScanResult, erro
 
 // await reads until the first answer to scan id.
 func (c *loadClient) await(id string) (*pickwave.ScanResult, error) {
-	if r := c.answers[id]; r != nil {
-		return r, nil // it came with the messages resumed on reconnecting
+	if v := c.answers[id]; v != nil {
+		// It came with the messages resumed on reconnecting; the prompt
+		// since is the handheld's.
+		return &pickwave.ScanResult{ScanID: id, Verdict: *v, Prompt: *c.prompt}, nil
 	}
 	for {
 		m, err := c.read()
@@ -641,8 +646,8 @@ func (c *loadClient) await(id string) (*pickwave.ScanResult, error) {
 		if m.Type == "error" {
 			return nil, fmt.Errorf("%s: scan %s: %s %s", c.name, id, m.Code, m.Message)
 		}
-		if r := c.answers[id]; r != nil {
-			return r, nil
+		if m.Result != nil && m.Result.ScanID == id && c.answers[id] != nil {
+			return m.Result, nil
 		}
 	}
 }

@@ -154,6 +154,10 @@ type txn struct {
 	// tasks remembers tasks read or written in this transaction; putTask
 	// keeps it current, so a scan reads its task once.
 	tasks map[string]*pickwave.Task
+	// orders remembers orders read or written in this transaction; a
+	// tote scan takes its units off the order and then checks whether
+	// the order is complete.
+	orders map[string]*pickwave.Order
 	// cache is the committer's record cache; nil in read-only
 	// transactions, which run concurrently.
 	cache *recordCache

@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -141,6 +143,41 @@ func downgradeScans(tx *bolt.Tx) error {
 	})
 	if err != nil {
 		return err
+	}
+	// Ids not yet in the index sit in the pickers' states, which schema 5
+	// did not have.
+	pickers := tx.Bucket([]byte("pickers"))
+	var states [][2][]byte
+	err = pickers.ForEach(func(k, v []byte) error {
+		var st map[string]json.RawMessage
+		if err := json.Unmarshal(v, &st); err != nil {
+			return err
+		}
+		var recent []struct {
+			ID  string `json:"id"`
+			Seq uint64 `json:"seq"`
+		}
+		if err := json.Unmarshal(st["recent"], &recent); err != nil && st["recent"] != nil {
+			return err
+		}
+		for _, r := range recent {
+			key := append(append(bytes.Clone(k), 0), r.ID...)
+			if err := old.Put(key, log.Get(binary.BigEndian.AppendUint64(nil, r.Seq))); err != nil {
+				return err
+			}
+		}
+		delete(st, "recent")
+		v5, err := json.Marshal(st)
+		states = append(states, [2][]byte{bytes.Clone(k), v5})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, kv := range states {
+		if err := pickers.Put(kv[0], kv[1]); err != nil {
+			return err
+		}
 	}
 	for _, name := range []string{"scan_log", "scan_ids"} {
 		if err := tx.DeleteBucket([]byte(name)); err != nil {

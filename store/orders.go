@@ -157,7 +157,18 @@ func allocationNote(o *pickwave.Order) string {
 func statusKey(s pickwave.OrderStatus, id string) []byte { return joinKey(string(s), id) }
 
 func (t *txn) putOrder(o *pickwave.Order) error {
-	return t.putJSON(spaceOrders, []byte(o.ID), storedOrder{Order: o, InputHash: o.InputHash})
+	if err := t.putJSON(spaceOrders, []byte(o.ID), storedOrder{Order: o, InputHash: o.InputHash}); err != nil {
+		return err
+	}
+	t.rememberOrder(o)
+	return nil
+}
+
+func (t *txn) rememberOrder(o *pickwave.Order) {
+	if t.orders == nil {
+		t.orders = map[string]*pickwave.Order{}
+	}
+	t.orders[o.ID] = o
 }
 
 // storedOrder keeps the fields the API hides.
@@ -167,6 +178,9 @@ type storedOrder struct {
 }
 
 func (t *txn) order(id string) (*pickwave.Order, error) {
+	if o, ok := t.orders[id]; ok {
+		return o, nil
+	}
 	so := storedOrder{Order: new(pickwave.Order)}
 	ok, err := t.getJSON(spaceOrders, []byte(id), &so)
 	if err != nil {
@@ -176,6 +190,7 @@ func (t *txn) order(id string) (*pickwave.Order, error) {
 		return nil, notFound("Order %s does not exist.", id)
 	}
 	so.Order.InputHash = so.InputHash
+	t.rememberOrder(so.Order)
 	return so.Order, nil
 }
 

@@ -29,11 +29,37 @@ import (
 // scans from many pickers writes far fewer pages. The task record takes
 // the count when it is next written (tote scan, short); until then, reads
 // see it through inHand.
+//
+// Recent holds the ids of the picker's latest scans, which the scan id
+// index takes in one go when recentScans have gathered: one write to the
+// picker's range of the index for many scans, rather than one each.
 type pickerState struct {
 	CartID string        `json:"cart_id"`
 	TaskID string        `json:"task_id,omitempty"` // the current task, "" before the first
 	Step   pickwave.Step `json:"step,omitempty"`
 	Picked int           `json:"picked,omitempty"` // units picked of TaskID, ahead of its record
+	Recent []recentScan  `json:"recent,omitempty"` // not yet in the scan id index
+}
+
+// recentScan is a scan id and its scan_log key, as the index holds them.
+type recentScan struct {
+	ID  string `json:"id"`
+	Seq uint64 `json:"seq"`
+}
+
+// recentScans is how many scan ids a picker's state gathers before the
+// index takes them.
+const recentScans = 16
+
+// scanLogKey finds the log entry of the picker's scan id: among the
+// recent ones, else in the index; nil when the id is new.
+func (t *txn) scanLogKey(picker string, st *pickerState, id string) []byte {
+	for _, r := range st.Recent {
+		if r.ID == id {
+			return u64key(r.Seq)
+		}
+	}
+	return t.Get(spaceScanIDs, joinKey(picker, id))
 }
 
 // inHand brings a task read from its record up to the units the picker
@@ -228,8 +254,8 @@ func fieldErr(field, format string, args ...any) error {
 // replay answers a scan id already seen: its stored verdict, and the
 // picker's prompt as it is now (the scan may be a retry of one answered
 // long ago, and what to do next is what the picker needs).
-func (t *txn) replay(picker, id string) (*pickwave.ScanResult, error) {
-	key := t.Get(spaceScanIDs, joinKey(picker, id))
+func (t *txn) replay(picker string, st *pickerState, id string) (*pickwave.ScanResult, error) {
+	key := t.scanLogKey(picker, st, id)
 	if key == nil {
 		return nil, nil
 	}
@@ -240,10 +266,6 @@ func (t *txn) replay(picker, id string) (*pickwave.ScanResult, error) {
 	}
 	if !ok {
 		return nil, fmt.Errorf("scan %s of %s: log entry %x missing", id, picker, key)
-	}
-	st, err := t.pickerState(picker)
-	if err != nil {
-		return nil, err
 	}
 	p := new(pickwave.Prompt)
 	switch {
@@ -258,12 +280,12 @@ func (t *txn) replay(picker, id string) (*pickwave.ScanResult, error) {
 }
 
 func (t *txn) scan(picker string, req pickwave.ScanRequest, rules wave.Rules) (*pickwave.ScanResult, error) {
-	if res, err := t.replay(picker, req.ID); res != nil || err != nil {
-		return res, err
-	}
 	st, err := t.pickerState(picker)
 	if err != nil {
 		return nil, err
+	}
+	if res, err := t.replay(picker, st, req.ID); res != nil || err != nil {
+		return res, err
 	}
 	raw := strings.TrimRight(req.Data, "\r\n")
 	rec := pickwave.ScanRecord{ID: req.ID, User: picker, Device: req.Device, Raw: raw, At: t.now, Attempts: 1}
@@ -325,9 +347,6 @@ type scanJudged struct {
 
 // recordScan stores the audit record with its answer and logs it.
 func (t *txn) recordScan(picker string, st *pickerState, rec pickwave.ScanRecord, next *pickwave.Prompt) (*pickwave.ScanResult, error) {
-	if err := t.putJSON(spacePickers, []byte(picker), st); err != nil {
-		return nil, err
-	}
 	seq, err := t.appendEvent(pickwave.EventScanJudged, "picker/"+picker, scanJudged{
 		Picker: picker, ScanID: rec.ID, Task: rec.TaskID, Step: rec.Step,
 		Code: rec.Verdict.Code, Qty: rec.Verdict.Qty, Cart: st.CartID})
@@ -337,12 +356,20 @@ func (t *txn) recordScan(picker string, st *pickerState, rec pickwave.ScanRecord
 	rec.Seq = seq
 	res := pickwave.ScanResult{ScanID: rec.ID, Verdict: rec.Verdict, Prompt: *next}
 	// The log is keyed by the event's sequence, so records append in
-	// commit order; the index finds a retried id.
-	key := u64key(seq)
-	if err := t.putJSON(spaceScanLog, key, scanEntry{Record: rec}); err != nil {
+	// commit order; the picker's recent ids and the index find a retried id.
+	if err := t.putJSON(spaceScanLog, u64key(seq), scanEntry{Record: rec}); err != nil {
 		return nil, err
 	}
-	if err := t.Put(spaceScanIDs, joinKey(picker, rec.ID), key); err != nil {
+	st.Recent = append(st.Recent, recentScan{ID: rec.ID, Seq: seq})
+	if len(st.Recent) >= recentScans {
+		for _, r := range st.Recent {
+			if err := t.Put(spaceScanIDs, joinKey(picker, r.ID), u64key(r.Seq)); err != nil {
+				return nil, err
+			}
+		}
+		st.Recent = st.Recent[:0]
+	}
+	if err := t.putJSON(spacePickers, []byte(picker), st); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -737,12 +764,12 @@ func (db *DB) Short(ctx context.Context, picker string, req pickwave.ShortReques
 }
 
 func (t *txn) short(picker string, req pickwave.ShortRequest) (*pickwave.ScanResult, error) {
-	if res, err := t.replay(picker, req.ID); res != nil || err != nil {
-		return res, err
-	}
 	st, err := t.pickerState(picker)
 	if err != nil {
 		return nil, err
+	}
+	if res, err := t.replay(picker, st, req.ID); res != nil || err != nil {
+		return res, err
 	}
 	rec := pickwave.ScanRecord{ID: req.ID, User: picker, Device: req.Device, Raw: "short:" + string(req.Reason), At: t.now, Attempts: 1}
 	if st.CartID == "" {

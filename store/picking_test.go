@@ -345,3 +345,48 @@ func TestPick_unitsInHand(t *testing.T) {
 		t.Fatalf("task after its tote scan %+v, %v", got, err)
 	}
 }
+
+// TestPick_retryOldAndRecentScans retries, after a whole cart, scans whose
+// ids went to the index long ago and scans still among the picker's
+// recent ids: each gets its first verdict back and changes nothing.
+func TestPick_retryOldAndRecentScans(t *testing.T) {
+	db := mustOpen(t)
+	w := releasedCart(t, db, 8)
+	p := &picker{t: t, db: db, name: "pete"}
+	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
+	first := map[string]pickwave.Verdict{}
+	for guard := 0; !prompt.Done; guard++ {
+		if guard > 1000 {
+			t.Fatal("cart never finishes")
+		}
+		var data string
+		switch prompt.Step {
+		case pickwave.StepBindTote:
+			data = fmt.Sprintf("TOTE-pete-%d", prompt.Slot)
+		case pickwave.StepLocation:
+			data = prompt.Task.Location
+		case pickwave.StepItem:
+			data = barcodeOf(prompt.Task.SKU)
+		case pickwave.StepTote:
+			data = fmt.Sprintf("TOTE-pete-%d", prompt.Task.ToteSlot)
+		}
+		res := p.mustScan(data, "ok")
+		first[res.ScanID] = res.Verdict
+		prompt = &res.Prompt
+	}
+	if p.n < 40 {
+		t.Fatalf("only %d scans: want more than the recent ids a picker keeps", p.n)
+	}
+	before, _ := db.Wave(ctxAs("t"), w.ID)
+	for _, n := range []int{1, 2, p.n / 2, p.n - 1, p.n} {
+		id := fmt.Sprintf("pete-%d", n)
+		again, err := db.Scan(ctxAs("pete"), "pete", pickwave.ScanRequest{ID: id, Device: "TC52", Data: "anything"})
+		if err != nil || !again.Replayed || again.Verdict != first[id] || !again.Prompt.Done {
+			t.Fatalf("retry of scan %d of %d: %+v, %v; first verdict %+v", n, p.n, again, err, first[id])
+		}
+	}
+	after, _ := db.Wave(ctxAs("t"), w.ID)
+	if after.Progress != before.Progress {
+		t.Fatalf("retries changed the wave: %+v, before %+v", after.Progress, before.Progress)
+	}
+}

@@ -13,7 +13,9 @@ import (
 //
 // Every scan reads its picker's state, cart, task and SKU, and decoding
 // them cost more than everything else a scan does in the committer, the
-// one goroutine all writes go through. The cache maps a record's stored
+// one goroutine all writes go through. (Orders are large and read a few
+// times in a pick's life; a transaction remembers the ones it reads
+// instead, see txn.orders.) The cache maps a record's stored
 // bytes to the value they decode to: a read still gets the bytes from
 // bbolt, and uses the cached value only when they are equal to the bytes
 // it was decoded from. The cache therefore can never be stale. A rolled
@@ -24,13 +26,22 @@ import (
 // Callers change the records they read, so values go in and come out as
 // copies, and only the types copyRecord knows are cached.
 
-// recordCacheMax bounds the records kept; past it the cache starts over.
-// It is far more than the records the active carts of a site touch.
-const recordCacheMax = 1 << 15
+// recordCacheGen bounds the records of one generation. The cache keeps
+// two: records go into the young one, and when it is full the old one is
+// dropped and the young one takes its place; a hit in the old one moves
+// the record back to the young. What the active carts touch again and
+// again (pickers, carts, their current tasks, SKUs and stock) stays;
+// what was read once goes, so the cache adds little to the heap the
+// garbage collector has to mark.
+const recordCacheGen = 1 << 12
 
 type recordCache struct {
-	spaces map[string]map[string]cachedRecord
-	n      int
+	young, old map[cacheKey]cachedRecord
+}
+
+type cacheKey struct {
+	space string
+	key   string
 }
 
 type cachedRecord struct {
@@ -39,13 +50,20 @@ type cachedRecord struct {
 }
 
 func newRecordCache() *recordCache {
-	return &recordCache{spaces: map[string]map[string]cachedRecord{}}
+	return &recordCache{young: map[cacheKey]cachedRecord{}, old: map[cacheKey]cachedRecord{}}
 }
 
 // load copies into v the value cached for data at space/key, and says
 // whether there was one.
 func (c *recordCache) load(space string, key, data []byte, v any) bool {
-	e, ok := c.spaces[space][string(key)]
+	k := cacheKey{space, string(key)}
+	e, ok := c.young[k]
+	if !ok {
+		if e, ok = c.old[k]; ok {
+			delete(c.old, k)
+			c.put(k, e)
+		}
+	}
 	if !ok || !bytes.Equal(e.data, data) {
 		return false
 	}
@@ -64,20 +82,17 @@ func (c *recordCache) store(space string, key, data []byte, owned bool, v any) {
 	if !owned {
 		data = bytes.Clone(data)
 	}
-	if c.n >= recordCacheMax {
-		clear(c.spaces)
-		c.n = 0
-	}
-	m := c.spaces[space]
-	if m == nil {
-		m = map[string]cachedRecord{}
-		c.spaces[space] = m
-	}
-	if _, ok := m[string(key)]; !ok {
-		c.n++
-	}
-	m[string(key)] = cachedRecord{data: data, value: value}
+	c.put(cacheKey{space, string(key)}, cachedRecord{data: data, value: value})
 }
+
+func (c *recordCache) put(k cacheKey, e cachedRecord) {
+	if _, ok := c.young[k]; !ok && len(c.young) >= recordCacheGen {
+		c.old, c.young = c.young, make(map[cacheKey]cachedRecord, recordCacheGen)
+	}
+	c.young[k] = e
+}
+
+func (c *recordCache) len() int { return len(c.young) + len(c.old) }
 
 // cloneRecord returns a copy of v that shares nothing changeable with it,
 // or nil when v is not of a cached type.
@@ -105,12 +120,9 @@ func cloneRecord(v any) any {
 	case pickwave.WaveProgress:
 		return &v
 	case *pickerState:
-		c := *v
-		return &c
-	case storedOrder:
-		return &storedOrder{Order: cloneOrder(v.Order), InputHash: v.InputHash}
-	case *storedOrder:
-		return &storedOrder{Order: cloneOrder(v.Order), InputHash: v.InputHash}
+		c := new(pickerState)
+		copyRecord(c, v)
+		return c
 	}
 	return nil
 }
@@ -138,32 +150,13 @@ func copyRecord(dst, src any) bool {
 	case *pickwave.WaveProgress:
 		*d = *src.(*pickwave.WaveProgress)
 	case *pickerState:
-		*d = *src.(*pickerState)
-	case *storedOrder:
-		s := src.(*storedOrder)
-		if d.Order == nil {
-			d.Order = new(pickwave.Order)
-		}
-		*d.Order = *cloneOrder(s.Order)
-		d.InputHash = s.InputHash
+		s := src.(*pickerState)
+		*d = *s
+		d.Recent = slices.Clone(s.Recent)
 	default:
 		return false
 	}
 	return true
-}
-
-func cloneOrder(o *pickwave.Order) *pickwave.Order {
-	c := *o
-	c.Lines = slices.Clone(o.Lines)
-	for i := range c.Lines {
-		l := &c.Lines[i]
-		l.Allocations = slices.Clone(l.Allocations)
-		for k := range l.Allocations {
-			l.Allocations[k].Expiry = cloneTime(l.Allocations[k].Expiry)
-		}
-	}
-	c.Timeline = slices.Clone(o.Timeline)
-	return &c
 }
 
 func cloneTime(t *time.Time) *time.Time {
