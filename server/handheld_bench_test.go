@@ -34,20 +34,20 @@ import (
 // Every run serves a fresh copy of one demo site (see loadTemplate: 500
 // SKUs, 9,600 orders in released waves of 64 orders on 1,200 carts, 1,000
 // of them taken by the handhelds and a few scans in) from a real store
-// with fsync on, through httptest and real websockets. Clients run in the
-// same process, so they share the 2 cores with the server: the figures
-// include their cost. A handheld logs in with a minted bearer token and
-// hello, takes its cart, then scans: the
-// right scan for its prompt (bind totes, location, one scan per unit,
-// tote), and 5 % of the time a wrong one that must be refused. A handheld
-// whose cart is done takes the next; when none is left its scans get
-// no_task, which still commits an audit record. The round trip is from
-// writing the scan to reading its verdict, which the server sends only
-// after the scan's commit.
-//
-// Sizing note: the store rewrites a wave's record, plan included, on
-// every picked unit, so the cost of an item scan grows with the wave's
-// size (64 orders: a 12 KB record here); bigger waves are slower.
+// with fsync on, and real websockets. The server runs in this process
+// (httptest), or with server=process as the pickwave binary in a process
+// of its own, as on the floor. The clients run in this process either
+// way and share the 2 cores with the server: the figures include their
+// cost, and in process their garbage and goroutines as well. A handheld
+// logs in with a minted bearer token and hello, takes its cart, then
+// scans: the right scan for its prompt (bind totes, location, one scan
+// per unit, tote), and 5 % of the time a wrong one that must be refused.
+// A handheld whose cart is done takes the next; when none is left its
+// scans get no_task, which still commits an audit record. The round trip
+// is from writing the scan to reading its verdict, which the server sends
+// only after the scan's commit; server-p99-ms is the server's own view,
+// from its pickwave_scan_verdict_seconds histogram (the bound of the
+// bucket holding the 99th percentile).
 
 // benchGCPercent is cmd/pickwave's default gc_percent.
 const benchGCPercent = 400
