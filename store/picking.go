@@ -456,6 +456,9 @@ func looksGS1(raw string) bool {
 	return strings.ContainsRune(raw, gs1.GS)
 }
 
+// gtinLength says whether n digits could be a GTIN (8, 12, 13 or 14).
+func gtinLength(n int) bool { return n == 8 || n == 12 || n == 13 || n == 14 }
+
 // bindTote puts a physical tote into a cart slot.
 func (t *txn) bindTote(cart *pickwave.Cart, slot int, raw string, f wave.ScanFacts) (pickwave.Verdict, error) {
 	reject := func(format string, args ...any) (pickwave.Verdict, error) {
@@ -466,6 +469,12 @@ func (t *txn) bindTote(cart *pickwave.Cart, slot int, raw string, f wave.ScanFac
 		return reject("Scan an empty tote for slot %d.", slot)
 	case f.Location != "" || f.SKU != "" || f.Data.GTIN != "":
 		return reject("That is not a tote label. Scan an empty tote for slot %d.", slot)
+	case f.ParseErr != nil && !(isDigits(raw) && !gtinLength(len(raw))):
+		// A product barcode that did not read right (a bad check digit,
+		// broken GS1 data) must not become a tote's name. Plain numbers
+		// of other lengths stay good tote labels.
+		return pickwave.Verdict{Code: pickwave.VerdictBadBarcode, Next: pickwave.StepBindTote,
+			Message: fmt.Sprintf("The barcode could not be read (%v), and it looks like a product's, not a tote's. Scan an empty tote for slot %d.", f.ParseErr, slot)}, nil
 	case len(raw) > pickwave.MaxCodeLen:
 		return reject("That barcode is too long for a tote label.")
 	}

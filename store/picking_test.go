@@ -125,6 +125,11 @@ func TestPick_wrongScansChangeNothing(t *testing.T) {
 	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
 	p.mustScan("A01-01-1", "wrong_tote") // a location is no tote
 	p.mustScan(barcodeOf("S0101"), "wrong_tote")
+	// A product barcode read with a wrong digit is not taken for a tote.
+	misread := []byte(barcodeOf("S0101"))
+	misread[len(misread)-1] = '0' + (misread[len(misread)-1]-'0'+1)%10
+	p.mustScan(string(misread), "bad_barcode")
+	p.mustScan("]C1010400120010101"+"9", "bad_barcode") // broken GS1 data
 	prompt = &p.mustScan("TOTE-A", "ok").Prompt
 	p.mustScan("TOTE-A", "wrong_tote") // already on this cart
 	prompt = &p.mustScan("TOTE-B", "ok").Prompt
@@ -389,4 +394,19 @@ func TestPick_retryOldAndRecentScans(t *testing.T) {
 	if after.Progress != before.Progress {
 		t.Fatalf("retries changed the wave: %+v, before %+v", after.Progress, before.Progress)
 	}
+}
+
+// TestPick_numericToteLabels checks that plain numbers, which many sites
+// print on their totes, bind as tote labels unless they could be a
+// misread GTIN.
+func TestPick_numericToteLabels(t *testing.T) {
+	db := mustOpen(t)
+	releasedCart(t, db, 3)
+	p := &picker{t: t, db: db, name: "pete"}
+	if _, err := db.TakeCart(ctxAs("pete"), "pete"); err != nil {
+		t.Fatal(err)
+	}
+	p.mustScan("40017", "ok")
+	p.mustScan("0000004711", "ok")
+	p.mustScan("96385075", "bad_barcode") // eight digits with a bad check digit: a misread EAN-8
 }
