@@ -8,13 +8,14 @@ import (
 // Error codes. They are part of the HTTP contract: the server maps each one
 // to a status code and writes it in the JSON error body.
 const (
-	EINVALID      = "invalid"      // the request is malformed or breaks a rule
-	ENOTFOUND     = "not_found"    // the entity does not exist
-	ECONFLICT     = "conflict"     // the request clashes with the current state
-	EUNAUTHORIZED = "unauthorized" // no or bad credentials
-	EFORBIDDEN    = "forbidden"    // the caller's role may not do this
-	EUNAVAILABLE  = "unavailable"  // a device or resource is temporarily unavailable
-	EINTERNAL     = "internal"     // a bug or an I/O failure; never shown in detail
+	EINVALID      = "invalid"            // the request is malformed or breaks a rule
+	EMETHOD       = "method_not_allowed" // the path exists, the method does not
+	ENOTFOUND     = "not_found"          // the entity does not exist
+	ECONFLICT     = "conflict"           // the request clashes with the current state
+	EUNAUTHORIZED = "unauthorized"       // no or bad credentials
+	EFORBIDDEN    = "forbidden"          // the caller's role may not do this
+	EUNAVAILABLE  = "unavailable"        // a device or resource is temporarily unavailable
+	EINTERNAL     = "internal"           // a bug or an I/O failure; never shown in detail
 )
 
 // Error is an application error: a code the edge maps to a status, a message

@@ -17,6 +17,7 @@ import (
 var statusOf = map[string]int{
 	pickwave.EINVALID:      http.StatusBadRequest,
 	pickwave.ENOTFOUND:     http.StatusNotFound,
+	pickwave.EMETHOD:       http.StatusMethodNotAllowed,
 	pickwave.ECONFLICT:     http.StatusConflict,
 	pickwave.EUNAUTHORIZED: http.StatusUnauthorized,
 	pickwave.EFORBIDDEN:    http.StatusForbidden,

@@ -155,8 +155,10 @@ func (s *Server) routes() http.Handler {
 	s.stationRoutes(r, api)
 	api.GET("/events", s.allow(managers...), s.listEvents)
 
+	// gin has set the Allow header to the methods the path has.
 	r.NoMethod(func(c *gin.Context) {
-		s.fail(c, pickwave.Errorf(pickwave.EINVALID, "Method %s is not allowed on %s.", c.Request.Method, c.Request.URL.Path))
+		s.fail(c, pickwave.Errorf(pickwave.EMETHOD, "Method %s is not allowed on %s; it allows %s.",
+			c.Request.Method, c.Request.URL.Path, c.Writer.Header().Get("Allow")))
 	})
 	r.NoRoute(func(c *gin.Context) {
 		p := c.Request.URL.Path

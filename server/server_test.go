@@ -346,5 +346,10 @@ func TestMetricsAndUnknownRoutes(t *testing.T) {
 		t.Fatalf("metrics lack request counts or latencies:\n%.2000s", r.body)
 	}
 	mustStatus(t, e.do("GET", "/api/v1/nope", e.super, "", nil), 404)
-	mustStatus(t, e.do("DELETE", "/api/v1/skus", e.super, "", nil), 400)
+	r = e.do("DELETE", "/api/v1/skus", e.super, "", nil)
+	mustStatus(t, r, 405)
+	if allow := r.header.Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "POST") ||
+		!strings.Contains(string(r.body), `"code":"method_not_allowed"`) {
+		t.Fatalf("405 with Allow %q, body %s", allow, r.body)
+	}
 }
