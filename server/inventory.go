@@ -43,6 +43,7 @@ func (s *Server) lookupBarcode(c *gin.Context) {
 // page reads the after and limit query parameters of a list route.
 func page(c *gin.Context) (after string, limit int, err error) {
 	after = c.Query("after")
+	limit = defaultPageSize
 	if v := c.Query("limit"); v != "" {
 		limit, err = strconv.Atoi(v)
 		if err != nil || limit < 1 {
@@ -50,8 +51,16 @@ func page(c *gin.Context) (after string, limit int, err error) {
 				Details: []pickwave.FieldError{{Field: "limit", Reason: "must be a positive whole number"}}}
 		}
 	}
-	return after, limit, nil
+	// A larger limit is served a page at a time, with the cursor of the
+	// next: never cut short without one.
+	return after, min(limit, maxPageSize), nil
 }
+
+// Page sizes of every list.
+const (
+	defaultPageSize = 100
+	maxPageSize     = 1000
+)
 
 // listPage is the JSON shape of a list: the items and the cursor of the
 // next page, empty on the last.
@@ -66,7 +75,7 @@ func newPage[T any](items []T, limit int, key func(T) string) listPage[T] {
 		p.Items = []T{}
 	}
 	if limit <= 0 {
-		limit = 100
+		limit = defaultPageSize
 	}
 	if len(items) >= limit && len(items) > 0 {
 		p.Next = key(items[len(items)-1])

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -351,5 +354,38 @@ func TestMetricsAndUnknownRoutes(t *testing.T) {
 	if allow := r.header.Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "POST") ||
 		!strings.Contains(string(r.body), `"code":"method_not_allowed"`) {
 		t.Fatalf("405 with Allow %q, body %s", allow, r.body)
+	}
+}
+
+// TestList_limitAboveMaxIsPaged checks that a limit above the page size
+// the server serves gets a full page and the cursor of the next, never
+// a list silently cut short.
+func TestList_limitAboveMaxIsPaged(t *testing.T) {
+	e := newEnv(t)
+	ctx := pickwave.WithActor(context.Background(), "sue")
+	const n = 1001
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = e.db.CreateSKU(ctx, &pickwave.SKU{Code: fmt.Sprintf("SKU-%05d", i), Name: "Item"}) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	var first struct {
+		Items []pickwave.SKU `json:"items"`
+		Next  string         `json:"next"`
+	}
+	r := e.do("GET", "/api/v1/skus?limit=5000", e.super, "", nil)
+	mustStatus(t, r, 200)
+	if err := json.Unmarshal(r.body, &first); err != nil || len(first.Items) != 1000 || first.Next != "SKU-00999" {
+		t.Fatalf("first page: %d items, next %q, %v", len(first.Items), first.Next, err)
+	}
+	second := first
+	second.Items, second.Next = nil, ""
+	r = e.do("GET", "/api/v1/skus?limit=5000&after="+first.Next, e.super, "", nil)
+	if err := json.Unmarshal(r.body, &second); err != nil || len(second.Items) != 1 || second.Next != "" {
+		t.Fatalf("second page: %d items, next %q, %v", len(second.Items), second.Next, err)
 	}
 }
