@@ -105,11 +105,22 @@ type handheldSession struct {
 	picker string
 	id     string
 
-	mu     sync.Mutex
-	seq    uint64
-	outbox []queued // unacknowledged, in seq order
-	conn   *handheldConn
+	mu       sync.Mutex
+	seq      uint64
+	outbox   []queued // unacknowledged, in seq order
+	conn     *handheldConn
+	detached time.Time // when conn last went; zero while connected
 }
+
+// handheldSessionIdle is how long a session without a connection is kept
+// for its handheld to resume. A Wi-Fi dead spot lasts minutes; past this
+// the session and its outbox are freed, and a handheld that comes back
+// starts a new one and gets its prompt afresh (nothing stored is lost:
+// carts and scans are in the store).
+const handheldSessionIdle = 30 * time.Minute
+
+// handheldSweepEvery bounds how often attach looks for idle sessions.
+const handheldSweepEvery = time.Minute
 
 type queued struct {
 	seq  uint64
@@ -118,10 +129,11 @@ type queued struct {
 
 // handheldHub owns the sessions and their connections.
 type handheldHub struct {
-	mu       sync.Mutex
-	sessions map[string]*handheldSession // by picker
-	conns    map[*handheldConn]struct{}
-	closed   bool
+	mu        sync.Mutex
+	sessions  map[string]*handheldSession // by picker
+	conns     map[*handheldConn]struct{}
+	closed    bool
+	lastSweep time.Time
 }
 
 func newHandheldHub() *handheldHub {
@@ -219,6 +231,10 @@ func (h *handheldHub) closeAll() {
 // never both.
 func (h *handheldHub) attach(c *handheldConn, picker, sessionID string, greet func(sess *handheldSession, resumed bool)) (sess *handheldSession, resumed bool) {
 	h.mu.Lock()
+	if now := time.Now(); now.Sub(h.lastSweep) >= handheldSweepEvery {
+		h.lastSweep = now
+		h.sweep(now)
+	}
 	sess = h.sessions[picker]
 	if sess == nil || sess.id != sessionID {
 		sess = &handheldSession{picker: picker, id: newSessionID()}
@@ -246,7 +262,7 @@ func (h *handheldHub) attach(c *handheldConn, picker, sessionID string, greet fu
 			defer sess.conn.replaced()
 		}
 	}
-	sess.conn = c
+	sess.conn, sess.detached = c, time.Time{}
 	greet(sess, resumed)
 	return sess, resumed
 }
@@ -285,8 +301,22 @@ func (sess *handheldSession) detach(c *handheldConn) {
 	sess.mu.Lock()
 	if sess.conn == c {
 		sess.conn = nil
+		sess.detached = time.Now()
 	}
 	sess.mu.Unlock()
+}
+
+// sweep frees the sessions that have had no connection for longer than
+// handheldSessionIdle. The caller holds h.mu.
+func (h *handheldHub) sweep(now time.Time) {
+	for picker, sess := range h.sessions {
+		sess.mu.Lock()
+		idle := sess.conn == nil && !sess.detached.IsZero() && now.Sub(sess.detached) > handheldSessionIdle
+		sess.mu.Unlock()
+		if idle {
+			delete(h.sessions, picker)
+		}
+	}
 }
 
 // queue hands a message to the write pump; a handheld that cannot keep up
