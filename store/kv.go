@@ -58,6 +58,7 @@ const (
 	spaceScans      = "scans"          // before schema 6: picker \x00 client scan id → scan record
 	spaceScanLog    = "scan_log"       // event seq → scan record with its answer, in commit order
 	spaceScanIDs    = "scan_ids"       // picker \x00 client scan id → its scan_log key
+	spaceBadges     = "badges"         // badge → user name
 	spaceSerials    = "serials"        // gtin \x00 serial → scan id
 	spaceTotes      = "totes"          // tote barcode → cart id while the cart is active
 	spaceCounts     = "counts"         // cycle-count tasks

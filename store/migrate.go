@@ -71,6 +71,28 @@ var migrations = []migration{
 		}
 		return tx.DeleteBucket([]byte(spaceScans))
 	}},
+	// Badge login looked for the badge among all users.
+	{name: "badge index", up: func(tx *bolt.Tx) error {
+		if err := createBuckets(spaceBadges)(tx); err != nil {
+			return err
+		}
+		badges := tx.Bucket([]byte(spaceBadges))
+		return tx.Bucket([]byte(spaceUsers)).ForEach(func(k, v []byte) error {
+			var u struct {
+				Badge string `json:"badge"`
+			}
+			if err := json.Unmarshal(v, &u); err != nil {
+				return fmt.Errorf("decode user %s: %w", k, err)
+			}
+			if u.Badge == "" {
+				return nil
+			}
+			if other := badges.Get([]byte(u.Badge)); other != nil {
+				return fmt.Errorf("badge %s belongs to both %s and %s", u.Badge, other, k)
+			}
+			return badges.Put([]byte(u.Badge), k)
+		})
+	}},
 }
 
 func createBuckets(names ...string) func(tx *bolt.Tx) error {

@@ -186,3 +186,43 @@ func downgradeScans(tx *bolt.Tx) error {
 	}
 	return nil
 }
+
+// TestMigrate_fromVersion6 takes a store with badge users back to schema
+// 6, before the badge index, and checks that badge login still finds them
+// and a taken badge is still refused.
+func TestMigrate_fromVersion6(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []pickwave.User{{Name: "pat", Role: pickwave.RolePicker, Badge: "B-17"}, {Name: "sam", Role: pickwave.RolePicker}} {
+		if err := db.CreateUser(ctxAs("t"), &u, "long enough"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket([]byte("badges")); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), binary.BigEndian.AppendUint64(nil, 6))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+
+	db = mustOpenDir(t, dir)
+	if _, sess, err := db.LoginBadge(ctxAs("t"), "B-17"); err != nil || sess.User != "pat" {
+		t.Fatalf("badge login after migration: %+v, %v", sess, err)
+	}
+	err = db.CreateUser(ctxAs("t"), &pickwave.User{Name: "kim", Role: pickwave.RolePicker, Badge: "B-17"}, "long enough")
+	mustCode(t, err, pickwave.ECONFLICT)
+}

@@ -59,6 +59,11 @@ func (db *DB) CreateUser(ctx context.Context, u *pickwave.User, password string)
 		if err := t.putJSON(spaceUsers, []byte(u.Name), storedUser{User: u, PasswordHash: hash}); err != nil {
 			return err
 		}
+		if u.Badge != "" {
+			if err := t.Put(spaceBadges, []byte(u.Badge), []byte(u.Name)); err != nil {
+				return err
+			}
+		}
 		_, err := t.appendEvent(pickwave.EventUserCreated, "user/"+u.Name, u)
 		return err
 	})
@@ -127,21 +132,22 @@ func (db *DB) LoginBadge(ctx context.Context, badge string) (string, *pickwave.S
 	return db.newSession(ctx, u.Name, u.Role, SessionTTL)
 }
 
-// userByBadge scans the users; a site has tens or hundreds of them.
+// userByBadge finds the user with the badge through the badge index; nil
+// when nobody has it.
 func (t *txn) userByBadge(badge string) (*storedUser, error) {
-	var found *storedUser
-	err := t.Scan(spaceUsers, nil, nil, func(k, v []byte) error {
-		su := storedUser{User: new(pickwave.User)}
-		if err := decode(spaceUsers, k, v, &su); err != nil {
-			return err
-		}
-		if su.Badge == badge {
-			found = &su
-			return errStop
-		}
-		return nil
-	})
-	return found, err
+	name := t.Get(spaceBadges, []byte(badge))
+	if name == nil {
+		return nil, nil
+	}
+	su := storedUser{User: new(pickwave.User)}
+	ok, err := t.getJSON(spaceUsers, name, &su)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || su.Badge != badge {
+		return nil, fmt.Errorf("badge %s: index names user %s, who does not have it", badge, name)
+	}
+	return &su, nil
 }
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
