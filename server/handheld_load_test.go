@@ -213,7 +213,9 @@ type loadSite struct {
 	exited chan error
 }
 
-func openLoadSite(tb testing.TB, template string, barcodes map[string]string) *loadSite {
+// copyLoadSite opens the store on a copy of the template, with an
+// admin's token minted.
+func copyLoadSite(tb testing.TB, template string, barcodes map[string]string) *loadSite {
 	tb.Helper()
 	s := &loadSite{dir: tb.TempDir(), barcodes: barcodes}
 	copyLoadFile(tb, filepath.Join(template, store.FileName), filepath.Join(s.dir, store.FileName))
@@ -223,6 +225,13 @@ func openLoadSite(tb testing.TB, template string, barcodes map[string]string) *l
 	}
 	s.db = db
 	s.admin = s.adminToken(tb)
+	return s
+}
+
+func openLoadSite(tb testing.TB, template string, barcodes map[string]string) *loadSite {
+	tb.Helper()
+	s := copyLoadSite(tb, template, barcodes)
+	db := s.db
 	s.srv = &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Logger: slog.New(slog.DiscardHandler)}
 	s.http = httptest.NewServer(s.srv.Handler())
 	s.base = s.http.URL
@@ -239,16 +248,9 @@ func openLoadSite(tb testing.TB, template string, barcodes map[string]string) *l
 func openLoadServer(tb testing.TB, template string, barcodes map[string]string, n int) (*loadSite, []string) {
 	tb.Helper()
 	bin := pickwaveBinary(tb)
-	s := &loadSite{dir: tb.TempDir(), barcodes: barcodes}
-	copyLoadFile(tb, filepath.Join(template, store.FileName), filepath.Join(s.dir, store.FileName))
-	db, err := store.Open(s.dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s.db = db
+	s := copyLoadSite(tb, template, barcodes)
 	tokens := s.tokens(tb, n)
-	s.admin = s.adminToken(tb)
-	if err := db.Close(); err != nil {
+	if err := s.db.Close(); err != nil {
 		tb.Fatal(err)
 	}
 	s.db = nil

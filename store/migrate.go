@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -87,7 +88,7 @@ var migrations = []migration{
 			if u.Badge == "" {
 				return nil
 			}
-			if other := badges.Get([]byte(u.Badge)); other != nil {
+			if other := badges.Get([]byte(u.Badge)); other != nil && !bytes.Equal(other, k) {
 				return fmt.Errorf("badge %s belongs to both %s and %s", u.Badge, other, k)
 			}
 			return badges.Put([]byte(u.Badge), k)

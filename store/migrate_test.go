@@ -26,28 +26,17 @@ func TestMigrate_fromVersion4(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := releasedCart(t, db, 2)
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = b.Update(func(tx *bolt.Tx) error {
+	rewind(t, db, dir, 4, func(tx *bolt.Tx) error {
 		if err := downgradeScans(tx); err != nil {
 			return err
 		}
-		for _, name := range []string{"tasks_open", "wave_progress"} {
+		for _, name := range []string{"tasks_open", "wave_progress", "badges"} {
 			if err := tx.DeleteBucket([]byte(name)); err != nil {
 				return err
 			}
 		}
-		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), binary.BigEndian.AppendUint64(nil, 4))
+		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.Close()
 
 	db = mustOpenDir(t, dir)
 	got, err := db.Wave(ctxAs("t"), w.ID)
@@ -91,23 +80,12 @@ func TestMigrate_fromVersion5(t *testing.T) {
 		}
 	}
 	unit := p.mustScan(barcodeOf(prompt.Task.SKU), "ok")
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = b.Update(func(tx *bolt.Tx) error {
+	rewind(t, db, dir, 5, func(tx *bolt.Tx) error {
 		if err := downgradeScans(tx); err != nil {
 			return err
 		}
-		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), binary.BigEndian.AppendUint64(nil, 5))
+		return tx.DeleteBucket([]byte("badges"))
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.Close()
 
 	db = mustOpenDir(t, dir)
 	p.db = db
@@ -127,6 +105,29 @@ func TestMigrate_fromVersion5(t *testing.T) {
 	got, _ := db.Wave(ctxAs("t"), w.ID)
 	if got.Status != pickwave.WaveCompleted || got.Progress.UnitsPicked != got.Progress.Units {
 		t.Fatalf("wave %s %+v after picking", got.Status, got.Progress)
+	}
+}
+
+// rewind closes db and takes its file back to schema version with
+// undo, which undoes what the migrations after it did.
+func rewind(t *testing.T, db *store.DB, dir string, version uint64, undo func(tx *bolt.Tx) error) {
+	t.Helper()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	err = b.Update(func(tx *bolt.Tx) error {
+		if err := undo(tx); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), binary.BigEndian.AppendUint64(nil, version))
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -201,23 +202,7 @@ func TestMigrate_fromVersion6(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = b.Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket([]byte("badges")); err != nil {
-			return err
-		}
-		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), binary.BigEndian.AppendUint64(nil, 6))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.Close()
+	rewind(t, db, dir, 6, func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("badges")) })
 
 	db = mustOpenDir(t, dir)
 	if _, sess, err := db.LoginBadge(ctxAs("t"), "B-17"); err != nil || sess.User != "pat" {
