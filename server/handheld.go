@@ -240,7 +240,9 @@ func (h *handheldHub) attach(c *handheldConn, picker, sessionID string, greet fu
 		sess = &handheldSession{picker: picker, id: newSessionID()}
 		if old := h.sessions[picker]; old != nil {
 			old.mu.Lock()
-			if old.conn != nil {
+			// Another device is told it was replaced; this connection
+			// saying hello again just starts afresh.
+			if old.conn != nil && old.conn != c {
 				defer old.conn.replaced()
 			}
 			old.mu.Unlock()

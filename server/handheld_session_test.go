@@ -74,3 +74,27 @@ func TestLogout_clearsAStaleCookie(t *testing.T) {
 		t.Fatalf("logout with a stale cookie: %d %q", res.StatusCode, res.Header.Get("Set-Cookie"))
 	}
 }
+
+// TestHandheld_helloAgainOnTheSameConnection checks that a handheld that
+// says hello again without its session id (an app restarted its state)
+// gets a new session on the same connection, rather than being closed as
+// replaced by itself.
+func TestHandheld_helloAgainOnTheSameConnection(t *testing.T) {
+	f := newFloor(t, 2)
+	h := f.dial()
+	h.login()
+	h.send(map[string]any{"type": "take_cart", "id": "t1"})
+	h.expect("prompt")
+	first := h.session
+	h.send(map[string]any{"type": "hello"})
+	w := h.expect("welcome")
+	if w.Session == "" || w.Session == first {
+		t.Fatalf("second hello: session %q, first %q", w.Session, first)
+	}
+	h.lastSeq = 0      // a new session numbers from 1
+	h.expect("prompt") // the cart's prompt, sent with a new session
+	h.send(map[string]any{"type": "prompt", "id": "p1"})
+	if p := h.expect("prompt"); p.Prompt == nil || p.Prompt.CartID == "" {
+		t.Fatalf("prompt on the same connection after a second hello: %+v", p)
+	}
+}

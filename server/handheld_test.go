@@ -21,7 +21,7 @@ import (
 
 // floor is a small demo warehouse with a released wave, served for real.
 type floor struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	db   *store.DB
 	srv  *server.Server
@@ -32,7 +32,7 @@ type floor struct {
 
 var floorNow = time.Now().UTC()
 
-func newFloor(t *testing.T, orders int) *floor {
+func newFloor(t testing.TB, orders int) *floor {
 	t.Helper()
 	f := &floor{t: t, dir: t.TempDir()}
 	f.open()
@@ -96,7 +96,7 @@ func (f *floor) restart() {
 
 // handheld is a websocket client speaking the handheld protocol.
 type handheld struct {
-	t       *testing.T
+	t       testing.TB
 	ws      *websocket.Conn
 	session string
 	lastSeq uint64
