@@ -99,62 +99,60 @@ func (c *recordCache) len() int { return len(c.young) + len(c.old) }
 func cloneRecord(v any) any {
 	switch v := v.(type) {
 	case *pickwave.Cart:
-		c := new(pickwave.Cart)
-		copyRecord(c, v)
-		return c
+		return cloneAs(v)
 	case *pickwave.Task:
-		c := new(pickwave.Task)
-		copyRecord(c, v)
-		return c
+		return cloneAs(v)
 	case *pickwave.SKU:
-		c := new(pickwave.SKU)
-		copyRecord(c, v)
-		return c
+		return cloneAs(v)
 	case *pickwave.Stock:
-		c := new(pickwave.Stock)
-		copyRecord(c, v)
-		return c
+		return cloneAs(v)
 	case *pickwave.WaveProgress:
-		c := *v
-		return &c
+		return cloneAs(v)
 	case pickwave.WaveProgress:
 		return &v
 	case *pickerState:
-		c := new(pickerState)
-		copyRecord(c, v)
-		return c
+		return cloneAs(v)
 	}
 	return nil
 }
 
-// copyRecord sets *dst to a copy of *src, deep enough that changing one
-// never changes the other; false when dst is not of a cached type.
+func cloneAs[T any](v *T) any {
+	c := new(T)
+	copyRecord(c, v)
+	return c
+}
+
+// copyRecord sets *dst to a copy of src, deep enough that changing one
+// never changes the other; false when dst is not of a cached type, or
+// src not of its type.
 func copyRecord(dst, src any) bool {
 	switch d := dst.(type) {
 	case *pickwave.Cart:
-		s := src.(*pickwave.Cart)
-		*d = *s
-		d.Totes, d.Tasks = slices.Clone(s.Totes), slices.Clone(s.Tasks)
+		return copyAs(d, src, func(c *pickwave.Cart) { c.Totes, c.Tasks = slices.Clone(c.Totes), slices.Clone(c.Tasks) })
 	case *pickwave.Task:
-		s := src.(*pickwave.Task)
-		*d = *s
-		d.Expiry = cloneTime(s.Expiry)
+		return copyAs(d, src, func(c *pickwave.Task) { c.Expiry = cloneTime(c.Expiry) })
 	case *pickwave.SKU:
-		s := src.(*pickwave.SKU)
-		*d = *s
-		d.Barcodes = slices.Clone(s.Barcodes)
+		return copyAs(d, src, func(c *pickwave.SKU) { c.Barcodes = slices.Clone(c.Barcodes) })
 	case *pickwave.Stock:
-		s := src.(*pickwave.Stock)
-		*d = *s
-		d.Expiry = cloneTime(s.Expiry)
+		return copyAs(d, src, func(c *pickwave.Stock) { c.Expiry = cloneTime(c.Expiry) })
 	case *pickwave.WaveProgress:
-		*d = *src.(*pickwave.WaveProgress)
+		return copyAs(d, src, nil)
 	case *pickerState:
-		s := src.(*pickerState)
-		*d = *s
-		d.Recent = slices.Clone(s.Recent)
-	default:
+		return copyAs(d, src, func(c *pickerState) { c.Recent = slices.Clone(c.Recent) })
+	}
+	return false
+}
+
+// copyAs copies src into *dst when src is a *T, then lets deepen replace
+// what the copy still shares with src.
+func copyAs[T any](dst *T, src any, deepen func(*T)) bool {
+	s, ok := src.(*T)
+	if !ok {
 		return false
+	}
+	*dst = *s
+	if deepen != nil {
+		deepen(dst)
 	}
 	return true
 }

@@ -34,6 +34,12 @@ func TestRecordCache_neverStale(t *testing.T) {
 		t.Fatalf("a loaded copy changed the cache: %+v", again.Tasks)
 	}
 
+	// A value of another type under the same key is a miss, not a panic.
+	var st pickerState
+	if c.load(spaceCarts, []byte("C1"), []byte(`{"id":"C1"}`), &st) {
+		t.Fatal("a cart was loaded into a picker state")
+	}
+
 	// Types it does not know are not cached.
 	c.store(spaceOrders, []byte("O1"), []byte(`{}`), true, &pickwave.Order{ID: "O1"})
 	if c.load(spaceOrders, []byte("O1"), []byte(`{}`), &pickwave.Order{}) {
