@@ -30,6 +30,17 @@
 // location order. Events are keyed by their big-endian sequence number.
 // Order ids are "O-" and ten digits, so they sort in intake order.
 //
+// # Pages
+//
+// bbolt writes every page a commit dirtied, one write each, and reads
+// every page it touches into memory. The hot path is laid out for few
+// pages: scan records append to a log in event order (append-only buckets
+// fill their pages), a unit scan writes only its picker's small state
+// record (the task takes the units at the tote scan), and a picker's scan
+// ids reach their index sixteen at a time. The committer keeps decoded
+// records keyed by their stored bytes (recordcache.go), so what did not
+// change is not decoded again.
+//
 // # Allocation
 //
 // On intake every line reserves stock at pick locations: earliest expiry
