@@ -72,12 +72,17 @@ func ParseOrdersCSV(r io.Reader) ([]pickwave.ImportOrder, error) {
 		first  = map[string][]string{} // external id → the order fields of its first row
 	)
 	orderFields := csvColumns[:15]
+	line := 1 // of the last row read
 	for n := 0; ; n++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
+		// FieldPos is only defined for a row that was read; a read error
+		// carries its own line (csv.ParseError) or is about the file.
+		if err == nil {
+			line, _ = cr.FieldPos(0)
+		}
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
