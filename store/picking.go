@@ -279,28 +279,49 @@ func (t *txn) replay(picker string, st *pickerState, id string) (*pickwave.ScanR
 	return &pickwave.ScanResult{ScanID: id, Verdict: e.Record.Verdict, Prompt: *p, Replayed: true}, nil
 }
 
-func (t *txn) scan(picker string, req pickwave.ScanRequest, rules wave.Rules) (*pickwave.ScanResult, error) {
+// pickTurn is a scan or short under way: the picker's state, cart and
+// prompt before it.
+type pickTurn struct {
+	st   *pickerState
+	cart *pickwave.Cart
+	p    *pickwave.Prompt
+}
+
+// beginTurn starts a scan or short recorded as rec. A retried id gets its
+// stored answer, and a picker without a cart a recorded no_task: either
+// way the answer is returned and the turn is over.
+func (t *txn) beginTurn(picker string, rec pickwave.ScanRecord) (*pickTurn, *pickwave.ScanResult, error) {
 	st, err := t.pickerState(picker)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if res, err := t.replay(picker, st, req.ID); res != nil || err != nil {
-		return res, err
+	if res, err := t.replay(picker, st, rec.ID); res != nil || err != nil {
+		return nil, res, err
 	}
-	raw := strings.TrimRight(req.Data, "\r\n")
-	rec := pickwave.ScanRecord{ID: req.ID, User: picker, Device: req.Device, Raw: raw, At: t.now, Attempts: 1}
 	if st.CartID == "" {
 		rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictNoTask, Message: "Take a cart first."}
-		return t.recordScan(picker, st, rec, &pickwave.Prompt{})
+		res, err := t.recordScan(picker, st, rec, &pickwave.Prompt{})
+		return nil, res, err
 	}
 	cart, err := t.cart(st.CartID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p, err := t.promptOn(st, cart)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	return &pickTurn{st: st, cart: cart, p: p}, nil, nil
+}
+
+func (t *txn) scan(picker string, req pickwave.ScanRequest, rules wave.Rules) (*pickwave.ScanResult, error) {
+	raw := strings.TrimRight(req.Data, "\r\n")
+	rec := pickwave.ScanRecord{ID: req.ID, User: picker, Device: req.Device, Raw: raw, At: t.now, Attempts: 1}
+	turn, res, err := t.beginTurn(picker, rec)
+	if turn == nil {
+		return res, err
+	}
+	st, cart, p := turn.st, turn.cart, turn.p
 	facts, err := t.resolveScan(raw, p.Task)
 	if err != nil {
 		return nil, err
@@ -773,26 +794,12 @@ func (db *DB) Short(ctx context.Context, picker string, req pickwave.ShortReques
 }
 
 func (t *txn) short(picker string, req pickwave.ShortRequest) (*pickwave.ScanResult, error) {
-	st, err := t.pickerState(picker)
-	if err != nil {
-		return nil, err
-	}
-	if res, err := t.replay(picker, st, req.ID); res != nil || err != nil {
+	rec := pickwave.ScanRecord{ID: req.ID, User: picker, Device: req.Device, Raw: "short:" + string(req.Reason), At: t.now, Attempts: 1}
+	turn, res, err := t.beginTurn(picker, rec)
+	if turn == nil {
 		return res, err
 	}
-	rec := pickwave.ScanRecord{ID: req.ID, User: picker, Device: req.Device, Raw: "short:" + string(req.Reason), At: t.now, Attempts: 1}
-	if st.CartID == "" {
-		rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictNoTask, Message: "Take a cart first."}
-		return t.recordScan(picker, st, rec, &pickwave.Prompt{})
-	}
-	cart, err := t.cart(st.CartID)
-	if err != nil {
-		return nil, err
-	}
-	p, err := t.promptOn(st, cart)
-	if err != nil {
-		return nil, err
-	}
+	st, cart, p := turn.st, turn.cart, turn.p
 	if p.Task == nil {
 		rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictNoTask, Message: "There is no task to report short."}
 		return t.recordScan(picker, st, rec, p)

@@ -15,7 +15,7 @@
   const EVENTS_MAX_PAGES_PER_TICK = 10;
 
   const $ = (id) => document.getElementById(id);
-  const { client, h, showError, clearError, parseTime, plural } = window.Pickwave;
+  const { client, h, showError, clearError, parseTime, plural, loginForm } = window.Pickwave;
   const enc = encodeURIComponent;
 
   // ---- API ---------------------------------------------------------------
@@ -168,30 +168,6 @@
     showView('login');
     showError($('login-error'), { message: 'Your session has ended. Log in again.' });
     $('login-username').focus();
-  }
-
-  async function onLogin(e) {
-    e.preventDefault();
-    const username = $('login-username').value.trim();
-    const password = $('login-password').value;
-    const box = $('login-error');
-    if (!username || !password) {
-      showError(box, { message: 'Enter your user name and password.' });
-      return;
-    }
-    clearError(box);
-    $('login-submit').disabled = true;
-    try {
-      const res = await api('POST', '/login', { username, password });
-      $('login-password').value = '';
-      resetScreens();
-      loggedIn(res);
-    } catch (err) {
-      showError(box, err);
-      $('login-password').select();
-    } finally {
-      $('login-submit').disabled = false;
-    }
   }
 
   async function onLogout() {
@@ -696,7 +672,7 @@
   // ---- Start -------------------------------------------------------------
 
   async function boot() {
-    $('login-form').addEventListener('submit', onLogin);
+    loginForm(api, (res) => { resetScreens(); loggedIn(res); });
     $('logout').addEventListener('click', onLogout);
     $('banner-close').addEventListener('click', () => { $('banner').hidden = true; });
     $('orders-status').addEventListener('change', onOrdersFilter);

@@ -97,6 +97,35 @@ window.Pickwave = (() => {
     return `${n} ${word}${n === 1 ? '' : 's'}`;
   }
 
+  // loginForm wires the pages' user-and-password form (#login-form with
+  // #login-username, #login-password, #login-error, #login-submit): it logs
+  // in through api and hands the session to onLoggedIn.
+  function loginForm(api, onLoggedIn) {
+    const $ = (id) => document.getElementById(id);
+    $('login-form').addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const username = $('login-username').value.trim();
+      const password = $('login-password').value;
+      const box = $('login-error');
+      if (!username || !password) {
+        showError(box, { message: 'Enter your user name and password.' });
+        return;
+      }
+      clearError(box);
+      $('login-submit').disabled = true;
+      try {
+        const res = await api('POST', '/login', { username, password });
+        $('login-password').value = '';
+        onLoggedIn(res);
+      } catch (err) {
+        showError(box, err);
+        $('login-password').select();
+      } finally {
+        $('login-submit').disabled = false;
+      }
+    });
+  }
+
   // newID returns a random UUID; crypto.randomUUID needs a secure context,
   // which a device on plain http inside the warehouse does not have.
   function newID() {
@@ -115,5 +144,5 @@ window.Pickwave = (() => {
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
-  return { APIError, client, h, showError, clearError, parseTime, plural, newID };
+  return { APIError, client, h, showError, clearError, parseTime, plural, newID, loginForm };
 })();

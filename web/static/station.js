@@ -17,7 +17,7 @@
   const MAX_SCANS = 8;
 
   const $ = (id) => document.getElementById(id);
-  const { client, h, showError, clearError, parseTime, plural, newID } = window.Pickwave;
+  const { client, h, showError, clearError, parseTime, plural, newID, loginForm } = window.Pickwave;
   const enc = encodeURIComponent;
 
   // ---- API ---------------------------------------------------------------
@@ -132,29 +132,6 @@
     showView('login');
     showError($('login-error'), { message: 'Your session has ended. Log in again.' });
     $('login-username').focus();
-  }
-
-  async function onLogin(e) {
-    e.preventDefault();
-    const username = $('login-username').value.trim();
-    const password = $('login-password').value;
-    const box = $('login-error');
-    if (!username || !password) {
-      showError(box, { message: 'Enter your user name and password.' });
-      return;
-    }
-    clearError(box);
-    $('login-submit').disabled = true;
-    try {
-      const res = await api('POST', '/login', { username, password });
-      $('login-password').value = '';
-      loggedIn(res);
-    } catch (err) {
-      showError(box, err);
-      $('login-password').select();
-    } finally {
-      $('login-submit').disabled = false;
-    }
   }
 
   async function onLogout() {
@@ -618,7 +595,7 @@
   // ---- Start -------------------------------------------------------------
 
   async function boot() {
-    $('login-form').addEventListener('submit', onLogin);
+    loginForm(api, loggedIn);
     $('logout').addEventListener('click', onLogout);
     $('banner-close').addEventListener('click', () => { $('banner').hidden = true; });
     $('pick-refresh').addEventListener('click', loadStations);
