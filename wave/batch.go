@@ -115,18 +115,9 @@ func mergeKeys(dst, base, rem, add []uint32) []uint32 {
 
 // rebuild recomputes a cart's keys and cost from its members.
 func (b *batcher) rebuild(c int) {
-	ct := &b.carts[c]
-	ct.keys = ct.keys[:0]
-	ct.load = 0
-	for _, u := range ct.units {
-		ct.keys = append(ct.keys, b.units[u].keys...)
-		ct.load += b.size[u]
-		b.cartOf[u] = int32(c)
-	}
-	slices.Sort(ct.keys)
-	b.setMasks(c)
+	b.recount(c, 0)
 	b.budget--
-	ct.cost = b.r.length(ct.keys)
+	b.carts[c].cost = b.r.length(b.carts[c].keys)
 }
 
 func (b *batcher) total() float64 {

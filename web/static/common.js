@@ -97,6 +97,11 @@ window.Pickwave = (() => {
     return `${n} ${word}${n === 1 ? '' : 's'}`;
   }
 
+  // wsURL is the websocket address of path on this server.
+  function wsURL(path) {
+    return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + path;
+  }
+
   // loginForm wires the pages' user-and-password form (#login-form with
   // #login-username, #login-password, #login-error, #login-submit): it logs
   // in through api and hands the session to onLoggedIn.
@@ -144,5 +149,5 @@ window.Pickwave = (() => {
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
-  return { APIError, client, h, showError, clearError, parseTime, plural, newID, loginForm };
+  return { APIError, client, h, showError, clearError, parseTime, plural, newID, loginForm, wsURL };
 })();

@@ -25,7 +25,7 @@
   const GS = '\u001d';
 
   const $ = (id) => document.getElementById(id);
-  const { newID, plural } = window.Pickwave;
+  const { newID, plural, wsURL } = window.Pickwave;
   const scan = $('hh-scan');
 
   // ---- Ids and the device name -------------------------------------------
@@ -354,7 +354,7 @@
     clearTimeout(rt.timer);
     rt.timer = 0;
     if (rt.ws) return;
-    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + WS_PATH;
+    const url = wsURL(WS_PATH);
     let ws;
     try {
       ws = new WebSocket(url);

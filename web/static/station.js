@@ -17,7 +17,7 @@
   const MAX_SCANS = 8;
 
   const $ = (id) => document.getElementById(id);
-  const { client, h, showError, clearError, parseTime, plural, newID, loginForm } = window.Pickwave;
+  const { client, h, showError, clearError, parseTime, plural, newID, loginForm, wsURL } = window.Pickwave;
   const enc = encodeURIComponent;
 
   // ---- API ---------------------------------------------------------------
@@ -298,7 +298,7 @@
     state.timer = 0;
     if (state.ws || !state.id) return;
     const id = state.id;
-    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws/station/' + enc(id);
+    const url = wsURL('/ws/station/' + enc(id));
     let ws;
     try {
       ws = new WebSocket(url);
