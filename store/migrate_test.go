@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,4 +211,32 @@ func TestMigrate_fromVersion6(t *testing.T) {
 	}
 	err = db.CreateUser(ctxAs("t"), &pickwave.User{Name: "kim", Role: pickwave.RolePicker, Badge: "B-17"}, "long enough")
 	mustCode(t, err, pickwave.ECONFLICT)
+}
+
+// TestMigrate_badgeSharedByTwoUsers checks that migration 7 refuses, with
+// a message naming both users, a file in which two users have one badge,
+// rather than indexing the badge for either.
+func TestMigrate_badgeSharedByTwoUsers(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []pickwave.User{{Name: "pat", Role: pickwave.RolePicker, Badge: "B-17"}, {Name: "sam", Role: pickwave.RolePicker, Badge: "B-18"}} {
+		if err := db.CreateUser(ctxAs("t"), &u, "long enough"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rewind(t, db, dir, 6, func(tx *bolt.Tx) error {
+		users := tx.Bucket([]byte("users"))
+		sam := bytes.Replace(users.Get([]byte("sam")), []byte(`"B-18"`), []byte(`"B-17"`), 1)
+		if err := users.Put([]byte("sam"), sam); err != nil {
+			return err
+		}
+		return tx.DeleteBucket([]byte("badges"))
+	})
+	_, err = store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err == nil || !strings.Contains(err.Error(), "badge B-17 belongs to both pat and sam") {
+		t.Fatalf("open with a shared badge: %v", err)
+	}
 }
