@@ -115,13 +115,16 @@ type ScanRequest struct {
 }
 
 // ShortRequest reports that the current task cannot be picked in full.
-// Found is how many units of the task's SKU and lot the picker counted at
-// the location after picking what was there.
+// A short never changes stock by itself: the missing units come off the
+// task, the location is held from allocation and a cycle count is raised.
+// Found, when given, is how many units of the task's SKU and lot the
+// picker counted left at the location (units already in hand not
+// included); it is recorded as the count's first count, not applied.
 type ShortRequest struct {
 	ID     string      `json:"id"`
 	Device string      `json:"device"`
 	Reason ShortReason `json:"reason"`
-	Found  int         `json:"found"`
+	Found  *int        `json:"found,omitempty"`
 }
 
 // ScanResult is the committed answer to a scan or short report.

@@ -80,7 +80,7 @@ type clientMsg struct {
 	Data     string               `json:"data,omitempty"`
 	Count    int                  `json:"count,omitempty"`
 	Reason   pickwave.ShortReason `json:"reason,omitempty"`
-	Found    int                  `json:"found,omitempty"`
+	Found    *int                 `json:"found,omitempty"`
 	Token    string               `json:"token,omitempty"` // hello: a bearer token, for browsers that cannot set headers
 }
 

@@ -706,7 +706,7 @@ func (db *DB) Short(ctx context.Context, picker string, req pickwave.ShortReques
 	if !req.Reason.Valid() {
 		return nil, fieldErr("reason", "must be empty, damaged or cant_find")
 	}
-	if req.Found < 0 || req.Found > pickwave.MaxLineQty {
+	if req.Found != nil && (*req.Found < 0 || *req.Found > pickwave.MaxLineQty) {
 		return nil, fieldErr("found", "must be between 0 and %d", pickwave.MaxLineQty)
 	}
 	var res *pickwave.ScanResult
@@ -777,7 +777,11 @@ func (t *txn) shortTask(task *pickwave.Task, missing int, req pickwave.ShortRequ
 	}
 	expected := s.OnHand
 	s.Reserved = max(s.Reserved-missing, 0)
-	s.OnHand = max(req.Found, s.Reserved)
+	found := s.OnHand
+	if req.Found != nil {
+		found = *req.Found
+	}
+	s.OnHand = max(found, s.Reserved)
 	if err := t.putStock(s); err != nil {
 		return err
 	}
@@ -800,7 +804,7 @@ func (t *txn) shortTask(task *pickwave.Task, missing int, req pickwave.ShortRequ
 		return err
 	}
 	cc := CycleCount{ID: fmt.Sprintf("CC-%06d", seq), Location: task.Location, SKU: task.SKU, Lot: task.Lot,
-		Expected: expected, Found: req.Found, Reason: req.Reason, Picker: picker, TaskID: task.ID, At: t.now, Status: "open"}
+		Expected: expected, Found: found, Reason: req.Reason, Picker: picker, TaskID: task.ID, At: t.now, Status: "open"}
 	if err := t.putJSON(spaceCounts, []byte(cc.ID), cc); err != nil {
 		return err
 	}

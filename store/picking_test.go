@@ -242,7 +242,7 @@ func TestPick_shortReallocatesOrMarksShort(t *testing.T) {
 	// Stock of the same SKU at another pick bin: the short is re-allocated there.
 	mustLocation(t, db, "A04-10-2", 4, 10, pickwave.LocationPick)
 	mustAdjust(t, db, pickwave.Adjustment{SKU: task.SKU, Location: "A04-10-2", Delta: 5})
-	res, err := db.Short(ctxAs("pete"), "pete", pickwave.ShortRequest{ID: "s1", Reason: pickwave.ShortEmpty, Found: 0})
+	res, err := db.Short(ctxAs("pete"), "pete", pickwave.ShortRequest{ID: "s1", Reason: pickwave.ShortEmpty, Found: new(0)})
 	if err != nil || res.Verdict.Code != "ok" {
 		t.Fatal(res, err)
 	}
