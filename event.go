@@ -20,38 +20,41 @@ type Event struct {
 
 // Event types.
 const (
-	EventSKUCreated      = "sku.created"
-	EventLocationCreated = "location.created"
-	EventStockAdjusted   = "stock.adjusted"
-	EventOrderCreated    = "order.created"
-	EventOrderAllocated  = "order.allocated"
-	EventOrderCancelled  = "order.cancelled"
-	EventOrderReleased   = "order.released"
-	EventOrderReturned   = "order.returned" // back to the pool from a cancelled wave
-	EventUserCreated     = "user.created"
-	EventLayoutChanged   = "layout.changed"
-	EventWavePlanned     = "wave.planned"
-	EventWaveReleased    = "wave.released"
-	EventWaveCancelled   = "wave.cancelled"
-	EventWaveCompleted   = "wave.completed"
-	EventOrderPicking    = "order.picking"
-	EventOrderPicked     = "order.picked"
-	EventCartAssigned    = "cart.assigned"
-	EventCartDone        = "cart.done"
-	EventToteBound       = "tote.bound"
-	EventScanJudged      = "scan.judged"
-	EventTaskPicked      = "task.picked"
-	EventTaskShort       = "task.short"
-	EventTaskAdded       = "task.added"
-	EventCountRequested  = "count.requested"
-	EventStationCreated  = "station.created"
-	EventStationUpdated  = "station.updated"
-	EventPrintQueued     = "print.queued"
-	EventPrintSending    = "print.sending"
-	EventPrintRetried    = "print.retried" // an attempt handed the printer nothing; queued again
-	EventPrintPrinted    = "print.printed"
-	EventPrintFailed     = "print.failed" // held for a person: may or may not have printed
-	EventPrintCancelled  = "print.cancelled"
+	EventSKUCreated       = "sku.created"
+	EventLocationCreated  = "location.created"
+	EventStockAdjusted    = "stock.adjusted"
+	EventOrderCreated     = "order.created"
+	EventOrderAllocated   = "order.allocated"
+	EventOrderCancelled   = "order.cancelled"
+	EventOrderReleased    = "order.released"
+	EventOrderReturned    = "order.returned" // back to the pool from a cancelled wave
+	EventUserCreated      = "user.created"
+	EventLayoutChanged    = "layout.changed"
+	EventWavePlanned      = "wave.planned"
+	EventWaveReleased     = "wave.released"
+	EventWaveCancelled    = "wave.cancelled"
+	EventWaveCompleted    = "wave.completed"
+	EventOrderPicking     = "order.picking"
+	EventOrderPicked      = "order.picked"
+	EventCartAssigned     = "cart.assigned"
+	EventCartDone         = "cart.done"
+	EventToteBound        = "tote.bound"
+	EventScanJudged       = "scan.judged"
+	EventTaskPicked       = "task.picked"
+	EventTaskShort        = "task.short"
+	EventTaskAdded        = "task.added"
+	EventCountRequested   = "count.requested"
+	EventCountConfirmed   = "count.confirmed"
+	EventOrderBackordered = "order.backordered" // a reservation moved and could not be covered
+	EventOrderReallocated = "order.reallocated" // a reservation moved off a location held for a count
+	EventStationCreated   = "station.created"
+	EventStationUpdated   = "station.updated"
+	EventPrintQueued      = "print.queued"
+	EventPrintSending     = "print.sending"
+	EventPrintRetried     = "print.retried" // an attempt handed the printer nothing; queued again
+	EventPrintPrinted     = "print.printed"
+	EventPrintFailed      = "print.failed" // held for a person: may or may not have printed
+	EventPrintCancelled   = "print.cancelled"
 )
 
 // EventService reads the event log.

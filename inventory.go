@@ -131,10 +131,21 @@ type Stock struct {
 	// ReceivedSeq is the event sequence of the first receipt of this lot at
 	// this location; allocation takes the lowest first (FIFO).
 	ReceivedSeq uint64 `json:"received_seq"`
+	// CountID names the cycle count this row is held for after a short
+	// pick: nothing is allocated from a held row. The hold lifts when the
+	// count is confirmed and the row's reservations fit its stock; until
+	// then Reserved may exceed OnHand.
+	CountID string `json:"count_id,omitempty"`
 }
 
-// Available is the quantity that is on hand and not yet reserved.
-func (s *Stock) Available() int { return s.OnHand - s.Reserved }
+// Available is the quantity that is on hand, not yet reserved and free to
+// allocate: none while the row is held for a count.
+func (s *Stock) Available() int {
+	if s.CountID != "" {
+		return 0
+	}
+	return s.OnHand - s.Reserved
+}
 
 // Adjustment changes the on-hand quantity of a SKU lot at a location:
 // receipts, counts, damages. Delta is signed.

@@ -220,7 +220,17 @@ func stockKey(sku, location, lot string) []byte { return joinKey(sku, location, 
 // reserved, so empty bins leave no rows behind.
 func (t *txn) putStock(st *pickwave.Stock) error {
 	key := stockKey(st.SKU, st.Location, st.Lot)
-	if st.OnHand == 0 && st.Reserved == 0 {
+	if st.CountID != "" && st.Reserved <= st.OnHand {
+		// The hold of a confirmed count lasts until the reservations fit.
+		cc, err := t.count(st.CountID)
+		if err != nil {
+			return fmt.Errorf("stock %s/%s/%s held for %s: %w", st.SKU, st.Location, st.Lot, st.CountID, err)
+		}
+		if cc.Status == pickwave.CountConfirmed {
+			st.CountID = ""
+		}
+	}
+	if st.OnHand == 0 && st.Reserved == 0 && st.CountID == "" {
 		return t.Delete(spaceStock, key)
 	}
 	return t.putJSON(spaceStock, key, st)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/wave"
@@ -119,7 +118,11 @@ func (db *DB) TakeCart(ctx context.Context, picker string) (*pickwave.Prompt, er
 			if err := t.Delete(spaceOpenCarts, []byte(cart.ID)); err != nil {
 				return err
 			}
-			st = &pickerState{CartID: cart.ID}
+			// The state carries on to the new cart: its recent scan ids
+			// are not yet in the index, and a retry of an answered scan
+			// must find them whatever cart the picker is on now.
+			st.CartID = cart.ID
+			st.moveTo("", "")
 			if err := t.putJSON(spacePickers, []byte(picker), st); err != nil {
 				return err
 			}
@@ -482,8 +485,18 @@ func (t *txn) takeStock(task *pickwave.Task, qty int) error {
 	if err != nil {
 		return err
 	}
-	if !ok || s.Reserved < qty || s.OnHand < qty {
+	if !ok || s.Reserved < qty {
 		return fmt.Errorf("pick %s: stock %s/%s/%s has %+v for %d units", task.ID, task.SKU, task.Location, task.Lot, s, qty)
+	}
+	if s.OnHand < qty {
+		// A confirmed count found fewer than the picks on carts hold, and
+		// this picker found the units after all: the books follow the
+		// shelf.
+		adj := pickwave.Adjustment{SKU: task.SKU, Location: task.Location, Lot: task.Lot, Expiry: s.Expiry, Delta: qty - s.OnHand, Reason: "found_at_pick"}
+		if _, err := t.appendEvent(pickwave.EventStockAdjusted, "sku/"+task.SKU, adj); err != nil {
+			return err
+		}
+		s.OnHand = qty
 	}
 	s.OnHand -= qty
 	s.Reserved -= qty
@@ -680,25 +693,12 @@ func (t *txn) updateWave(id string, change func(p *pickwave.WaveProgress)) error
 	return t.putJSON(spaceWaveProg, []byte(id), p)
 }
 
-// CycleCount is a request to count a location, raised by a short pick.
-type CycleCount struct {
-	ID       string               `json:"id"`
-	Location string               `json:"location"`
-	SKU      string               `json:"sku"`
-	Lot      string               `json:"lot,omitempty"`
-	Expected int                  `json:"expected"` // on hand before the correction
-	Found    int                  `json:"found"`
-	Reason   pickwave.ShortReason `json:"reason"`
-	Picker   string               `json:"picker"`
-	TaskID   string               `json:"task_id"`
-	At       time.Time            `json:"at"`
-	Status   string               `json:"status"` // open until counted
-}
-
 // Short records that the picker could not pick the rest of the current
-// task: the location's stock is corrected to what was found and a cycle
-// count is raised; the missing units are reserved elsewhere when stock
-// exists there, as new tasks on the same cart, else the order line is short.
+// task. Stock does not change: the missing units come off the task and
+// its order line's reservation, the stock row is held for a cycle count
+// (see counts.go), and the units are reserved at other pick locations
+// when stock exists there, as new tasks on the same cart; else the order
+// line is short. Units already in hand still go into the tote.
 func (db *DB) Short(ctx context.Context, picker string, req pickwave.ShortRequest) (*pickwave.ScanResult, error) {
 	if err := checkScanRequest(req.ID, req.Device, 0); err != nil {
 		return nil, err
@@ -725,7 +725,7 @@ func (t *txn) short(picker string, req pickwave.ShortRequest) (*pickwave.ScanRes
 	}
 	st, cart, p := turn.st, turn.cart, turn.p
 	if p.Task == nil {
-		rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictNoTask, Message: "There is no task to report short."}
+		rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictNoTask, Message: "There is no task to report short.", Next: p.Step}
 		return t.recordScan(picker, st, rec, p)
 	}
 	task := p.Task
@@ -736,21 +736,26 @@ func (t *txn) short(picker string, req pickwave.ShortRequest) (*pickwave.ScanRes
 			Message: fmt.Sprintf("Nothing is left to pick here; put the units in slot %d and scan the tote.", task.ToteSlot)}
 		return t.recordScan(picker, st, rec, p)
 	}
-	if err := t.shortTask(task, missing, req, picker); err != nil {
+	if err := t.shortTask(task, missing); err != nil {
 		return nil, err
 	}
+	// The picker's order is on the cart: it takes stock elsewhere before
+	// the orders not yet released that the count's hold moves.
 	added, err := t.reallocate(cart, task, missing)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := t.requestCount(task, req.Reason, req.Found, picker); err != nil {
 		return nil, err
 	}
 	msg := fmt.Sprintf("%d × %s short at %s; a count is requested.", missing, task.SKU, task.Location)
 	if added > 0 {
 		msg += fmt.Sprintf(" %d found elsewhere: added to your cart.", added)
 	}
-	rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictOK, Message: msg}
 	if task.Picked > 0 {
 		// What was picked still goes into the tote.
 		st.moveTo(task.ID, pickwave.StepTote)
+		msg += fmt.Sprintf(" Put the %d in hand in slot %d and scan the tote.", task.Picked, task.ToteSlot)
 	} else if err := t.finishTask(st, cart, task, pickwave.EventTaskShort); err != nil {
 		return nil, err
 	}
@@ -758,38 +763,30 @@ func (t *txn) short(picker string, req pickwave.ShortRequest) (*pickwave.ScanRes
 	if err != nil {
 		return nil, err
 	}
+	rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictOK, Message: msg, Next: next.Step}
 	return t.recordScan(picker, st, rec, next)
 }
 
-// shortTask gives up a task's missing units: the reservation is released,
-// the stock corrected to what was found (never below what other orders
-// still hold reserved there: the count settles that), and a cycle count
-// raised.
-func (t *txn) shortTask(task *pickwave.Task, missing int, req pickwave.ShortRequest, picker string) error {
+// shortTask gives up a task's missing units: the task and its order
+// line's reservation let them go. On-hand stays as it was: the count
+// settles it.
+func (t *txn) shortTask(task *pickwave.Task, missing int) error {
 	task.Short += missing
 	if err := t.putTask(task); err != nil {
 		return err
 	}
 	key := stockKey(task.SKU, task.Location, task.Lot)
-	s := &pickwave.Stock{SKU: task.SKU, Location: task.Location, Lot: task.Lot}
-	if _, err := t.getJSON(spaceStock, key, s); err != nil {
+	s := new(pickwave.Stock)
+	ok, err := t.getJSON(spaceStock, key, s)
+	if err != nil {
 		return err
 	}
-	expected := s.OnHand
-	s.Reserved = max(s.Reserved-missing, 0)
-	found := s.OnHand
-	if req.Found != nil {
-		found = *req.Found
+	if !ok || s.Reserved < missing {
+		return fmt.Errorf("short %s: stock %s/%s/%s has %+v for %d units", task.ID, task.SKU, task.Location, task.Lot, s, missing)
 	}
-	s.OnHand = max(found, s.Reserved)
+	s.Reserved -= missing
 	if err := t.putStock(s); err != nil {
 		return err
-	}
-	if s.OnHand != expected {
-		adj := pickwave.Adjustment{SKU: task.SKU, Location: task.Location, Lot: task.Lot, Delta: s.OnHand - expected, Reason: "count"}
-		if _, err := t.appendEvent(pickwave.EventStockAdjusted, "sku/"+task.SKU, adj); err != nil {
-			return err
-		}
 	}
 	o, _, err := t.unreserve(task, missing)
 	if err != nil {
@@ -797,18 +794,6 @@ func (t *txn) shortTask(task *pickwave.Task, missing int, req pickwave.ShortRequ
 	}
 	o.UpdatedAt = t.now
 	if err := t.putOrder(o); err != nil {
-		return err
-	}
-	seq, err := t.NextSeq(spaceCounts)
-	if err != nil {
-		return err
-	}
-	cc := CycleCount{ID: fmt.Sprintf("CC-%06d", seq), Location: task.Location, SKU: task.SKU, Lot: task.Lot,
-		Expected: expected, Found: found, Reason: req.Reason, Picker: picker, TaskID: task.ID, At: t.now, Status: "open"}
-	if err := t.putJSON(spaceCounts, []byte(cc.ID), cc); err != nil {
-		return err
-	}
-	if _, err := t.appendEvent(pickwave.EventCountRequested, "location/"+task.Location, cc); err != nil {
 		return err
 	}
 	return t.updateWave(task.WaveID, func(p *pickwave.WaveProgress) { p.UnitsShort += missing })

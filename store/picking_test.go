@@ -255,10 +255,11 @@ func TestPick_shortReallocatesOrMarksShort(t *testing.T) {
 	if added.Location != "A04-10-2" || added.Qty != task.Qty || added.Status != pickwave.TaskOpen {
 		t.Fatalf("re-allocated task %+v", added)
 	}
+	// Stock is not written off by the short: the row is held for a count.
 	rows, _ := db.StockOf(ctxAs("t"), task.SKU)
 	for _, r := range rows {
-		if r.Location == task.Location && r.OnHand != 0 {
-			t.Fatalf("short location still shows %d on hand", r.OnHand)
+		if r.Location == task.Location && (r.OnHand != 50 || r.CountID == "" || r.Available() != 0) {
+			t.Fatalf("short location after the short %+v", r)
 		}
 	}
 	// The retry of the short report is answered from the record.
@@ -409,4 +410,59 @@ func TestPick_numericToteLabels(t *testing.T) {
 	p.mustScan("40017", "ok")
 	p.mustScan("0000004711", "ok")
 	p.mustScan("96385075", "bad_barcode") // eight digits with a bad check digit: a misread EAN-8
+}
+
+// TestPick_answeredScansOfAnEndedCart is the reproduction of issue 10's
+// first defect: a picker ends cart A, takes cart B, then sends A's last
+// tote scan again with its id. It must be answered from record, not
+// judged against cart B (where it would bind A's tote into B's slot 1).
+// So must every other id answered on cart A, and after a restart.
+func TestPick_answeredScansOfAnEndedCart(t *testing.T) {
+	dir := t.TempDir()
+	db := mustOpenDir(t, dir)
+	releasedCart(t, db, 20) // carts of 8 totes: at least two carts
+	p := &picker{t: t, db: db, name: "pete"}
+	first, err := db.TakeCart(ctxAs("pete"), "pete")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.pickAll(first)
+	answers := map[string]pickwave.Verdict{}
+	for i := 1; i <= p.n; i++ {
+		id := fmt.Sprintf("pete-%d", i)
+		res, err := db.Scan(ctxAs("pete"), "pete", pickwave.ScanRequest{ID: id})
+		if err != nil || !res.Replayed {
+			t.Fatalf("resend %s before the next cart: %+v, %v", id, res, err)
+		}
+		answers[id] = res.Verdict
+	}
+	second, err := db.TakeCart(ctxAs("pete"), "pete")
+	if err != nil || second.CartID == first.CartID || second.Step != pickwave.StepBindTote {
+		t.Fatalf("second cart %+v, %v", second, err)
+	}
+	check := func(when string) {
+		t.Helper()
+		for id, want := range answers {
+			res, err := db.Scan(ctxAs("pete"), "pete", pickwave.ScanRequest{ID: id, Device: "TC52", Data: "TOTE-pete-1"})
+			if err != nil || !res.Replayed || res.Verdict != want {
+				t.Fatalf("%s: %s sent again answered %+v, %v; first answer %+v", when, id, res, err, want)
+			}
+		}
+		cart, err := db.Cart(ctxAs("t"), second.CartID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range cart.Totes {
+			if tt.Tote != "" {
+				t.Fatalf("%s: cart %s has tote %s bound in slot %d by an old scan", when, cart.ID, tt.Tote, tt.Slot)
+			}
+		}
+	}
+	check("on the next cart")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = mustOpenDir(t, dir)
+	p.db = db
+	check("after a restart")
 }

@@ -1,0 +1,89 @@
+package pickwave
+
+import (
+	"context"
+	"time"
+)
+
+// CountStatus is where a cycle count is: open until a person with the
+// right to change stock confirms what is on the shelf.
+type CountStatus string
+
+// Cycle count states.
+const (
+	CountOpen      CountStatus = "open"
+	CountConfirmed CountStatus = "confirmed"
+)
+
+// CycleCount asks for one SKU lot at one location to be counted. A short
+// pick raises it: the picker could not find what the books say is there.
+// While it is open the stock row is held: nothing new is allocated there
+// and the reservations of orders not yet released were moved elsewhere.
+// Stock changes only when the count is confirmed.
+type CycleCount struct {
+	ID       string `json:"id"`
+	Location string `json:"location"`
+	SKU      string `json:"sku"`
+	Lot      string `json:"lot,omitempty"`
+	// Expected is the book quantity on hand when the count was raised.
+	Expected int `json:"expected"`
+	// Found is the picker's own count at the short, when given: how many
+	// units were left at the location. It is a first count, recorded and
+	// shown to whoever confirms, never applied by itself.
+	Found  *int        `json:"found,omitempty"`
+	Reason ShortReason `json:"reason"`
+	Picker string      `json:"picker"`
+	TaskID string      `json:"task_id"`
+	At     time.Time   `json:"at"`
+	Status CountStatus `json:"status"`
+
+	// Counted is the confirmed count: the units on the shelf, not
+	// counting units pickers took from it and still carry. OnHand became
+	// Counted plus those units, a change of Delta.
+	Counted     *int       `json:"counted,omitempty"`
+	Delta       int        `json:"delta,omitempty"`
+	ConfirmedBy string     `json:"confirmed_by,omitempty"`
+	ConfirmedAt *time.Time `json:"confirmed_at,omitempty"`
+	Note        string     `json:"note,omitempty"`
+}
+
+// CountConfirmation is what a supervisor enters for a count: the units
+// found on the shelf.
+type CountConfirmation struct {
+	Counted *int   `json:"counted"`
+	Note    string `json:"note,omitempty"`
+}
+
+// Validate checks the confirmation's own fields.
+func (c *CountConfirmation) Validate() error {
+	var fe FieldErrors
+	switch {
+	case c.Counted == nil:
+		fe.Add("counted", "is required: the units found on the shelf")
+	case *c.Counted < 0 || *c.Counted > MaxLineQty:
+		fe.Add("counted", "must be between 0 and %d", MaxLineQty)
+	}
+	if len(c.Note) > MaxNameLen {
+		fe.Add("note", "is longer than %d characters", MaxNameLen)
+	}
+	return fe.Err("The count is not valid.")
+}
+
+// CountFilter selects cycle counts; the zero value selects all.
+type CountFilter struct {
+	Status CountStatus // "" for every status
+}
+
+// CountService lists and resolves cycle counts.
+type CountService interface {
+	// Counts lists cycle counts in the order they were raised, after the
+	// given id. EINVALID for an unknown status.
+	Counts(ctx context.Context, f CountFilter, after string, limit int) ([]*CycleCount, error)
+	// Count returns one cycle count; ENOTFOUND.
+	Count(ctx context.Context, id string) (*CycleCount, error)
+	// ConfirmCount sets the stock row to the counted units (plus what
+	// pickers took from it and still carry), logs the adjustment and
+	// lifts the hold. EINVALID for a bad count, ENOTFOUND, ECONFLICT when
+	// the count was confirmed already.
+	ConfirmCount(ctx context.Context, id string, c CountConfirmation) (*CycleCount, error)
+}
