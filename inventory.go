@@ -204,6 +204,9 @@ type InventoryService interface {
 	AdjustStock(ctx context.Context, adj *Adjustment) (*Stock, error)
 	// StockOf lists a SKU's stock rows; ENOTFOUND for an unknown SKU.
 	StockOf(ctx context.Context, sku string) ([]*Stock, error)
+
+	// CountService resolves the cycle counts that short picks raise.
+	CountService
 }
 
 func checkCode(fe *FieldErrors, field, v string) {

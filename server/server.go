@@ -135,6 +135,9 @@ func (s *Server) routes() http.Handler {
 	api.GET("/locations/:code", s.allow(anyRole...), s.getLocation)
 	api.GET("/stock", s.allow(anyRole...), s.listStock)
 	api.POST("/stock/adjust", s.allow(managers...), s.adjustStock)
+	api.GET("/counts", s.allow(managers...), s.listCounts)
+	api.GET("/counts/:id", s.allow(managers...), s.getCount)
+	api.POST("/counts/:id/confirm", s.allow(managers...), s.confirmCount)
 
 	api.GET("/orders", s.allow(managers...), s.listOrders)
 	api.POST("/orders", s.allow(managers...), s.createOrder)
