@@ -15,6 +15,7 @@ const (
 	EUNAUTHORIZED = "unauthorized"       // no or bad credentials
 	EFORBIDDEN    = "forbidden"          // the caller's role may not do this
 	EUNAVAILABLE  = "unavailable"        // a device or resource is temporarily unavailable
+	EGONE         = "gone"               // it existed, and its record is no longer kept
 	EINTERNAL     = "internal"           // a bug or an I/O failure; never shown in detail
 )
 

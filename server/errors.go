@@ -22,6 +22,7 @@ var statusOf = map[string]int{
 	pickwave.EUNAUTHORIZED: http.StatusUnauthorized,
 	pickwave.EFORBIDDEN:    http.StatusForbidden,
 	pickwave.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	pickwave.EGONE:         http.StatusGone,
 	pickwave.EINTERNAL:     http.StatusInternalServerError,
 }
 

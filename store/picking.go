@@ -267,7 +267,10 @@ func (t *txn) replay(picker string, st *pickerState, id string) (*pickwave.ScanR
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("scan %s of %s: log entry %x missing", id, picker, key)
+		// The id index outlives the records (see retention.go): the
+		// scan was answered, and is never judged again.
+		return nil, pickwave.Errorf(pickwave.EGONE,
+			"Scan %s was answered long ago and its record is no longer kept; it is not judged again.", id)
 	}
 	p := new(pickwave.Prompt)
 	switch {

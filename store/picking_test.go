@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/store"
@@ -465,4 +466,44 @@ func TestPick_answeredScansOfAnEndedCart(t *testing.T) {
 	db = mustOpenDir(t, dir)
 	p.db = db
 	check("after a restart")
+}
+
+// TestPick_forgottenScanIsRefusedNotJudged drops old scan records as a
+// retention run does: a resend of such an id is refused with EGONE,
+// never judged again, while newer ids still answer from record.
+func TestPick_forgottenScanIsRefusedNotJudged(t *testing.T) {
+	dir := t.TempDir()
+	now := t0
+	db, err := store.Open(dir, store.Options{Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(); mustCheck(t, dir) })
+	releasedCart(t, db, 20)
+	p := &picker{t: t, db: db, name: "pete"}
+	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
+	old := p.mustScan(fmt.Sprintf("TOTE-pete-%d", prompt.Slot), "ok")
+	now = now.Add(30 * 24 * time.Hour)
+	recent := p.mustScan(fmt.Sprintf("TOTE-pete-%d", old.Prompt.Slot), "ok")
+
+	n, more, err := db.ForgetScans(ctxAs("t"), now.Add(-24*time.Hour), 10)
+	if err != nil || n < 1 || more {
+		t.Fatalf("forget: %d, more %v, %v", n, more, err)
+	}
+	_, err = db.Scan(ctxAs("pete"), "pete", pickwave.ScanRequest{ID: old.ScanID, Data: "TOTE-pete-9"})
+	mustCode(t, err, pickwave.EGONE)
+	res, err := db.Scan(ctxAs("pete"), "pete", pickwave.ScanRequest{ID: recent.ScanID, Data: "TOTE-pete-9"})
+	if err != nil || !res.Replayed || res.Verdict != recent.Verdict {
+		t.Fatalf("recent id after forgetting: %+v, %v", res, err)
+	}
+	// Past the index flush (16 ids) the forgotten id is still refused.
+	for prompt := &res.Prompt; p.n < 40 && !prompt.Done; {
+		prompt = &p.mustScan(barcodeOf("S0101"), pickwave.VerdictWrongTote).Prompt
+	}
+	_, err = db.Scan(ctxAs("pete"), "pete", pickwave.ScanRequest{ID: old.ScanID, Data: "TOTE-pete-9"})
+	mustCode(t, err, pickwave.EGONE)
+	cart, _ := db.Cart(ctxAs("t"), prompt.CartID)
+	if cart.Totes[2].Tote != "" {
+		t.Fatalf("a refused resend bound a tote: %+v", cart.Totes)
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"runtime/debug"
 	"time"
+
+	"github.com/pickwave/pickwave/store"
 )
 
 // Config is everything `pickwave serve` can be told, from a JSON config
@@ -33,6 +35,11 @@ type Config struct {
 	// hundred MB more heap at 1,000 handhelds. A GOGC environment variable
 	// wins over it.
 	GCPercent int `json:"gc_percent"`
+	// ScanRetention is how long scan records are kept for resent scan ids
+	// to be answered from record; zero keeps them for good. Older records
+	// are dropped hourly, and a scan id sent again after that is refused
+	// with code gone, never judged again. At least store.ScanRetentionMin.
+	ScanRetention Duration `json:"scan_retention"`
 }
 
 // GC percent bounds.
@@ -102,6 +109,7 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&fromFlags.LogLevel, "log-level", cfg.LogLevel, "log `level`: debug, info, warn, error")
 	fs.StringVar(&fromFlags.LogFormat, "log-format", cfg.LogFormat, "log `format`: text or json")
 	fs.IntVar(&fromFlags.GCPercent, "gc-percent", cfg.GCPercent, fmt.Sprintf("garbage collector `target` (GOGC), %d to %d; a GOGC environment variable wins", minGCPercent, maxGCPercent))
+	fs.DurationVar((*time.Duration)(&fromFlags.ScanRetention), "scan-retention", time.Duration(cfg.ScanRetention), "keep scan records this `long` (0: for good; at least a week)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -127,8 +135,13 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.LogFormat = fromFlags.LogFormat
 		case "gc-percent":
 			cfg.GCPercent = fromFlags.GCPercent
+		case "scan-retention":
+			cfg.ScanRetention = fromFlags.ScanRetention
 		}
 	})
+	if r := time.Duration(cfg.ScanRetention); r != 0 && r < store.ScanRetentionMin {
+		return cfg, fmt.Errorf("scan retention %s: want 0 (keep for good) or at least %s", r, store.ScanRetentionMin)
+	}
 	if cfg.GCPercent < minGCPercent || cfg.GCPercent > maxGCPercent {
 		return cfg, fmt.Errorf("gc percent %d: want %d to %d", cfg.GCPercent, minGCPercent, maxGCPercent)
 	}

@@ -81,6 +81,12 @@ func TestServe_flagsAndConfig(t *testing.T) {
 	if _, err := parseServeFlags([]string{"--config", cfgPath, "--gc-percent", "0"}, io.Discard); err == nil || !strings.Contains(err.Error(), "gc percent") {
 		t.Fatalf("gc percent 0: %v", err)
 	}
+	if _, err := parseServeFlags([]string{"--scan-retention", "24h"}, io.Discard); err == nil || !strings.Contains(err.Error(), "scan retention") {
+		t.Fatalf("scan retention of a day: %v", err)
+	}
+	if cfg, err := parseServeFlags([]string{"--scan-retention", "720h"}, io.Discard); err != nil || time.Duration(cfg.ScanRetention) != 720*time.Hour {
+		t.Fatalf("scan retention of 30 days: %+v, %v", cfg, err)
+	}
 	if err := os.WriteFile(cfgPath, []byte(`{"adress": "x"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}

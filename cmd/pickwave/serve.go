@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/pickwave/pickwave/demo"
@@ -25,6 +26,8 @@ type Main struct {
 
 	demo         *demoDevices // --demo's simulated scanner, scale and printer
 	stationsDone chan error   // Stations.Run's result
+	stopForget   context.CancelFunc
+	forgetDone   chan struct{} // closed when forgetScans returns
 }
 
 // Open opens the store, seeds the demo if asked, and starts serving.
@@ -34,6 +37,14 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.DB = db
+	if r := time.Duration(m.Config.ScanRetention); r > 0 {
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		m.stopForget, m.forgetDone = cancel, make(chan struct{})
+		go func() {
+			defer close(m.forgetDone)
+			m.forgetScans(fctx, r, time.Hour)
+		}()
+	}
 	if m.Config.Demo {
 		seeded, err := m.seedDemo(ctx)
 		if err != nil {
@@ -57,6 +68,44 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Logger.Info("pickwave serving", "addr", "http://"+m.Server.Addr(), "data", db.Path(), "demo", m.Config.Demo)
 	return nil
+}
+
+// forgetScans drops scan records older than the retention, at once and
+// then every period, until ctx ends. It works in chunks of a thousand
+// records, each its own transaction, so handheld scans wait little.
+func (m *Main) forgetScans(ctx context.Context, retention, every time.Duration) {
+	log := m.Logger.With("component", "scan-retention")
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("scan retention stopped", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	ticker := time.NewTicker(every)
+	defer ticker.Stop()
+	for {
+		before, total := time.Now().Add(-retention), 0
+		for {
+			n, more, err := m.DB.ForgetScans(ctx, before, 1000)
+			total += n
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Error("forget old scan records", "err", err)
+				}
+				break
+			}
+			if !more {
+				break
+			}
+		}
+		if total > 0 {
+			log.Info("old scan records dropped", "count", total, "before", before)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
 }
 
 // seedDemo seeds the demo warehouse into empty data and reports whether
@@ -101,6 +150,10 @@ func (m *Main) Close() error {
 		if err := m.demo.Close(); err != nil && first == nil {
 			first = err
 		}
+	}
+	if m.stopForget != nil {
+		m.stopForget()
+		<-m.forgetDone
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil && first == nil {
