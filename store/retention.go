@@ -59,4 +59,3 @@ func (db *DB) ForgetScans(ctx context.Context, before time.Time, limit int) (n i
 // `pickwave serve`: a handheld that was off for a weekend still gets its
 // answers from record.
 const ScanRetentionMin = 7 * 24 * time.Hour
-
