@@ -75,10 +75,20 @@ type ReadError struct {
 
 // Error implements the error interface with the most likely reading's
 // message.
-func (e *ReadError) Error() string { return e.Failed[0].Err.Error() }
+func (e *ReadError) Error() string {
+	if len(e.Failed) == 0 || e.Failed[0].Err == nil {
+		return "gs1: no reading"
+	}
+	return e.Failed[0].Err.Error()
+}
 
 // Unwrap returns the most likely reading's error.
-func (e *ReadError) Unwrap() error { return e.Failed[0].Err }
+func (e *ReadError) Unwrap() error {
+	if len(e.Failed) == 0 {
+		return nil
+	}
+	return e.Failed[0].Err
+}
 
 // how names one way of reading a scan's body.
 type how int
