@@ -12,9 +12,27 @@
 // GSINs (17) use the same rule. Pickwave stores every GTIN in its 14-digit
 // form, left-padded with zeros (NormalizeGTIN), so UPC-A 036000291452 and
 // EAN-13 0036000291452 are the same item. A UPC-E symbol squeezes zeros out of
-// a UPC-A; ExpandUPCE puts them back. Eight digits alone are read as a
-// GTIN-8, because nothing in the digits tells a UPC-E apart; a scanner that
-// sends AIM identifiers says ]E0 for UPC-E and ]E4 for EAN-8.
+// a UPC-A; ExpandUPCE puts them back. Nothing in eight digits tells a UPC-E
+// from a GTIN-8; a scanner that sends AIM identifiers says ]E0 for UPC-E and
+// ]E4 for EAN-8, and without one both are tried (see Readings below).
+//
+// # Readings
+//
+// Most scanners send no AIM identifier, and then bare digits can mean
+// several things: "106141411234567897" is a valid SSCC and also the lot
+// (10)6141411234567897; "17261130" fails as a GTIN-8 but is (17) use-by
+// 2026-11-30; "06543217" is the UPC-E of GTIN 00065100004327. Readings
+// tries every reading that fits (GTIN, UPC-E of 6, 7 or 8 digits, SSCC,
+// element string) and returns the valid ones, the most likely first, each
+// with its ReadingKind; the caller picks the one that matches what it
+// expects (a product it stocks, a tote...). Parse returns the most likely.
+// A UPC-E sent without its check digit is a Reading.Guess: any six digits
+// read as one. When digits have the length of a number with a check digit
+// and every such reading fails, Readings says so with a *ReadError even if
+// an element string reading is valid: a misread EAN-13 must not pass for
+// the element string it happens to spell. A symbology identifier, when
+// present, decides alone. TrimScan, LooksGS1 and NormalizeBarcode hold the
+// rest of what a store needs to know about a scan's syntax.
 //
 // Prefixes carry meaning (ClassifyGTIN): 02 and 20-29 are restricted
 // circulation numbers, mostly variable-measure items whose price or weight
@@ -111,10 +129,14 @@
 //     Configure the scanner to send a substitute character and set
 //     Parser.Separator to it, or use AIM identifiers and a serial or HID-POS
 //     connection.
-//   - Without an AIM identifier, input of 8, 12, 13 or 14 digits is read as a
-//     bare GTIN, never as an element string: "11261231" is a GTIN-8 (with a
-//     bad check digit), not a production date. Element strings that short do
-//     not occur on real labels.
+//   - Without an AIM identifier, digits of a GTIN's or an SSCC's length are
+//     read as that number first and as an element string too. Parse returns
+//     the number's error when its check digit is wrong ("11261231" is a
+//     GTIN-8 with a bad check digit, for Parse), while Readings also lists
+//     the element string ((11) 2026-12-31) beside that error.
+//   - Six or seven digits read as a UPC-E that nothing verifies; a site whose
+//     scanners send UPC-E that way, and whose totes carry such numbers,
+//     relies on the caller trying the readings against what it knows.
 //   - In the bracketed form a "(" followed by two to four digits and ")"
 //     starts a new element; write "\(" for a literal parenthesis in a value.
 //   - Not checked: whether a GS1 Company Prefix is actually allocated, and

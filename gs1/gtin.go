@@ -187,19 +187,7 @@ func ExpandUPCE(s string) (string, error) {
 			Err:    ErrNumberSystem,
 		}
 	}
-	d := s[1:7]
-	var body string
-	switch d[5] {
-	case '0', '1', '2':
-		body = d[0:2] + d[5:6] + "0000" + d[2:5]
-	case '3':
-		body = d[0:3] + "00000" + d[3:5]
-	case '4':
-		body = d[0:4] + "00000" + d[4:5]
-	default:
-		body = d[0:5] + "0000" + d[5:6]
-	}
-	upca := s[0:1] + body + s[7:8]
+	upca := upceBody(s[0], s[1:7]) + s[7:8]
 	if err := checkNumber("UPC-E", upca, []int{12}, "12"); err != nil {
 		err.Input, err.Pos = s, 8 // report against what was scanned
 		return "", err

@@ -20,7 +20,7 @@ type Form int
 
 const (
 	// FormGTIN is a bare GTIN: an EAN-13, UPC-A, EAN-8, UPC-E or ITF-14
-	// read, or eight, 12, 13 or 14 digits with no AIM identifier.
+	// read, or 6 to 8, 12, 13 or 14 digits with no AIM identifier.
 	FormGTIN Form = iota + 1
 	// FormElementString is a raw GS1 element string: AIs and values one
 	// after the other, FNC1 sent as GS.
@@ -30,6 +30,9 @@ const (
 	FormBracketed
 	// FormDigitalLink is a GS1 Digital Link URI.
 	FormDigitalLink
+	// FormSSCC is a bare SSCC: 18 digits with no AIM identifier, read as
+	// AI (00).
+	FormSSCC
 )
 
 // String names the form.
@@ -43,6 +46,8 @@ func (f Form) String() string {
 		return "bracketed element string"
 	case FormDigitalLink:
 		return "Digital Link URI"
+	case FormSSCC:
+		return "SSCC"
 	}
 	return fmt.Sprintf("Form(%d)", int(f))
 }
@@ -161,79 +166,31 @@ type Parser struct {
 // Parse reads one scan with a zero Parser; see Parser.Parse.
 func Parse(s string) (Data, error) { return Parser{}.Parse(s) }
 
-// Parse reads one scan: a bare GTIN (8, 12, 13 or 14 digits), a raw GS1
-// element string with FNC1 as GS, a bracketed element string
-// "(01)...(10)...", or a GS1 Digital Link URI, each optionally preceded by an
-// AIM symbology identifier such as "]C1". A trailing CR, LF or TAB (a
-// scanner's suffix) is ignored.
+// Parse reads one scan and returns its most likely reading (see
+// Readings): a bare GTIN (8, 12, 13 or 14 digits), a UPC-E (6, 7 or 8
+// digits), a bare SSCC (18 digits), a raw GS1 element string with FNC1 as
+// GS, a bracketed element string "(01)...(10)...", or a GS1 Digital Link
+// URI, each optionally preceded by an AIM symbology identifier such as
+// "]C1". Leading and trailing spaces, tabs, CRs and LFs (a scanner's
+// prefix and suffix) are ignored.
 //
 // It returns the data, or an error that is a *ParseError saying where and
-// what is wrong and wrapping one of the package's sentinel errors. Broken
-// pairing rules are not errors: they are listed in Data.Warnings. With
-// ErrNotGS1 the Data still names the symbology.
+// what is wrong and wrapping one of the package's sentinel errors. When
+// the most likely reading is refused, Parse returns its error even if a
+// less likely one is valid: "4006381333932" is an EAN-13 with a bad check
+// digit, not the element string (400)6381333932. Broken pairing rules are
+// not errors: they are listed in Data.Warnings. With ErrNotGS1 the Data
+// still names the symbology.
 func (p Parser) Parse(s string) (Data, error) {
-	d, err := p.parse(s)
+	rs, err := p.Readings(s)
 	if err != nil {
 		// Half-read elements would invite using them; keep only what
 		// tells the caller what the scan was.
-		return Data{Symbology: d.Symbology, Form: d.Form}, err
+		f := err.(*ReadError).Failed[0]
+		return Data{Symbology: f.Data.Symbology, Form: f.Data.Form}, f.Err
 	}
-	return d, nil
+	return rs[0].Data, nil
 }
-
-func (p Parser) parse(s string) (Data, error) {
-	var d Data
-	limit := p.MaxInput
-	if limit <= 0 {
-		limit = DefaultMaxInput
-	}
-	if len(s) > limit {
-		return d, errorf(ErrLength, limit+1, "", "input too long: %d bytes, at most %d", len(s), limit)
-	}
-	s = strings.TrimRight(s, "\r\n\t")
-	if s == "" {
-		return d, errorf(ErrEmpty, 0, "", "empty scan")
-	}
-	t, err := table()
-	if err != nil {
-		return d, err
-	}
-	kind, off := kindUnknown, 0
-	if s[0] == ']' {
-		if len(s) < 3 {
-			return d, errorf(ErrSyntax, 1, "", "incomplete AIM symbology identifier %q", s)
-		}
-		d.Symbology, kind = lookupSymbology(s[:3])
-		off = 3
-		if len(s) == 3 {
-			return d, errorf(ErrEmpty, 4, "", "no data after AIM symbology identifier %s", s)
-		}
-	}
-	body := s[off:]
-	if isURI(body) {
-		return d, p.parseDigitalLink(t, body, off, &d)
-	}
-	switch {
-	case kind == kindEAN || kind == kindEAN8 || kind == kindEANAddOn || kind == kindITF:
-		return d, p.parseLinear(body, off, kind, &d)
-	case kind == kindOther || kind == kindUnknown && d.Symbology.AIM != "":
-		name := d.Symbology.Name
-		if name == "" {
-			name = "unknown symbology"
-		}
-		return d, errorf(ErrNotGS1, 1, "", "%s %s does not carry GS1 data", d.Symbology.AIM, name)
-	case body[0] == '(':
-		d.Form = FormBracketed
-		return d, p.finish(t, &d, p.parseBracketed(t, body, off, &d))
-	case kind == kindUnknown && firstNonDigit(body) < 0 && isGTINLength(len(body)):
-		return d, p.parseLinear(body, off, kindEAN, &d)
-	default:
-		d.Form = FormElementString
-		return d, p.finish(t, &d, p.parseElementString(t, body, off, &d))
-	}
-}
-
-func isGTINLength(n int) bool { return n == 8 || n == 12 || n == 13 || n == 14 }
 
 // isURI reports whether s starts like an http or https URI.
 func isURI(s string) bool {
@@ -246,14 +203,6 @@ func (p Parser) parseLinear(body string, off int, kind symbologyKind, d *Data) e
 	d.Form = FormGTIN
 	gtin := body
 	switch kind {
-	case kindEAN:
-		if len(body) == 8 && d.Symbology.AIM != "" { // ]E0 with 8 digits is UPC-E
-			upca, err := ExpandUPCE(body)
-			if err != nil {
-				return gtinParseError(err, off)
-			}
-			gtin = upca
-		}
 	case kindEAN8:
 		if len(body) != 8 {
 			return errorf(ErrLength, off+1, "", "EAN-8 symbol with %d digits", len(body))
@@ -272,16 +221,14 @@ func (p Parser) parseLinear(body string, off int, kind symbologyKind, d *Data) e
 		}
 	case kindITF:
 		if len(body) != 14 {
-			return errorf(ErrNotGS1, 1, "", "%s with %d characters is not an ITF-14", d.Symbology.AIM, len(body))
+			return errorf(ErrNotGS1, off-2, "", "%s with %d characters is not an ITF-14", d.Symbology.AIM, len(body))
 		}
 	}
 	g, err := NormalizeGTIN(gtin)
 	if err != nil {
 		return gtinParseError(err, off)
 	}
-	d.GTIN = g
-	d.Elements = []Element{{AI: "01", Title: title("01"), Raw: g, Value: g, Pos: off + 1}}
-	addClassWarning(d)
+	setGTIN(d, g, off)
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 )
 
 type parseResult struct {
+	Kind      string `json:"kind"`
 	Symbology string `json:"symbology"`
 	AIM       string `json:"aim"`
 	Form      string `json:"form"`
@@ -27,6 +29,66 @@ type parseResult struct {
 		AI, Title, Raw string
 		Value          any
 	} `json:"elements"`
+}
+
+// parseResults is the response with every reading.
+type parseResults struct {
+	parseResult
+	Readings []parseResult `json:"readings"`
+	Refused  []struct {
+		Kind, Reason string
+		Position     int
+	} `json:"refused"`
+}
+
+// Scans without a symbology identifier list every valid reading, the most
+// likely first, with the top level describing the first.
+func TestParseBarcode_readings(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name, data string
+		readings   []string // kind and HRI of each reading
+		refused    []string // kinds refused
+	}{
+		{"SSCC that is also a lot", "106141411234567897",
+			[]string{"SSCC (00)106141411234567897", "element string (10)6141411234567897"}, nil},
+		{"use-by without parentheses", "17261130", []string{"element string (17)261130"}, []string{"GTIN", "UPC-E"}},
+		{"UPC-E", "06543217", []string{"UPC-E (01)00065100004327"}, nil},
+		{"EAN-13 with scanner whitespace", " 4006381333931\r\n",
+			[]string{"GTIN (01)04006381333931", "element string (400)6381333931"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.json("POST", "/api/v1/barcodes/parse", e.pick, map[string]string{"data": tt.data})
+			mustStatus(t, r, 200)
+			var res parseResults
+			r.decode(t, &res)
+			var got, refused []string
+			for _, rd := range res.Readings {
+				got = append(got, rd.Kind+" "+rd.HRI)
+			}
+			for _, f := range res.Refused {
+				refused = append(refused, f.Kind)
+				if f.Reason == "" || f.Position == 0 {
+					t.Errorf("refused reading without reason or position: %s", r.body)
+				}
+			}
+			if !slices.Equal(got, tt.readings) || !slices.Equal(refused, tt.refused) {
+				t.Fatalf("readings %q refused %q, want %q and %q: %s", got, refused, tt.readings, tt.refused, r.body)
+			}
+			first := res.Readings[0]
+			if res.Kind != first.Kind || res.HRI != first.HRI || res.GTIN != first.GTIN || res.Form != first.Form || len(res.Elements) != len(first.Elements) {
+				t.Fatalf("top level does not describe the first reading: %s", r.body)
+			}
+		})
+	}
+	// The lot reading of the SSCC's digits carries its lot.
+	r := e.json("POST", "/api/v1/barcodes/parse", e.pick, map[string]string{"data": "106141411234567897"})
+	var res parseResults
+	r.decode(t, &res)
+	if res.GTIN != "" || res.Form != "SSCC" || res.Readings[1].Elements[0].AI != "10" || res.Readings[1].Elements[0].Value != "6141411234567897" {
+		t.Fatalf("SSCC readings %s", r.body)
+	}
 }
 
 // The GS1 General Specifications' own worked examples.

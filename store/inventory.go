@@ -5,43 +5,20 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/gs1"
 )
 
 // MaxBarcodeLen bounds a non-GTIN (internal) barcode.
-const MaxBarcodeLen = 48
+const MaxBarcodeLen = gs1.MaxBarcodeLen
 
-// NormalizeBarcode returns the key a barcode is stored and looked up under.
-// An all-digit code of 8, 12, 13 or 14 digits is a GTIN: its check digit must
-// be right, and it is stored as GTIN-14 so that UPC-A, EAN-13 and GTIN-14
-// forms of one number find the same SKU. Other codes are internal barcodes
-// (Code 128 labels and the like): printable ASCII, kept as they are.
-func NormalizeBarcode(code string) (string, error) {
-	code = strings.TrimSpace(code)
-	if code == "" {
-		return "", fmt.Errorf("is empty")
-	}
-	if isDigits(code) {
-		switch len(code) {
-		case 8, 12, 13, 14:
-			return gs1.NormalizeGTIN(code)
-		}
-		return "", fmt.Errorf("has %d digits: a numeric barcode must be a GTIN of 8, 12, 13 or 14 digits", len(code))
-	}
-	if len(code) > MaxBarcodeLen {
-		return "", fmt.Errorf("is longer than %d characters", MaxBarcodeLen)
-	}
-	for i := 0; i < len(code); i++ {
-		if code[i] <= ' ' || code[i] >= 0x7f {
-			return "", fmt.Errorf("has a character that is not printable ASCII at position %d", i+1)
-		}
-	}
-	return code, nil
-}
+// NormalizeBarcode returns the key a barcode is stored and looked up under:
+// a GTIN as its GTIN-14, an internal code as it is. The rules are
+// gs1.NormalizeBarcode's.
+func NormalizeBarcode(code string) (string, error) { return gs1.NormalizeBarcode(code) }
 
+// isDigits reports whether s is a non-empty string of ASCII digits.
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {

@@ -1,8 +1,6 @@
 package store
 
 import (
-	"strings"
-
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/gs1"
 	"github.com/pickwave/pickwave/wave"
@@ -10,36 +8,82 @@ import (
 
 // resolveScan finds what a scan names: a location label, a product by any
 // of its barcodes (with GS1 data parsed), and lot and serial facts
-// relative to the task.
+// relative to the task (nil when the picker is binding totes).
+//
+// The scan is trimmed of a scanner's whitespace (gs1.TrimScan) for the
+// look-ups; f.Raw stays as sent, because tote labels are bound and
+// compared as sent. A location label wins. Otherwise every valid reading
+// of the scan (gs1.Parser.Readings: a GTIN, a UPC-E, an SSCC, an element
+// string...) is a candidate, and so is the scan as an internal barcode;
+// the one that counts is the first whose barcode belongs to the task's
+// SKU, else the first whose barcode belongs to any SKU. When none is
+// known, f.Data is the most likely reading that is not a guess (a number
+// of six or seven digits is not taken for a UPC-E unless some product has
+// it, so it stays a good tote label), and f.ParseErr says why the scan's
+// most likely reading was refused when it was meant as GS1 data.
 func (t *txn) resolveScan(raw string, task *pickwave.Task) (wave.ScanFacts, error) {
 	f := wave.ScanFacts{Raw: raw}
-	if raw == "" {
+	scan := gs1.TrimScan(raw)
+	if scan == "" {
 		return f, nil
 	}
-	if loc := t.Get(spaceLocations, []byte(raw)); loc != nil {
-		f.Location = raw
+	if loc := t.Get(spaceLocations, []byte(scan)); loc != nil {
+		f.Location = scan
 		return f, nil
 	}
-	data, perr := (gs1.Parser{Now: t.now}).Parse(raw)
-	var barcode string
-	switch {
-	case perr == nil && data.GTIN != "":
-		f.Data, barcode = data, data.GTIN
-	case perr != nil && looksGS1(raw):
-		f.ParseErr = perr
-		return f, nil
-	default:
-		key, err := NormalizeBarcode(raw)
-		if err != nil {
-			return f, nil // not a barcode of ours: maybe a tote
+	readings, rerr := (gs1.Parser{Now: t.now}).Readings(scan)
+	f.Readings = readings
+
+	// The barcodes the scan may be, the most likely first; reading is the
+	// index of the reading that gives it, or -1 for the scan as an
+	// internal barcode.
+	type candidate struct {
+		key     string
+		reading int
+	}
+	cands := make([]candidate, 0, len(readings)+1)
+	for i, r := range readings {
+		if r.Data.GTIN != "" {
+			cands = append(cands, candidate{r.Data.GTIN, i})
 		}
-		barcode = key
 	}
-	owner := t.Get(spaceBarcodes, []byte(barcode))
-	if owner == nil {
-		return f, nil
+	if !isDigits(scan) { // digits are GTINs, among the readings when valid
+		if key, err := NormalizeBarcode(scan); err == nil {
+			cands = append(cands, candidate{key, -1})
+		}
 	}
-	sku, err := t.sku(string(owner))
+	chosen, owner := -1, ""
+	for i, c := range cands {
+		o := t.Get(spaceBarcodes, []byte(c.key))
+		if o == nil {
+			continue
+		}
+		if task != nil && string(o) == task.SKU {
+			chosen, owner = i, string(o)
+			break
+		}
+		if chosen < 0 {
+			chosen, owner = i, string(o)
+		}
+	}
+	if chosen < 0 {
+		if rerr != nil && (len(readings) > 0 || gs1.LooksGS1(scan)) {
+			f.ParseErr = rerr
+			return f, nil
+		}
+		for _, r := range readings {
+			if !r.Guess {
+				f.Data = r.Data
+				break
+			}
+		}
+		return f, nil // a product nobody stocks, or maybe a tote
+	}
+	barcode := cands[chosen].key
+	if i := cands[chosen].reading; i >= 0 {
+		f.Data = readings[i].Data
+	}
+	sku, err := t.sku(owner)
 	if err != nil {
 		return f, err
 	}
@@ -63,21 +107,6 @@ func (t *txn) resolveScan(raw string, task *pickwave.Task) (wave.ScanFacts, erro
 		}
 	}
 	return f, nil
-}
-
-// looksGS1 says whether a scan that failed to parse was meant as GS1 data
-// (all digits, an AIM GS1 identifier, brackets or a Digital Link), so its
-// failure is a bad barcode rather than an unknown one.
-func looksGS1(raw string) bool {
-	if isDigits(raw) {
-		return true
-	}
-	for _, p := range []string{"]C1", "]d2", "]Q3", "]e0", "]E0", "]E4", "(0", "http://", "https://"} {
-		if strings.HasPrefix(raw, p) {
-			return true
-		}
-	}
-	return strings.ContainsRune(raw, gs1.GS)
 }
 
 // gtinLength says whether n digits could be a GTIN (8, 12, 13 or 14).

@@ -17,10 +17,18 @@ import (
 type ScanFacts struct {
 	// Raw is what the scanner sent.
 	Raw string
-	// Data is the parsed GS1 data of a GTIN or GS1 scan; zero otherwise.
+	// Data is the GS1 data of the reading that counts: of all the ways the
+	// scan reads (Readings), the one naming the task's product, else one
+	// naming a known product, else the most likely that is not a guess.
+	// Zero when the scan is no GS1 data, or names a product by an internal
+	// barcode.
 	Data gs1.Data
+	// Readings lists every valid reading of the scan, the most likely
+	// first (gs1.Parser.Readings).
+	Readings []gs1.Reading
 	// ParseErr is set when the scan looked like GS1 data (digits, an AIM
-	// GS1 identifier, a Digital Link) but is broken, e.g. a bad check digit.
+	// GS1 identifier, a Digital Link) but names nothing known and its most
+	// likely reading is broken, e.g. a GTIN with a bad check digit.
 	ParseErr error
 	// Location is the code of the location whose label this is, or "".
 	Location string
