@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/gs1"
 	"github.com/pickwave/pickwave/wave"
 )
 
@@ -320,7 +321,7 @@ func (t *txn) beginTurn(picker string, rec pickwave.ScanRecord) (*pickTurn, *pic
 }
 
 func (t *txn) scan(picker string, req pickwave.ScanRequest, rules wave.Rules) (*pickwave.ScanResult, error) {
-	raw := strings.TrimRight(req.Data, "\r\n")
+	raw := gs1.TrimScan(req.Data)
 	rec := pickwave.ScanRecord{ID: req.ID, User: picker, Device: req.Device, Raw: raw, At: t.now, Attempts: 1}
 	turn, res, err := t.beginTurn(picker, rec)
 	if turn == nil {

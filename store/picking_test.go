@@ -507,3 +507,21 @@ func TestPick_forgottenScanIsRefusedNotJudged(t *testing.T) {
 		t.Fatalf("a refused resend bound a tote: %+v", cart.Totes)
 	}
 }
+
+// TestPick_toteScanTrimmed binds a tote sent with a space before and a tab
+// after by its label alone, so that the tote scan at the end of a task
+// matches it however the scanner frames it.
+func TestPick_toteScanTrimmed(t *testing.T) {
+	db := mustOpen(t)
+	releasedCart(t, db, 1)
+	p := &picker{t: t, db: db, name: "pete"}
+	if _, err := db.TakeCart(ctxAs("pete"), "pete"); err != nil {
+		t.Fatal(err)
+	}
+	prompt := &p.mustScan(" TOTE-pete-1\t", "ok").Prompt
+	cart, _ := db.Cart(ctxAs("t"), prompt.CartID)
+	if cart.Totes[0].Tote != "TOTE-pete-1" {
+		t.Fatalf("bound %q", cart.Totes[0].Tote)
+	}
+	p.pickAll(prompt)
+}
