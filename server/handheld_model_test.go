@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -495,10 +496,22 @@ func (r *modelRun) check() {
 	}
 }
 
+// modelChecks is how many sequences `make test` runs (rapid's default
+// of 30 steps each).
+const modelChecks = 25
+
 var modelVerbose = flag.Bool("model.log", false, "log each action of TestHandheldModel")
 
 // TestHandheldModel is the model-based test described at the top.
 func TestHandheldModel(t *testing.T) {
+	// make test runs modelChecks sequences; -rapid.checks runs more.
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "rapid.checks" })
+	if !explicit {
+		if err := flag.Set("rapid.checks", strconv.Itoa(modelChecks)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	rapid.Check(t, func(rt *rapid.T) {
 		orders := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) [2]int {
 			return [2]int{rapid.IntRange(0, modelAisles*modelBays-1).Draw(t, "sku"), rapid.IntRange(1, 3).Draw(t, "qty")}
