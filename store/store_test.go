@@ -1,16 +1,11 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/store"
@@ -41,76 +36,11 @@ func mustOpenDir(t testing.TB, dir string) *store.DB {
 	return db
 }
 
-// mustCheck reopens the file read-only and checks bbolt's page consistency
-// and that every reservation is accounted for by exactly the allocations of
-// live orders.
+// mustCheck checks the closed store's file: bbolt's consistency and
+// every invariant of store.Check.
 func mustCheck(t testing.TB, dir string) {
 	t.Helper()
-	b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		t.Fatalf("reopen for check: %v", err)
-	}
-	defer b.Close()
-	err = b.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return fmt.Errorf("bbolt check: %w", err)
-		}
-		reserved := map[string]int{}
-		err := tx.Bucket([]byte("stock")).ForEach(func(k, v []byte) error {
-			var st pickwave.Stock
-			if err := json.Unmarshal(v, &st); err != nil {
-				return err
-			}
-			// Only a row held for a count may hold more reservations
-			// than stock: a confirmed count found fewer than the picks on
-			// carts hold.
-			if st.Reserved < 0 || (st.Reserved > st.OnHand && st.CountID == "") || st.OnHand < 0 {
-				return fmt.Errorf("stock %q: on hand %d, reserved %d", k, st.OnHand, st.Reserved)
-			}
-			reserved[string(k)] = st.Reserved
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		allocated := map[string]int{}
-		statuses := tx.Bucket([]byte("order_status"))
-		err = tx.Bucket([]byte("orders")).ForEach(func(k, v []byte) error {
-			var o pickwave.Order
-			if err := json.Unmarshal(v, &o); err != nil {
-				return err
-			}
-			if statuses.Get(append(append([]byte(o.Status), 0), k...)) == nil {
-				return fmt.Errorf("order %s: status %s not indexed", o.ID, o.Status)
-			}
-			for _, l := range o.Lines {
-				sum := 0
-				for _, a := range l.Allocations {
-					allocated[string(bytes.Join([][]byte{[]byte(l.SKU), []byte(a.Location), []byte(a.Lot)}, []byte{0}))] += a.Qty
-					sum += a.Qty
-				}
-				if sum != l.Allocated || l.Allocated > l.Qty {
-					return fmt.Errorf("order %s line %s: allocated %d, allocations sum %d, qty %d", o.ID, l.ID, l.Allocated, sum, l.Qty)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for k, n := range reserved {
-			if allocated[k] != n {
-				return fmt.Errorf("stock %q: reserved %d but orders allocate %d", k, n, allocated[k])
-			}
-		}
-		for k, n := range allocated {
-			if reserved[k] != n {
-				return fmt.Errorf("stock %q: orders allocate %d but %d reserved", k, n, reserved[k])
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := store.CheckFile(dir); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -44,6 +44,7 @@ const usage = `pickwave runs a warehouse floor: orders, waves, picking, packing.
 Usage:
   pickwave serve  [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--config FILE]
   pickwave token  --data DIR --role picker|packer|supervisor|admin [--user NAME] [--ttl 720h]
+  pickwave check  --data DIR     verify a stopped server's store: bbolt pages and invariants
   pickwave devices [--json]      list serial ports: USB VID:PID, serial number, kind
   pickwave sim scanner|scale|printer [--path P] [--addr A] [--protocol P]
                                  run one simulated device until Ctrl-C
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args[1:], stderr)
 	case "token":
 		return runToken(ctx, args[1:], stdout, stderr)
+	case "check":
+		return runCheck(ctx, args[1:], stdout, stderr)
 	case "devices":
 		return runDevices(ctx, args[1:], stdout, stderr)
 	case "sim":

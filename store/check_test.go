@@ -1,0 +1,77 @@
+package store_test
+
+import (
+	"encoding/binary"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/store"
+)
+
+// TestCheck_findsEachBrokenInvariant breaks one invariant at a time
+// behind the store's back, in a store with a cart half picked, and
+// expects Check to name it.
+func TestCheck_findsEachBrokenInvariant(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		want  string
+		spoil func(tx *bolt.Tx) error
+	}{
+		{"event gap", "event log", func(tx *bolt.Tx) error {
+			key := make([]byte, 8)
+			binary.BigEndian.PutUint64(key, 3)
+			return tx.Bucket([]byte("events")).Delete(key)
+		}},
+		{"picker state lost its recent scan ids", "its id does not find it", func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte("pickers")).Put([]byte("pete"), []byte(`{"cart_id":"W-000001-C01"}`))
+		}},
+		{"open task not indexed", "open-task index", func(tx *bolt.Tx) error {
+			c := tx.Bucket([]byte("tasks_open")).Cursor()
+			k, _ := c.First()
+			return tx.Bucket([]byte("tasks_open")).Delete(append([]byte(nil), k...))
+		}},
+		{"barcode of no SKU", "barcode", func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte("barcodes")).Put([]byte("4006381333931"), []byte("NOPE"))
+		}},
+		{"order status not indexed", "not indexed", func(tx *bolt.Tx) error {
+			c := tx.Bucket([]byte("order_status")).Cursor()
+			k, _ := c.First()
+			return tx.Bucket([]byte("order_status")).Delete(append([]byte(nil), k...))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			db, err := store.Open(dir, store.Options{Now: func() time.Time { return t0 }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			releasedCart(t, db, 5)
+			p := &picker{t: t, db: db, name: "pete"}
+			prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
+			for range 6 {
+				prompt = &p.scan(map[pickwave.Step]string{pickwave.StepBindTote: "TOTE-pete-" + string(rune('0'+prompt.Slot))}[prompt.Step]).Prompt
+			}
+			if err := db.Check(); err != nil {
+				t.Fatalf("sound store: %v", err)
+			}
+			db.Close()
+			b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{Timeout: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Update(tc.spoil); err != nil {
+				t.Fatal(err)
+			}
+			b.Close()
+			err = store.CheckFile(dir)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("check: %v; want a violation naming %q", err, tc.want)
+			}
+		})
+	}
+}
