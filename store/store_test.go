@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/store"
 )
