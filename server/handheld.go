@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/handheld"
 )
 
 // The handheld websocket: see docs/protocol.md for the messages.
@@ -31,19 +33,9 @@ import (
 // reconnect carries the same client id and gets its first verdict back.
 
 const (
-	// handheldWriteWait is the time allowed to write one message.
-	handheldWriteWait = 5 * time.Second
-	// handheldPongWait is how long a handheld may stay silent before it is dropped.
-	handheldPongWait = 30 * time.Second
-	// handheldPingPeriod must be shorter than handheldPongWait.
-	handheldPingPeriod = handheldPongWait * 9 / 10
-	// handheldMaxMessage bounds one client message; a scan is far smaller.
-	handheldMaxMessage = 8 << 10
 	// handheldSendBuffer is how many messages may wait for a slow handheld before
 	// it is dropped (it resumes from its outbox when it reconnects).
 	handheldSendBuffer = 32
-	// maxOutbox bounds a session's unacknowledged messages.
-	maxOutbox = 64
 )
 
 // handheldUpgrader keeps buffers small: a handheld sends short messages,
@@ -64,39 +56,6 @@ func sameOriginHandheld(r *http.Request) bool {
 	}
 	u, err := url.Parse(origin)
 	return err == nil && u.Host == r.Host
-}
-
-// clientMsg is any message from a handheld.
-type clientMsg struct {
-	Type     string               `json:"type"`
-	Session  string               `json:"session,omitempty"`
-	LastSeq  uint64               `json:"last_seq,omitempty"`
-	Seq      uint64               `json:"seq,omitempty"`
-	Badge    string               `json:"badge,omitempty"`
-	Username string               `json:"username,omitempty"`
-	Password string               `json:"password,omitempty"`
-	ID       string               `json:"id,omitempty"`
-	Device   string               `json:"device,omitempty"`
-	Data     string               `json:"data,omitempty"`
-	Count    int                  `json:"count,omitempty"`
-	Reason   pickwave.ShortReason `json:"reason,omitempty"`
-	Found    *int                 `json:"found,omitempty"`
-	Token    string               `json:"token,omitempty"` // hello: a bearer token, for browsers that cannot set headers
-}
-
-// serverMsg is any message to a handheld.
-type serverMsg struct {
-	Type    string               `json:"type"`
-	Seq     uint64               `json:"seq,omitempty"`
-	Session string               `json:"session,omitempty"`
-	User    string               `json:"user,omitempty"`
-	Role    pickwave.Role        `json:"role,omitempty"`
-	Token   string               `json:"token,omitempty"`
-	Prompt  *pickwave.Prompt     `json:"prompt,omitempty"`
-	Result  *pickwave.ScanResult `json:"result,omitempty"`
-	Code    string               `json:"code,omitempty"`
-	Message string               `json:"message,omitempty"`
-	Ref     string               `json:"ref,omitempty"` // the client message id an error answers
 }
 
 // handheldSession is a picker's stream of sequenced messages. It outlives
@@ -127,29 +86,40 @@ type queued struct {
 	data []byte
 }
 
-// handheldHub owns the sessions and their connections.
+// handheldHub owns the sessions and their connections. closeAll ends
+// every connection and waits until each has written its close frame and
+// its pumps have returned.
 type handheldHub struct {
 	mu        sync.Mutex
 	sessions  map[string]*handheldSession // by picker
 	conns     map[*handheldConn]struct{}
 	closed    bool
 	lastSweep time.Time
+	running   sync.WaitGroup // one per connection added, done when both pumps returned
 }
 
 func newHandheldHub() *handheldHub {
 	return &handheldHub{sessions: map[string]*handheldSession{}, conns: map[*handheldConn]struct{}{}}
 }
 
-// handheldConn is one websocket.
+// handheldConn is one websocket. The read pump runs on the request's
+// goroutine and owns the write pump, which it starts and waits for. The
+// write pump alone writes to the socket and alone closes it: a connection
+// that ends for any reason (the handheld went, shutdown, replaced, too
+// slow) gets its close frame first, then the socket is closed.
 type handheldConn struct {
-	s       *Server
-	ws      *websocket.Conn
-	send    chan []byte
-	done    chan struct{} // closed when the connection ends
-	once    sync.Once
-	session *handheldSession
-	user    *pickwave.Session
-	log     *slog.Logger
+	s        *Server
+	ws       *websocket.Conn
+	send     chan []byte   // nil asks the write pump to close as replaced
+	done     chan struct{} // closed when the connection is to end
+	readDone chan struct{} // closed when the read pump returned
+	once     sync.Once
+	// closeCode and closeText are the close frame's, set before done closes.
+	closeCode int
+	closeText string
+	session   *handheldSession
+	user      *pickwave.Session
+	log       *slog.Logger
 }
 
 func newSessionID() string {
@@ -181,15 +151,26 @@ func (s *Server) serveHandheld(c *gin.Context) {
 	if err != nil {
 		return // the upgrader has answered the client
 	}
-	hc := &handheldConn{s: s, ws: ws, send: make(chan []byte, handheldSendBuffer), done: make(chan struct{}), user: user, log: s.logger}
+	hc := &handheldConn{s: s, ws: ws, send: make(chan []byte, handheldSendBuffer), done: make(chan struct{}), readDone: make(chan struct{}),
+		user: user, log: s.logger}
 	if !s.handhelds.add(hc) {
+		err := ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "shutting down"), time.Now().Add(handheld.WriteWait))
+		if err != nil {
+			s.logger.Debug("handheld close frame", "err", err)
+		}
 		ws.Close()
 		return
 	}
+	defer s.handhelds.running.Done()
 	s.metrics.handhelds.Inc()
-	go hc.writePump()
+	defer s.metrics.handhelds.Dec()
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		hc.writePump()
+	}()
 	hc.readPump()
-	s.metrics.handhelds.Dec()
+	<-wrote
 }
 
 func (h *handheldHub) add(c *handheldConn) bool {
@@ -199,6 +180,7 @@ func (h *handheldHub) add(c *handheldConn) bool {
 		return false
 	}
 	h.conns[c] = struct{}{}
+	h.running.Add(1)
 	return true
 }
 
@@ -208,7 +190,9 @@ func (h *handheldHub) remove(c *handheldConn) {
 	h.mu.Unlock()
 }
 
-// closeAll ends every connection, for shutdown.
+// closeAll ends every connection with close code 1001 (going away), for
+// shutdown, and waits for their pumps: each writes its close frame, waits
+// a moment for the handheld's answer, and closes the socket.
 func (h *handheldHub) closeAll() {
 	h.mu.Lock()
 	h.closed = true
@@ -218,8 +202,9 @@ func (h *handheldHub) closeAll() {
 	}
 	h.mu.Unlock()
 	for _, c := range conns {
-		c.close()
+		c.closeWith(websocket.CloseGoingAway, "server shutting down")
 	}
+	h.running.Wait()
 }
 
 // attach binds the connection to the picker's session, resuming it when
@@ -259,7 +244,7 @@ func (h *handheldHub) attach(c *handheldConn, picker, sessionID string, greet fu
 		// The same handheld resuming its session drops its stale
 		// connection quietly; a different device is told it was replaced.
 		if resumed {
-			defer sess.conn.close()
+			defer sess.conn.closeWith(websocket.CloseNormalClosure, "resumed on a new connection")
 		} else {
 			defer sess.conn.replaced()
 		}
@@ -270,7 +255,7 @@ func (h *handheldHub) attach(c *handheldConn, picker, sessionID string, greet fu
 }
 
 // push sends a sequenced message on the session and keeps it until acked.
-func (sess *handheldSession) push(m serverMsg) {
+func (sess *handheldSession) push(m handheld.ServerMessage) {
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
 	sess.seq++
@@ -280,8 +265,8 @@ func (sess *handheldSession) push(m serverMsg) {
 		return // plain structs: cannot fail
 	}
 	sess.outbox = append(sess.outbox, queued{seq: m.Seq, data: data})
-	if len(sess.outbox) > maxOutbox {
-		sess.outbox = slices.Delete(sess.outbox, 0, len(sess.outbox)-maxOutbox)
+	if len(sess.outbox) > handheld.OutboxSize {
+		sess.outbox = slices.Delete(sess.outbox, 0, len(sess.outbox)-handheld.OutboxSize)
 	}
 	if sess.conn != nil {
 		sess.conn.queue(data)
@@ -329,38 +314,36 @@ func (c *handheldConn) queue(data []byte) {
 	case <-c.done:
 	default:
 		c.log.Warn("handheld too slow, dropping connection")
-		c.close()
+		c.closeWith(websocket.CloseTryAgainLater, "too slow: reconnect and resume")
 	}
 }
 
 // reply sends an unsequenced message (welcome, errors).
-func (c *handheldConn) reply(m serverMsg) {
+func (c *handheldConn) reply(m handheld.ServerMessage) {
 	data, err := json.Marshal(m)
 	if err == nil {
 		c.queue(data)
 	}
 }
 
-// CloseReplaced is the close code a handheld gets when the same picker
-// logs in on another device: it should stop reconnecting and say so.
-const CloseReplaced = 4001
-
 // replaced ends a connection whose picker logged in elsewhere, telling it
-// why: an error message, then a close frame with CloseReplaced.
+// why: an error message, then a close frame with handheld.CloseReplaced.
 func (c *handheldConn) replaced() {
-	c.reply(serverMsg{Type: "error", Code: pickwave.ECONFLICT, Message: "You logged in on another device; this one is signed out."})
+	c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.ECONFLICT, Message: "You logged in on another device; this one is signed out."})
 	select {
 	case c.send <- nil: // the write pump closes after what is queued
 	case <-c.done:
 	default:
-		c.close()
+		c.closeWith(handheld.CloseReplaced, "logged in elsewhere")
 	}
 }
 
-func (c *handheldConn) close() {
+// closeWith asks the write pump to end the connection with a close frame
+// of code; the first reason given wins.
+func (c *handheldConn) closeWith(code int, text string) {
 	c.once.Do(func() {
+		c.closeCode, c.closeText = code, text
 		close(c.done)
-		c.ws.Close()
 	})
 }
 
@@ -378,114 +361,134 @@ func (c *handheldConn) readPump() {
 			c.session.detach(c)
 		}
 		c.s.handhelds.remove(c)
-		c.close()
+		close(c.readDone)
+		c.closeWith(websocket.CloseNormalClosure, "")
 	}()
-	c.ws.SetReadLimit(handheldMaxMessage)
-	_ = c.ws.SetReadDeadline(time.Now().Add(handheldPongWait))
-	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(handheldPongWait)) })
+	c.ws.SetReadLimit(handheld.MaxMessageSize)
+	_ = c.ws.SetReadDeadline(time.Now().Add(handheld.PongWait))
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(handheld.PongWait)) })
 	for {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
 			return
 		}
-		var m clientMsg
+		var m handheld.ClientMessage
 		if err := json.Unmarshal(data, &m); err != nil {
-			c.reply(serverMsg{Type: "error", Code: pickwave.EINVALID, Message: "The message is not valid JSON."})
+			c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EINVALID, Message: "The message is not valid JSON."})
 			continue
 		}
 		c.handle(m)
 	}
 }
 
-// writePump writes queued messages and pings; it is the only writer.
+// writePump writes queued messages and pings; it is the only writer, and
+// it ends the connection: a close frame, a moment for the handheld to
+// answer it (which ends the read pump), then the socket closed.
 func (c *handheldConn) writePump() {
-	ticker := time.NewTicker(handheldPingPeriod)
-	defer func() {
-		ticker.Stop()
-		c.close()
-	}()
+	ticker := time.NewTicker(handheld.PingPeriod)
+	defer ticker.Stop()
+	broken := false // a failed write: no close frame can follow
+loop:
 	for {
 		select {
 		case data := <-c.send:
-			_ = c.ws.SetWriteDeadline(time.Now().Add(handheldWriteWait))
 			if data == nil {
-				_ = c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(CloseReplaced, "logged in elsewhere"))
-				return
+				c.closeWith(handheld.CloseReplaced, "logged in elsewhere")
+				break loop
 			}
+			_ = c.ws.SetWriteDeadline(time.Now().Add(handheld.WriteWait))
 			if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
-				return
+				broken = true
+				break loop
 			}
 		case <-ticker.C:
-			_ = c.ws.SetWriteDeadline(time.Now().Add(handheldWriteWait))
+			_ = c.ws.SetWriteDeadline(time.Now().Add(handheld.WriteWait))
 			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
-				return
+				broken = true
+				break loop
 			}
 		case <-c.done:
-			_ = c.ws.SetWriteDeadline(time.Now().Add(handheldWriteWait))
-			_ = c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
-			return
+			break loop
 		}
+	}
+	c.closeWith(websocket.CloseNormalClosure, "") // the reason given first, if any, stands
+	if !broken {
+		msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
+		err := c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(handheld.WriteWait))
+		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+			c.log.Debug("handheld close frame", "user", c.userName(), "err", err)
+		}
+		// The handheld answers the close frame, which ends the read pump.
+		t := time.NewTimer(handheld.WriteWait)
+		select {
+		case <-c.readDone:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	if err := c.ws.Close(); err != nil {
+		c.log.Debug("handheld socket close", "user", c.userName(), "err", err)
 	}
 }
 
 // handlerTimeout bounds one store call made for a handheld.
 const handlerTimeout = 10 * time.Second
 
-func (c *handheldConn) handle(m clientMsg) {
+func (c *handheldConn) handle(m handheld.ClientMessage) {
 	ctx, cancel := context.WithTimeout(context.Background(), handlerTimeout)
 	defer cancel()
 	if c.user != nil {
 		ctx = pickwave.WithActor(ctx, c.user.User)
 	}
 	switch m.Type {
-	case "login":
+	case handheld.TypeLogin:
 		c.login(ctx, m)
 		return
-	case "hello":
+	case handheld.TypeHello:
 		c.hello(ctx, m)
 		return
 	}
 	if c.session == nil {
-		c.reply(serverMsg{Type: "error", Code: pickwave.EUNAUTHORIZED, Message: "Log in first, then say hello.", Ref: m.ID})
+		c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EUNAUTHORIZED, Message: "Log in first, then say hello.", Ref: m.ID})
 		return
 	}
 	picker := c.session.picker
 	switch m.Type {
-	case "ack":
+	case handheld.TypeAck:
 		c.session.ack(m.Seq)
-	case "take_cart":
+	case handheld.TypeTakeCart:
 		p, err := c.s.Picks.TakeCart(ctx, picker)
 		if err != nil {
 			c.fail(err, m.ID)
 			return
 		}
-		c.session.push(serverMsg{Type: "prompt", Prompt: p})
-	case "prompt":
+		c.session.push(handheld.ServerMessage{Type: handheld.TypePrompt, Prompt: p, Ref: m.ID})
+	case handheld.TypePrompt:
 		p, err := c.s.Picks.Prompt(ctx, picker)
 		if err != nil {
 			c.fail(err, m.ID)
 			return
 		}
-		c.session.push(serverMsg{Type: "prompt", Prompt: p})
-	case "scan":
+		c.session.push(handheld.ServerMessage{Type: handheld.TypePrompt, Prompt: p, Ref: m.ID})
+	case handheld.TypeScan:
 		start := time.Now()
-		res, err := c.s.Picks.Scan(ctx, picker, pickwave.ScanRequest{ID: m.ID, Device: m.Device, Data: m.Data, Count: m.Count})
+		res, err := c.s.Picks.Scan(ctx, picker, m.ScanRequest())
 		if err != nil {
 			c.fail(err, m.ID)
 			return
 		}
 		c.s.metrics.scans.WithLabelValues(res.Verdict.Code).Inc()
-		c.session.push(serverMsg{Type: "verdict", Result: res})
+		c.session.push(handheld.ServerMessage{Type: handheld.TypeVerdict, Result: res})
 		c.s.metrics.verdicts.Observe(time.Since(start).Seconds())
-	case "short":
-		res, err := c.s.Picks.Short(ctx, picker, pickwave.ShortRequest{ID: m.ID, Device: m.Device, Reason: m.Reason, Found: m.Found})
+	case handheld.TypeShort:
+		res, err := c.s.Picks.Short(ctx, picker, m.ShortRequest())
 		if err != nil {
 			c.fail(err, m.ID)
 			return
 		}
-		c.session.push(serverMsg{Type: "verdict", Result: res})
+		c.session.push(handheld.ServerMessage{Type: handheld.TypeVerdict, Result: res})
 	default:
-		c.reply(serverMsg{Type: "error", Code: pickwave.EINVALID, Message: "Unknown message type " + truncate(m.Type, 40) + ".", Ref: m.ID})
+		c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EINVALID, Message: "Unknown message type " + truncate(m.Type, 40) + ".", Ref: m.ID})
 	}
 }
 
@@ -496,13 +499,13 @@ func (c *handheldConn) fail(err error, ref string) {
 	if code == pickwave.EINTERNAL {
 		c.log.Error("handheld request failed", "user", c.userName(), "err", err)
 	}
-	c.reply(serverMsg{Type: "error", Code: code, Message: pickwave.ErrorMessage(err), Ref: ref})
+	c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: code, Message: pickwave.ErrorMessage(err), Ref: ref})
 }
 
 // handheldRoles may pick: pickers, and supervisors or admins covering.
 var handheldRoles = []pickwave.Role{pickwave.RolePicker, pickwave.RoleSupervisor, pickwave.RoleAdmin}
 
-func (c *handheldConn) login(ctx context.Context, m clientMsg) {
+func (c *handheldConn) login(ctx context.Context, m handheld.ClientMessage) {
 	var (
 		token string
 		sess  *pickwave.Session
@@ -521,7 +524,7 @@ func (c *handheldConn) login(ctx context.Context, m clientMsg) {
 	c.welcome(ctx, m, token)
 }
 
-func (c *handheldConn) hello(ctx context.Context, m clientMsg) {
+func (c *handheldConn) hello(ctx context.Context, m handheld.ClientMessage) {
 	if m.Token != "" {
 		sess, err := c.s.Users.Authenticate(ctx, m.Token)
 		if err != nil {
@@ -531,7 +534,7 @@ func (c *handheldConn) hello(ctx context.Context, m clientMsg) {
 		c.user = sess
 	}
 	if c.user == nil {
-		c.reply(serverMsg{Type: "error", Code: pickwave.EUNAUTHORIZED, Message: "Log in first: send a login with a badge or user name and password.", Ref: m.ID})
+		c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EUNAUTHORIZED, Message: "Log in first: send a login with a badge or user name and password.", Ref: m.ID})
 		return
 	}
 	c.welcome(ctx, m, "")
@@ -540,14 +543,14 @@ func (c *handheldConn) hello(ctx context.Context, m clientMsg) {
 // welcome attaches the connection to the picker's session and brings the
 // handheld up to date: the missed messages of a resumed session, or the
 // current prompt of a new one.
-func (c *handheldConn) welcome(ctx context.Context, m clientMsg, token string) {
+func (c *handheldConn) welcome(ctx context.Context, m handheld.ClientMessage, token string) {
 	if !slices.Contains(handheldRoles, c.user.Role) {
-		c.reply(serverMsg{Type: "error", Code: pickwave.EFORBIDDEN, Message: "Only pickers, supervisors and admins can pick.", Ref: m.ID})
+		c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EFORBIDDEN, Message: "Only pickers, supervisors and admins can pick.", Ref: m.ID})
 		return
 	}
 	sess, resumed := c.s.handhelds.attach(c, c.user.User, m.Session, func(sess *handheldSession, resumed bool) {
 		// welcome is not sequenced; its seq field tells the newest seq sent.
-		c.reply(serverMsg{Type: "welcome", Session: sess.id, User: c.user.User, Role: c.user.Role, Token: token, Seq: sess.seq})
+		c.reply(handheld.ServerMessage{Type: handheld.TypeWelcome, Session: sess.id, User: c.user.User, Role: c.user.Role, Token: token, Seq: sess.seq})
 		if !resumed {
 			return
 		}
@@ -568,7 +571,7 @@ func (c *handheldConn) welcome(ctx context.Context, m clientMsg, token string) {
 		}
 		return // no cart yet: the handheld asks with take_cart
 	}
-	sess.push(serverMsg{Type: "prompt", Prompt: p})
+	sess.push(handheld.ServerMessage{Type: handheld.TypePrompt, Prompt: p})
 }
 
 func truncate(s string, n int) string {

@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/pickwave/pickwave"
+	hh "github.com/pickwave/pickwave/handheld"
 	"github.com/pickwave/pickwave/server"
 )
 
@@ -26,8 +27,8 @@ func TestHandheld_secondDeviceReplacesFirst(t *testing.T) {
 	_ = first.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, _, err := first.ws.ReadMessage()
 	var ce *websocket.CloseError
-	if !errors.As(err, &ce) || ce.Code != server.CloseReplaced {
-		t.Fatalf("replaced device closed with %v, want code %d", err, server.CloseReplaced)
+	if !errors.As(err, &ce) || ce.Code != hh.CloseReplaced {
+		t.Fatalf("replaced device closed with %v, want code %d", err, hh.CloseReplaced)
 	}
 	second.send(map[string]any{"type": "take_cart"})
 	second.expect("prompt")

@@ -23,7 +23,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/pickwave/pickwave"
-	"github.com/pickwave/pickwave/server"
+	"github.com/pickwave/pickwave/handheld"
 )
 
 // pickwave loadgen drives simulated handhelds against a running server
@@ -651,7 +651,7 @@ func (h *simHandheld) read() (hhMsg, error) {
 	var m hhMsg
 	_ = h.ws.SetReadDeadline(time.Now().Add(loadReadWait))
 	_, data, err := h.ws.ReadMessage()
-	if websocket.IsCloseError(err, server.CloseReplaced) {
+	if websocket.IsCloseError(err, handheld.CloseReplaced) {
 		// The picker logged in on another device (another loadgen?):
 		// reconnecting would only take the session back and forth.
 		return m, fmt.Errorf("%s: signed out: the picker logged in on another device", h.badge)
