@@ -641,7 +641,6 @@ func (c *Client) book(l *link, m *ServerMessage) (ack uint64) {
 			}
 		}
 		if m.Result != nil {
-			c.prompt = &m.Result.Prompt
 			c.answer(m.Result)
 		}
 		if c.opts.AckEvery > 0 && c.lastSeq-c.acked >= uint64(c.opts.AckEvery) {
@@ -703,6 +702,11 @@ func (c *Client) answer(r *pickwave.ScanResult) {
 	if !e.Answered {
 		e.Answered, e.Verdict, e.Replayed = true, r.Verdict, r.Replayed
 		c.stats.Answered++
+		// A later answer's prompt may be older than what came since (a
+		// connection the server was closing may still push one): only
+		// the first answer's counts.
+		p := r.Prompt
+		c.prompt = &p
 	} else {
 		c.stats.Duplicates++
 		if r.Verdict != e.Verdict && !e.Changed {
@@ -1064,8 +1068,8 @@ func (c *Client) User() (string, pickwave.Role) {
 	return c.user, c.role
 }
 
-// Prompt returns the latest prompt the server sent (in a prompt or a
-// verdict), or nil.
+// Prompt returns the latest prompt the server sent, in a prompt or in the
+// first answer to a scan or short, or nil.
 func (c *Client) Prompt() *pickwave.Prompt {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -372,6 +372,14 @@ func (c *handheldConn) readPump() {
 		if err != nil {
 			return
 		}
+		select {
+		case <-c.done:
+			// The connection is closing (replaced, resumed elsewhere,
+			// shutdown): read on only for the handheld's close frame. What
+			// it sent meanwhile is unanswered, so it sends it again.
+			continue
+		default:
+		}
 		var m handheld.ClientMessage
 		if err := json.Unmarshal(data, &m); err != nil {
 			c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EINVALID, Message: "The message is not valid JSON."})

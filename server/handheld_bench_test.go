@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/handheld"
 )
 
 // Handheld benchmarks: the DESIGN.md targets for the scan round trip (p99
@@ -109,7 +110,7 @@ func benchHandheldsOn(b *testing.B, open func(n int) (*loadSite, []string), barc
 	}
 	defer func() {
 		for _, c := range clients {
-			c.drop()
+			c.Close()
 		}
 	}()
 
@@ -141,7 +142,7 @@ func benchHandheldsOn(b *testing.B, open func(n int) (*loadSite, []string), barc
 				} else if left.Add(-1) < 0 {
 					return
 				}
-				if p := c.prompt; p != nil && p.Done {
+				if p := c.Prompt(); p != nil && p.Done {
 					if _, errs[i] = c.takeCart(); errs[i] != nil {
 						return
 					}
@@ -149,7 +150,7 @@ func benchHandheldsOn(b *testing.B, open func(n int) (*loadSite, []string), barc
 				wrong := rng.Float64() < benchWrong
 				data, item := c.nextScan(wrong)
 				sent := time.Now()
-				res, err := c.scan(c.newID(), data, item)
+				res, err := c.scan(c.NewID(), data, item)
 				if err != nil {
 					errs[i] = err
 					return
@@ -317,7 +318,8 @@ func rawHandheld(addr, token string) (net.Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("upgrade: %v %v", res, err)
 	}
-	if err := writeFrame(conn, []byte(`{"type":"hello"}`)); err != nil {
+	hello, _ := json.Marshal(handheld.ClientMessage{Type: handheld.TypeHello})
+	if err := writeFrame(conn, hello); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -327,16 +329,16 @@ func rawHandheld(addr, token string) (net.Conn, error) {
 			conn.Close()
 			return nil, err
 		}
-		var m loadMsg
+		var m handheld.ServerMessage
 		if err := json.Unmarshal(payload, &m); err != nil {
 			conn.Close()
 			return nil, err
 		}
-		if m.Type == "error" {
+		if m.Type == handheld.TypeError {
 			conn.Close()
 			return nil, fmt.Errorf("hello: %s %s", m.Code, m.Message)
 		}
-		if m.Type == "prompt" {
+		if m.Type == handheld.TypePrompt {
 			_ = conn.SetDeadline(time.Time{})
 			return conn, nil
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/handheld"
 )
 
 // FuzzHandheldMessage sends any bytes as a handheld message on a logged-in
@@ -55,7 +56,7 @@ func FuzzHandheldMessage(f *testing.F) {
 		if err != nil {
 			return nil, err
 		}
-		if err := ws.WriteJSON(map[string]any{"type": "hello"}); err != nil {
+		if err := ws.WriteJSON(handheld.ClientMessage{Type: handheld.TypeHello}); err != nil {
 			ws.Close()
 			return nil, err
 		}
@@ -100,7 +101,7 @@ var errConnGone = errors.New("connection closed")
 // answerProbe asks for the prompt and reads until the answer to it,
 // failing on an internal error among the messages read.
 func answerProbe(ws *websocket.Conn, probe string) error {
-	if err := ws.WriteJSON(map[string]any{"type": "prompt", "id": probe}); err != nil {
+	if err := ws.WriteJSON(handheld.ClientMessage{Type: handheld.TypePrompt, ID: probe}); err != nil {
 		return errConnGone
 	}
 	for {
@@ -109,18 +110,16 @@ func answerProbe(ws *websocket.Conn, probe string) error {
 		if err != nil {
 			return fmt.Errorf("%w: %w", errConnGone, err)
 		}
-		var m struct {
-			Type, Code, Message, Ref string
-		}
+		var m handheld.ServerMessage
 		if err := json.Unmarshal(raw, &m); err != nil {
 			return fmt.Errorf("server sent %q: %v", raw, err)
 		}
 		switch {
-		case m.Type == "error" && m.Code == pickwave.EINTERNAL:
+		case m.Type == handheld.TypeError && m.Code == pickwave.EINTERNAL:
 			return fmt.Errorf("internal error: %s", raw)
-		case m.Type == "error" && m.Ref == probe:
+		case m.Type == handheld.TypeError && m.Ref == probe:
 			return nil // no cart yet, say: an answer
-		case m.Type == "prompt":
+		case m.Type == handheld.TypePrompt:
 			return nil
 		}
 	}

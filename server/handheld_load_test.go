@@ -26,6 +26,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/handheld"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/wave"
@@ -428,181 +429,70 @@ func copyLoadFile(tb testing.TB, from, to string) {
 	}
 }
 
-// loadMsg is any server message.
-type loadMsg struct {
-	Type    string               `json:"type"`
-	Seq     uint64               `json:"seq"`
-	Session string               `json:"session"`
-	Token   string               `json:"token"`
-	Prompt  *pickwave.Prompt     `json:"prompt"`
-	Result  *pickwave.ScanResult `json:"result"`
-	Code    string               `json:"code"`
-	Message string               `json:"message"`
-	Ref     string               `json:"ref"`
-}
-
 // loadDialer keeps client buffers small, like a handheld's.
 var loadDialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
 
-// loadClient is one simulated handheld: one goroutine drives it. It
-// authenticates with a bearer token and hello, resumes its session after a
-// reconnect, and treats a sequenced message seen twice or skipped as an
-// error.
+// loadClient is one simulated handheld, a handheld.Client driven by one
+// goroutine: it authenticates with a bearer token and hello, resumes its
+// session after a reconnect, and its ledger keeps the first answer to
+// every scan id; a sequenced message seen twice or skipped is a fault
+// (Client.Err).
 type loadClient struct {
 	url, token, name string
 	barcodes         map[string]string
+	*handheld.Client // nil until the first connect
 
-	ws      *websocket.Conn
-	session string
-	lastSeq uint64
-	acked   uint64
-	prompt  *pickwave.Prompt
-	n       int
-
-	// answers holds the first verdict of every scan id; itemTask names the
-	// task of each item scan sent; units counts the units of ok item scans
-	// per task, each scan id once.
-	answers  map[string]*pickwave.Verdict
+	// itemTask names the task of each item scan sent, whose units an ok
+	// answer counts.
 	itemTask map[string]string
-	units    map[string]int
-	// sessions counts the sessions seen (more than one: the server lost it).
-	sessions int
 }
 
 func newLoadClient(url, token, name string, barcodes map[string]string) *loadClient {
-	return &loadClient{url: url, token: token, name: name, barcodes: barcodes,
-		answers: map[string]*pickwave.Verdict{}, itemTask: map[string]string{}, units: map[string]int{}}
+	return &loadClient{url: url, token: token, name: name, barcodes: barcodes, itemTask: map[string]string{}}
 }
 
-// readWait bounds the wait for one server message.
+// readWait bounds the wait for one answer.
 const readWait = 30 * time.Second
 
-// connect dials and says hello, resuming the session when there is one,
-// and returns once the welcome has arrived.
+// connect dials and says hello the first time; after that it reconnects,
+// resuming the session and sending the unanswered scans again.
 func (c *loadClient) connect() error {
-	if c.ws != nil {
-		c.ws.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), readWait)
+	defer cancel()
+	if c.Client != nil {
+		return c.Reconnect(ctx)
 	}
-	ws, _, err := loadDialer.Dial(c.url, http.Header{"Authorization": []string{"Bearer " + c.token}})
+	cl, err := handheld.Dial(ctx, c.url, handheld.Options{Token: c.token, Device: c.name, IDPrefix: c.name, Dialer: &loadDialer})
 	if err != nil {
-		return connError{fmt.Errorf("%s: dial: %w", c.name, err)}
+		return fmt.Errorf("%s: %w", c.name, err)
 	}
-	c.ws = ws
-	if err := c.send(map[string]any{"type": "hello", "session": c.session, "last_seq": c.lastSeq}); err != nil {
-		return err
-	}
-	for {
-		m, err := c.read()
-		if err != nil {
-			return err
-		}
-		if m.Type == "error" {
-			return fmt.Errorf("%s: hello: %s %s", c.name, m.Code, m.Message)
-		}
-		if m.Type == "welcome" {
-			return nil
-		}
-	}
-}
-
-// drop closes the socket abruptly, as a handheld walking out of Wi-Fi.
-func (c *loadClient) drop() {
-	if c.ws != nil {
-		c.ws.Close()
-		c.ws = nil
-	}
-}
-
-func (c *loadClient) send(v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_ = c.ws.SetWriteDeadline(time.Now().Add(readWait))
-	if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
-		return connError{fmt.Errorf("%s: write: %w", c.name, err)}
-	}
+	c.Client = cl
 	return nil
 }
 
-// connError is a failure of the connection, after which a handheld
-// reconnects; any other error breaks the protocol.
-type connError struct{ error }
-
-func (e connError) Unwrap() error { return e.error }
-
-func isConnError(err error) bool { return errors.As(err, new(connError)) }
-
-// read reads one message and keeps the books: sequenced messages must
-// come once and in order; the first answer to each scan id counts.
-func (c *loadClient) read() (loadMsg, error) {
-	var m loadMsg
-	_ = c.ws.SetReadDeadline(time.Now().Add(readWait))
-	_, data, err := c.ws.ReadMessage()
-	if err != nil {
-		return m, connError{fmt.Errorf("%s: read: %w", c.name, err)}
+// drop loses the connection abruptly, as a handheld walking out of Wi-Fi.
+func (c *loadClient) drop() {
+	if c.Client != nil {
+		c.Drop()
 	}
-	if err := json.Unmarshal(data, &m); err != nil {
-		return m, fmt.Errorf("%s: %q: %w", c.name, data, err)
-	}
-	switch m.Type {
-	case "welcome":
-		if m.Session != c.session {
-			c.session, c.lastSeq, c.acked = m.Session, 0, 0
-			c.sessions++
-		}
-	case "prompt", "verdict":
-		if m.Seq != c.lastSeq+1 {
-			return m, fmt.Errorf("%s: %s with seq %d after %d: %s", c.name, m.Type, m.Seq, c.lastSeq, map[bool]string{true: "repeated", false: "lost"}[m.Seq <= c.lastSeq])
-		}
-		c.lastSeq = m.Seq
-		if m.Prompt != nil {
-			c.prompt = m.Prompt
-		}
-		if r := m.Result; r != nil {
-			if first := c.answers[r.ScanID]; first != nil {
-				if first.Code != r.Verdict.Code || first.Qty != r.Verdict.Qty {
-					return m, fmt.Errorf("%s: scan %s answered %s, then %s", c.name, r.ScanID, first.Code, r.Verdict.Code)
-				}
-			} else {
-				// The verdict alone is kept, not the result and its prompt:
-				// a long run keeps every scan's.
-				v := r.Verdict
-				c.answers[r.ScanID] = &v
-				c.prompt = &r.Prompt
-				if task := c.itemTask[r.ScanID]; task != "" && r.Verdict.OK() {
-					c.units[task] += r.Verdict.Qty
-				}
-			}
-		}
-		if c.lastSeq-c.acked >= 8 {
-			c.acked = c.lastSeq
-			if err := c.send(map[string]any{"type": "ack", "seq": c.lastSeq}); err != nil {
-				return m, err
-			}
-		}
-	}
-	return m, nil
 }
+
+// isConnError says the connection failed, after which a handheld
+// reconnects; any other error breaks the protocol.
+func isConnError(err error) bool { return errors.Is(err, handheld.ErrDisconnected) }
 
 // takeCart asks for a cart; false when none is left.
 func (c *loadClient) takeCart() (bool, error) {
-	if err := c.send(map[string]any{"type": "take_cart", "id": "take"}); err != nil {
-		return false, err
+	ctx, cancel := context.WithTimeout(context.Background(), readWait)
+	defer cancel()
+	_, err := c.TakeCart(ctx)
+	switch {
+	case handheld.ErrorCode(err) == pickwave.ENOTFOUND:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("%s: take_cart: %w", c.name, err)
 	}
-	for {
-		m, err := c.read()
-		switch {
-		case err != nil:
-			return false, err
-		case m.Type == "prompt":
-			return true, nil
-		case m.Type == "error" && m.Code == pickwave.ENOTFOUND:
-			return false, nil
-		case m.Type == "error":
-			return false, fmt.Errorf("%s: take_cart: %s %s", c.name, m.Code, m.Message)
-		}
-	}
+	return true, nil
 }
 
 // nextScan makes up the next scan for the current prompt: the right one,
@@ -613,51 +503,56 @@ func (c *loadClient) nextScan(wrong bool) (data, itemTask string) {
 	if wrong {
 		return "96385074", ""
 	}
-	return rightScan(c.prompt, c.barcodes)
+	return rightScan(c.Prompt(), c.barcodes)
 }
 
-// sendScan sends a scan; itemTask names the task when it is an item scan,
-// whose units an ok answer counts. A retry sends the same id again.
-func (c *loadClient) sendScan(id, data, itemTask string) error {
+// scan sends a scan and waits for its verdict; itemTask names the task
+// when it is an item scan.
+func (c *loadClient) scan(id, data, itemTask string) (*pickwave.ScanResult, error) {
 	if itemTask != "" {
 		c.itemTask[id] = itemTask
 	}
-	return c.send(map[string]any{"type": "scan", "id": id, "device": c.name, "data": data})
-}
-
-// scan sends a scan and waits for its verdict.
-func (c *loadClient) scan(id, data, itemTask string) (*pickwave.ScanResult, error) {
-	if err := c.sendScan(id, data, itemTask); err != nil {
-		return nil, err
+	ctx, cancel := context.WithTimeout(context.Background(), readWait)
+	defer cancel()
+	res, err := c.Scan(ctx, pickwave.ScanRequest{ID: id, Data: data})
+	if err != nil {
+		return nil, fmt.Errorf("%s: scan %s: %w", c.name, id, err)
 	}
-	return c.await(id)
+	return res, nil
 }
 
-// await reads until the first answer to scan id.
+// submit sends a scan without waiting for its verdict.
+func (c *loadClient) submit(id, data, itemTask string) error {
+	if itemTask != "" {
+		c.itemTask[id] = itemTask
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readWait)
+	defer cancel()
+	_, err := c.Submit(ctx, handheld.ClientMessage{Type: handheld.TypeScan, ID: id, Data: data})
+	return err
+}
+
+// await waits for the first answer to scan id.
 func (c *loadClient) await(id string) (*pickwave.ScanResult, error) {
-	if v := c.answers[id]; v != nil {
-		// It came with the messages resumed on reconnecting; the prompt
-		// since is the handheld's.
-		return &pickwave.ScanResult{ScanID: id, Verdict: *v, Prompt: *c.prompt}, nil
+	ctx, cancel := context.WithTimeout(context.Background(), readWait)
+	defer cancel()
+	res, err := c.Await(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("%s: scan %s: %w", c.name, id, err)
 	}
-	for {
-		m, err := c.read()
-		if err != nil {
-			return nil, err
-		}
-		if m.Type == "error" {
-			return nil, fmt.Errorf("%s: scan %s: %s %s", c.name, id, m.Code, m.Message)
-		}
-		if m.Result != nil && m.Result.ScanID == id && c.answers[id] != nil {
-			return m.Result, nil
-		}
-	}
+	return res, nil
 }
 
-// newID returns a scan id unique for this picker.
-func (c *loadClient) newID() string {
-	c.n++
-	return fmt.Sprintf("%s-%d", c.name, c.n)
+// units counts, per task, the units of the ok item scans answered, each
+// scan id once (its first answer).
+func (c *loadClient) units() map[string]int {
+	units := map[string]int{}
+	for _, e := range c.Ledger() {
+		if task := c.itemTask[e.ID]; task != "" && e.Answered && e.Verdict.OK() {
+			units[task] += e.Verdict.Qty
+		}
+	}
+	return units
 }
 
 // latencies collects round trips from many goroutines.

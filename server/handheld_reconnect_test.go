@@ -10,17 +10,19 @@ import (
 	"testing"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/handheld"
 )
 
 // TestHandheld_thousandDrops is the DESIGN.md reconnect target: 1,000
 // forced disconnects (20 handhelds × 50), each at a random point of the
 // pick flow, each followed by a reconnect that resumes the session from
-// the last seq seen. The clients check that every sequenced message
-// arrives exactly once and in order (loadClient.read) and that every
-// scan gets an answer, the same one however often it is sent. At the end
-// the store must hold exactly what the handhelds were told: per task, the
-// units of the ok item scans they saw answered, and per picker, the
-// prompt they last saw.
+// the last seq seen. The clients (handheld.Client) check that every
+// sequenced message arrives exactly once and in order and that every scan
+// gets an answer, the same one however often it is sent. At the end every
+// answered scan id, however old, is sent again and must come back
+// replayed with its first verdict, and the store must hold exactly what
+// the handhelds were told: per task, the units of the ok item scans they
+// saw answered, and per picker, the prompt they last saw.
 func TestHandheld_thousandDrops(t *testing.T) {
 	const (
 		handhelds = 20
@@ -47,39 +49,55 @@ func TestHandheld_thousandDrops(t *testing.T) {
 	ctx := context.Background()
 	total, lost, scans := 0, 0, 0
 	for _, c := range clients {
+		defer c.Close()
 		total += c.drops
 		lost += c.lost
-		scans += c.n
-		if c.sessions != 1 {
-			t.Errorf("%s: %d sessions: a reconnect was not resumed", c.name, c.sessions)
+		st := c.Stats()
+		scans += st.Sent
+		if st.Sessions != 1 {
+			t.Errorf("%s: %d sessions: a reconnect was not resumed", c.name, st.Sessions)
 		}
-		for i := 1; i <= c.n; i++ {
-			if id := fmt.Sprintf("%s-%d", c.name, i); c.answers[id] == nil {
-				t.Errorf("%s: scan %s never answered", c.name, id)
+		if err := c.Err(); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		for _, e := range c.Ledger() {
+			if !e.Answered {
+				t.Errorf("%s: scan %s never answered", c.name, e.ID)
 			}
 		}
+		if err := c.reconnect(); err != nil {
+			t.Fatal(err)
+		}
+		chk, err := c.ResendAnswered(testCtx(t), 8)
+		if err != nil {
+			t.Fatalf("%s: resend every answered id: %v", c.name, err)
+		}
+		if chk.Resent != st.Answered || chk.JudgedAgain+chk.Changed != 0 {
+			t.Errorf("%s: every answered id sent again: %d of %d, %d judged again, %d answers changed", c.name, chk.Resent, st.Answered, chk.JudgedAgain, chk.Changed)
+		}
+		units := c.units()
 		for cart := range c.carts {
 			tasks, err := site.db.CartTasks(ctx, cart)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, task := range tasks {
-				if task.Picked != c.units[task.ID] {
-					t.Errorf("%s: task %s has %d picked, the handheld was told %d", c.name, task.ID, task.Picked, c.units[task.ID])
+				if task.Picked != units[task.ID] {
+					t.Errorf("%s: task %s has %d picked, the handheld was told %d", c.name, task.ID, task.Picked, units[task.ID])
 				}
 			}
 		}
 		p, err := site.db.Prompt(ctx, c.name)
 		switch {
 		case pickwave.ErrorCode(err) == pickwave.ENOTFOUND:
-			if !c.prompt.Done {
-				t.Errorf("%s: the store has no cart, the handheld shows %+v", c.name, c.prompt)
+			if !c.Prompt().Done {
+				t.Errorf("%s: the store has no cart, the handheld shows %+v", c.name, c.Prompt())
 			}
 		case err != nil:
 			t.Fatal(err)
-		case p.CartID != c.prompt.CartID || p.Step != c.prompt.Step || p.Slot != c.prompt.Slot || (p.Task == nil) != (c.prompt.Task == nil) ||
-			p.Task != nil && (p.Task.ID != c.prompt.Task.ID || p.Task.Picked != c.prompt.Task.Picked):
-			t.Errorf("%s: the store prompts %+v, the handheld shows %+v", c.name, p, c.prompt)
+		case p.CartID != c.Prompt().CartID || p.Step != c.Prompt().Step || p.Slot != c.Prompt().Slot || (p.Task == nil) != (c.Prompt().Task == nil) ||
+			p.Task != nil && (p.Task.ID != c.Prompt().Task.ID || p.Task.Picked != c.Prompt().Task.Picked):
+			t.Errorf("%s: the store prompts %+v, the handheld shows %+v", c.name, p, c.Prompt())
 		}
 	}
 	if total < handhelds*drops {
@@ -124,16 +142,17 @@ func (c *droppingClient) takeCart() error {
 	return c.retry(func() error { _, err := c.loadClient.takeCart(); return err })
 }
 
-// scanAgain sends a scan and waits for its answer, across reconnects: after
-// one it sends the scan again with the same id unless the answer came
-// with the resumed messages.
+// scanAgain sends a scan and waits for its answer, across reconnects:
+// a reconnect sends it again with the same id unless the answer came with
+// the resumed messages.
 func (c *droppingClient) scanAgain(id, data, item string) (*pickwave.ScanResult, error) {
 	var res *pickwave.ScanResult
+	sent := false
 	err := c.retry(func() (err error) {
-		if c.answers[id] == nil {
-			if err := c.sendScan(id, data, item); err != nil {
-				return err
-			}
+		if !sent {
+			sent = true
+			res, err = c.scan(id, data, item)
+			return err
 		}
 		res, err = c.await(id)
 		return err
@@ -180,22 +199,22 @@ func (c *droppingClient) run(drops int) error {
 // scanOnce makes one scan, 5 % of them wrong, taking a new cart when the
 // last is done.
 func (c *droppingClient) scanOnce() error {
-	if p := c.prompt; p != nil && p.Done {
+	if p := c.Prompt(); p != nil && p.Done {
 		if err := c.takeCart(); err != nil {
 			return err
 		}
 	}
-	if c.prompt != nil && c.prompt.CartID != "" {
-		c.carts[c.prompt.CartID] = true
+	if p := c.Prompt(); p != nil && p.CartID != "" {
+		c.carts[p.CartID] = true
 	}
 	wrong := c.rng.Float64() < 0.05
 	data, item := c.nextScan(wrong)
-	res, err := c.scanAgain(c.newID(), data, item)
+	res, err := c.scanAgain(c.NewID(), data, item)
 	if err != nil {
 		return err
 	}
 	if wrong == res.Verdict.OK() && res.Verdict.Code != pickwave.VerdictNoTask {
-		return fmt.Errorf("%s: scan %q (wrong: %v) answered %+v", c.name, data, wrong, res.Verdict)
+		return fmt.Errorf("%s: scan %q (wrong: %v) answered %+v (replayed %v, %+v, faults %v)", c.name, data, wrong, res.Verdict, res.Replayed, c.Stats(), c.Err())
 	}
 	return nil
 }
@@ -205,17 +224,17 @@ func (c *droppingClient) scanOnce() error {
 // sends the scan again with the same id, as a handheld that does not know
 // whether the server got it.
 func (c *droppingClient) dropMidScan(twice bool) error {
-	if p := c.prompt; p != nil && p.Done {
+	if p := c.Prompt(); p != nil && p.Done {
 		if err := c.takeCart(); err != nil {
 			return err
 		}
 	}
-	if c.prompt != nil && c.prompt.CartID != "" {
-		c.carts[c.prompt.CartID] = true
+	if p := c.Prompt(); p != nil && p.CartID != "" {
+		c.carts[p.CartID] = true
 	}
-	id := c.newID()
+	id := c.NewID()
 	data, item := c.nextScan(false)
-	if err := c.sendScan(id, data, item); err != nil && !isConnError(err) {
+	if err := c.submit(id, data, item); err != nil && !isConnError(err) {
 		return err
 	}
 	c.drop()
@@ -228,8 +247,9 @@ func (c *droppingClient) dropMidScan(twice bool) error {
 	if err := c.reconnect(); err != nil {
 		return err
 	}
-	_, err := c.scanAgain(id, data, item)
-	return err
+	// The reconnect sent the scan again, unless its answer came with the
+	// resumed messages.
+	return c.retry(func() error { _, err := c.await(id); return err })
 }
 
 // helloAndDrop dials, asks to resume and hangs up without reading.
@@ -238,7 +258,8 @@ func (c *droppingClient) helloAndDrop() error {
 	if err != nil {
 		return fmt.Errorf("%s: dial: %w", c.name, err)
 	}
-	if err := ws.WriteJSON(map[string]any{"type": "hello", "session": c.session, "last_seq": c.lastSeq}); err != nil {
+	if err := ws.WriteJSON(handheld.ClientMessage{Type: handheld.TypeHello, Session: c.Session(), LastSeq: c.LastSeq()}); err != nil {
+		ws.Close()
 		return err
 	}
 	ws.Close()

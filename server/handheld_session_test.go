@@ -5,60 +5,80 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/pickwave/pickwave"
-	hh "github.com/pickwave/pickwave/handheld"
+	"github.com/pickwave/pickwave/handheld"
 	"github.com/pickwave/pickwave/server"
 )
 
+// TestHandheld_secondDeviceReplacesFirst: the first device is told it was
+// replaced (an error conflict) and then sees close code 4001.
 func TestHandheld_secondDeviceReplacesFirst(t *testing.T) {
 	f := newFloor(t, 1)
-	first := f.dial()
-	first.login()
-	second := f.dial()
-	second.login()
-	if m := first.expect("error"); m.Code != "conflict" {
-		t.Fatalf("replaced device got %+v", m)
-	}
-	_ = first.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, _, err := first.ws.ReadMessage()
+	var mu sync.Mutex
+	var codes []string
+	first := f.login(handheld.Options{OnMessage: func(m handheld.ServerMessage) {
+		if m.Type == handheld.TypeError {
+			mu.Lock()
+			codes = append(codes, m.Code)
+			mu.Unlock()
+		}
+	}})
+	second := f.login(handheld.Options{})
+	err := first.WaitDisconnect(testCtx(t))
 	var ce *websocket.CloseError
-	if !errors.As(err, &ce) || ce.Code != hh.CloseReplaced {
-		t.Fatalf("replaced device closed with %v, want code %d", err, hh.CloseReplaced)
+	if !errors.Is(err, handheld.ErrReplaced) || !errors.As(err, &ce) || ce.Code != handheld.CloseReplaced {
+		t.Fatalf("replaced device closed with %v, want code %d", err, handheld.CloseReplaced)
 	}
-	second.send(map[string]any{"type": "take_cart"})
-	second.expect("prompt")
+	mu.Lock()
+	if len(codes) != 1 || codes[0] != "conflict" {
+		t.Fatalf("replaced device got errors %v, want one conflict before the close", codes)
+	}
+	mu.Unlock()
+	takeCart(t, second)
+}
+
+// TestHandheld_shutdownClosesGoingAway: a server that stops closes every
+// handheld with a close frame of code 1001 before the socket.
+func TestHandheld_shutdownClosesGoingAway(t *testing.T) {
+	f := newFloor(t, 1)
+	h := f.login(handheld.Options{})
+	takeCart(t, h)
+	f.srv.Close(context.Background())
+	err := h.WaitDisconnect(testCtx(t))
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+		t.Fatalf("shutdown closed the handheld with %v, want close code %d", err, websocket.CloseGoingAway)
+	}
 }
 
 func TestHandheld_staleCookieAndTokenHello(t *testing.T) {
 	f := newFloor(t, 1)
-	url := "ws" + strings.TrimPrefix(f.http.URL, "http") + "/ws/handheld"
 	// A stale cookie does not lock the picker out: the badge login works.
-	ws, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Cookie": []string{server.SessionCookie + "=stale"}})
-	if err != nil {
-		t.Fatalf("stale cookie refused at the door: %v", err)
-	}
-	h := &handheld{t: t, ws: ws}
-	t.Cleanup(func() { ws.Close() })
-	h.login()
-	ws.Close()
+	h := f.login(handheld.Options{Header: http.Header{"Cookie": []string{server.SessionCookie + "=stale"}}})
+	h.Close()
 	// A token in hello, for browsers that cannot set headers.
 	token, err := f.db.MintToken(context.Background(), "picker1", pickwave.RolePicker, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2 := f.dial()
-	h2.send(map[string]any{"type": "hello", "token": "forged"})
-	if m := h2.expect("error"); m.Code != "unauthorized" {
+	w := f.wire(nil)
+	w.send(handheld.ClientMessage{Type: handheld.TypeHello, Token: "forged"})
+	if m := w.expect(handheld.TypeError); m.Code != "unauthorized" {
 		t.Fatalf("forged token: %+v", m)
 	}
-	h2.send(map[string]any{"type": "hello", "token": token})
-	if w := h2.expect("welcome"); w.Session == "" {
-		t.Fatalf("welcome %+v", w)
+	w.send(handheld.ClientMessage{Type: handheld.TypeHello, Token: token})
+	if m := w.expect(handheld.TypeWelcome); m.Session == "" {
+		t.Fatalf("welcome %+v", m)
+	}
+	h2 := f.login(handheld.Options{Token: token, TokenInHello: true})
+	if user, _ := h2.User(); user != "picker1" {
+		t.Fatalf("token in hello: user %q", user)
 	}
 }
 
@@ -82,20 +102,22 @@ func TestLogout_clearsAStaleCookie(t *testing.T) {
 // replaced by itself.
 func TestHandheld_helloAgainOnTheSameConnection(t *testing.T) {
 	f := newFloor(t, 2)
-	h := f.dial()
-	h.login()
-	h.send(map[string]any{"type": "take_cart", "id": "t1"})
-	h.expect("prompt")
-	first := h.session
-	h.send(map[string]any{"type": "hello"})
-	w := h.expect("welcome")
+	h := f.wire(nil)
+	h.send(handheld.ClientMessage{Type: handheld.TypeLogin, Badge: "B0001"})
+	first := h.expect(handheld.TypeWelcome).Session
+	h.send(handheld.ClientMessage{Type: handheld.TypeTakeCart, ID: "t1"})
+	if m := h.expect(handheld.TypePrompt); m.Ref != "t1" {
+		t.Fatalf("take_cart answered %+v, want ref t1", m)
+	}
+	h.send(handheld.ClientMessage{Type: handheld.TypeHello})
+	w := h.expect(handheld.TypeWelcome)
 	if w.Session == "" || w.Session == first {
 		t.Fatalf("second hello: session %q, first %q", w.Session, first)
 	}
-	h.lastSeq = 0      // a new session numbers from 1
-	h.expect("prompt") // the cart's prompt, sent with a new session
-	h.send(map[string]any{"type": "prompt", "id": "p1"})
-	if p := h.expect("prompt"); p.Prompt == nil || p.Prompt.CartID == "" {
+	h.lastSeq = 0                 // a new session numbers from 1
+	h.expect(handheld.TypePrompt) // the cart's prompt, sent with a new session
+	h.send(handheld.ClientMessage{Type: handheld.TypePrompt, ID: "p1"})
+	if p := h.expect(handheld.TypePrompt); p.Prompt == nil || p.Prompt.CartID == "" || p.Ref != "p1" {
 		t.Fatalf("prompt on the same connection after a second hello: %+v", p)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/handheld"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/wave"
@@ -94,98 +95,121 @@ func (f *floor) restart() {
 	f.open()
 }
 
-// handheld is a websocket client speaking the handheld protocol.
-type handheld struct {
-	t       testing.TB
-	ws      *websocket.Conn
-	session string
-	lastSeq uint64
-	n       int
-	prompt  *pickwave.Prompt
+func (f *floor) wsURL() string { return "ws" + strings.TrimPrefix(f.http.URL, "http") + "/ws/handheld" }
+
+// testCtx bounds a test's waits.
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }
 
-type msg struct {
-	Type    string               `json:"type"`
-	Seq     uint64               `json:"seq"`
-	Session string               `json:"session"`
-	Prompt  *pickwave.Prompt     `json:"prompt"`
-	Result  *pickwave.ScanResult `json:"result"`
-	Code    string               `json:"code"`
-	Message string               `json:"message"`
-}
-
-func (f *floor) dial() *handheld {
+// login dials a handheld.Client logged in as picker1 with its badge (or
+// with opts' credentials), closed when the test ends.
+func (f *floor) login(opts handheld.Options) *handheld.Client {
 	f.t.Helper()
-	url := "ws" + strings.TrimPrefix(f.http.URL, "http") + "/ws/handheld"
-	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if opts.Token == "" && opts.Badge == "" && opts.Username == "" {
+		opts.Badge = "B0001"
+	}
+	if opts.Device == "" {
+		opts.Device = "TC52-1"
+	}
+	c, err := handheld.Dial(testCtx(f.t), f.wsURL(), opts)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	h := &handheld{t: f.t, ws: ws}
+	f.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// takeCart takes a cart and returns its prompt.
+func takeCart(t testing.TB, c *handheld.Client) *pickwave.Prompt {
+	t.Helper()
+	p, err := c.TakeCart(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// scan sends a scan and returns its result.
+func scan(t testing.TB, c *handheld.Client, req pickwave.ScanRequest) *pickwave.ScanResult {
+	t.Helper()
+	res, err := c.Scan(testCtx(t), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// mustScan scans data and checks the verdict code.
+func mustScan(t testing.TB, c *handheld.Client, data, code string) {
+	t.Helper()
+	step := c.Prompt()
+	if res := scan(t, c, pickwave.ScanRequest{Data: data}); res.Verdict.Code != code {
+		t.Fatalf("scan %q at %+v: %s, want %s", data, step, res.Verdict.Code, code)
+	}
+}
+
+// clean fails the test when the client saw a protocol fault: a message
+// lost or repeated, an id answered twice differently or judged twice.
+func clean(t testing.TB, c *handheld.Client) {
+	t.Helper()
+	if err := c.Err(); err != nil {
+		t.Fatalf("protocol faults: %v (%+v)", err, c.Stats())
+	}
+}
+
+// wire is a raw websocket speaking the package's messages, for what the
+// Client never sends: messages before login, malformed frames, a second
+// hello on one connection, a connection dropped before reading.
+type wire struct {
+	t       testing.TB
+	ws      *websocket.Conn
+	lastSeq uint64
+}
+
+func (f *floor) wire(hdr http.Header) *wire {
+	f.t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(f.wsURL(), hdr)
+	if err != nil {
+		f.t.Fatal(err)
+	}
 	f.t.Cleanup(func() { ws.Close() })
-	return h
+	return &wire{t: f.t, ws: ws}
 }
 
-func (h *handheld) send(v any) {
-	h.t.Helper()
-	if err := h.ws.WriteJSON(v); err != nil {
-		h.t.Fatal(err)
+func (w *wire) send(m handheld.ClientMessage) {
+	w.t.Helper()
+	if err := w.ws.WriteJSON(m); err != nil {
+		w.t.Fatal(err)
 	}
 }
 
-// next reads one message; sequenced messages must arrive in order, each
-// exactly once.
-func (h *handheld) next() msg {
-	h.t.Helper()
-	_ = h.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var m msg
-	if err := h.ws.ReadJSON(&m); err != nil {
-		h.t.Fatalf("read: %v", err)
+// next reads one message; sequenced ones must come in order, each once.
+func (w *wire) next() handheld.ServerMessage {
+	w.t.Helper()
+	_ = w.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var m handheld.ServerMessage
+	if err := w.ws.ReadJSON(&m); err != nil {
+		w.t.Fatalf("read: %v", err)
 	}
-	if m.Type == "prompt" || m.Type == "verdict" {
-		if m.Seq != h.lastSeq+1 {
-			h.t.Fatalf("%s with seq %d after %d: lost or repeated", m.Type, m.Seq, h.lastSeq)
+	if m.Sequenced() {
+		if m.Seq != w.lastSeq+1 {
+			w.t.Fatalf("%s with seq %d after %d: lost or repeated", m.Type, m.Seq, w.lastSeq)
 		}
-		h.lastSeq = m.Seq
-		if m.Prompt != nil {
-			h.prompt = m.Prompt
-		}
-		if m.Result != nil {
-			h.prompt = &m.Result.Prompt
-		}
+		w.lastSeq = m.Seq
 	}
 	return m
 }
 
-func (h *handheld) expect(typ string) msg {
-	h.t.Helper()
-	m := h.next()
+func (w *wire) expect(typ string) handheld.ServerMessage {
+	w.t.Helper()
+	m := w.next()
 	if m.Type != typ {
-		h.t.Fatalf("got %s (%s %s), want %s", m.Type, m.Code, m.Message, typ)
+		w.t.Fatalf("got %s (%s %s), want %s", m.Type, m.Code, m.Message, typ)
 	}
 	return m
-}
-
-func (h *handheld) login() {
-	h.t.Helper()
-	h.send(map[string]any{"type": "login", "badge": "B0001"})
-	w := h.expect("welcome")
-	h.session = w.Session
-}
-
-// scan sends a scan and returns its verdict code.
-func (h *handheld) scan(data string) string {
-	h.t.Helper()
-	h.n++
-	h.send(map[string]any{"type": "scan", "id": fmt.Sprintf("s%d", h.n), "device": "TC52-1", "data": data})
-	return h.expect("verdict").Result.Verdict.Code
-}
-
-func (h *handheld) mustScan(data, code string) {
-	h.t.Helper()
-	if got := h.scan(data); got != code {
-		h.t.Fatalf("scan %q at %s: %s, want %s", data, h.prompt.Step, got, code)
-	}
 }
 
 // right returns the right scan for the current prompt.
@@ -206,21 +230,24 @@ func (f *floor) right(p *pickwave.Prompt) string {
 
 func TestHandheld_fullCart(t *testing.T) {
 	f := newFloor(t, 4)
-	h := f.dial()
-	h.send(map[string]any{"type": "take_cart"})
-	if m := h.expect("error"); m.Code != "unauthorized" {
+	w := f.wire(nil)
+	w.send(handheld.ClientMessage{Type: handheld.TypeTakeCart})
+	if m := w.expect(handheld.TypeError); m.Code != "unauthorized" {
 		t.Fatalf("before login: %+v", m)
 	}
-	h.send(map[string]any{"type": "login", "badge": "NOPE"})
-	if m := h.expect("error"); m.Code != "unauthorized" {
+	w.send(handheld.ClientMessage{Type: handheld.TypeLogin, Badge: "NOPE"})
+	if m := w.expect(handheld.TypeError); m.Code != "unauthorized" {
 		t.Fatalf("bad badge: %+v", m)
 	}
-	h.login()
-	h.send(map[string]any{"type": "take_cart"})
-	h.expect("prompt")
+	if _, err := handheld.Dial(testCtx(t), f.wsURL(), handheld.Options{Badge: "NOPE"}); handheld.ErrorCode(err) != "unauthorized" {
+		t.Fatalf("client with a bad badge: %v", err)
+	}
+	h := f.login(handheld.Options{})
+	p := takeCart(t, h)
 	scans := 0
-	for !h.prompt.Done {
-		h.mustScan(f.right(h.prompt), "ok")
+	for !p.Done {
+		mustScan(t, h, f.right(p), "ok")
+		p = h.Prompt()
 		if scans++; scans > 500 {
 			t.Fatal("cart never ends")
 		}
@@ -233,29 +260,28 @@ func TestHandheld_fullCart(t *testing.T) {
 	if len(orders) != len(waves[0].Orders) {
 		t.Fatalf("%d orders picked of %d", len(orders), len(waves[0].Orders))
 	}
-	h.mustScan("anything", "no_task")
+	mustScan(t, h, "anything", "no_task")
+	clean(t, h)
 }
 
 func TestHandheld_everyVerdictCode(t *testing.T) {
 	f := newFloor(t, 12)
-	h := f.dial()
-	h.login()
+	h := f.login(handheld.Options{})
 	seen := map[string]bool{}
 	try := func(data, code string) {
 		t.Helper()
-		h.mustScan(data, code)
+		mustScan(t, h, data, code)
 		seen[code] = true
 	}
 	try("TOTE-1", "no_task") // no cart yet
-	h.send(map[string]any{"type": "take_cart"})
-	h.expect("prompt")
+	takeCart(t, h)
 	try("A01-01-1", "wrong_tote") // a location label is no tote
 	date := func(days int) string { return floorNow.AddDate(0, 0, days).Format("060102") }
-	for steps := 0; !h.prompt.Done; steps++ {
+	for steps := 0; !h.Prompt().Done; steps++ {
 		if steps > 1000 {
 			t.Fatal("cart never ends")
 		}
-		p := h.prompt
+		p := h.Prompt()
 		switch p.Step {
 		case pickwave.StepLocation:
 			if !seen["wrong_location"] {
@@ -274,9 +300,8 @@ func TestHandheld_everyVerdictCode(t *testing.T) {
 				}
 				try("(01)"+gtin+"(17)"+date(-2), "expired")
 				try("(01)"+gtin+"(17)"+date(3), "short_dated")
-				h.send(map[string]any{"type": "scan", "id": "over", "data": gtin, "count": p.Task.Remaining() + 1})
-				if m := h.expect("verdict"); m.Result.Verdict.Code != "over_pick" {
-					t.Fatalf("keyed over-pick: %+v", m.Result.Verdict)
+				if res := scan(t, h, pickwave.ScanRequest{ID: "over", Data: gtin, Count: p.Task.Remaining() + 1}); res.Verdict.Code != "over_pick" {
+					t.Fatalf("keyed over-pick: %+v", res.Verdict)
 				}
 				seen["over_pick"] = true
 			}
@@ -303,6 +328,7 @@ func TestHandheld_everyVerdictCode(t *testing.T) {
 			t.Errorf("verdict %s never seen", code)
 		}
 	}
+	clean(t, h)
 }
 
 // gtin14 pads a GTIN to 14 digits for an AI (01) element.
@@ -310,95 +336,167 @@ func gtin14(g string) string { return strings.Repeat("0", 14-len(g)) + g }
 
 func TestHandheld_dropAndResumeLosesNothing(t *testing.T) {
 	f := newFloor(t, 3)
-	h := f.dial()
-	h.login()
-	h.send(map[string]any{"type": "take_cart"})
-	h.expect("prompt")
-	for h.prompt.Step == pickwave.StepBindTote {
-		h.mustScan(f.right(h.prompt), "ok")
+	h := f.login(handheld.Options{})
+	p := takeCart(t, h)
+	for p.Step == pickwave.StepBindTote {
+		mustScan(t, h, f.right(p), "ok")
+		p = h.Prompt()
 	}
-	// Send a scan and drop the connection before reading its verdict.
-	pending := map[string]any{"type": "scan", "id": "lost-1", "device": "TC52-1", "data": f.right(h.prompt)}
-	h.send(pending)
-	before := h.prompt
-	h.ws.Close()
+	// Send a scan and drop the connection at once, before its verdict.
+	session := h.Session()
+	id, err := h.Submit(testCtx(t), handheld.ClientMessage{Type: handheld.TypeScan, Data: f.right(p)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Drop()
+	// Reconnecting resumes the session and sends the scan again with its
+	// id; the verdict missed while away arrives once, in order (the client
+	// checks seq), with the resumed messages or as the answer.
+	if err := h.Reconnect(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if h.Session() != session {
+		t.Fatalf("session %s not resumed (%s)", h.Session(), session)
+	}
+	first, err := h.Await(testCtx(t), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Verdict.Code != "ok" {
+		t.Fatalf("missed verdict %+v", first)
+	}
+	// The handheld sends it once more: same answer, applied once.
+	again, err := h.Resend(testCtx(t), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Replayed || again.Verdict != first.Verdict {
+		t.Fatalf("retry %+v", again)
+	}
+	task, _ := f.db.Task(context.Background(), p.Task.ID)
+	if p.Step == pickwave.StepItem && task.Picked != 1 {
+		t.Fatalf("picked %d after one scan sent thrice", task.Picked)
+	}
+	if err := h.Ack(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	for p = h.Prompt(); !p.Done; p = h.Prompt() {
+		mustScan(t, h, f.right(p), "ok")
+	}
+	clean(t, h)
+}
 
-	h2 := f.dial()
-	// Client scan ids are unique per picker across connections.
-	h2.lastSeq, h2.prompt, h2.n = h.lastSeq, before, h.n
-	h2.send(map[string]any{"type": "login", "badge": "B0001", "session": h.session, "last_seq": h.lastSeq})
-	w := h2.expect("welcome")
-	if w.Session != h.session {
-		t.Fatalf("session %s not resumed (%s)", w.Session, h.session)
+// TestHandheld_resumedVerdictResentIsReplayed is the sequence of
+// docs/protocol.md's example: a scan whose verdict the handheld never read
+// (the connection dropped), the verdict read from the resumed outbox, and
+// the same scan sent again, which must be answered from record
+// (replayed, the same verdict) and applied once.
+func TestHandheld_resumedVerdictResentIsReplayed(t *testing.T) {
+	f := newFloor(t, 3)
+	h := f.login(handheld.Options{})
+	p := takeCart(t, h)
+	for p.Step != pickwave.StepItem {
+		mustScan(t, h, f.right(p), "ok")
+		p = h.Prompt()
 	}
-	// The verdict missed while away arrives, once and in order (next checks seq).
-	m := h2.next()
-	for m.Type != "verdict" {
-		m = h2.next()
+	session, lastSeq, token := h.Session(), h.LastSeq(), h.Token()
+	h.Drop()
+
+	w := f.wire(http.Header{"Authorization": []string{"Bearer " + token}})
+	w.lastSeq = lastSeq
+	w.send(handheld.ClientMessage{Type: handheld.TypeHello, Session: session, LastSeq: lastSeq})
+	if m := w.expect(handheld.TypeWelcome); m.Session != session {
+		t.Fatalf("not resumed: %+v", m)
 	}
-	if m.Result.ScanID != "lost-1" || m.Result.Verdict.Code != "ok" {
-		t.Fatalf("missed verdict %+v", m.Result)
+	scanMsg := handheld.ClientMessage{Type: handheld.TypeScan, ID: "lost-1", Device: "TC52-1", Data: f.right(p)}
+	w.send(scanMsg)
+	// Drop before reading the verdict, once the scan is committed.
+	eventually(t, "the scan committed", func() bool {
+		task, err := f.db.Task(context.Background(), p.Task.ID)
+		return err == nil && task.Picked == 1 || func() bool {
+			q, err := f.db.Prompt(context.Background(), "picker1")
+			return err == nil && q.Step != pickwave.StepItem
+		}()
+	})
+	w.ws.Close()
+
+	w2 := f.wire(http.Header{"Authorization": []string{"Bearer " + token}})
+	w2.lastSeq = lastSeq
+	w2.send(handheld.ClientMessage{Type: handheld.TypeHello, Session: session, LastSeq: lastSeq})
+	welcome := w2.expect(handheld.TypeWelcome)
+	if welcome.Session != session || welcome.Seq != lastSeq+1 {
+		t.Fatalf("welcome %+v: want session %s, newest seq %d", welcome, session, lastSeq+1)
 	}
-	// The handheld did not know it arrived and sends the scan again: same
-	// answer, applied once.
-	h2.send(pending)
-	again := h2.expect("verdict")
-	if !again.Result.Replayed || again.Result.Verdict != m.Result.Verdict {
-		t.Fatalf("retry %+v", again.Result)
+	resumed := w2.expect(handheld.TypeVerdict)
+	if resumed.Result.ScanID != "lost-1" || resumed.Result.Replayed || resumed.Result.Verdict.Code != "ok" {
+		t.Fatalf("resumed verdict %+v", resumed.Result)
 	}
-	task, _ := f.db.Task(context.Background(), before.Task.ID)
-	if before.Step == pickwave.StepItem && task.Picked != 1 {
-		t.Fatalf("picked %d after one scan sent twice", task.Picked)
+	w2.send(scanMsg)
+	again := w2.expect(handheld.TypeVerdict)
+	if again.Result.ScanID != "lost-1" || !again.Result.Replayed || again.Result.Verdict != resumed.Result.Verdict {
+		t.Fatalf("the resent scan answered %+v, replayed %v; first %+v", again.Result.Verdict, again.Result.Replayed, resumed.Result.Verdict)
 	}
-	h2.send(map[string]any{"type": "ack", "seq": h2.lastSeq})
-	for !h2.prompt.Done {
-		h2.mustScan(f.right(h2.prompt), "ok")
+	if task, err := f.db.Task(context.Background(), p.Task.ID); err != nil || task.Picked != 1 {
+		t.Fatalf("task %+v %v after one scan sent twice", task, err)
+	}
+	// Long after, among other scans, it is still a replay.
+	w2.send(handheld.ClientMessage{Type: handheld.TypeAck, Seq: w2.lastSeq})
+	for i := range 20 {
+		w2.send(handheld.ClientMessage{Type: handheld.TypeScan, ID: fmt.Sprintf("later-%d", i), Device: "TC52-1", Data: "96385074"})
+		w2.expect(handheld.TypeVerdict)
+	}
+	w2.send(scanMsg)
+	if late := w2.expect(handheld.TypeVerdict); !late.Result.Replayed || late.Result.Verdict != resumed.Result.Verdict {
+		t.Fatalf("resent after 20 more scans: %+v, replayed %v", late.Result.Verdict, late.Result.Replayed)
 	}
 }
 
 func TestHandheld_serverRestartMidCart(t *testing.T) {
 	f := newFloor(t, 3)
-	h := f.dial()
-	h.login()
-	h.send(map[string]any{"type": "take_cart"})
-	h.expect("prompt")
-	for i := 0; i < 6 && !h.prompt.Done; i++ {
-		h.mustScan(f.right(h.prompt), "ok")
+	h := f.login(handheld.Options{})
+	p := takeCart(t, h)
+	for i := 0; i < 6 && !p.Done; i++ {
+		mustScan(t, h, f.right(p), "ok")
+		p = h.Prompt()
 	}
-	before := *h.prompt
+	before := *p
 	f.restart()
-	h2 := f.dial()
-	h2.n = h.n
-	h2.send(map[string]any{"type": "login", "badge": "B0001", "session": h.session, "last_seq": h.lastSeq})
-	w := h2.expect("welcome")
-	if w.Session == h.session {
+	h2 := f.login(handheld.Options{Session: h.Session(), LastSeq: h.LastSeq()})
+	if h2.Session() == h.Session() {
 		t.Fatal("a restarted server claims to resume the old session")
 	}
-	p := h2.expect("prompt").Prompt
+	// A new session numbers from 1 and starts with the current prompt.
+	if err := h2.WaitSeq(testCtx(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	p = h2.Prompt()
 	if p.CartID != before.CartID || p.Step != before.Step || (p.Task != nil && p.Task.ID != before.Task.ID) {
 		t.Fatalf("after restart %+v, before %+v", p, before)
 	}
-	for !h2.prompt.Done {
-		h2.mustScan(f.right(h2.prompt), "ok")
+	for !p.Done {
+		mustScan(t, h2, f.right(p), "ok")
+		p = h2.Prompt()
 	}
+	clean(t, h2)
 }
 
 func TestHandheld_badInput(t *testing.T) {
 	f := newFloor(t, 1)
-	h := f.dial()
-	h.login()
+	h := f.wire(nil)
+	h.send(handheld.ClientMessage{Type: handheld.TypeLogin, Badge: "B0001"})
+	h.expect(handheld.TypeWelcome)
 	if err := h.ws.WriteMessage(websocket.TextMessage, []byte("{not json")); err != nil {
 		t.Fatal(err)
 	}
-	if m := h.expect("error"); m.Code != "invalid" {
+	if m := h.expect(handheld.TypeError); m.Code != "invalid" {
 		t.Fatalf("bad json: %+v", m)
 	}
-	h.send(map[string]any{"type": "teleport"})
-	if m := h.expect("error"); m.Code != "invalid" {
+	h.send(handheld.ClientMessage{Type: "teleport"})
+	if m := h.expect(handheld.TypeError); m.Code != "invalid" {
 		t.Fatalf("unknown type: %+v", m)
 	}
-	h.send(map[string]any{"type": "scan", "data": "x"}) // no id
-	if m := h.expect("error"); m.Code != "invalid" {
+	h.send(handheld.ClientMessage{Type: handheld.TypeScan, Data: "x"}) // no id
+	if m := h.expect(handheld.TypeError); m.Code != "invalid" {
 		t.Fatalf("scan without id: %+v", m)
 	}
 	// An oversized frame closes the connection; the server stays up.
@@ -407,21 +505,13 @@ func TestHandheld_badInput(t *testing.T) {
 	if _, _, err := h.ws.ReadMessage(); err == nil {
 		t.Fatal("oversized frame did not close the connection")
 	}
-	h2 := f.dial()
-	h2.login()
+	f.login(handheld.Options{})
 	// A packer's session may not pick; a forged token is refused at the door.
 	token, _ := f.db.MintToken(context.Background(), "pat", pickwave.RolePacker, time.Hour)
-	url := "ws" + strings.TrimPrefix(f.http.URL, "http") + "/ws/handheld"
-	ws, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Authorization": []string{"Bearer " + token}})
-	if err != nil {
-		t.Fatal(err)
+	if _, err := handheld.Dial(testCtx(t), f.wsURL(), handheld.Options{Token: token}); handheld.ErrorCode(err) != "forbidden" {
+		t.Fatalf("packer hello: %v", err)
 	}
-	packer := &handheld{t: t, ws: ws}
-	packer.send(map[string]any{"type": "hello"})
-	if m := packer.expect("error"); m.Code != "forbidden" {
-		t.Fatalf("packer hello: %+v", m)
-	}
-	ws.Close()
+	url := f.wsURL()
 	if _, res, err := websocket.DefaultDialer.Dial(url, http.Header{"Authorization": []string{"Bearer forged"}}); err == nil || res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("forged token: %v", err)
 	}

@@ -15,11 +15,11 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-	"github.com/gorilla/websocket"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/device"
+	"github.com/pickwave/pickwave/handheld"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/wave"
@@ -413,17 +413,38 @@ func TestPages_handheldPicksACart(t *testing.T) {
 			if !eval[bool](b, `document.getElementById('hh-short-send').disabled`) {
 				t.Error("a short can be sent without a reason")
 			}
-			b.do("fill in the short",
-				chromedp.Click(chromedp.CSS(`.hh-reason[data-reason="empty"]`)),
-				chromedp.WaitEnabled(chromedp.CSS("#hh-short-send")),
+			// A reason alone is not enough: the count starts empty and the
+			// picker types it, or says it was not counted.
+			b.do("choose a reason", chromedp.Click(chromedp.CSS(`.hh-reason[data-reason="empty"]`)))
+			if got := eval[string](b, `document.getElementById('hh-found').value`); got != "" {
+				t.Errorf("found count starts at %q, want empty", got)
+			}
+			if !eval[bool](b, `document.getElementById('hh-short-send').disabled`) {
+				t.Error("a short can be sent with no count typed")
+			}
+			b.do("say it was not counted", chromedp.Click(chromedp.CSS("#hh-found-skip")), chromedp.WaitEnabled(chromedp.CSS("#hh-short-send")))
+			b.do("count after all", chromedp.Click(chromedp.CSS("#hh-found-skip")))
+			if !eval[bool](b, `document.getElementById('hh-short-send').disabled`) {
+				t.Error("the short can be sent with neither a count nor not counted")
+			}
+			b.do("type a count out of range", chromedp.SendKeys(chromedp.CSS("#hh-found"), "100001"))
+			if !eval[bool](b, `document.getElementById('hh-short-send').disabled`) {
+				t.Error("the short can be sent with a count over 100,000")
+			}
+			eval[bool](b, `(() => { const f = document.getElementById('hh-found'); f.value = ''; f.dispatchEvent(new Event('input')); return true; })()`)
+			b.do("count with + and −",
 				chromedp.Click(chromedp.CSS("#hh-found-plus")),
 				chromedp.Click(chromedp.CSS("#hh-found-plus")),
 				chromedp.Click(chromedp.CSS("#hh-found-minus")),
+				chromedp.WaitEnabled(chromedp.CSS("#hh-short-send")),
 			)
 			if got := eval[string](b, `document.getElementById('hh-found').value`); got != "1" {
 				t.Errorf("found count shows %q after +, +, −", got)
 			}
 			b.do("found none after all", chromedp.Click(chromedp.CSS("#hh-found-minus")))
+			if got := eval[string](b, `document.getElementById('hh-found').value`); got != "0" {
+				t.Errorf("found count shows %q after −", got)
+			}
 			before := s.Seq
 			b.do("report the short", chromedp.Click(chromedp.CSS("#hh-short-send")))
 			b.waitFor("the answer to the short", fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
@@ -519,25 +540,17 @@ func TestPages_handheldPicksACart(t *testing.T) {
 	b.checkConsole()
 }
 
-// dialHandheld logs picker1 in on a websocket of its own, which takes the
-// picker's session over from any other device.
-func dialHandheld(t *testing.T, base string) *websocket.Conn {
+// dialHandheld logs picker1 in with a handheld.Client of its own, which
+// takes the picker's session over from any other device.
+func dialHandheld(t *testing.T, base string) *handheld.Client {
 	t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/ws/handheld", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := handheld.Dial(ctx, base, handheld.Options{Badge: "B0001", Device: "second-device"})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("second device: %v", err)
 	}
-	if err := ws.WriteJSON(map[string]any{"type": "login", "badge": "B0001"}); err != nil {
-		t.Fatal(err)
-	}
-	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var m struct {
-		Type string `json:"type"`
-	}
-	if err := ws.ReadJSON(&m); err != nil || m.Type != "welcome" {
-		t.Fatalf("second device: %s, %v", m.Type, err)
-	}
-	return ws
+	return c
 }
 
 func TestPages_packStationLive(t *testing.T) {

@@ -16,30 +16,33 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/handheld"
 )
 
 // TestCrash_killUnderLoad is the DESIGN.md crash target: `kill -9` under
 // load loses no acknowledged scan and applies none twice.
 //
 // It builds the pickwave binary, serves a demo warehouse from a temp data
-// directory as a child process, and runs handhelds scanning as fast as
-// their verdicts come back, each remembering every scan it sent and every
-// verdict it got. Mid-load the server is killed with SIGKILL and started
-// again on the same data. Then:
-//   - every acknowledged scan, sent again with its id, is answered
-//     replayed with the verdict first given: it was stored before it was
-//     acknowledged;
-//   - every scan sent but never answered is sent again and must now be
-//     answered (applied before the crash or not, but once);
-//   - per task, the units picked in the store equal the units of the
-//     distinct ok item scans.
+// directory as a child process, and runs handhelds (handheld.Client)
+// scanning as fast as their verdicts come back; each client's ledger keeps
+// every scan id it sent and the first verdict it got. Mid-load the server
+// is killed with SIGKILL and started again on the same data and address.
+// Then:
+//   - each handheld reconnects, which sends every scan it has no answer
+//     for again with its id: each must now be answered (applied before the
+//     crash or not, but once);
+//   - every answered id of the ledger, the oldest as the newest, is sent
+//     again: each must come back replayed with its first verdict (0 judged
+//     again, 0 answers changed), twice over;
+//   - the store's totals equal the ledger's: per task, the units picked
+//     are the units of its distinct ok item scans; the tasks confirmed by
+//     an ok tote scan are the wave's tasks done, their units the wave's
+//     units picked, each order line's picked units, and what left the
+//     stock at each location.
 //
 // SIGKILL ends the process, not the machine: what was written survives in
 // the page cache even without fsync. The test shows the protocol and the
@@ -75,11 +78,12 @@ func TestCrash_killUnderLoad(t *testing.T) {
 	}
 	admin := tokens[handhelds]
 
-	srv := startServer(t, bin, data)
+	srv := startServer(t, bin, data, "127.0.0.1:0")
 	api := &crashAPI{t: t, base: srv.base, token: admin}
 	var w pickwave.Wave
 	api.call("POST", "/api/v1/waves", map[string]any{"template": map[string]any{"totes_per_cart": 8}}, &w)
 	api.call("POST", "/api/v1/waves/"+w.ID+"/release", nil, &w)
+	stockBefore := api.stock()
 
 	// Load until enough scans are acknowledged, then kill.
 	var acked atomic.Int64
@@ -87,8 +91,7 @@ func TestCrash_killUnderLoad(t *testing.T) {
 	clients := make([]*crashClient, handhelds)
 	var wg sync.WaitGroup
 	for i := range clients {
-		c := &crashClient{name: fmt.Sprintf("crash%02d", i), token: tokens[i], api: api, acked: &acked,
-			sent: map[string]crashScan{}, answers: map[string]pickwave.Verdict{}}
+		c := &crashClient{name: fmt.Sprintf("crash%02d", i), token: tokens[i], api: api, acked: &acked, sent: map[string]crashScan{}}
 		clients[i] = c
 		wg.Go(func() { c.load(srv.ws(), killed) })
 	}
@@ -106,45 +109,116 @@ func TestCrash_killUnderLoad(t *testing.T) {
 	}
 	inFlight := 0
 	for _, c := range clients {
-		inFlight += len(c.sent) - len(c.answers)
+		if c.Client != nil {
+			inFlight += len(c.Unanswered())
+		}
 	}
 	t.Logf("killed with %d scans acknowledged and %d in flight", acked.Load(), inFlight)
 	if acked.Load() < 100 {
 		t.Fatalf("only %d scans acknowledged before the kill", acked.Load())
 	}
 
-	srv = startServer(t, bin, data)
+	srv = startServer(t, bin, data, strings.TrimPrefix(srv.base, "http://"))
 	defer srv.stop(t)
 	api.base = srv.base
-	units := map[string]int{} // task → units of distinct ok item scans
+	book := crashBook{units: map[string]int{}, done: map[string]bool{}}
 	for _, c := range clients {
-		if err := c.verify(srv.ws(), units); err != nil {
+		if err := c.verify(t, &book); err != nil {
 			t.Fatal(err)
 		}
 	}
-	carts := map[string]bool{}
-	for _, c := range clients {
-		for _, s := range c.sent {
-			if s.cart != "" {
-				carts[s.cart] = true
-			}
-		}
-	}
-	checked := 0
-	for cart := range carts {
+	api.checkTotals(t, w.ID, book, stockBefore)
+}
+
+// crashBook is what the handhelds' ledgers say the store must hold.
+type crashBook struct {
+	units map[string]int  // task → units of its distinct ok item scans
+	done  map[string]bool // tasks confirmed by an ok tote scan
+	carts map[string]bool
+}
+
+// checkTotals compares the store with the ledgers: tasks, the wave, order
+// lines and stock.
+func (a *crashAPI) checkTotals(t *testing.T, waveID string, book crashBook, stockBefore map[string]int) {
+	t.Helper()
+	var wave pickwave.Wave
+	a.call("GET", "/api/v1/waves/"+waveID, nil, &wave)
+	var tasks []pickwave.Task
+	for cart := range book.carts {
 		var got struct {
 			Tasks []pickwave.Task `json:"tasks"`
 		}
-		api.call("GET", "/api/v1/carts/"+cart, nil, &got)
-		for _, task := range got.Tasks {
-			checked++
-			if task.Picked != units[task.ID] {
-				t.Errorf("task %s: %d units picked, %d in distinct ok item scans", task.ID, task.Picked, units[task.ID])
+		a.call("GET", "/api/v1/carts/"+cart, nil, &got)
+		tasks = append(tasks, got.Tasks...)
+	}
+	if len(tasks) == 0 {
+		t.Fatal("no task checked")
+	}
+	doneUnits, doneTasks := 0, 0
+	lines := map[string]int{} // order/line → units confirmed
+	left := map[string]int{}  // sku@location → units confirmed
+	orders := map[string]bool{}
+	for _, task := range tasks {
+		if task.Picked != book.units[task.ID] {
+			t.Errorf("task %s: %d units picked, %d in distinct ok item scans", task.ID, task.Picked, book.units[task.ID])
+		}
+		if done := task.Status == pickwave.TaskPicked || task.Status == pickwave.TaskShort; done != book.done[task.ID] {
+			t.Errorf("task %s is %s, the ledger has its tote scan: %v", task.ID, task.Status, book.done[task.ID])
+		}
+		if book.done[task.ID] {
+			doneTasks++
+			doneUnits += book.units[task.ID]
+			lines[task.OrderID+"/"+task.LineID] += book.units[task.ID]
+			left[task.SKU+"@"+task.Location] += book.units[task.ID]
+			orders[task.OrderID] = true
+		}
+	}
+	if wave.Progress.TasksDone != doneTasks || wave.Progress.UnitsPicked != doneUnits {
+		t.Errorf("wave %s: %d tasks done, %d units picked; the ledgers: %d tasks confirmed with %d units",
+			wave.ID, wave.Progress.TasksDone, wave.Progress.UnitsPicked, doneTasks, doneUnits)
+	}
+	for id := range orders {
+		var o pickwave.Order
+		a.call("GET", "/api/v1/orders/"+id, nil, &o)
+		for _, l := range o.Lines {
+			if want := lines[o.ID+"/"+l.ID]; l.Picked != want {
+				t.Errorf("order %s line %s: %d picked, the ledgers confirmed %d", o.ID, l.ID, l.Picked, want)
 			}
 		}
 	}
-	if checked == 0 {
-		t.Fatal("no task checked")
+	after := a.stock()
+	for key, before := range stockBefore {
+		if moved := before - after[key]; moved != left[key] {
+			t.Errorf("stock %s: %d units left it, the ledgers confirmed %d", key, moved, left[key])
+		}
+	}
+	t.Logf("store agrees with the ledgers: %d tasks (%d confirmed, %d units), %d orders, %d stock rows", len(tasks), doneTasks, doneUnits, len(orders), len(stockBefore))
+}
+
+// stock returns the units on hand per SKU and location, lots summed.
+func (a *crashAPI) stock() map[string]int {
+	a.t.Helper()
+	out := map[string]int{}
+	after := ""
+	for {
+		var page struct {
+			Items []pickwave.SKU `json:"items"`
+			Next  string         `json:"next"`
+		}
+		a.call("GET", "/api/v1/skus?limit=1000&after="+url.QueryEscape(after), nil, &page)
+		for _, s := range page.Items {
+			var rows struct {
+				Items []pickwave.Stock `json:"items"`
+			}
+			a.call("GET", "/api/v1/stock?sku="+url.QueryEscape(s.Code), nil, &rows)
+			for _, r := range rows.Items {
+				out[r.SKU+"@"+r.Location] += r.OnHand
+			}
+		}
+		if page.Next == "" {
+			return out
+		}
+		after = page.Next
 	}
 }
 
@@ -155,11 +229,11 @@ type crashServer struct {
 	done chan error
 }
 
-// startServer runs `pickwave serve --demo` on a free loopback port and
-// waits for it to say where it serves.
-func startServer(t *testing.T, bin, data string) *crashServer {
+// startServer runs `pickwave serve --demo` on addr (port 0: a free
+// loopback port) and waits for it to say where it serves.
+func startServer(t *testing.T, bin, data, addr string) *crashServer {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--demo", "--addr", "127.0.0.1:0", "--data", data, "--log-format", "json")
+	cmd := exec.Command(bin, "serve", "--demo", "--addr", addr, "--data", data, "--log-format", "json")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -168,20 +242,20 @@ func startServer(t *testing.T, bin, data string) *crashServer {
 		t.Fatal(err)
 	}
 	s := &crashServer{cmd: cmd, done: make(chan error, 1)}
-	addr := make(chan string, 1)
+	served := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			var rec map[string]any
 			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["msg"] == "pickwave serving" {
 				a, _ := rec["addr"].(string)
-				addr <- a
+				served <- a
 			}
 		}
 		s.done <- cmd.Wait()
 	}()
 	select {
-	case s.base = <-addr:
+	case s.base = <-served:
 	case err := <-s.done:
 		t.Fatalf("server exited before serving: %v", err)
 	case <-time.After(45 * time.Second):
@@ -273,204 +347,147 @@ func (a *crashAPI) barcode(sku string) (string, error) {
 	return "", fmt.Errorf("SKU %s has no single-unit barcode", sku)
 }
 
-// crashScan is a scan as sent.
+// crashScan is a scan as sent: its task, the step it was sent at.
 type crashScan struct {
-	data, task, cart string // task: set for item scans
+	task, cart string
+	step       pickwave.Step
 }
 
-// crashClient is a handheld that keeps every scan it sent and every
-// verdict it got.
+// crashClient is a handheld whose ledger keeps every scan it sent and the
+// first verdict it got.
 type crashClient struct {
 	name, token string
 	api         *crashAPI
 	acked       *atomic.Int64
 
-	ws      *websocket.Conn
-	prompt  *pickwave.Prompt
-	n       int
-	order   []string // scan ids in the order sent
-	sent    map[string]crashScan
-	answers map[string]pickwave.Verdict
-	replays int
-	err     error // a failure before the kill
-}
-
-type crashMsg struct {
-	Type    string               `json:"type"`
-	Session string               `json:"session"`
-	Prompt  *pickwave.Prompt     `json:"prompt"`
-	Result  *pickwave.ScanResult `json:"result"`
-	Code    string               `json:"code"`
-	Message string               `json:"message"`
-}
-
-func (c *crashClient) dial(wsURL string) error {
-	ws, _, err := websocket.DefaultDialer.Dial(wsURL, http.Header{"Authorization": []string{"Bearer " + c.token}})
-	if err != nil {
-		return err
-	}
-	c.ws = ws
-	if err := ws.WriteJSON(map[string]any{"type": "hello"}); err != nil {
-		return err
-	}
-	m, err := c.read()
-	if err != nil {
-		return err
-	}
-	if m.Type != "welcome" {
-		return fmt.Errorf("%s: %s %s instead of welcome", c.name, m.Type, m.Message)
-	}
-	return nil
-}
-
-func (c *crashClient) read() (crashMsg, error) {
-	var m crashMsg
-	_ = c.ws.SetReadDeadline(time.Now().Add(20 * time.Second))
-	err := c.ws.ReadJSON(&m)
-	if m.Prompt != nil {
-		c.prompt = m.Prompt
-	}
-	return m, err
-}
-
-// scan sends a scan and reads until its verdict.
-func (c *crashClient) scan(id, data string) (*pickwave.ScanResult, error) {
-	if err := c.ws.WriteJSON(map[string]any{"type": "scan", "id": id, "device": c.name, "data": data}); err != nil {
-		return nil, err
-	}
-	for {
-		m, err := c.read()
-		if err != nil {
-			return nil, err
-		}
-		if m.Type == "error" {
-			return nil, fmt.Errorf("%s: scan %s: %s %s", c.name, id, m.Code, m.Message)
-		}
-		if m.Type == "verdict" && m.Result.ScanID == id {
-			return m.Result, nil
-		}
-	}
+	*handheld.Client
+	n    int
+	sent map[string]crashScan
+	err  error // a failure before the kill
 }
 
 // load takes a cart and scans until the server dies. Errors after the
 // kill are the point; before it they fail the test.
 func (c *crashClient) load(wsURL string, killed <-chan struct{}) {
+	ctx := context.Background()
 	alive := func(err error) bool {
 		select {
 		case <-killed:
 			return false
 		default:
 		}
-		if err != nil && c.err == nil {
+		if err != nil && c.err == nil && !errors.Is(err, handheld.ErrDisconnected) {
 			// The kill may be on its way: only a failure that is not a
 			// lost connection counts.
-			var ce *websocket.CloseError
-			if !errors.As(err, &ce) && !strings.Contains(err.Error(), "connection reset") && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) &&
-				!errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.ECONNRESET) {
-				c.err = err
-			}
+			c.err = fmt.Errorf("%s: %w", c.name, err)
 		}
 		return err == nil
 	}
-	if !alive(c.dial(wsURL)) {
+	cl, err := handheld.Dial(ctx, wsURL, handheld.Options{Token: c.token, Device: c.name, IDPrefix: c.name})
+	if !alive(err) {
 		return
 	}
-	defer c.ws.Close()
+	c.Client = cl
 	for {
-		if !alive(c.ws.WriteJSON(map[string]any{"type": "take_cart"})) {
-			return
-		}
-		m, err := c.read()
-		for ; err == nil && m.Type != "prompt" && m.Type != "error"; m, err = c.read() {
-		}
+		p, err := c.TakeCart(ctx)
 		switch {
+		case handheld.ErrorCode(err) == pickwave.ENOTFOUND:
+			return // every cart is taken
 		case !alive(err):
 			return
-		case m.Type == "error" && m.Code == pickwave.ENOTFOUND:
-			return // every cart is taken
-		case m.Type == "error":
-			c.err = fmt.Errorf("%s: take_cart: %s %s", c.name, m.Code, m.Message)
-			return
 		}
-		if !c.pick(alive) {
+		if !c.pick(ctx, p, alive) {
 			return
 		}
 	}
 }
 
 // pick works the cart to its end; false when the connection is gone.
-func (c *crashClient) pick(alive func(error) bool) bool {
-	for !c.prompt.Done {
-		p := c.prompt
-		s := crashScan{cart: p.CartID}
+func (c *crashClient) pick(ctx context.Context, p *pickwave.Prompt, alive func(error) bool) bool {
+	for !p.Done {
+		s := crashScan{cart: p.CartID, step: p.Step}
+		var data string
 		switch p.Step {
 		case pickwave.StepBindTote:
-			s.data = fmt.Sprintf("T-%s-%d", p.CartID, p.Slot)
+			data = fmt.Sprintf("T-%s-%d", p.CartID, p.Slot)
 		case pickwave.StepLocation:
-			s.data = p.Task.Location
+			data = p.Task.Location
 		case pickwave.StepItem:
 			bc, err := c.api.barcode(p.Task.SKU)
+			if _, ok := errors.AsType[*url.Error](err); ok {
+				err = fmt.Errorf("%w: %w", handheld.ErrDisconnected, err) // the server is gone
+			}
 			if !alive(err) {
 				return false
 			}
-			s.data, s.task = bc, p.Task.ID
+			data, s.task = bc, p.Task.ID
 		case pickwave.StepTote:
-			s.data = fmt.Sprintf("T-%s-%d", p.CartID, p.Task.ToteSlot)
+			data, s.task = fmt.Sprintf("T-%s-%d", p.CartID, p.Task.ToteSlot), p.Task.ID
 		}
 		if c.n%10 == 9 {
-			s.data, s.task = "96385074", "" // a wrong scan now and then
+			data = "96385074" // a wrong scan now and then
 		}
 		c.n++
 		id := fmt.Sprintf("%s-%d", c.name, c.n)
-		c.sent[id], c.order = s, append(c.order, id)
-		res, err := c.scan(id, s.data)
+		c.sent[id] = s
+		res, err := c.Scan(ctx, pickwave.ScanRequest{ID: id, Data: data})
 		if !alive(err) {
 			return false
 		}
-		c.answers[id] = res.Verdict
-		c.prompt = &res.Prompt
+		p = &res.Prompt
 		c.acked.Add(1)
 	}
 	return true
 }
 
-// verify reconnects after the restart and sends every scan again: the
-// acknowledged ones must come back replayed with their first verdict, the
-// unanswered ones must now be answered. It adds the units of the ok item
-// scans to units.
-func (c *crashClient) verify(wsURL string, units map[string]int) error {
-	if len(c.sent) == 0 {
+// verify reconnects after the restart, which sends every unanswered scan
+// again, and waits for their answers; then it sends every answered id of
+// the ledger again, twice over, and requires each to come back replayed
+// with its first verdict. It adds the client's ledger to book.
+func (c *crashClient) verify(t *testing.T, book *crashBook) error {
+	if c.Client == nil {
 		return nil
 	}
-	if err := c.dial(wsURL); err != nil {
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	before := c.Stats()
+	if err := c.Reconnect(ctx); err != nil {
 		return fmt.Errorf("%s: after restart: %w", c.name, err)
 	}
-	defer c.ws.Close()
-	for _, id := range c.order {
-		s := c.sent[id]
-		res, err := c.scan(id, s.data)
-		if err != nil {
-			return fmt.Errorf("%s: resend %s after restart: %w", c.name, id, err)
-		}
-		first, acked := c.answers[id]
-		switch {
-		case acked && (!res.Replayed || res.Verdict != first):
-			return fmt.Errorf("%s: acknowledged scan %s (%+v) came back %+v, replayed %v: lost in the crash", c.name, id, first, res.Verdict, res.Replayed)
-		case !acked:
-			c.answers[id] = res.Verdict
-		}
-		if s.task != "" && res.Verdict.OK() {
-			units[s.task] += res.Verdict.Qty
+	for _, id := range c.Unanswered() {
+		if _, err := c.Await(ctx, id); err != nil {
+			return fmt.Errorf("%s: scan %s in flight at the kill: %w", c.name, id, err)
 		}
 	}
-	// Each id again: every answer is now a replay, nothing is applied twice.
-	for _, id := range c.order {
-		res, err := c.scan(id, c.sent[id].data)
+	for round := 1; round <= 2; round++ {
+		chk, err := c.ResendAnswered(ctx, 8)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: resend every answered id: %w", c.name, err)
 		}
-		if !res.Replayed || res.Verdict != c.answers[id] {
-			return fmt.Errorf("%s: scan %s sent a third time answered %+v, replayed %v", c.name, id, res.Verdict, res.Replayed)
+		if st := c.Stats(); chk.Resent != st.Answered || chk.JudgedAgain != 0 || chk.Changed != 0 {
+			return fmt.Errorf("%s: round %d, every answered id sent again: %d of %d, %d judged again, %d answers changed (%v)",
+				c.name, round, chk.Resent, st.Answered, chk.JudgedAgain, chk.Changed, c.Err())
+		}
+	}
+	if st := c.Stats(); st.JudgedAgain+st.Changed+st.Gaps+st.Repeats+st.Unknown > 0 {
+		return fmt.Errorf("%s: %+v: %v", c.name, st, c.Err())
+	}
+	t.Logf("%s: %d ids, %d answered before the kill, all resent twice: 0 judged again, 0 answers changed", c.name, c.Stats().Sent, before.Answered)
+	if book.carts == nil {
+		book.carts = map[string]bool{}
+	}
+	for _, e := range c.Ledger() {
+		s := c.sent[e.ID]
+		book.carts[s.cart] = true
+		switch {
+		case !e.Answered:
+			return fmt.Errorf("%s: scan %s never answered", c.name, e.ID)
+		case !e.Verdict.OK() || s.task == "":
+		case s.step == pickwave.StepItem:
+			book.units[s.task] += e.Verdict.Qty
+		case s.step == pickwave.StepTote:
+			book.done[s.task] = true
 		}
 	}
 	return nil

@@ -711,9 +711,13 @@
     }
     rt.shortReason = '';
     for (const b of document.querySelectorAll('.hh-reason')) b.setAttribute('aria-pressed', 'false');
-    $('hh-found').value = '0';
+    // The count starts empty: the picker types what is there, or says it
+    // was not counted. A default of 0 would record "none left" untouched.
+    $('hh-found').value = '';
+    $('hh-found').disabled = false;
+    $('hh-found-skip').checked = false;
     $('hh-short-error').hidden = true;
-    $('hh-short-send').disabled = true;
+    updateShortSend();
     $('hh-short').hidden = false;
     $('hh-p-task').hidden = true;
   }
@@ -724,27 +728,43 @@
     if (st.prompt && st.prompt.task && st.prompt.step !== 'bind_tote') $('hh-p-task').hidden = false;
   }
 
+  // MAX_FOUND is the protocol's bound on a count.
+  const MAX_FOUND = 100000;
+
+  // foundValue is the typed count: a whole number 0 to MAX_FOUND, or -1.
   function foundValue() {
     const v = $('hh-found').value.trim();
-    if (!/^\d{1,4}$/.test(v)) return -1;
+    if (!/^\d{1,6}$/.test(v) || Number(v) > MAX_FOUND) return -1;
     return Number(v);
   }
 
+  // shortReady says the form can be sent: a reason, and a count or "not counted".
+  function shortReady() {
+    return !!rt.shortReason && ($('hh-found-skip').checked || foundValue() >= 0);
+  }
+
+  function updateShortSend() {
+    $('hh-short-send').disabled = !shortReady();
+  }
+
   function sendShort() {
-    const found = foundValue();
     const box = $('hh-short-error');
     if (!rt.shortReason) {
       box.textContent = 'Choose why the units are short.';
       box.hidden = false;
       return;
     }
-    if (found < 0) {
-      box.textContent = 'Enter how many units are left at the location (0 or more).';
+    const skip = $('hh-found-skip').checked;
+    const found = foundValue();
+    if (!skip && found < 0) {
+      box.textContent = `Count the units left at the location and type the number (0 to ${MAX_FOUND}), or tick “Not counted”.`;
       box.hidden = false;
       return;
     }
     closeShort();
-    queue({ type: 'short', id: newID(), device, reason: rt.shortReason, found });
+    const m = { type: 'short', id: newID(), device, reason: rt.shortReason };
+    if (!skip) m.found = found; // not counted: no found at all
+    queue(m);
   }
 
   // ---- Focus and keys ----------------------------------------------------
@@ -840,13 +860,28 @@
       b.addEventListener('click', () => {
         rt.shortReason = b.dataset.reason;
         for (const o of document.querySelectorAll('.hh-reason')) o.setAttribute('aria-pressed', o === b ? 'true' : 'false');
-        $('hh-short-send').disabled = false;
         $('hh-short-error').hidden = true;
+        updateShortSend();
       });
     }
+    $('hh-found').addEventListener('input', () => {
+      $('hh-short-error').hidden = true;
+      updateShortSend();
+    });
+    $('hh-found-skip').addEventListener('change', () => {
+      const skip = $('hh-found-skip').checked;
+      $('hh-found').disabled = skip;
+      if (skip) $('hh-found').value = '';
+      updateShortSend();
+    });
+    // + and − adjust a typed count; on an empty field + starts at 1, − does nothing.
     const step = (d) => {
-      const v = Math.max(foundValue(), 0) + d;
-      $('hh-found').value = String(Math.min(Math.max(v, 0), 9999));
+      if ($('hh-found-skip').checked) return;
+      const cur = foundValue();
+      if (cur < 0 && d < 0) return;
+      const v = Math.min(Math.max(Math.max(cur, 0) + d, 0), MAX_FOUND);
+      $('hh-found').value = String(v);
+      updateShortSend();
     };
     $('hh-found-minus').addEventListener('click', () => step(-1));
     $('hh-found-plus').addEventListener('click', () => step(1));
