@@ -34,11 +34,12 @@ test-deps:
 bench:
 	go test -run '^$$' -bench . -benchmem -count 1 ./...
 
-## lint: gofmt and go vet must be clean
+## lint: gofmt, go vet and staticcheck (pinned in go.mod as a tool) must be clean
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	go tool staticcheck ./...
 
 ## fuzz: run each fuzz target for $(FUZZTIME)
 fuzz:

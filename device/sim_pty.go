@@ -3,6 +3,7 @@ package device
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -82,9 +83,16 @@ func (d *PtyDevice) Replug() error {
 		s.Close()
 		return err
 	}
+	// The link is made aside and renamed over the path, so a reader never
+	// sees the path missing.
 	tmp := d.path + ".new"
-	os.Remove(tmp)
-	if err := os.Symlink(s.Name(), tmp); err == nil {
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		master.Close()
+		s.Close()
+		return fmt.Errorf("pty link %s: %w", d.path, err)
+	}
+	err = os.Symlink(s.Name(), tmp)
+	if err == nil {
 		err = os.Rename(tmp, d.path)
 	}
 	if err != nil {

@@ -135,9 +135,10 @@ func (t boltTx) ScanReverse(space string, prefix []byte, fn func(k, v []byte) er
 	// Seek past the prefix range, then step back into it.
 	end := prefixEnd(prefix)
 	var k, v []byte
-	if end == nil {
-		k, v = c.Last()
-	} else if k, v = c.Seek(end); k == nil {
+	if end != nil {
+		k, _ = c.Seek(end)
+	}
+	if k == nil {
 		k, v = c.Last()
 	} else {
 		k, v = c.Prev()

@@ -38,6 +38,15 @@ func (p *picker) mustScan(data, code string) *pickwave.ScanResult {
 	return res
 }
 
+// mustTake takes the picker's cart and checks it is at its first slot.
+func mustTake(t testing.TB, db *store.DB, name string) {
+	t.Helper()
+	p, err := db.TakeCart(ctxAs(name), name)
+	if err != nil || p.Step != pickwave.StepBindTote || p.Slot != 1 {
+		t.Fatalf("take cart: %+v, %v", p, err)
+	}
+}
+
 // releasedCart sets up a site, n orders and one released wave.
 func releasedCart(t testing.TB, db *store.DB, n int) *pickwave.Wave {
 	t.Helper()
@@ -123,7 +132,7 @@ func TestPick_wrongScansChangeNothing(t *testing.T) {
 	db := mustOpen(t)
 	releasedCart(t, db, 2)
 	p := &picker{t: t, db: db, name: "pete"}
-	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
+	mustTake(t, db, "pete")
 	p.mustScan("A01-01-1", "wrong_tote") // a location is no tote
 	p.mustScan(barcodeOf("S0101"), "wrong_tote")
 	// A product barcode read with a wrong digit is not taken for a tote.
@@ -131,9 +140,9 @@ func TestPick_wrongScansChangeNothing(t *testing.T) {
 	misread[len(misread)-1] = '0' + (misread[len(misread)-1]-'0'+1)%10
 	p.mustScan(string(misread), "bad_barcode")
 	p.mustScan("]C1010400120010101"+"9", "bad_barcode") // broken GS1 data
-	prompt = &p.mustScan("TOTE-A", "ok").Prompt
+	p.mustScan("TOTE-A", "ok")
 	p.mustScan("TOTE-A", "wrong_tote") // already on this cart
-	prompt = &p.mustScan("TOTE-B", "ok").Prompt
+	prompt := &p.mustScan("TOTE-B", "ok").Prompt
 	task := prompt.Task
 	if prompt.Step != pickwave.StepLocation {
 		t.Fatalf("after binding: %+v", prompt)
@@ -181,8 +190,8 @@ func TestPick_retriedScanAppliedOnce(t *testing.T) {
 	db := mustOpen(t)
 	releasedCart(t, db, 1)
 	p := &picker{t: t, db: db, name: "pete"}
-	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
-	prompt = &p.mustScan("TOTE-1", "ok").Prompt
+	mustTake(t, db, "pete")
+	prompt := &p.mustScan("TOTE-1", "ok").Prompt
 	prompt = &p.mustScan(prompt.Task.Location, "ok").Prompt
 	task := prompt.Task
 	req := pickwave.ScanRequest{ID: "retry-me", Device: "TC52", Data: barcodeOf(task.SKU)}
@@ -237,8 +246,8 @@ func TestPick_shortReallocatesOrMarksShort(t *testing.T) {
 	db := mustOpen(t)
 	releasedCart(t, db, 1)
 	p := &picker{t: t, db: db, name: "pete"}
-	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
-	prompt = &p.mustScan("TOTE-1", "ok").Prompt
+	mustTake(t, db, "pete")
+	prompt := &p.mustScan("TOTE-1", "ok").Prompt
 	task := prompt.Task
 	// Stock of the same SKU at another pick bin: the short is re-allocated there.
 	mustLocation(t, db, "A04-10-2", 4, 10, pickwave.LocationPick)
@@ -288,8 +297,8 @@ func TestPick_shortWithNothingLeftIsNoTask(t *testing.T) {
 	db := mustOpen(t)
 	releasedCart(t, db, 1)
 	p := &picker{t: t, db: db, name: "pete"}
-	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
-	prompt = &p.mustScan("TOTE-1", "ok").Prompt
+	mustTake(t, db, "pete")
+	prompt := &p.mustScan("TOTE-1", "ok").Prompt
 	prompt = &p.mustScan(prompt.Task.Location, "ok").Prompt
 	for prompt.Step == pickwave.StepItem {
 		prompt = &p.mustScan(barcodeOf(prompt.Task.SKU), "ok").Prompt

@@ -279,10 +279,10 @@ func (t *tsp) moveSegment(tour []int, i, s, u int, rev bool) {
 	for t.tmp[k] != u {
 		k++
 	}
-	out := tour[:0]
-	out = append(out, t.tmp[:k+1]...)
-	out = append(out, t.seg...)
-	out = append(out, t.tmp[k+1:]...)
+	// Written back in place: the tour keeps its length.
+	n := copy(tour, t.tmp[:k+1])
+	n += copy(tour[n:], t.seg)
+	copy(tour[n:], t.tmp[k+1:])
 }
 
 func (t *tsp) next() uint64 {
