@@ -18,7 +18,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/gs1"
-	hhproto "github.com/pickwave/pickwave/handheld"
+	"github.com/pickwave/pickwave/handheld"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/wave"
@@ -231,13 +231,13 @@ type modelRun struct {
 	t        *rapid.T
 	f        *modelFloor
 	m        *model
-	hh       *hhproto.Client
+	hh       *handheld.Client
 	ctx      context.Context
 	dropNext bool // lose the connection right after the next scan is sent
 }
 
 func (r *modelRun) dial() {
-	hh, err := hhproto.Dial(r.ctx, "ws://"+r.f.addr+"/ws/handheld", hhproto.Options{Token: r.f.pick, Device: "model", AckEvery: 4})
+	hh, err := handheld.Dial(r.ctx, "ws://"+r.f.addr+"/ws/handheld", handheld.Options{Token: r.f.pick, Device: "model", AckEvery: 4})
 	if err != nil {
 		r.t.Fatalf("dial: %v", err)
 	}
@@ -247,7 +247,7 @@ func (r *modelRun) dial() {
 // takeCart asks for the next cart and learns its tasks from the API.
 func (r *modelRun) takeCart() {
 	p, err := r.hh.TakeCart(r.ctx)
-	if hhproto.ErrorCode(err) == pickwave.ENOTFOUND {
+	if handheld.ErrorCode(err) == pickwave.ENOTFOUND {
 		r.m.noCarts = true
 		return
 	}
@@ -324,7 +324,7 @@ func (r *modelRun) scan(data string, wantOK bool) {
 	// sending as the handheld came back): the same verdict either way.
 	r.dropNext = false
 	res, err := func() (*pickwave.ScanResult, error) {
-		if _, err := r.hh.Submit(r.ctx, hhproto.ScanMessage(req)); err != nil {
+		if _, err := r.hh.Submit(r.ctx, handheld.ScanMessage(req)); err != nil {
 			return nil, err
 		}
 		r.hh.Drop()
