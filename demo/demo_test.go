@@ -2,20 +2,17 @@ package demo_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/store"
 )
 
 func TestSeed_believableSite(t *testing.T) {
-	db, err := store.Open(t.TempDir(), store.Options{Logger: slog.New(slog.DiscardHandler), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.OpenStore(t, t.TempDir(), store.Options{NoSync: true})
 	defer db.Close()
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +16,7 @@ import (
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/handheld"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/wave"
@@ -77,12 +77,9 @@ func (u onePicker) CreateUser(ctx context.Context, usr *pickwave.User, pw string
 
 func (s *site) open() {
 	s.t.Helper()
-	db, err := store.Open(s.dir, store.Options{Logger: slog.New(slog.DiscardHandler), NoSync: true})
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	db := testenv.OpenStore(s.t, s.dir, store.Options{NoSync: true})
 	s.db = db
-	s.srv = &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Logger: slog.New(slog.DiscardHandler)}
+	s.srv = testenv.Server(db, nil)
 	s.http = httptest.NewUnstartedServer(s.srv.Handler())
 	if s.addr != "" {
 		// The same address again, as a restarted server.

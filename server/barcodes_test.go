@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 )
@@ -188,10 +189,7 @@ func FuzzParseBarcodeEndpoint(f *testing.F) {
 	for _, s := range []string{"(01)09506000134352(17)261231(10)ABC123", "]C1010950600013435210AB\x1d21X", "https://id.gs1.org/01/09506000134352", "", "\xff"} {
 		f.Add(s)
 	}
-	db, err := store.Open(f.TempDir(), store.Options{Logger: slog.New(slog.DiscardHandler), NoSync: true})
-	if err != nil {
-		f.Fatal(err)
-	}
+	db := testenv.OpenStore(f, f.TempDir(), store.Options{NoSync: true})
 	defer db.Close()
 	token, err := db.MintToken(context.Background(), "fuzz", pickwave.RolePicker, time.Hour)
 	if err != nil {

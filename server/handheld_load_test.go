@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"math/rand"
 	"net/http"
@@ -27,6 +26,7 @@ import (
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/handheld"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/wave"
@@ -54,10 +54,7 @@ const loadWaveOrders = 64
 func loadTemplate(tb testing.TB, dir string, carts, started int) map[string]string {
 	tb.Helper()
 	ctx := pickwave.WithActor(context.Background(), "load")
-	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler), NoSync: true})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	db := testenv.OpenStore(tb, dir, store.Options{NoSync: true})
 	defer db.Close()
 	site := demo.Site{Aisles: 10, Bays: 20, Levels: 4, SKUs: 500, Seed: 11, Now: floorNow}
 	if err := demo.Seed(ctx, noUsers{db}, site); err != nil {
@@ -220,10 +217,7 @@ func copyLoadSite(tb testing.TB, template string, barcodes map[string]string) *l
 	tb.Helper()
 	s := &loadSite{dir: tb.TempDir(), barcodes: barcodes}
 	copyLoadFile(tb, filepath.Join(template, store.FileName), filepath.Join(s.dir, store.FileName))
-	db, err := store.Open(s.dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	db := testenv.OpenStore(tb, s.dir, store.Options{})
 	s.db = db
 	s.admin = s.adminToken(tb)
 	return s
@@ -233,7 +227,7 @@ func openLoadSite(tb testing.TB, template string, barcodes map[string]string) *l
 	tb.Helper()
 	s := copyLoadSite(tb, template, barcodes)
 	db := s.db
-	s.srv = &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Logger: slog.New(slog.DiscardHandler)}
+	s.srv = testenv.Server(db, nil)
 	s.http = httptest.NewServer(s.srv.Handler())
 	s.base = s.http.URL
 	tb.Cleanup(s.close)

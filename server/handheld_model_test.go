@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/gs1"
 	"github.com/pickwave/pickwave/handheld"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/wave"
@@ -63,6 +63,7 @@ func modelGTIN(a, b int) string {
 // restart on the same data keeps the URL the handheld reconnects to.
 type modelFloor struct {
 	t    *rapid.T
+	tb   testing.TB // the test around rapid's, whose cleanups check every store
 	dir  string
 	addr string
 	db   *store.DB
@@ -72,12 +73,9 @@ type modelFloor struct {
 }
 
 func (f *modelFloor) open() {
-	db, err := store.Open(f.dir, store.Options{Logger: slog.New(slog.DiscardHandler), NoSync: true})
-	if err != nil {
-		f.t.Fatalf("open store: %v", err)
-	}
+	db := testenv.OpenStore(f.tb, f.dir, store.Options{NoSync: true})
 	f.db = db
-	f.srv = &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Logger: slog.New(slog.DiscardHandler)}
+	f.srv = testenv.Server(db, nil)
 	addr := f.addr
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -101,8 +99,8 @@ func (f *modelFloor) close() {
 	f.srv = nil
 }
 
-func newModelFloor(t *rapid.T, dir string, orders [][2]int) (*modelFloor, *model) {
-	f := &modelFloor{t: t, dir: dir}
+func newModelFloor(tb testing.TB, t *rapid.T, orders [][2]int) (*modelFloor, *model) {
+	f := &modelFloor{t: t, tb: tb, dir: tb.TempDir()}
 	f.open()
 	ctx := pickwave.WithActor(context.Background(), "setup")
 	if err := f.db.SetLayout(ctx, wave.Layout{Aisles: modelAisles, BaysPerAisle: modelBays, BayWidthM: 1.3, AislePitchM: 3, Depot: wave.Depot{Aisle: 1}}); err != nil {
@@ -516,7 +514,7 @@ func TestHandheldModel(t *testing.T) {
 		orders := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) [2]int {
 			return [2]int{rapid.IntRange(0, modelAisles*modelBays-1).Draw(t, "sku"), rapid.IntRange(1, 3).Draw(t, "qty")}
 		}), 2, 9).Draw(rt, "orders")
-		f, m := newModelFloor(rt, t.TempDir(), orders)
+		f, m := newModelFloor(t, rt, orders)
 		defer f.close()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -603,6 +601,11 @@ func TestHandheldModel(t *testing.T) {
 		r.check()
 		if s := r.hh.Stats(); s.Gaps != 0 || s.Changed != 0 || s.JudgedAgain != 0 || s.Unknown != 0 {
 			rt.Fatalf("client saw faults: %+v", s)
+		}
+		r.hh.Close()
+		f.close()
+		if err := store.CheckFile(f.dir); err != nil {
+			rt.Fatalf("store after the sequence: %v", err)
 		}
 	})
 }

@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/handheld"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/wave"
@@ -68,13 +68,10 @@ func (u usersLite) CreateUser(ctx context.Context, usr *pickwave.User, pw string
 }
 
 func (f *floor) open() {
-	db, err := store.Open(f.dir, store.Options{Logger: slog.New(slog.DiscardHandler), NoSync: true,
+	db := testenv.OpenStore(f.t, f.dir, store.Options{NoSync: true,
 		PickRules: wave.Rules{MinShelfLife: 14 * 24 * time.Hour}})
-	if err != nil {
-		f.t.Fatal(err)
-	}
 	f.db = db
-	f.srv = &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Logger: slog.New(slog.DiscardHandler)}
+	f.srv = testenv.Server(db, nil)
 	f.http = httptest.NewServer(f.srv.Handler())
 }
 

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 
@@ -14,11 +13,7 @@ import (
 // pick bin, and returns it with the SKU codes.
 func benchSite(b *testing.B, n int) (*store.DB, []string) {
 	b.Helper()
-	db, err := store.Open(b.TempDir(), store.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db := mustOpenWith(b, b.TempDir(), store.Options{})
 	codes := make([]string, n)
 	for i := range codes {
 		codes[i] = fmt.Sprintf("SKU-%04d", i)
@@ -59,11 +54,7 @@ func BenchmarkCreateOrder(b *testing.B) {
 // BenchmarkEventAppend measures the smallest durable write: one location
 // and its event per fsynced transaction.
 func BenchmarkEventAppend(b *testing.B) {
-	db, err := store.Open(b.TempDir(), store.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := mustOpenWith(b, b.TempDir(), store.Options{})
 	b.ResetTimer()
 	for i := range b.N {
 		loc := &pickwave.Location{Code: fmt.Sprintf("L%08d", i), Aisle: 1, Bay: 1, Kind: pickwave.LocationPick}

@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -281,10 +280,7 @@ func TestImportOrders_allOrNothing(t *testing.T) {
 
 func TestOpen_restartKeepsOrdersAndStock(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpenWith(t, dir, store.Options{})
 	site(t, db)
 	mustAdjust(t, db, pickwave.Adjustment{SKU: "MUG", Location: "A01-01-1", Delta: 7})
 	o, _, err := db.CreateOrder(ctxAs("t"), orderInput("E1", line("MUG", 2)))
@@ -314,7 +310,7 @@ func TestOpen_secondProcessGetsClearError(t *testing.T) {
 	dir := t.TempDir()
 	mustOpenDir(t, dir)
 	start := time.Now()
-	_, err := store.Open(dir, store.Options{LockTimeout: 200 * time.Millisecond})
+	_, err := store.Open(dir, store.Options{LockTimeout: 200 * time.Millisecond}) // unchecked: must fail, the store is open
 	mustCode(t, err, pickwave.EUNAVAILABLE)
 	if msg := pickwave.ErrorMessage(err); !strings.Contains(msg, "in use by another pickwave process") {
 		t.Fatalf("message %q", msg)

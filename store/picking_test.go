@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -215,10 +214,7 @@ func TestPick_retriedScanAppliedOnce(t *testing.T) {
 
 func TestPick_restartMidCart(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpenWith(t, dir, store.Options{})
 	releasedCart(t, db, 3)
 	p := &picker{t: t, db: db, name: "pete"}
 	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")
@@ -483,11 +479,7 @@ func TestPick_answeredScansOfAnEndedCart(t *testing.T) {
 func TestPick_forgottenScanIsRefusedNotJudged(t *testing.T) {
 	dir := t.TempDir()
 	now := t0
-	db, err := store.Open(dir, store.Options{Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close(); mustCheck(t, dir) })
+	db := mustOpenWith(t, dir, store.Options{Now: func() time.Time { return now }})
 	releasedCart(t, db, 20)
 	p := &picker{t: t, db: db, name: "pete"}
 	prompt, _ := db.TakeCart(ctxAs("pete"), "pete")

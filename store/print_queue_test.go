@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"fmt"
-	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -283,10 +282,7 @@ func TestPrintQueue_ListNewestFirst(t *testing.T) {
 func TestPrintQueue_SurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	t.Cleanup(func() { mustCheckPrintQueue(t, dir) })
-	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpenWith(t, dir, store.Options{})
 	ctx := ctxAs("worker")
 	mustStation(t, db, station("PACK-1", "", ""))
 	sending := mustEnqueue(t, db, testJob("PACK-1", "x"))

@@ -3,7 +3,6 @@ package store_test
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -73,10 +72,7 @@ func BenchmarkDurableScans(b *testing.B) {
 func benchDurableScans(b *testing.B, template string, barcodes map[string]string, perWrite, noCart bool) float64 {
 	dir := b.TempDir()
 	copyFile(b, filepath.Join(template, store.FileName), filepath.Join(dir, store.FileName))
-	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler), CommitPerWrite: perWrite})
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := mustOpenWith(b, dir, store.Options{CommitPerWrite: perWrite})
 	defer db.Close()
 	pickers := make([]*benchPicker, scanBenchPickers)
 	var wg sync.WaitGroup
@@ -160,10 +156,7 @@ func (p *benchPicker) step() {
 // closed cleanly before the timed runs copy it.
 func scanBenchSite(b *testing.B, dir string, pickers int) map[string]string {
 	b.Helper()
-	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler), NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := mustOpenWith(b, dir, store.Options{NoSync: true})
 	layout := wave.Layout{Aisles: 4, BaysPerAisle: 20, BayWidthM: 1.3, AislePitchM: 3, CrossAisles: 2, Depot: wave.Depot{Aisle: 1, End: "front"}}
 	if err := db.SetLayout(ctxAs("t"), layout); err != nil {
 		b.Fatal(err)

@@ -32,7 +32,7 @@ func mustOpenStations(t *testing.T) (*store.DB, string) {
 // it.
 func mustCheckPrintQueue(t testing.TB, dir string) {
 	t.Helper()
-	b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second}) // unchecked: a read-only look at the print queue
 	if err != nil {
 		t.Fatalf("reopen for check: %v", err)
 	}

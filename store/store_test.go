@@ -21,8 +21,18 @@ func mustOpen(t testing.TB) *store.DB {
 
 func mustOpenDir(t testing.TB, dir string) *store.DB {
 	t.Helper()
-	now := t0
-	db, err := store.Open(dir, store.Options{Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+	return mustOpenWith(t, dir, store.Options{Now: func() time.Time { return t0 }})
+}
+
+// mustOpenWith opens a store in dir with opts (logs discarded); cleanup
+// closes it and checks the file. The store's tests open stores only
+// through it (internal/testenv enforces that).
+func mustOpenWith(t testing.TB, dir string, opts store.Options) *store.DB {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	db, err := store.Open(dir, opts)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/device"
 	"github.com/pickwave/pickwave/handheld"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/wave"
@@ -87,12 +88,9 @@ func newFloor(t *testing.T, users []string, station bool) *floor {
 		f.sims = sims
 	}
 
-	db, err := store.Open(t.TempDir(), store.Options{Logger: discard, NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.OpenStore(t, t.TempDir(), store.Options{NoSync: true})
 	f.db = db
-	err = demo.Seed(ctx, floorSeed{db, users}, demo.Site{Aisles: 2, Bays: 3, Levels: 2, SKUs: 10, Orders: 4, Seed: 1, Now: time.Now()})
+	err := demo.Seed(ctx, floorSeed{db, users}, demo.Site{Aisles: 2, Bays: 3, Levels: 2, SKUs: 10, Orders: 4, Seed: 1, Now: time.Now()})
 	if err != nil {
 		db.Close()
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/web"
@@ -163,12 +164,9 @@ type site struct {
 func newSite(t *testing.T) *site {
 	t.Helper()
 	discard := slog.New(slog.DiscardHandler)
-	db, err := store.Open(t.TempDir(), store.Options{Logger: discard, NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.OpenStore(t, t.TempDir(), store.Options{NoSync: true})
 	ctx := context.Background()
-	err = demo.Seed(ctx, seedServices{db}, demo.Site{Aisles: 2, Bays: 3, Levels: 2, SKUs: 10, Orders: 5, Seed: 1, Now: time.Now()})
+	err := demo.Seed(ctx, seedServices{db}, demo.Site{Aisles: 2, Bays: 3, Levels: 2, SKUs: 10, Orders: 5, Seed: 1, Now: time.Now()})
 	if err != nil {
 		db.Close()
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pickwave/pickwave/internal/testenv"
 )
 
 // TestServe_wholeProgram runs `pickwave serve` as main does, talks to it
@@ -111,16 +114,16 @@ func TestServe_flagsAndConfig(t *testing.T) {
 // waitForLog polls the JSON logs for a message and returns the attribute.
 func waitForLog(t *testing.T, logs *syncBuffer, msg, attr string) string {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	var value string
+	testenv.Eventually(t, 60*time.Second, fmt.Sprintf("a %q log", msg), func() bool {
 		for _, line := range strings.Split(logs.String(), "\n") {
 			var rec map[string]any
 			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == msg {
-				return rec[attr].(string)
+				value, _ = rec[attr].(string)
+				return true
 			}
 		}
-		time.Sleep(10 * time.Millisecond) // polling a log, not waiting for time
-	}
-	t.Fatalf("no %q log within the deadline:\n%s", msg, logs.String())
-	return ""
+		return false
+	})
+	return value
 }

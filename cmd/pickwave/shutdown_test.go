@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pickwave/pickwave/internal/testenv"
 )
 
 // TestServe_shutdownFinishesInFlight starts a CSV import, sends SIGTERM's
@@ -87,18 +89,14 @@ func TestServe_shutdownFinishesInFlight(t *testing.T) {
 	cancel() // what SIGINT/SIGTERM do
 	// Wait until the server stops taking new connections: shutdown has begun.
 	addr := strings.TrimPrefix(base, "http://")
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testenv.Eventually(t, 20*time.Second, "the server to stop accepting connections", func() bool {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
-			break
+			return true
 		}
 		c.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("server still accepts connections after shutdown began")
-		}
-		time.Sleep(10 * time.Millisecond) // polling the listener
-	}
+		return false
+	})
 	if _, err := pw.Write([]byte("E1,Ada,Ada,1 Road,Town,123,US,UPS,2026-11-26T17:00:00Z,MUG,2\n")); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pickwave/pickwave/device"
+	"github.com/pickwave/pickwave/internal/testenv"
 )
 
 func TestDevices_listsPorts(t *testing.T) {
@@ -62,15 +64,12 @@ func simulator(t *testing.T, args ...string) (*syncBuffer, io.Writer) {
 func waitOutput(t *testing.T, out *syncBuffer, re string) []string {
 	t.Helper()
 	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := rx.FindStringSubmatch(out.String()); m != nil {
-			return m
-		}
-		time.Sleep(5 * time.Millisecond) // polling output, not waiting for time
-	}
-	t.Fatalf("output never matched %q:\n%s", re, out.String())
-	return nil
+	var m []string
+	testenv.Eventually(t, 10*time.Second, fmt.Sprintf("output matching %q", re), func() bool {
+		m = rx.FindStringSubmatch(out.String())
+		return m != nil
+	})
+	return m
 }
 
 func TestSim_printer(t *testing.T) {

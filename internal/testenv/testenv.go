@@ -1,0 +1,76 @@
+// Package testenv is the one way tests open a store and start a server.
+//
+// OpenStore opens a store in a temporary directory (or a given one, for
+// tests that restart on the same data) and, when the test ends, closes it
+// and runs store.CheckFile on the file: bbolt's page consistency and every
+// invariant of the store (stock, allocations, indexes, open tasks, wave
+// progress, the event log, scan ids). A test that leaves the store
+// inconsistent fails even when its own assertions passed. Server wires a
+// server.Server to every service of a store, so the literal lives here
+// once. Eventually polls a condition with a deadline, for tests that wait
+// on something another goroutine or process does.
+//
+// TestStoresAreChecked (enforce_test.go) fails when a test file opens a
+// store any other way, so the check cannot be forgotten.
+package testenv
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/pickwave/pickwave/server"
+	"github.com/pickwave/pickwave/store"
+)
+
+// OpenStore opens a store in dir, or in a new temporary directory when
+// dir is empty, with opts (a nil Logger discards logs). When the test
+// ends the store is closed, if the test has not closed it, and checked.
+// A test may close and reopen the same dir: each open registers its own
+// close, and each close is followed by a check.
+func OpenStore(tb testing.TB, dir string, opts store.Options) *store.DB {
+	tb.Helper()
+	if dir == "" {
+		dir = tb.TempDir()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	db, err := store.Open(dir, opts)
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			tb.Errorf("close store: %v", err)
+			return
+		}
+		if err := store.CheckFile(dir); err != nil {
+			tb.Errorf("store %s after the test: %v", dir, err)
+		}
+	})
+	return db
+}
+
+// Server returns a server on every service of db; set the station
+// services and the web handler on it when a test needs them. logger nil
+// discards logs.
+func Server(db *store.DB, logger *slog.Logger) *server.Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Logger: logger}
+}
+
+// Eventually polls cond every few milliseconds until it holds, and fails
+// the test with what it waited for when it does not within timeout.
+func Eventually(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("waited %s for %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition, not waiting for time
+	}
+}
