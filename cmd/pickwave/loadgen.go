@@ -20,25 +20,29 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/handheld"
 )
 
 // pickwave loadgen drives simulated handhelds against a running server
-// over the real handheld websocket (docs/protocol.md) and prints
-// throughput, verdict round-trip percentiles, errors, and whether any
-// scan was lost (sent, never answered) or applied twice.
+// over the real handheld websocket (docs/protocol.md), each a
+// handheld.Client, and prints throughput, verdict round-trip percentiles,
+// errors, and whether any scan was lost (sent, never answered), judged
+// twice or applied twice.
 //
 // Each handheld logs in with a badge, takes a cart and works it: a tote
 // into every slot, then per task the location, one scan per unit and the
 // tote. A share of scans is deliberately wrong (each must be refused) and
-// a share of scans is followed by a forced disconnect before the verdict
-// is read: the handheld reconnects, resumes its session from the last
-// seq it saw and sends the unanswered scan again with the same id. When
-// the run ends, the units of the ok item scans the handhelds counted are
-// compared, task by task, with the units the server says were picked.
+// a share of scans is followed by a forced disconnect, right after the
+// send or a moment later, before the verdict is read: the client
+// reconnects, resumes its session from the last seq it processed and
+// sends the unanswered scan again with the same id. The round trip is
+// measured only for scans answered on the connection they were sent on,
+// from the send to the first answer. When the run ends, every handheld
+// sends every answered id of its ledger again: each must come back
+// replayed with its first verdict. Then the units of the ok item scans
+// the handhelds were answered are compared, task by task, with the units
+// the server says were picked.
 //
 // With --token of an admin, loadgen creates the pickers it needs
 // (load-0001... with badges LOAD-0001...) and plans and releases waves
@@ -52,9 +56,17 @@ const (
 	// loadGrace is how long, after the run, in-flight scans may take to
 	// be answered before they count as lost.
 	loadGrace = 15 * time.Second
-	// loadReadWait bounds the wait for one server message; a verdict that
-	// takes longer is treated as a lost connection.
+	// loadReadWait bounds the wait for one answer; a verdict that takes
+	// longer is treated as a lost connection.
 	loadReadWait = 15 * time.Second
+	// loadDropWithin: a forced disconnect comes right after the send, or
+	// half the time at a random moment within this of it.
+	loadDropWithin = 5 * time.Millisecond
+	// loadResendWindow is how many answered scans a handheld sends again
+	// at once at the end; loadResendTime (and twice the run's duration)
+	// bounds that phase.
+	loadResendWindow = 8
+	loadResendTime   = time.Minute
 	// loadRetakeEvery is how often a handheld without a cart asks again,
 	// unless a wave was released since it last asked.
 	loadRetakeEvery = 10 * time.Second
@@ -426,8 +438,9 @@ func (lg *loadgen) generation() int {
 	return lg.waveGen
 }
 
-// run logs the handhelds in, runs them for the duration, and checks the
-// store against what they were told.
+// run logs the handhelds in, runs them for the duration, has each send
+// every answered scan again, and checks the store against what they were
+// told.
 func (lg *loadgen) run(ctx context.Context) (*loadReport, error) {
 	badges, err := lg.badges(ctx)
 	if err != nil {
@@ -442,8 +455,9 @@ func (lg *loadgen) run(ctx context.Context) (*loadReport, error) {
 	hs := make([]*simHandheld, len(badges))
 	for i, b := range badges {
 		hs[i] = &simHandheld{lg: lg, badge: b, rng: mrand.New(mrand.NewSource(lg.cfg.Seed + int64(i))),
-			answers: map[string]pickwave.Verdict{}, itemTask: map[string]string{}, tasks: map[string]*taskBook{}}
+			wrong: map[string]bool{}, itemTask: map[string]string{}, tasks: map[string]*taskBook{}}
 	}
+	defer closeAll(hs)
 	// Log in a few at a time, then scan together.
 	fmt.Fprintf(lg.log, "loadgen: logging in %d handhelds at %s...\n", len(hs), lg.ws)
 	errs := make([]error, len(hs))
@@ -453,7 +467,7 @@ func (lg *loadgen) run(ctx context.Context) (*loadReport, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			errs[i] = h.connect()
+			errs[i] = h.connect(ctx)
 		})
 	}
 	wg.Wait()
@@ -464,40 +478,63 @@ func (lg *loadgen) run(ctx context.Context) (*loadReport, error) {
 		}
 	}
 	if len(failed) > 0 {
-		for _, h := range hs {
-			h.close()
-		}
 		if len(failed) > 1 {
 			return nil, fmt.Errorf("%w (and %d more handhelds failed to log in)", failed[0], len(failed)-1)
 		}
 		return nil, failed[0]
 	}
 	if lg.apiToken == "" {
-		lg.apiToken = hs[0].token
+		lg.apiToken = hs[0].c.Token()
 	}
 	fmt.Fprintf(lg.log, "loadgen: scanning for %s...\n", lg.cfg.Duration)
 	runCtx, cancel := context.WithTimeout(ctx, lg.cfg.Duration)
 	defer cancel()
 	start := time.Now()
 	for i, h := range hs {
-		wg.Go(func() { h.run(runCtx, start, i) })
+		wg.Go(func() { h.run(ctx, runCtx, start, i) })
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+
+	// Every answered id once more: each must come back replayed, with its
+	// first verdict. A scan judged twice would also show in the store
+	// check below, which comes after.
+	fmt.Fprintf(lg.log, "loadgen: sending every answered scan again...\n")
+	resendCtx, cancelResend := context.WithTimeout(ctx, loadResendTime+2*lg.cfg.Duration)
+	defer cancelResend()
 	for _, h := range hs {
-		h.close()
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			h.resendAnswered(resendCtx)
+		})
 	}
+	wg.Wait()
+
 	rep := &loadReport{Handhelds: len(hs), Elapsed: elapsed, Waves: lg.waves, canPlan: lg.cfg.Token != ""}
 	if lg.waveErr != nil {
 		rep.note(fmt.Sprintf("planning waves: %v", lg.waveErr))
 	}
 	for _, h := range hs {
+		h.tally()
 		rep.add(h)
 	}
 	checkCtx, cancelCheck := context.WithTimeout(context.Background(), time.Minute)
 	defer cancelCheck()
 	rep.check(checkCtx, lg, hs)
 	return rep, nil
+}
+
+// closeAll closes the handhelds' clients, together: each waits for the
+// server to answer its close frame.
+func closeAll(hs []*simHandheld) {
+	var wg sync.WaitGroup
+	for _, h := range hs {
+		if h.c != nil {
+			wg.Go(func() { h.c.Close() })
+		}
+	}
+	wg.Wait()
 }
 
 // taskBook is what one handheld saw of one task: the units picked when it
@@ -508,71 +545,40 @@ type taskBook struct {
 	units int
 }
 
-// simHandheld is one simulated handheld, driven by one goroutine.
+// simHandheld is one simulated handheld: a handheld.Client, whose ledger
+// keeps every scan id with its first answer, driven by one goroutine.
 type simHandheld struct {
 	lg    *loadgen
 	badge string
 	rng   *mrand.Rand
+	c     *handheld.Client // nil until logged in
+	end   time.Time        // when the run ends
 
-	ws      *websocket.Conn
-	token   string
-	session string
-	lastSeq uint64
-	acked   uint64
-	prompt  *pickwave.Prompt
-	n       int
 	taken   time.Time // when it last asked for a cart
 	takenAt int       // the wave generation it last asked at
 
-	answers  map[string]pickwave.Verdict // the first answer to each scan id
-	itemTask map[string]string           // the task of each item scan sent
+	wrong    map[string]bool   // the ids of the scans meant to be wrong
+	itemTask map[string]string // the task of each item scan sent
 	tasks    map[string]*taskBook
-
-	// pending is the scan sent and not answered yet, kept for a resend.
-	pending      string
-	pendingData  string
-	pendingWrong bool
-	uncertain    map[string]bool // tasks of item scans never answered
+	lost     []string // ids still unanswered when the handheld stopped
 
 	rtts           []time.Duration
-	scans          int // answered, each id once
-	ok, refused    int
-	noTask         int
-	wrongSent      int
-	wrongAccepted  int
-	rightRefused   int
 	forced         int
 	unforced       int
 	afterReconnect int
-	sessions       int
-	repeats, gaps  int
-	lost           int
+	resent         int // answered ids sent again at the end
 	errCount       int
 	errs           []string // the first few
-}
 
-// hhMsg is any message from the server.
-type hhMsg struct {
-	Type    string               `json:"type"`
-	Seq     uint64               `json:"seq"`
-	Session string               `json:"session"`
-	Token   string               `json:"token"`
-	Prompt  *pickwave.Prompt     `json:"prompt"`
-	Result  *pickwave.ScanResult `json:"result"`
-	Code    string               `json:"code"`
-	Message string               `json:"message"`
-	Ref     string               `json:"ref"`
+	// Filled from the ledger by tally.
+	scans, ok, refused, noTask int
+	wrongAccepted              int
+	rightRefused               int
+	uncertain                  map[string]bool // tasks of item scans never answered
 }
 
 // errGaveUp ends a handheld that could not reconnect.
 var errGaveUp = errors.New("could not reconnect")
-
-// errConn is a failed connection: the handheld reconnects.
-type errConn struct{ error }
-
-func (e errConn) Unwrap() error { return e.error }
-
-var loadDialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
 
 func (h *simHandheld) fail(format string, args ...any) {
 	h.errCount++
@@ -581,170 +587,203 @@ func (h *simHandheld) fail(format string, args ...any) {
 	}
 }
 
-// connect logs in: the first time with the badge; after that with the
-// token it got, asking to resume the session from the last seq seen.
-func (h *simHandheld) connect() error {
-	h.close()
-	var hdr http.Header
-	hello := map[string]any{"type": "login", "badge": h.badge, "id": "login"}
-	if h.token != "" {
-		hdr = http.Header{"Authorization": []string{"Bearer " + h.token}}
-		hello = map[string]any{"type": "hello", "id": "hello"}
+// transient says err is a lost connection, an answer that did not come in
+// time, or a server busy for now: the handheld reconnects and sends its
+// unanswered scan again. Anything else ends it, a picker logged in on
+// another device (another loadgen?) first: reconnecting would only take
+// the session back and forth.
+func transient(err error) bool {
+	switch {
+	case errors.Is(err, handheld.ErrReplaced), errors.Is(err, handheld.ErrClosed):
+		return false
+	case errors.Is(err, handheld.ErrDisconnected), errors.Is(err, context.DeadlineExceeded):
+		return true
 	}
-	if h.session != "" {
-		hello["session"], hello["last_seq"] = h.session, h.lastSeq
-	}
-	ws, res, err := loadDialer.Dial(h.lg.ws, hdr)
+	code := handheld.ErrorCode(err)
+	return code == pickwave.EUNAVAILABLE || code == pickwave.EINTERNAL
+}
+
+// connect logs in with the badge. The welcome carries a token, with which
+// the client logs in again after a lost connection, resuming the session.
+func (h *simHandheld) connect(ctx context.Context) error {
+	opCtx, cancel := context.WithTimeout(ctx, loadReadWait)
+	defer cancel()
+	c, err := handheld.Dial(opCtx, h.lg.ws, handheld.Options{Badge: h.badge, Device: h.badge})
 	if err != nil {
-		if res != nil && res.StatusCode == http.StatusUnauthorized && h.token != "" {
-			h.token = "" // the session expired: log in with the badge again
-			return h.connect()
+		if e, ok := errors.AsType[*handheld.Error](err); ok && e.Code == pickwave.EUNAUTHORIZED {
+			return fmt.Errorf("badge %s: %s (pass --token of an admin to create load pickers)", h.badge, e.Message)
 		}
-		return errConn{fmt.Errorf("%s: connect: %w", h.badge, err)}
+		return fmt.Errorf("%s: log in: %w", h.badge, err)
 	}
-	h.ws = ws
-	if err := h.send(hello); err != nil {
-		return err
+	h.c = c
+	return nil
+}
+
+// run scans until runCtx ends. ctx bounds the whole command: the last scan
+// of the run is still waited for after runCtx ends.
+func (h *simHandheld) run(ctx, runCtx context.Context, start time.Time, i int) {
+	h.end = start.Add(h.lg.cfg.Duration)
+	defer func() { h.lost = h.c.Unanswered() }()
+	var interval time.Duration
+	next := start
+	if h.lg.cfg.Rate > 0 {
+		interval = time.Duration(float64(h.lg.cfg.Handhelds) / h.lg.cfg.Rate * float64(time.Second))
+		next = start.Add(interval * time.Duration(i) / time.Duration(h.lg.cfg.Handhelds))
 	}
-	for {
-		m, err := h.read()
-		if err != nil {
-			return err
+	for runCtx.Err() == nil {
+		if interval > 0 {
+			t := time.NewTimer(time.Until(next))
+			select {
+			case <-runCtx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			next = next.Add(interval)
 		}
-		switch m.Type {
-		case "error":
-			if m.Code == pickwave.EUNAUTHORIZED && m.Ref == "login" {
-				return fmt.Errorf("badge %s: %s (pass --token of an admin to create load pickers)", h.badge, m.Message)
+		if err := h.step(ctx, runCtx); err != nil {
+			if !errors.Is(err, errGaveUp) {
+				h.fail("%v", err)
 			}
-			return fmt.Errorf("%s: %s: %s %s", h.badge, hello["type"], m.Code, m.Message)
-		case "welcome":
-			if m.Token != "" {
-				h.token = m.Token
-			}
-			return nil
+			return
 		}
 	}
 }
 
-func (h *simHandheld) close() {
-	if h.ws != nil {
-		h.ws.Close()
-		h.ws = nil
+// step makes one scan, maybe with a forced disconnect before its verdict
+// is read.
+func (h *simHandheld) step(ctx, runCtx context.Context) error {
+	if err := h.takeCart(ctx, runCtx); err != nil {
+		return err
 	}
-}
-
-func (h *simHandheld) send(v any) error {
-	data, err := json.Marshal(v)
+	wrong := h.rng.Float64() < h.lg.cfg.Wrong
+	p := h.c.Prompt()
+	data, task, err := h.nextScan(ctx, p, wrong)
 	if err != nil {
 		return err
 	}
-	_ = h.ws.SetWriteDeadline(time.Now().Add(loadReadWait))
-	if err := h.ws.WriteMessage(websocket.TextMessage, data); err != nil {
-		return errConn{fmt.Errorf("%s: write: %w", h.badge, err)}
+	id := h.c.NewID()
+	if task != "" {
+		h.itemTask[id] = task
+		if h.tasks[task] == nil {
+			h.tasks[task] = &taskBook{cart: p.CartID, base: p.Task.Picked}
+		}
+	}
+	if wrong {
+		h.wrong[id] = true
+	}
+	req := pickwave.ScanRequest{ID: id, Data: data}
+	if h.rng.Float64() < h.lg.cfg.Disconnect {
+		return h.dropAfter(ctx, req)
+	}
+	opCtx, cancel := context.WithTimeout(ctx, loadReadWait)
+	sent := time.Now()
+	_, err = h.c.Scan(opCtx, req)
+	rtt := time.Since(sent)
+	cancel()
+	if err == nil {
+		h.rtts = append(h.rtts, rtt)
+		return nil
+	}
+	return h.recoverFrom(ctx, err, id)
+}
+
+// dropAfter sends a scan and loses the connection, right after the send
+// or a moment later, while the verdict may be on its way: the client then
+// reconnects, resumes the session, sends the scan again with its id and
+// waits for its answer, which may come with the resumed messages or as a
+// replay.
+func (h *simHandheld) dropAfter(ctx context.Context, req pickwave.ScanRequest) error {
+	h.forced++
+	opCtx, cancel := context.WithTimeout(ctx, loadReadWait)
+	_, err := h.c.Submit(opCtx, handheld.ScanMessage(req))
+	cancel()
+	if err != nil && !transient(err) {
+		return fmt.Errorf("scan %s: %w", req.ID, err)
+	}
+	if h.rng.Intn(2) == 0 {
+		time.Sleep(time.Duration(h.rng.Int63n(int64(loadDropWithin))))
+	}
+	h.c.Drop()
+	if !h.recover(ctx, req.ID) {
+		return errGaveUp
 	}
 	return nil
 }
 
-// read reads one message and keeps the books: sequenced messages must
-// come once and in order, and the first answer to each scan id counts.
-func (h *simHandheld) read() (hhMsg, error) {
-	var m hhMsg
-	_ = h.ws.SetReadDeadline(time.Now().Add(loadReadWait))
-	_, data, err := h.ws.ReadMessage()
-	if websocket.IsCloseError(err, handheld.CloseReplaced) {
-		// The picker logged in on another device (another loadgen?):
-		// reconnecting would only take the session back and forth.
-		return m, fmt.Errorf("%s: signed out: the picker logged in on another device", h.badge)
+// recoverFrom handles a scan's error: a refusal the client booked for good
+// (the tally reports it), or a transient failure after which the handheld
+// reconnects and waits for the scan's answer.
+func (h *simHandheld) recoverFrom(ctx context.Context, err error, id string) error {
+	if e, _ := h.c.Entry(id); e.Err != nil {
+		return nil
 	}
-	if err != nil {
-		return m, errConn{fmt.Errorf("%s: read: %w", h.badge, err)}
+	if !transient(err) || ctx.Err() != nil {
+		return fmt.Errorf("scan %s: %w", id, err)
 	}
-	if err := json.Unmarshal(data, &m); err != nil {
-		h.fail("undecodable message %.80q", data)
-		return m, nil
+	h.unforced++
+	if !h.recover(ctx, id) {
+		return errGaveUp
 	}
-	switch m.Type {
-	case "welcome":
-		if m.Session != h.session {
-			// A new session: the first, or the server lost the old one
-			// (restarted). Its seqs start again.
-			h.session, h.lastSeq, h.acked = m.Session, 0, 0
-			h.sessions++
-		}
-	case "prompt", "verdict":
-		switch {
-		case m.Seq <= h.lastSeq:
-			h.repeats++
-			h.fail("%s with seq %d after %d: repeated", m.Type, m.Seq, h.lastSeq)
-			return m, nil
-		case m.Seq > h.lastSeq+1:
-			h.gaps++
-			h.fail("%s with seq %d after %d: %d lost", m.Type, m.Seq, h.lastSeq, m.Seq-h.lastSeq-1)
-		}
-		h.lastSeq = m.Seq
-		if m.Prompt != nil {
-			h.prompt = m.Prompt
-		}
-		if r := m.Result; r != nil {
-			h.answer(r)
-		}
-		if h.lastSeq-h.acked >= 8 {
-			h.acked = h.lastSeq
-			if err := h.send(map[string]any{"type": "ack", "seq": h.lastSeq}); err != nil {
-				return m, err
-			}
-		}
-	}
-	return m, nil
+	return nil
 }
 
-// answer books the first answer to a scan id and checks later ones.
-func (h *simHandheld) answer(r *pickwave.ScanResult) {
-	if first, ok := h.answers[r.ScanID]; ok {
-		if first.Code != r.Verdict.Code || first.Qty != r.Verdict.Qty {
-			h.fail("scan %s answered %s, then %s", r.ScanID, first.Code, r.Verdict.Code)
-		}
-		return
+// recover reconnects, resuming the session (the client sends every
+// unanswered scan again with its id), and waits for the answer to scan id
+// unless id is ""; false when it cannot within the run and its grace time.
+func (h *simHandheld) recover(ctx context.Context, id string) bool {
+	deadline := time.Now().Add(loadGrace)
+	if end := h.end.Add(loadGrace); end.After(deadline) {
+		deadline = end
 	}
-	h.answers[r.ScanID] = r.Verdict
-	h.prompt = &r.Prompt
-	h.scans++
-	switch v := r.Verdict; {
-	case v.OK():
-		h.ok++
-		if task := h.itemTask[r.ScanID]; task != "" {
-			h.tasks[task].units += v.Qty
+	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
+		err := h.resume(ctx, id)
+		if err == nil {
+			return true
 		}
-	case v.Code == pickwave.VerdictNoTask:
-		h.noTask++
-	default:
-		h.refused++
+		if !transient(err) || ctx.Err() != nil {
+			h.fail("reconnect: %v", err)
+			return false
+		}
+		if time.Now().Add(backoff).After(deadline) {
+			h.fail("gave up reconnecting after %s: %v", loadGrace, err)
+			return false
+		}
+		h.unforced++
+		t := time.NewTimer(backoff) // backing off before reconnecting
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
 	}
 }
 
-// await reads until the first answer to scan id.
-func (h *simHandheld) await(id string) error {
-	for {
-		if _, ok := h.answers[id]; ok {
-			return nil
-		}
-		m, err := h.read()
-		if err != nil {
-			return err
-		}
-		if m.Type == "error" && m.Ref == id {
-			// Refused outright (not judged): nothing was applied.
-			h.answers[id] = pickwave.Verdict{Code: "error:" + m.Code}
-			h.fail("scan %s: %s %s", id, m.Code, m.Message)
-			return nil
-		}
+// resume reconnects and waits for the answer to id, if any.
+func (h *simHandheld) resume(ctx context.Context, id string) error {
+	opCtx, cancel := context.WithTimeout(ctx, loadReadWait)
+	defer cancel()
+	if err := h.c.Reconnect(opCtx); err != nil {
+		return err
 	}
+	if id == "" {
+		return nil
+	}
+	_, err := h.c.Await(opCtx, id)
+	if err == nil {
+		h.afterReconnect++
+	}
+	if e, _ := h.c.Entry(id); e.Err != nil {
+		return nil // refused for good: the tally reports it
+	}
+	return err
 }
 
 // takeCart asks for a cart once in a while when the handheld has none,
 // planning a wave when none is free and loadgen may.
-func (h *simHandheld) takeCart(ctx context.Context) error {
-	if p := h.prompt; p != nil && !p.Done && p.CartID != "" {
+func (h *simHandheld) takeCart(ctx, runCtx context.Context) error {
+	if p := h.c.Prompt(); p != nil && !p.Done && p.CartID != "" {
 		return nil
 	}
 	if !h.taken.IsZero() && time.Since(h.taken) < loadRetakeEvery && h.lg.generation() == h.takenAt {
@@ -753,185 +792,120 @@ func (h *simHandheld) takeCart(ctx context.Context) error {
 	for attempt := 0; attempt < 2; attempt++ {
 		gen := h.lg.generation()
 		h.taken, h.takenAt = time.Now(), gen
-		if err := h.send(map[string]any{"type": "take_cart", "id": "take"}); err != nil {
-			return err
-		}
-		for got := false; !got; {
-			m, err := h.read()
-			if err != nil {
-				return err
+		opCtx, cancel := context.WithTimeout(ctx, loadReadWait)
+		_, err := h.c.TakeCart(opCtx)
+		cancel()
+		switch {
+		case err == nil:
+			return nil
+		case handheld.ErrorCode(err) == pickwave.ENOTFOUND:
+			// No cart waits: plan one below, when loadgen may.
+		case transient(err) && ctx.Err() == nil:
+			h.unforced++
+			if !h.recover(ctx, "") {
+				return errGaveUp
 			}
-			switch {
-			case m.Type == "prompt":
-				return nil
-			case m.Type == "error" && m.Ref == "take" && m.Code == pickwave.ENOTFOUND:
-				got = true
-			case m.Type == "error" && m.Ref == "take":
-				h.fail("take_cart: %s %s", m.Code, m.Message)
-				return nil
-			}
+			return nil
+		case handheld.ErrorCode(err) != "":
+			h.fail("take_cart: %v", err)
+			return nil
+		default:
+			return fmt.Errorf("take_cart: %w", err)
 		}
-		if ctx.Err() != nil || !h.lg.replenish(ctx, gen) {
+		if runCtx.Err() != nil || !h.lg.replenish(runCtx, gen) {
 			return nil
 		}
 	}
 	return nil
 }
 
-// run scans until ctx ends, then waits for the last answer.
-func (h *simHandheld) run(ctx context.Context, start time.Time, i int) {
-	defer h.close()
-	var interval time.Duration
-	next := start
-	if h.lg.cfg.Rate > 0 {
-		interval = time.Duration(float64(h.lg.cfg.Handhelds) / h.lg.cfg.Rate * float64(time.Second))
-		next = start.Add(interval * time.Duration(i) / time.Duration(h.lg.cfg.Handhelds))
+// resendAnswered sends every answered id of the ledger again, reconnecting
+// first when the connection is gone; the ledger counts the answers that
+// are not a replay of the first (Stats.JudgedAgain, Stats.Changed).
+func (h *simHandheld) resendAnswered(ctx context.Context) {
+	if h.c.Replaced() {
+		return // reported already; taking the session back would not help
 	}
-	for ctx.Err() == nil {
-		if interval > 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Until(next)):
-			}
-			next = next.Add(interval)
-		}
-		if err := h.step(ctx); err != nil {
-			var ce errConn
-			switch {
-			case errors.Is(err, errGaveUp):
-				return
-			case !errors.As(err, &ce):
-				h.fail("%v", err)
-				return
-			}
-			h.unforced++
-			if !h.recover(ctx) {
-				return
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if !h.c.Connected() {
+			opCtx, cancel := context.WithTimeout(ctx, loadReadWait)
+			err = h.c.Reconnect(opCtx)
+			cancel()
+			if err != nil {
+				if !transient(err) || ctx.Err() != nil {
+					break
+				}
+				continue
 			}
 		}
-	}
-	if h.pending != "" {
-		h.recover(ctx)
-	}
-}
-
-// step makes one scan, maybe with a forced disconnect before its verdict.
-func (h *simHandheld) step(ctx context.Context) error {
-	if err := h.takeCart(ctx); err != nil {
-		return err
-	}
-	wrong := h.rng.Float64() < h.lg.cfg.Wrong
-	data, task, err := h.nextScan(ctx, wrong)
-	if err != nil {
-		return err
-	}
-	h.n++
-	id := fmt.Sprintf("%s-%d-%d", h.badge, time.Now().UnixNano(), h.n)
-	if task != "" {
-		h.itemTask[id] = task
-		if h.tasks[task] == nil {
-			h.tasks[task] = &taskBook{cart: h.prompt.CartID, base: h.prompt.Task.Picked}
-		}
-	}
-	if wrong {
-		h.wrongSent++
-	}
-	h.pending, h.pendingData, h.pendingWrong = id, data, wrong
-	sent := time.Now()
-	if err := h.send(map[string]any{"type": "scan", "id": id, "device": h.badge, "data": data}); err != nil {
-		return err
-	}
-	if h.rng.Float64() < h.lg.cfg.Disconnect {
-		h.forced++
-		h.close()
-		if !h.recover(ctx) {
-			return errGaveUp
-		}
-		return nil
-	}
-	if err := h.await(id); err != nil {
-		return err
-	}
-	h.pending = ""
-	h.rtts = append(h.rtts, time.Since(sent))
-	h.judge(id, wrong)
-	return nil
-}
-
-// judge checks an answer against what the scan was meant to be.
-func (h *simHandheld) judge(id string, wrong bool) {
-	v := h.answers[id]
-	switch {
-	case strings.HasPrefix(v.Code, "error:"):
-	case wrong && v.OK():
-		h.wrongAccepted++
-		h.fail("wrong scan %s accepted", id)
-	case !wrong && !v.OK() && v.Code != pickwave.VerdictNoTask:
-		h.rightRefused++
-		h.fail("right scan %s refused: %s %s", id, v.Code, v.Message)
-	}
-}
-
-// recover reconnects after a lost connection, resuming the session, and
-// sends the unanswered scan again with the same id until it is answered;
-// false when it cannot within the run and its grace time.
-func (h *simHandheld) recover(ctx context.Context) bool {
-	deadline := time.Now().Add(loadGrace)
-	if d, ok := ctx.Deadline(); ok && d.Add(loadGrace).After(deadline) {
-		deadline = d.Add(loadGrace)
-	}
-	for backoff := 50 * time.Millisecond; time.Now().Before(deadline); backoff = min(2*backoff, 2*time.Second) {
-		err := h.connect()
-		if err == nil && h.pending != "" {
-			id := h.pending
-			if _, answered := h.answers[id]; !answered {
-				err = h.resend(id)
-			}
-			if err == nil {
-				err = h.await(id)
-			}
-			if err == nil {
-				h.afterReconnect++
-				h.judge(id, h.pendingWrong)
-				h.pending = ""
-			}
-		}
+		var chk handheld.Check
+		chk, err = h.c.ResendAnswered(ctx, loadResendWindow)
 		if err == nil {
-			return true
+			h.resent = chk.Resent
+			return
 		}
-		if !errors.As(err, new(errConn)) {
-			h.fail("%v", err)
-			return false
+		if !transient(err) || ctx.Err() != nil {
+			break
 		}
-		h.unforced++
-		time.Sleep(backoff) // backing off before reconnecting
+		h.c.Drop() // reconnect and start again
 	}
-	if h.pending != "" {
-		h.lost++
-		h.fail("scan %s never answered", h.pending)
-		if task := h.itemTask[h.pending]; task != "" {
+	h.fail("send the answered scans again: %v", err)
+}
+
+// tally reads the ledger: each id's first answer, judged against what
+// the scan was meant to be, and the ok item scans' units per task.
+func (h *simHandheld) tally() {
+	lost := map[string]bool{}
+	for _, id := range h.lost {
+		lost[id] = true
+		if task := h.itemTask[id]; task != "" {
 			// It may or may not have been applied: its task cannot be checked.
 			if h.uncertain == nil {
 				h.uncertain = map[string]bool{}
 			}
 			h.uncertain[task] = true
 		}
-		h.pending = ""
 	}
-	return false
-}
-
-// resend sends the unanswered scan again, with the same id and data.
-func (h *simHandheld) resend(id string) error {
-	return h.send(map[string]any{"type": "scan", "id": id, "device": h.badge, "data": h.pendingData})
+	for _, e := range h.c.Ledger() {
+		switch {
+		case lost[e.ID]:
+			h.fail("scan %s never answered", e.ID)
+			continue
+		case e.Err != nil:
+			h.fail("scan %s: %v", e.ID, e.Err)
+			continue
+		case !e.Answered:
+			continue // answered after its handheld stopped: counted lost above
+		}
+		h.scans++
+		v, wrong := e.Verdict, h.wrong[e.ID]
+		switch {
+		case v.OK():
+			h.ok++
+			if task := h.itemTask[e.ID]; task != "" {
+				h.tasks[task].units += v.Qty
+			}
+		case v.Code == pickwave.VerdictNoTask:
+			h.noTask++
+		default:
+			h.refused++
+		}
+		switch {
+		case wrong && v.OK():
+			h.wrongAccepted++
+			h.fail("wrong scan %s accepted", e.ID)
+		case !wrong && !v.OK() && v.Code != pickwave.VerdictNoTask:
+			h.rightRefused++
+			h.fail("right scan %s refused: %s %s", e.ID, v.Code, v.Message)
+		}
+	}
 }
 
 // nextScan returns the data of the next scan and, for an item scan, its
 // task. A wrong scan is a valid EAN-8 that no SKU has: at every step it is
 // not what the prompt asks for.
-func (h *simHandheld) nextScan(ctx context.Context, wrong bool) (data, task string, err error) {
-	p := h.prompt
+func (h *simHandheld) nextScan(ctx context.Context, p *pickwave.Prompt, wrong bool) (data, task string, err error) {
 	switch {
 	case wrong:
 		data = wrongScan
@@ -967,11 +941,13 @@ type loadReport struct {
 	scans, ok, refused, noTask int
 	wrongSent, wrongAccepted   int
 	rightRefused               int
-	forced, unforced, resumed  int
+	forced, unforced           int
 	afterReconnect             int
 	newSessions                int
 	repeats, gaps              int
 	lost                       int
+	resent                     int // answered ids sent again at the end
+	judgedAgain, changed       int // ids judged twice; ids answered two ways
 	errCount                   int
 	errs                       []string
 
@@ -983,25 +959,49 @@ type loadReport struct {
 
 func (r *loadReport) note(s string) { r.notes = append(r.notes, s) }
 
+// add sums up a handheld after its tally: its own counts, and what its
+// client counted and saw wrong in the protocol.
 func (r *loadReport) add(h *simHandheld) {
+	st := h.c.Stats()
 	r.rtts = append(r.rtts, h.rtts...)
 	r.scans += h.scans
 	r.ok += h.ok
 	r.refused += h.refused
 	r.noTask += h.noTask
-	r.wrongSent += h.wrongSent
+	r.wrongSent += len(h.wrong)
 	r.wrongAccepted += h.wrongAccepted
 	r.rightRefused += h.rightRefused
 	r.forced += h.forced
 	r.unforced += h.unforced
 	r.afterReconnect += h.afterReconnect
-	r.newSessions += max(h.sessions-1, 0)
-	r.repeats += h.repeats
-	r.gaps += h.gaps
-	r.lost += h.lost
+	r.newSessions += max(st.Sessions-1, 0)
+	r.repeats += st.Repeats
+	r.gaps += st.Gaps
+	r.lost += len(h.lost)
+	r.resent += h.resent
+	r.judgedAgain += st.JudgedAgain
+	r.changed += st.Changed
+	errs := h.errs
 	r.errCount += h.errCount
+	// The client's faults: sequence gaps and repeats, answers changed,
+	// ids judged again, undecodable messages (the first few of each
+	// handheld), and verdicts for ids it never sent.
+	if err := h.c.Err(); err != nil {
+		faults := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			faults = j.Unwrap()
+		}
+		r.errCount += len(faults)
+		for _, f := range faults {
+			errs = append(errs, h.badge+": "+f.Error())
+		}
+	}
+	if st.Unknown > 0 {
+		r.errCount += st.Unknown
+		errs = append(errs, fmt.Sprintf("%s: %d verdicts for scans it never sent", h.badge, st.Unknown))
+	}
 	if len(r.errs) < 10 {
-		r.errs = append(r.errs, h.errs...)
+		r.errs = append(r.errs, errs[:min(len(errs), 5)]...)
 	}
 }
 
@@ -1066,6 +1066,12 @@ func (r *loadReport) verdict() error {
 	if r.repeats+r.gaps > 0 {
 		faults = append(faults, fmt.Sprintf("%d messages repeated and %d skipped", r.repeats, r.gaps))
 	}
+	if r.judgedAgain > 0 {
+		faults = append(faults, fmt.Sprintf("%d scans judged again", r.judgedAgain))
+	}
+	if r.changed > 0 {
+		faults = append(faults, fmt.Sprintf("%d answers changed", r.changed))
+	}
 	if r.errCount > 0 {
 		faults = append(faults, fmt.Sprintf("%d errors", r.errCount))
 	}
@@ -1094,6 +1100,8 @@ func (r *loadReport) print(w io.Writer) {
 	fmt.Fprintf(w, "waves          %d planned and released\n", r.Waves)
 	fmt.Fprintf(w, "sequence       %d messages repeated, %d skipped\n", r.repeats, r.gaps)
 	fmt.Fprintf(w, "lost scans     %d (sent, never answered)\n", r.lost)
+	fmt.Fprintf(w, "resent         %d answered scans, each once more at the end: %d judged again, %d answers changed\n",
+		r.resent, r.judgedAgain, r.changed)
 	fmt.Fprintf(w, "applied twice  %d tasks (store picked more units than answered ok); %d tasks short of it; %d tasks in %d carts checked",
 		len(r.twice), len(r.short), r.tasksChecked, r.cartsChecked)
 	if r.uncertain > 0 {

@@ -109,6 +109,15 @@ func TestLoadgen_againstServer(t *testing.T) {
 				t.Fatalf("no %q in\n%s", want, out.String())
 			}
 		}
+		// Every answered scan was sent again, and came back replayed
+		// with its first verdict.
+		m := regexp.MustCompile(`resent +(\d+) answered scans, each once more at the end: (\d+) judged again, (\d+) answers changed`).FindStringSubmatch(out.String())
+		if m == nil || m[1] == "0" || m[2] != "0" || m[3] != "0" {
+			t.Fatalf("answered scans not all sent again, or judged again or changed:\n%s", out.String())
+		}
+		if s := regexp.MustCompile(`scans +(\d+) answered`).FindStringSubmatch(out.String()); s == nil || s[1] != m[1] {
+			t.Fatalf("%v scans answered, %v sent again:\n%s", s, m[1], out.String())
+		}
 		return out.String() + logs.String()
 	}
 	first := loadgen()
@@ -135,6 +144,35 @@ func TestLoadgen_againstServer(t *testing.T) {
 		if p := w.Progress; p.UnitsPicked > p.Units {
 			t.Fatalf("wave %s: %d units picked of %d", w.ID, p.UnitsPicked, p.Units)
 		}
+	}
+}
+
+// TestLoadgen_verdict: a run fails on every fault the report counts, the
+// ones the final resend finds included.
+func TestLoadgen_verdict(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		rep  loadReport
+		want string // in the error; "" for none
+	}{
+		{"clean", loadReport{scans: 10, resent: 10}, ""},
+		{"judged again", loadReport{judgedAgain: 1}, "1 scans judged again"},
+		{"answer changed", loadReport{changed: 2}, "2 answers changed"},
+		{"gap", loadReport{gaps: 1}, "1 skipped"},
+		{"lost", loadReport{lost: 3}, "3 scans lost"},
+		{"errors", loadReport{errCount: 1}, "1 errors"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.rep.verdict()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("verdict %v, want one about %q", err, tc.want)
+			}
+			var out bytes.Buffer
+			tc.rep.print(&out)
+			if ok := strings.Contains(out.String(), "result         OK"); ok != (tc.want == "") {
+				t.Fatalf("printed\n%s", out.String())
+			}
+		})
 	}
 }
 
