@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
-	"github.com/pickwave/pickwave/server"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/store"
 )
 
@@ -75,11 +74,7 @@ func TestLoadgen_againstServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("creates users (bcrypt) and runs for seconds")
 	}
-	db, err := store.Open(t.TempDir(), store.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testenv.OpenStore(t, "", store.Options{})
 	ctx := context.Background()
 	site := demo.Site{Aisles: 3, Bays: 5, Levels: 2, SKUs: 12, Orders: 40, Seed: 3, Now: time.Now()}
 	if err := demo.Seed(ctx, seedNoUsers{db}, site); err != nil {
@@ -89,7 +84,7 @@ func TestLoadgen_againstServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Logger: slog.New(slog.DiscardHandler)}
+	srv := testenv.Server(db, nil)
 	hs := httptest.NewServer(srv.Handler())
 	defer func() {
 		srv.Close(ctx)
