@@ -5,6 +5,7 @@
 //
 // It imports only the standard library. Each dependency lives in a
 // subpackage that implements or consumes these interfaces: store (bbolt),
-// server (HTTP and websockets), device (scanners, scales, printers), wave
-// (planning and routing), labels (ZPL) and gs1 (barcode data).
+// server (HTTP and websockets), device (scanners, scales, printers),
+// station (the pack-station runtime), wave (planning and routing), labels
+// (ZPL), ordercsv (CSV order imports) and gs1 (barcode data).
 package pickwave

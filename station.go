@@ -2,7 +2,6 @@ package pickwave
 
 import (
 	"context"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -86,7 +85,8 @@ type ScaleConfig struct {
 
 // PrinterConfig is a station's label printer. URI is tcp://host[:9100],
 // serial:///dev/ttyUSB0?baud=9600 (or serial:usb:VID:PID) or
-// file:///dev/usb/lp0 (or file:usb:VID:PID).
+// file:///dev/usb/lp0 (or file:usb:VID:PID), with the parameters
+// PrinterURI describes.
 type PrinterConfig struct {
 	URI string `json:"uri"`
 	// DPI is the print resolution labels are laid out for: 152, 203, 300
@@ -171,7 +171,7 @@ func (s *Station) Validate() error {
 		}
 	}
 	if c := s.Printer; c != nil {
-		checkPrinterURI(&fe, "printer.uri", c.URI)
+		parsePrinterURI(&fe, "printer.uri", c.URI)
 		if c.DPI != 0 && !slices.Contains(PrinterDPIs, c.DPI) {
 			fe.Add("printer.dpi", "must be one of %v", PrinterDPIs)
 		}
@@ -234,43 +234,6 @@ func checkPattern(fe *FieldErrors, field, pattern, protocol string) {
 	}
 	if re.SubexpIndex("weight") < 0 {
 		fe.Add(field, "needs a named group (?P<weight>…)")
-	}
-}
-
-func checkPrinterURI(fe *FieldErrors, field, v string) {
-	if v == "" {
-		fe.Add(field, "is required")
-		return
-	}
-	if len(v) > MaxPortLen || strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		fe.Add(field, "must be at most %d bytes without control characters", MaxPortLen)
-		return
-	}
-	u, err := url.Parse(v)
-	if err != nil {
-		fe.Add(field, "is not a URI: %v", err)
-		return
-	}
-	switch u.Scheme {
-	case "tcp":
-		if u.Hostname() == "" || u.Path != "" && u.Path != "/" {
-			fe.Add(field, "must be tcp://host[:port]")
-		}
-	case "serial", "file":
-		device := u.Path
-		if u.Opaque != "" {
-			device = u.Opaque
-		}
-		switch {
-		case strings.HasPrefix(device, "usb:"):
-			if !usbBinding.MatchString(device) {
-				fe.Add(field, "has a bad usb:VID:PID[:SERIAL] binding")
-			}
-		case !strings.HasPrefix(device, "/"):
-			fe.Add(field, "must name a device: %s:///dev/… or %s:usb:VID:PID", u.Scheme, u.Scheme)
-		}
-	default:
-		fe.Add(field, "must start with tcp://, serial: or file:")
 	}
 }
 

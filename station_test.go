@@ -47,6 +47,14 @@ func TestStation_Validate(t *testing.T) {
 		{"printer scheme", func(s *pickwave.Station) { s.Printer.URI = "http://printer/" }, []string{"printer.uri"}},
 		{"printer without host", func(s *pickwave.Station) { s.Printer.URI = "tcp://" }, []string{"printer.uri"}},
 		{"printer file relative", func(s *pickwave.Station) { s.Printer.URI = "file:lp0" }, []string{"printer.uri"}},
+		{"printer tcp without host", func(s *pickwave.Station) { s.Printer.URI = "tcp://:9100" }, []string{"printer.uri"}},
+		{"printer timeout", func(s *pickwave.Station) { s.Printer.URI = "tcp://10.0.5.21?timeout=abc" }, []string{"printer.uri"}},
+		{"printer status", func(s *pickwave.Station) { s.Printer.URI = "tcp://10.0.5.21?status=maybe" }, []string{"printer.uri"}},
+		{"printer baud", func(s *pickwave.Station) { s.Printer.URI = "serial:///dev/ttyUSB0?baud=fast" }, []string{"printer.uri"}},
+		{"printer parity", func(s *pickwave.Station) { s.Printer.URI = "serial:///dev/ttyUSB0?parity=sometimes" }, []string{"printer.uri"}},
+		{"printer parameters", func(s *pickwave.Station) {
+			s.Printer.URI = "serial:///dev/ttyUSB0?baud=19200&parity=even&timeout=1s&status=on"
+		}, nil},
 		{"dpi", func(s *pickwave.Station) { s.Printer.DPI = 250 }, []string{"printer.dpi"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

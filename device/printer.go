@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -35,10 +33,9 @@ type Printer interface {
 
 // Printer defaults.
 const (
-	defaultStatusTimeout = 2 * time.Second  // a ~HS reply; Zebra replies in milliseconds
-	defaultDialTimeout   = 3 * time.Second  // connect to a TCP printer
-	defaultWriteTimeout  = 30 * time.Second // hand over a job
-	maxReply             = 4096
+	defaultDialTimeout  = 3 * time.Second  // connect to a TCP printer
+	defaultWriteTimeout = 30 * time.Second // hand over a job
+	maxReply            = 4096
 )
 
 // OpenPrinter returns a Printer for uri. It does not connect: a printer
@@ -53,75 +50,25 @@ const (
 // status=on makes Print check the printer before sending (refusing with
 // ErrPrinterNotReady) and confirm receipt after; it is on for TCP and off
 // for serial (many serial cables carry no reply). timeout bounds each
-// status reply. An invalid URI is an EINVALID error.
+// status reply. The URI is read by pickwave.ParsePrinterURI, the parser
+// station validation uses too; an invalid URI is its EINVALID error.
 func OpenPrinter(ctx context.Context, uri string) (Printer, error) {
-	u, err := url.Parse(uri)
+	u, err := pickwave.ParsePrinterURI(uri)
 	if err != nil {
-		return nil, pickwave.Errorf(pickwave.EINVALID, "printer %q: %v", uri, err)
-	}
-	q := u.Query()
-	timeout := defaultStatusTimeout
-	if t := q.Get("timeout"); t != "" {
-		if timeout, err = time.ParseDuration(t); err != nil || timeout <= 0 {
-			return nil, pickwave.Errorf(pickwave.EINVALID, "printer %q: timeout %q is not a duration", uri, t)
-		}
-	}
-	status := func(def bool) (bool, error) {
-		switch q.Get("status") {
-		case "":
-			return def, nil
-		case "on", "1", "true":
-			return true, nil
-		case "off", "0", "false":
-			return false, nil
-		}
-		return false, pickwave.Errorf(pickwave.EINVALID, "printer %q: status=%q: want on or off", uri, q.Get("status"))
-	}
-	device := u.Path
-	if u.Opaque != "" {
-		device = u.Opaque
+		return nil, err
 	}
 	switch u.Scheme {
 	case "tcp":
-		if u.Host == "" {
-			return nil, pickwave.Errorf(pickwave.EINVALID, "printer %q: no host", uri)
-		}
-		addr := u.Host
-		if u.Port() == "" {
-			addr = net.JoinHostPort(u.Hostname(), "9100")
-		}
-		check, err := status(true)
-		if err != nil {
-			return nil, err
-		}
-		return &tcpPrinter{uri: uri, addr: addr, timeout: timeout, check: check}, nil
+		return &tcpPrinter{uri: uri, addr: u.Addr, timeout: u.Timeout, check: u.Status}, nil
 	case "serial":
-		if device == "" {
-			return nil, pickwave.Errorf(pickwave.EINVALID, "printer %q: no device path", uri)
-		}
-		var mode SerialMode
-		for key, dst := range map[string]*int{"baud": &mode.Baud, "databits": &mode.DataBits, "stopbits": &mode.StopBits} {
-			if v := q.Get(key); v != "" {
-				if *dst, err = strconv.Atoi(v); err != nil {
-					return nil, pickwave.Errorf(pickwave.EINVALID, "printer %q: %s=%q is not a number", uri, key, v)
-				}
-			}
-		}
-		mode.Parity = q.Get("parity")
-		open, err := SerialOpener(device, mode)
+		mode := SerialMode{Baud: u.Baud, DataBits: u.DataBits, Parity: u.Parity, StopBits: u.StopBits}
+		open, err := SerialOpener(u.Device, mode)
 		if err != nil {
 			return nil, pickwave.Errorf(pickwave.EINVALID, "printer %q: %v", uri, err)
 		}
-		check, err := status(false)
-		if err != nil {
-			return nil, err
-		}
-		return &serialPrinter{uri: uri, open: open, timeout: timeout, check: check}, nil
+		return &serialPrinter{uri: uri, open: open, timeout: u.Timeout, check: u.Status}, nil
 	case "file":
-		if device == "" {
-			return nil, pickwave.Errorf(pickwave.EINVALID, "printer %q: no device path", uri)
-		}
-		return &filePrinter{uri: uri, device: device}, nil
+		return &filePrinter{uri: uri, device: u.Device}, nil
 	}
 	return nil, pickwave.Errorf(pickwave.EINVALID, "printer %q: scheme %q: want tcp, serial or file", uri, u.Scheme)
 }

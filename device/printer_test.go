@@ -437,6 +437,7 @@ func TestOpenPrinter_Invalid(t *testing.T) {
 	for _, uri := range []string{
 		"lpt://x", "tcp://", "tcp://host?timeout=soon", "tcp://host?status=maybe",
 		"serial://?baud=9600", "serial:///dev/ttyS0?baud=fast", "serial:///dev/ttyS0?parity=sometimes", "file://", "%zz",
+		"tcp://:9100", "serial:///dev/ttyS0?databits=9",
 	} {
 		_, err := OpenPrinter(context.Background(), uri)
 		if pickwave.ErrorCode(err) != pickwave.EINVALID {
@@ -449,5 +450,27 @@ func TestOpenPrinter_Invalid(t *testing.T) {
 	}
 	if pr, err := OpenPrinter(context.Background(), "serial:usb:0A5F:0001?baud=9600"); err != nil || pr == nil {
 		t.Errorf("usb binding: %v", err)
+	}
+}
+
+// TestOpenPrinter_Parameters checks that the printer gets what
+// pickwave.ParsePrinterURI read: the one parser of the URI.
+func TestOpenPrinter_Parameters(t *testing.T) {
+	pr, err := OpenPrinter(context.Background(), "tcp://printer.local:6101?timeout=500ms&status=off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tp := pr.(*tcpPrinter); tp.addr != "printer.local:6101" || tp.timeout != 500*time.Millisecond || tp.check {
+		t.Errorf("tcp printer %+v", tp)
+	}
+	pr, err = OpenPrinter(context.Background(), "serial:///dev/ttyUSB0?baud=19200&parity=e&status=on&timeout=1s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp := pr.(*serialPrinter); sp.timeout != time.Second || !sp.check {
+		t.Errorf("serial printer %+v", sp)
+	}
+	if pr, err = OpenPrinter(context.Background(), "serial:///dev/ttyUSB0"); err != nil || pr.(*serialPrinter).check {
+		t.Errorf("serial printer asks its status by default: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/ordercsv"
 )
 
 func (s *Server) createOrder(c *gin.Context) {
@@ -85,7 +86,7 @@ const maxImport = 16 << 20
 
 func (s *Server) importOrders(c *gin.Context) {
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxImport)
-	orders, err := ParseOrdersCSV(body)
+	orders, err := ordercsv.Parse(body)
 	if err != nil {
 		s.fail(c, err)
 		return

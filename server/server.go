@@ -28,11 +28,12 @@ type Server struct {
 	Waves     pickwave.WaveService
 	Planner   Planner
 	Picks     pickwave.PickService
-	// StationStore and PrintQueue keep pack stations and their print jobs;
-	// Stations runs their devices. Nil leaves the station routes unavailable.
-	StationStore pickwave.StationService
-	PrintQueue   pickwave.PrintQueue
-	Stations     *Stations
+	// Stations and PrintQueue keep pack stations and their print jobs;
+	// StationRuntime runs their devices (a *station.Runtime). Nil leaves
+	// the station routes unavailable.
+	Stations       pickwave.StationService
+	PrintQueue     pickwave.PrintQueue
+	StationRuntime StationRuntime
 	// Logger receives request and error logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Web serves the UI for paths outside the API; nil serves none.

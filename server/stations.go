@@ -1,15 +1,36 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gorilla/websocket"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/labels"
 )
+
+// StationRuntime is the running pack stations, as the station routes use
+// them; station.Runtime is the one the product runs.
+type StationRuntime interface {
+	// State returns a station's live state; false when the station is not
+	// running.
+	State(id string) (pickwave.StationState, bool)
+	// Reload applies a station's stored configuration to its devices.
+	Reload(ctx context.Context, id string) error
+	// Kick wakes a station's print worker after a job was queued.
+	Kick(id string)
+	// Watch checks that the station runs (an error when not, with nothing
+	// written), then calls upgrade and streams the station's messages to
+	// the websocket it returns; the runtime owns the connection from then
+	// on.
+	Watch(id string, upgrade func() (*websocket.Conn, error)) error
+}
 
 // stationUsers may use pack stations; only admins configure them.
 var stationUsers = []pickwave.Role{pickwave.RolePacker, pickwave.RoleSupervisor, pickwave.RoleAdmin}
@@ -32,7 +53,7 @@ func (s *Server) stationRoutes(r *gin.Engine, api *gin.RouterGroup) {
 // stationsConfigured fails the request when the server was built without
 // the station services.
 func (s *Server) stationsConfigured(c *gin.Context) bool {
-	if s.StationStore == nil || s.PrintQueue == nil {
+	if s.Stations == nil || s.PrintQueue == nil {
 		s.fail(c, pickwave.Errorf(pickwave.EUNAVAILABLE, "Pack stations are not set up on this server."))
 		return false
 	}
@@ -48,8 +69,8 @@ type stationView struct {
 
 func (s *Server) view(st *pickwave.Station) stationView {
 	v := stationView{Station: st}
-	if s.Stations != nil {
-		if state, ok := s.Stations.State(st.ID); ok {
+	if s.StationRuntime != nil {
+		if state, ok := s.StationRuntime.State(st.ID); ok {
 			v.State = &state
 		}
 	}
@@ -74,7 +95,7 @@ func (s *Server) createStation(c *gin.Context) {
 		return
 	}
 	st := &req.Station
-	if err := s.StationStore.CreateStation(c.Request.Context(), st); err != nil {
+	if err := s.Stations.CreateStation(c.Request.Context(), st); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -100,7 +121,7 @@ func (s *Server) putStation(c *gin.Context) {
 			Details: []pickwave.FieldError{{Field: "id", Reason: "must be " + id + " or absent"}}})
 		return
 	}
-	st, err := s.StationStore.UpdateStation(c.Request.Context(), &req.Station)
+	st, err := s.Stations.UpdateStation(c.Request.Context(), &req.Station)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -113,10 +134,10 @@ func (s *Server) putStation(c *gin.Context) {
 // change is stored either way; a failure here is logged, and the station
 // runs with the new configuration at the next start.
 func (s *Server) reloadStation(c *gin.Context, id string) {
-	if s.Stations == nil {
+	if s.StationRuntime == nil {
 		return
 	}
-	if err := s.Stations.Reload(c.Request.Context(), id); err != nil {
+	if err := s.StationRuntime.Reload(c.Request.Context(), id); err != nil {
 		s.logger.Error("station reload", "station", id, "err", err)
 	}
 }
@@ -125,7 +146,7 @@ func (s *Server) getStation(c *gin.Context) {
 	if !s.stationsConfigured(c) {
 		return
 	}
-	st, err := s.StationStore.Station(c.Request.Context(), c.Param("id"))
+	st, err := s.Stations.Station(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -142,7 +163,7 @@ func (s *Server) listStations(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	list, err := s.StationStore.Stations(c.Request.Context(), after, limit)
+	list, err := s.Stations.Stations(c.Request.Context(), after, limit)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -183,8 +204,8 @@ func requestID(c *gin.Context) (string, error) {
 // queued answers a queued job: 201 when this request created it, 200 when
 // it repeats one that did.
 func (s *Server) queued(c *gin.Context, job *pickwave.PrintJob, created bool) {
-	if s.Stations != nil {
-		s.Stations.Kick(job.StationID)
+	if s.StationRuntime != nil {
+		s.StationRuntime.Kick(job.StationID)
 	}
 	status := http.StatusOK
 	if created {
@@ -202,7 +223,7 @@ func (s *Server) testLabel(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	st, err := s.StationStore.Station(c.Request.Context(), c.Param("id"))
+	st, err := s.Stations.Station(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -288,13 +309,46 @@ func (s *Server) printJobs(c *gin.Context, station string) {
 // stationSocket serves /ws/station/{id}. The session was checked on the
 // upgrade request (bearer token or the session cookie the browser sends
 // by itself); a token in the query string is not taken, since URLs end
-// up in logs and browser history.
+// up in logs and browser history. The station runtime checks the
+// station, then owns the connection; the messages are in
+// docs/protocol.md.
 func (s *Server) stationSocket(c *gin.Context) {
-	if s.Stations == nil {
+	if s.StationRuntime == nil {
 		s.fail(c, pickwave.Errorf(pickwave.EUNAVAILABLE, "Pack stations are not set up on this server."))
 		return
 	}
-	if err := s.Stations.serveSocket(c.Writer, c.Request, c.Param("id")); err != nil {
+	upgrade := func() (*websocket.Conn, error) { return stationUpgrader.Upgrade(c.Writer, c.Request, nil) }
+	if err := s.StationRuntime.Watch(c.Param("id"), upgrade); err != nil {
 		s.fail(c, err)
 	}
+}
+
+// stationUpgrader accepts websocket connections from the server's own
+// pages (and from clients that are not browsers, which send no Origin): a
+// page on another site must not use the packer's session cookie.
+var stationUpgrader = websocket.Upgrader{
+	ReadBufferSize:  1024,
+	WriteBufferSize: 1024,
+	CheckOrigin:     stationOrigin,
+	Error:           upgradeError,
+}
+
+func stationOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+// upgradeError writes a refused handshake in the JSON error shape.
+func upgradeError(w http.ResponseWriter, _ *http.Request, status int, reason error) {
+	code := pickwave.EINVALID
+	if status == http.StatusForbidden {
+		code = pickwave.EFORBIDDEN
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(errorBody{Error: errorDetail{Code: code, Message: "Websocket handshake refused: " + reason.Error() + "."}})
 }

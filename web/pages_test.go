@@ -22,6 +22,7 @@ import (
 	"github.com/pickwave/pickwave/handheld"
 	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
+	"github.com/pickwave/pickwave/station"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/wave"
 	"github.com/pickwave/pickwave/web"
@@ -63,13 +64,13 @@ type floor struct {
 
 const floorStation = "PACK-1"
 
-func newFloor(t *testing.T, users []string, station bool) *floor {
+func newFloor(t *testing.T, users []string, withStation bool) *floor {
 	t.Helper()
 	ctx := context.Background()
 	discard := slog.New(slog.DiscardHandler)
 	f := &floor{t: t, barcodes: map[string][]pickwave.Barcode{}}
 
-	if station {
+	if withStation {
 		dir := t.TempDir()
 		sims := &floorSims{}
 		var err error
@@ -122,19 +123,19 @@ func newFloor(t *testing.T, users []string, station bool) *floor {
 		}
 	}
 
-	stations := &server.Stations{Store: db, Logger: discard,
+	stations := &station.Runtime{Store: db, Logger: discard,
 		StatusInterval: 100 * time.Millisecond,
 		PrintBackoff:   device.Backoff{Min: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 		DeviceBackoff:  device.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond}}
 	srv := &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db,
-		StationStore: db, PrintQueue: db, Stations: stations, Logger: discard, Web: web.Handler()}
+		Stations: db, PrintQueue: db, StationRuntime: stations, Logger: discard, Web: web.Handler()}
 	hs := httptest.NewServer(srv.Handler())
 	ran := make(chan error, 1)
 	go func() { ran <- stations.Run(context.Background()) }()
 	t.Cleanup(func() {
 		stations.Close()
 		if err := <-ran; err != nil {
-			t.Errorf("Stations.Run: %v", err)
+			t.Errorf("station runtime: %v", err)
 		}
 		srv.Close(context.Background())
 		hs.Close()

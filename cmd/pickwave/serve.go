@@ -10,6 +10,7 @@ import (
 
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/server"
+	"github.com/pickwave/pickwave/station"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/web"
 )
@@ -20,12 +21,12 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 
-	DB       *store.DB
-	Stations *server.Stations
-	Server   *server.Server
+	DB             *store.DB
+	StationRuntime *station.Runtime
+	Server         *server.Server
 
 	demo         *demoDevices // --demo's simulated scanner, scale and printer
-	stationsDone chan error   // Stations.Run's result
+	stationsDone chan error   // StationRuntime.Run's result
 	stopForget   context.CancelFunc
 	forgetDone   chan struct{} // closed when forgetScans returns
 }
@@ -55,12 +56,12 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	// The runtime stops in Close, after the server, not when ctx ends.
-	m.Stations = &server.Stations{Store: db, Logger: m.Logger}
+	m.StationRuntime = &station.Runtime{Store: db, Logger: m.Logger}
 	m.stationsDone = make(chan error, 1)
-	go func() { m.stationsDone <- m.Stations.Run(context.WithoutCancel(ctx)) }()
+	go func() { m.stationsDone <- m.StationRuntime.Run(context.WithoutCancel(ctx)) }()
 	m.Server = &server.Server{
 		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db,
-		StationStore: db, PrintQueue: db, Stations: m.Stations,
+		Stations: db, PrintQueue: db, StationRuntime: m.StationRuntime,
 		Logger: m.Logger, Web: web.Handler(),
 	}
 	if err := m.Server.Open(m.Config.Addr); err != nil {
@@ -140,8 +141,8 @@ func (m *Main) Close() error {
 			first = err
 		}
 	}
-	if m.Stations != nil {
-		m.Stations.Close()
+	if m.StationRuntime != nil {
+		m.StationRuntime.Close()
 		if err := <-m.stationsDone; err != nil && first == nil {
 			first = err
 		}

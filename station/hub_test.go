@@ -1,11 +1,10 @@
-package server_test
+package station_test
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,19 +17,19 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/device"
-	"github.com/pickwave/pickwave/server"
+	"github.com/pickwave/pickwave/station"
 	"github.com/pickwave/pickwave/store"
 )
 
-// TestStationSocket_ScansAndWeights runs a station on simulated devices and
-// watches it with a real websocket client: the state on connecting, every
-// device online, a GS1 scan with its symbology and GS separator, a weight
-// in motion and then stable, and the printer's paper running out.
-func TestStationSocket_ScansAndWeights(t *testing.T) {
-	e := newStationEnv(t, t.TempDir())
+// TestHub_ScansAndWeights runs a station on simulated devices and watches
+// it with a real websocket client: the state on connecting, every device
+// online, a GS1 scan with its symbology and GS separator, a weight in
+// motion and then stable, and the printer's paper running out.
+func TestHub_ScansAndWeights(t *testing.T) {
+	e := newEnv(t, t.TempDir())
 	sims := newStationSims(t)
-	e.createStation(sims.body("PACK-1"))
-	ws := dialStation(t, e, "PACK-1", e.packer)
+	e.create(sims.station("PACK-1"))
+	ws := dialStation(t, e.srv, "PACK-1")
 
 	first := ws.await("the state on connecting", func(m stationMessage) bool { return true })
 	if first.Type != "state" || first.State == nil || first.State.StationID != "PACK-1" {
@@ -75,7 +74,7 @@ func TestStationSocket_ScansAndWeights(t *testing.T) {
 	})
 
 	// A second client gets the current state at once.
-	late := dialStation(t, e, "PACK-1", e.admin)
+	late := dialStation(t, e.srv, "PACK-1")
 	got := late.await("the state", func(m stationMessage) bool { return true })
 	if got.State.Scanner.LastScan == nil || !slices.Contains(got.State.Printer.Problems, "paper out") {
 		t.Fatalf("late client's first state %+v", got.State)
@@ -88,53 +87,47 @@ func TestStationSocket_ScansAndWeights(t *testing.T) {
 	ws.await("scanner back", func(m stationMessage) bool { return m.State != nil && m.State.Scanner.Online })
 }
 
-func TestStationSocket_Refusals(t *testing.T) {
-	e := newStationEnv(t, t.TempDir())
-	e.createStation(map[string]any{"id": "PACK-1", "name": "Pack 1"})
-	url := "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/ws/station/"
-	for _, tc := range []struct {
-		name   string
-		path   string
-		header http.Header
-		status int
-	}{
-		{"no session", "PACK-1", nil, 401},
-		{"a picker", "PACK-1", http.Header{"Authorization": {"Bearer " + e.pick}}, 403},
-		{"unknown station", "NOPE", http.Header{"Authorization": {"Bearer " + e.packer}}, 404},
-		{"another site's page", "PACK-1", http.Header{"Authorization": {"Bearer " + e.packer}, "Origin": {"https://evil.example"}}, 403},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			conn, res, err := websocket.DefaultDialer.Dial(url+tc.path, tc.header)
-			if err == nil {
-				conn.Close()
-				t.Fatal("dial succeeded")
-			}
-			if res == nil || res.StatusCode != tc.status {
-				t.Fatalf("response %v, want %d", res, tc.status)
-			}
-		})
+// TestWatch_Refusals checks that Watch refuses, without upgrading, an
+// unknown station and a runtime that is not running.
+func TestWatch_Refusals(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	e.create(&pickwave.Station{ID: "PACK-1", Name: "Pack 1"})
+	upgrade := func() (*websocket.Conn, error) {
+		t.Fatal("upgrade called for a refused client")
+		return nil, nil
 	}
-	// The session cookie works as the bearer token does, from this site.
-	h := http.Header{"Cookie": {server.SessionCookie + "=" + e.packer}, "Origin": {e.srv.URL}}
-	conn, _, err := websocket.DefaultDialer.Dial(url+"PACK-1", h)
-	if err != nil {
-		t.Fatalf("cookie session: %v", err)
+	if err := e.rt.Watch("NOPE", upgrade); pickwave.ErrorCode(err) != pickwave.ENOTFOUND {
+		t.Fatalf("unknown station: %v", err)
 	}
-	conn.Close()
+	idle := &station.Runtime{Store: e.db}
+	if err := idle.Watch("PACK-1", upgrade); pickwave.ErrorCode(err) != pickwave.EUNAVAILABLE {
+		t.Fatalf("runtime not running: %v", err)
+	}
+	url := "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/ws/station/NOPE"
+	if conn, res, err := websocket.DefaultDialer.Dial(url, nil); err == nil || res == nil || res.StatusCode != http.StatusNotFound {
+		if conn != nil {
+			conn.Close()
+		}
+		t.Fatalf("dial an unknown station: %v, %v", res, err)
+	}
 }
 
-// TestStationSocket_ClosedOnShutdown checks that stopping the runtime
-// closes a connected client with a close frame.
-func TestStationSocket_ClosedOnShutdown(t *testing.T) {
-	e := newStationEnv(t, t.TempDir())
-	e.createStation(map[string]any{"id": "PACK-1", "name": "Pack 1"})
-	ws := dialStation(t, e, "PACK-1", e.packer)
+// TestHub_ClosedOnShutdown checks that stopping the runtime closes a
+// connected client with a close frame.
+func TestHub_ClosedOnShutdown(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	e.create(&pickwave.Station{ID: "PACK-1", Name: "Pack 1"})
+	ws := dialStation(t, e.srv, "PACK-1")
 	ws.await("the state", func(stationMessage) bool { return true })
-	e.stations.Close()
+	e.rt.Close()
 	select {
 	case <-ws.done:
 	case <-time.After(waitLimit):
 		t.Fatal("client still open after the runtime stopped")
+	}
+	// A failed websocket read returns the same error again.
+	if _, _, err := ws.conn.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Fatalf("the client's last read: %v, want a going-away close frame", err)
 	}
 }
 
@@ -146,11 +139,11 @@ func countFDs(t testing.TB) int {
 	return len(entries)
 }
 
-// TestStations_NoLeaksAcrossRestarts reconfigures a running station many
+// TestRuntime_NoLeaksAcrossRestarts reconfigures a running station many
 // times (scale moved between two ports, scanner and printer changed),
 // with a websocket client watching, then stops the runtime: goroutines and
 // file descriptors return to where they were.
-func TestStations_NoLeaksAcrossRestarts(t *testing.T) {
+func TestRuntime_NoLeaksAcrossRestarts(t *testing.T) {
 	const cycles = 10
 	dir := t.TempDir()
 	sims := newStationSims(t)
@@ -174,23 +167,21 @@ func TestStations_NoLeaksAcrossRestarts(t *testing.T) {
 	}
 	goroutines, fds := runtime.NumGoroutine(), countFDs(t)
 
-	stations := &server.Stations{Store: db, Logger: slog.New(slog.DiscardHandler), StatusInterval: 20 * time.Millisecond,
+	rt := &station.Runtime{Store: db, Logger: slog.New(slog.DiscardHandler), StatusInterval: 20 * time.Millisecond,
 		DeviceBackoff: device.Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}}
-	token, _ := db.MintToken(ctx, "pat", pickwave.RolePacker, time.Hour)
-	srv := &server.Server{Users: db, StationStore: db, PrintQueue: db, Stations: stations, Logger: slog.New(slog.DiscardHandler)}
-	hs := httptest.NewServer(srv.Handler())
+	srv := httptestServer(t, rt)
 	ran := make(chan error, 1)
-	go func() { ran <- stations.Run(ctx) }()
+	go func() { ran <- rt.Run(ctx) }()
 	online := func(what string, scalePath string) {
 		t.Helper()
 		eventually(t, what, func() bool {
-			s, ok := stations.State("PACK-1")
+			s, ok := rt.State("PACK-1")
 			return ok && s.Scanner != nil && s.Scanner.Online && s.Scale != nil && s.Scale.Online &&
 				s.Scale.Device == scalePath && s.Printer != nil && s.Printer.Online
 		})
 	}
 	online("the station online", sims.scale.Path())
-	ws := dialStation(t, &stationEnv{env: &env{srv: hs}}, "PACK-1", token)
+	ws := dialStation(t, srv, "PACK-1")
 	for i := range cycles {
 		scale := []string{other.Path(), sims.scale.Path()}[i%2]
 		st.Scale.Port = scale
@@ -199,7 +190,7 @@ func TestStations_NoLeaksAcrossRestarts(t *testing.T) {
 		if _, err := db.UpdateStation(ctx, st); err != nil {
 			t.Fatal(err)
 		}
-		if err := stations.Reload(ctx, "PACK-1"); err != nil {
+		if err := rt.Reload(ctx, "PACK-1"); err != nil {
 			t.Fatal(err)
 		}
 		online(fmt.Sprintf("cycle %d online", i), scale)
@@ -207,14 +198,14 @@ func TestStations_NoLeaksAcrossRestarts(t *testing.T) {
 			return m.State != nil && m.State.Scale != nil && m.State.Scale.Device == scale && m.State.Scale.Online
 		})
 	}
-	if err := stations.Close(); err != nil {
+	if err := rt.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-ran; err != nil {
 		t.Fatal(err)
 	}
 	ws.close()
-	hs.Close()
+	srv.Close()
 	eventually(t, "goroutines and fds back to the start", func() bool {
 		return runtime.NumGoroutine() <= goroutines && countFDs(t) == fds
 	})
@@ -238,19 +229,16 @@ func BenchmarkScaleToStationWebsocket(b *testing.B) {
 		Scale: &pickwave.ScaleConfig{Port: sims.scale.Path(), Protocol: "mt-sics"}}); err != nil {
 		b.Fatal(err)
 	}
-	token, _ := db.MintToken(ctx, "pat", pickwave.RolePacker, time.Hour)
-	stations := &server.Stations{Store: db, Logger: slog.New(slog.DiscardHandler)}
-	s := &server.Server{Users: db, StationStore: db, PrintQueue: db, Stations: stations, Logger: slog.New(slog.DiscardHandler)}
-	hs := httptest.NewServer(s.Handler())
-	defer hs.Close()
-	e := &stationEnv{env: &env{srv: hs}}
+	rt := &station.Runtime{Store: db, Logger: slog.New(slog.DiscardHandler)}
+	srv := httptestServer(b, rt)
 	ran := make(chan error, 1)
-	go func() { ran <- stations.Run(ctx) }()
+	go func() { ran <- rt.Run(ctx) }()
 	defer func() {
-		stations.Close()
+		rt.Close()
 		<-ran
 	}()
-	ws := dialStation(b, e, "PACK-1", token)
+	eventually(b, "the station running", func() bool { _, ok := rt.State("PACK-1"); return ok })
+	ws := dialStation(b, srv, "PACK-1")
 	ws.await("the scale online", func(m stationMessage) bool { return m.State != nil && m.State.Scale != nil && m.State.Scale.Online })
 
 	var lat []time.Duration

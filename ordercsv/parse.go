@@ -1,4 +1,4 @@
-package server
+package ordercsv
 
 import (
 	"encoding/csv"
@@ -14,42 +14,46 @@ import (
 	"github.com/pickwave/pickwave"
 )
 
-// CSV import columns. Each row is one order line; rows with the same
-// external_id make one order and must agree on the order's fields.
+// The columns. Each row is one order line; rows with the same external_id
+// make one order and must agree on the order's fields.
 var (
-	csvColumns = []string{
+	// orderColumns are the order's fields, which every row of an order
+	// repeats or leaves empty.
+	orderColumns = []string{
 		"external_id", "customer_name", "customer_email", "customer_phone",
 		"ship_name", "ship_address1", "ship_address2", "ship_city", "ship_region",
 		"ship_postal_code", "ship_country", "carrier", "service", "ship_by", "priority",
-		"sku", "qty",
 	}
-	csvRequired = []string{
+	// lineColumns are the line's fields, one line per row.
+	lineColumns = []string{"sku", "qty"}
+	columns     = slices.Concat(orderColumns, lineColumns)
+	required    = []string{
 		"external_id", "customer_name", "ship_name", "ship_address1", "ship_city",
 		"ship_postal_code", "ship_country", "carrier", "ship_by", "sku", "qty",
 	}
 )
 
-// MaxImportRows bounds the rows of one CSV import.
-const MaxImportRows = 100000
+// MaxRows bounds the rows of one import.
+const MaxRows = 100000
 
-// ParseOrdersCSV reads an order import: a header row naming the columns
-// (any order, case-insensitive; unknown columns are an error), then one row
-// per order line. It returns the orders with the line of every row, or an
+// Parse reads an order import: a header row naming the columns (any
+// order, case-insensitive; unknown columns are an error), then one row per
+// order line. It returns the orders with the line of every row, or an
 // EINVALID error listing every bad row by line and field.
-func ParseOrdersCSV(r io.Reader) ([]pickwave.ImportOrder, error) {
+func Parse(r io.Reader) ([]pickwave.ImportOrder, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
-		return nil, csvReadError(err, 1)
+		return nil, readError(err, 1)
 	}
 	col := map[string]int{}
 	var fe pickwave.FieldErrors
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if !slices.Contains(csvColumns, name) {
-			fe = append(fe, pickwave.FieldError{Line: 1, Field: h, Reason: fmt.Sprintf("is not a known column; columns are %s", strings.Join(csvColumns, ", "))})
+		if !slices.Contains(columns, name) {
+			fe = append(fe, pickwave.FieldError{Line: 1, Field: h, Reason: fmt.Sprintf("is not a known column; columns are %s", strings.Join(columns, ", "))})
 			continue
 		}
 		if _, dup := col[name]; dup {
@@ -57,7 +61,7 @@ func ParseOrdersCSV(r io.Reader) ([]pickwave.ImportOrder, error) {
 		}
 		col[name] = i
 	}
-	for _, name := range csvRequired {
+	for _, name := range required {
 		if _, ok := col[name]; !ok {
 			fe = append(fe, pickwave.FieldError{Line: 1, Field: name, Reason: "column is missing"})
 		}
@@ -71,7 +75,6 @@ func ParseOrdersCSV(r io.Reader) ([]pickwave.ImportOrder, error) {
 		byExt  = map[string]int{}      // external id → index in orders
 		first  = map[string][]string{} // external id → the order fields of its first row
 	)
-	orderFields := csvColumns[:15]
 	line := 1 // of the last row read
 	for n := 0; ; n++ {
 		rec, err := cr.Read()
@@ -88,12 +91,11 @@ func ParseOrdersCSV(r io.Reader) ([]pickwave.ImportOrder, error) {
 			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
 				continue // cannot happen with FieldsPerRecord = -1
 			}
-			if fe = append(fe, csvReadErrorField(err, line)); true {
-				return nil, fe.Err("The CSV file could not be read; nothing was imported.")
-			}
+			fe = append(fe, readErrorField(err, line))
+			return nil, fe.Err("The CSV file could not be read; nothing was imported.")
 		}
-		if n >= MaxImportRows {
-			return nil, pickwave.Errorf(pickwave.EINVALID, "The file has more than %d rows; split it.", MaxImportRows)
+		if n >= MaxRows {
+			return nil, pickwave.Errorf(pickwave.EINVALID, "The file has more than %d rows; split it.", MaxRows)
 		}
 		if len(rec) != len(header) {
 			fe = append(fe, pickwave.FieldError{Line: line, Field: "(row)", Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), len(header))})
@@ -113,7 +115,7 @@ func ParseOrdersCSV(r io.Reader) ([]pickwave.ImportOrder, error) {
 		idx, seen := byExt[ext]
 		if seen {
 			// Later rows of an order must repeat its fields or leave them empty.
-			for k, name := range orderFields {
+			for k, name := range orderColumns {
 				if v := get(name); v != "" && v != first[ext][k] {
 					fe = append(fe, pickwave.FieldError{Line: line, Field: name, Reason: fmt.Sprintf(
 						"differs from line %d of the same order (%q)", orders[idx].Rows[0], first[ext][k])})
@@ -141,8 +143,8 @@ func ParseOrdersCSV(r io.Reader) ([]pickwave.ImportOrder, error) {
 				}
 				in.Priority = p
 			}
-			vals := make([]string, len(orderFields))
-			for k, name := range orderFields {
+			vals := make([]string, len(orderColumns))
+			for k, name := range orderColumns {
 				vals[k] = get(name)
 			}
 			first[ext] = vals
@@ -186,7 +188,7 @@ func hasField(fe pickwave.FieldErrors, f pickwave.FieldError) bool {
 	return false
 }
 
-func csvReadErrorField(err error, line int) pickwave.FieldError {
+func readErrorField(err error, line int) pickwave.FieldError {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return pickwave.FieldError{Line: pe.Line, Field: "(row)", Reason: pe.Err.Error()}
@@ -194,7 +196,7 @@ func csvReadErrorField(err error, line int) pickwave.FieldError {
 	return pickwave.FieldError{Line: line, Field: "(file)", Reason: err.Error()}
 }
 
-func csvReadError(err error, line int) error {
+func readError(err error, line int) error {
 	var maxErr *http.MaxBytesError
 	switch {
 	case err == io.EOF:
@@ -203,5 +205,5 @@ func csvReadError(err error, line int) error {
 		return pickwave.Errorf(pickwave.EINVALID, "The file is larger than %d bytes; split it.", maxErr.Limit)
 	}
 	return &pickwave.Error{Code: pickwave.EINVALID, Message: "The CSV file could not be read; nothing was imported.",
-		Details: []pickwave.FieldError{csvReadErrorField(err, line)}}
+		Details: []pickwave.FieldError{readErrorField(err, line)}}
 }

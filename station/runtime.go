@@ -1,10 +1,12 @@
-package server
+package station
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -13,14 +15,14 @@ import (
 	"github.com/pickwave/pickwave/device"
 )
 
-// StationBackend is what the station runtime needs from the store: the
-// stations' configuration and their print queues.
-type StationBackend interface {
+// Store is what the runtime needs from the store: the stations'
+// configuration and their print queues.
+type Store interface {
 	pickwave.StationService
 	pickwave.PrintQueue
 }
 
-// Stations runs the pack stations' devices: for each stored station its
+// Runtime runs the pack stations' devices: for each stored station its
 // scanner and scale (device.Scanner, device.Scale, each reconnecting by
 // itself), and a print worker that sends the station's queued jobs to its
 // printer and polls the printer's status. It keeps each station's live
@@ -31,9 +33,9 @@ type StationBackend interface {
 // Close is called, with every device stopped and every websocket client
 // closed. Reload applies a station's stored configuration while running:
 // only devices whose configuration changed are stopped and started again.
-type Stations struct {
+type Runtime struct {
 	// Store keeps the stations and their print queues. Required.
-	Store StationBackend
+	Store Store
 	// Logger receives the runtime's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// StatusInterval is how often each printer is asked for its status
@@ -42,9 +44,14 @@ type Stations struct {
 	// PrintBackoff spaces retries of a job the printer could not take;
 	// the zero value means 250 ms doubling to 5 s.
 	PrintBackoff device.Backoff
-	// DeviceBackoff spaces reconnects of scanners and scales; the zero
-	// value is the device package's 100 ms doubling to 1 s.
+	// DeviceBackoff spaces reconnects of scanners and scales, and the
+	// restarts of a worker that panicked; the zero value is the device
+	// package's 100 ms doubling to 1 s.
 	DeviceBackoff device.Backoff
+	// OpenPrinter returns the printer of a station's printer URI; nil
+	// means device.OpenPrinter. Tests put a printer that fails in
+	// unusual ways here.
+	OpenPrinter func(ctx context.Context, uri string) (device.Printer, error)
 
 	reloadMu sync.Mutex // one Reload (or the shutdown) at a time
 
@@ -66,61 +73,61 @@ const (
 	storeTimeout          = 10 * time.Second // recording a print outcome while stopping
 )
 
-var errStationsRunning = errors.New("stations: Run called twice")
+var errRunning = errors.New("station runtime: Run called twice")
 
 // Run starts every stored station and runs them until ctx ends or Close
 // is called. It returns nil then, once every device goroutine and
 // websocket client has finished.
-func (m *Stations) Run(ctx context.Context) error {
+func (rt *Runtime) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	m.mu.Lock()
-	if m.running || m.done != nil {
-		m.mu.Unlock()
-		return errStationsRunning
+	rt.mu.Lock()
+	if rt.running || rt.done != nil {
+		rt.mu.Unlock()
+		return errRunning
 	}
-	if m.closed {
-		m.mu.Unlock()
+	if rt.closed {
+		rt.mu.Unlock()
 		return nil
 	}
-	m.log = m.Logger
-	if m.log == nil {
-		m.log = slog.Default()
+	rt.log = rt.Logger
+	if rt.log == nil {
+		rt.log = slog.Default()
 	}
-	m.running, m.ctx, m.cancel, m.done = true, ctx, cancel, make(chan struct{})
-	m.hub = newHub(m.log)
-	m.stations = map[string]*stationRun{}
-	done := m.done
-	m.mu.Unlock()
+	rt.running, rt.ctx, rt.cancel, rt.done = true, ctx, cancel, make(chan struct{})
+	rt.hub = newHub(rt.log)
+	rt.stations = map[string]*stationRun{}
+	done := rt.done
+	rt.mu.Unlock()
 	defer close(done)
 
 	var hubDone sync.WaitGroup
-	hubDone.Go(func() { m.hub.run(ctx) })
-	if err := m.loadAll(ctx); err != nil && ctx.Err() == nil {
-		m.log.Error("stations: load", "err", err)
+	hubDone.Go(func() { rt.hub.run(ctx) })
+	if err := rt.loadAll(ctx); err != nil && ctx.Err() == nil {
+		rt.log.Error("station runtime: load stations", "err", err)
 	}
 	<-ctx.Done()
 
-	m.reloadMu.Lock()
-	m.mu.Lock()
-	m.running = false
-	stations := m.stations
-	m.mu.Unlock()
+	rt.reloadMu.Lock()
+	rt.mu.Lock()
+	rt.running = false
+	stations := rt.stations
+	rt.mu.Unlock()
 	for _, sr := range stations {
 		sr.stop()
 	}
-	m.reloadMu.Unlock()
+	rt.reloadMu.Unlock()
 	hubDone.Wait()
 	return nil
 }
 
 // Close stops Run and waits for it to return. It is safe to call more
 // than once, and before Run (which then returns at once).
-func (m *Stations) Close() error {
-	m.mu.Lock()
-	m.closed = true
-	cancel, done := m.cancel, m.done
-	m.mu.Unlock()
+func (rt *Runtime) Close() error {
+	rt.mu.Lock()
+	rt.closed = true
+	cancel, done := rt.cancel, rt.done
+	rt.mu.Unlock()
 	if cancel != nil {
 		cancel()
 		<-done
@@ -129,15 +136,15 @@ func (m *Stations) Close() error {
 }
 
 // loadAll starts every stored station.
-func (m *Stations) loadAll(ctx context.Context) error {
+func (rt *Runtime) loadAll(ctx context.Context) error {
 	after := ""
 	for {
-		page, err := m.Store.Stations(ctx, after, 0)
+		page, err := rt.Store.Stations(ctx, after, 0)
 		if err != nil {
 			return err
 		}
 		for _, st := range page {
-			if err := m.Reload(ctx, st.ID); err != nil {
+			if err := rt.Reload(ctx, st.ID); err != nil {
 				return err
 			}
 		}
@@ -153,33 +160,33 @@ func (m *Stations) loadAll(ctx context.Context) error {
 // with the new one, the others keep running. It does nothing while the
 // runtime is not running. Reloads are serialised and each reads the
 // store afresh, so the newest stored configuration always wins.
-func (m *Stations) Reload(ctx context.Context, id string) error {
-	m.reloadMu.Lock()
-	defer m.reloadMu.Unlock()
-	m.mu.Lock()
-	running, runCtx := m.running, m.ctx
-	sr := m.stations[id]
-	m.mu.Unlock()
+func (rt *Runtime) Reload(ctx context.Context, id string) error {
+	rt.reloadMu.Lock()
+	defer rt.reloadMu.Unlock()
+	rt.mu.Lock()
+	running, runCtx := rt.running, rt.ctx
+	sr := rt.stations[id]
+	rt.mu.Unlock()
 	if !running {
 		return nil
 	}
-	st, err := m.Store.Station(ctx, id)
+	st, err := rt.Store.Station(ctx, id)
 	if err != nil {
 		return err
 	}
 	if sr == nil {
-		sr = newStationRun(m, st.ID)
-		m.mu.Lock()
-		m.stations[st.ID] = sr
-		m.mu.Unlock()
+		sr = newStationRun(rt, st.ID)
+		rt.mu.Lock()
+		rt.stations[st.ID] = sr
+		rt.mu.Unlock()
 	}
 	sr.apply(runCtx, st)
 	return nil
 }
 
 // Kick wakes a station's print worker, after a job was queued.
-func (m *Stations) Kick(id string) {
-	if sr := m.station(id); sr != nil {
+func (rt *Runtime) Kick(id string) {
+	if sr := rt.station(id); sr != nil {
 		select {
 		case sr.kick <- struct{}{}:
 		default: // a wake-up is already pending
@@ -189,8 +196,8 @@ func (m *Stations) Kick(id string) {
 
 // State returns a station's live state; false when the station is not
 // running (unknown, or the runtime is stopped).
-func (m *Stations) State(id string) (pickwave.StationState, bool) {
-	sr := m.station(id)
+func (rt *Runtime) State(id string) (pickwave.StationState, bool) {
+	sr := rt.station(id)
 	if sr == nil {
 		return pickwave.StationState{}, false
 	}
@@ -201,24 +208,24 @@ func (m *Stations) State(id string) (pickwave.StationState, bool) {
 	return sr.state, true
 }
 
-func (m *Stations) station(id string) *stationRun {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if !m.running {
+func (rt *Runtime) station(id string) *stationRun {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if !rt.running {
 		return nil
 	}
-	return m.stations[id]
+	return rt.stations[id]
 }
 
 // stationRun is one running station: its devices, its live state, and
 // the sequence of the messages about it.
 type stationRun struct {
-	m    *Stations
+	rt   *Runtime
 	id   string
 	log  *slog.Logger
 	kick chan struct{} // capacity 1: wakes the print worker
 
-	// Set by apply and stop, which Stations.reloadMu serialises.
+	// Set by apply and stop, which Runtime.reloadMu serialises.
 	cfg                     pickwave.Station
 	applied                 bool
 	scanner, scale, printer *deviceRun
@@ -228,32 +235,64 @@ type stationRun struct {
 	seq   uint64
 }
 
-func newStationRun(m *Stations, id string) *stationRun {
-	return &stationRun{m: m, id: id, log: m.log.With("station", id), kick: make(chan struct{}, 1),
+func newStationRun(rt *Runtime, id string) *stationRun {
+	return &stationRun{rt: rt, id: id, log: rt.log.With("station", id), kick: make(chan struct{}, 1),
 		state: pickwave.StationState{StationID: id}}
 }
 
-// deviceRun is one device goroutine and how to stop it.
+// deviceRun is one device goroutine and how to stop it: the goroutine's
+// owner, which stop cancels and waits for.
 type deviceRun struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+	closer io.Closer // closed once the goroutine has ended; may be nil
+	log    *slog.Logger
 }
 
-// goDevice runs fn in a goroutine that stop ends and waits for.
-func goDevice(ctx context.Context, fn func(ctx context.Context)) *deviceRun {
+// goDevice runs fn in a goroutine that stop ends and waits for. A panic
+// in fn is recovered and logged with its stack, as device.Supervisor
+// does, and fn runs again after backoff: a bug met by one device (or one
+// print job) must neither end the process nor leave the station without
+// the device until a restart. fn returns when ctx ends.
+func goDevice(ctx context.Context, log *slog.Logger, backoff device.Backoff, fn func(ctx context.Context)) *deviceRun {
 	ctx, cancel := context.WithCancel(ctx)
-	d := &deviceRun{cancel: cancel, done: make(chan struct{})}
+	d := &deviceRun{cancel: cancel, done: make(chan struct{}), log: log}
 	go func() {
 		defer close(d.done)
-		fn(ctx)
+		for attempt := 0; ; attempt++ {
+			if !panics(log, "station worker panicked; restarting it", func() { fn(ctx) }) {
+				return
+			}
+			if backoff.Wait(ctx, attempt) != nil {
+				return
+			}
+		}
 	}()
 	return d
+}
+
+// panics runs fn and reports whether it panicked, logging the panic
+// with its stack.
+func panics(log *slog.Logger, msg string, fn func()) (panicked bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error(msg, "panic", r, "stack", string(debug.Stack()))
+			panicked = true
+		}
+	}()
+	fn()
+	return false
 }
 
 func (d *deviceRun) stop() {
 	if d != nil {
 		d.cancel()
 		<-d.done
+		if d.closer != nil {
+			if err := d.closer.Close(); err != nil {
+				d.log.Warn("close device", "err", err)
+			}
+		}
 	}
 }
 
@@ -335,7 +374,7 @@ func (sr *stationRun) startScanner(ctx context.Context, c pickwave.ScannerConfig
 	sc, err := device.NewScanner(device.ScannerConfig{
 		Device: c.Port, Transport: c.Transport, Serial: device.SerialMode{Baud: c.Baud},
 		Suffix: device.Suffix(c.Suffix), Prefix: c.Prefix, DedupWindow: time.Duration(c.DedupMS) * time.Millisecond,
-		Backoff: sr.m.DeviceBackoff, Logger: sr.log,
+		Backoff: sr.rt.DeviceBackoff, Logger: sr.log,
 		OnScan: sr.onScan,
 		OnState: func(st device.State) {
 			sr.update(func(s *pickwave.StationState) {
@@ -352,7 +391,7 @@ func (sr *stationRun) startScanner(ctx context.Context, c pickwave.ScannerConfig
 	if err != nil {
 		return nil
 	}
-	return goDevice(ctx, func(ctx context.Context) { sc.Run(ctx) })
+	return goDevice(ctx, sr.log, sr.rt.DeviceBackoff, func(ctx context.Context) { sc.Run(ctx) })
 }
 
 // onScan records a scan and pushes it, then the new state.
@@ -393,7 +432,7 @@ func (sr *stationRun) startScale(ctx context.Context, c pickwave.ScaleConfig) *d
 		Serial: device.SerialMode{Baud: c.Baud, DataBits: c.DataBits, Parity: c.Parity, StopBits: c.StopBits},
 		Unit:   c.Unit, PollInterval: poll, Stream: c.Stream, Checksum: c.Checksum,
 		ASCII:   device.ASCIIConfig{Pattern: c.Pattern},
-		Backoff: sr.m.DeviceBackoff, Logger: sr.log,
+		Backoff: sr.rt.DeviceBackoff, Logger: sr.log,
 		OnReading: sr.onReading,
 		OnState: func(st device.State) {
 			sr.update(func(s *pickwave.StationState) {
@@ -410,7 +449,7 @@ func (sr *stationRun) startScale(ctx context.Context, c pickwave.ScaleConfig) *d
 	if err != nil {
 		return nil
 	}
-	return goDevice(ctx, func(ctx context.Context) { sc.Run(ctx) })
+	return goDevice(ctx, sr.log, sr.rt.DeviceBackoff, func(ctx context.Context) { sc.Run(ctx) })
 }
 
 // onReading pushes the state when the reading differs from the last one
@@ -463,7 +502,7 @@ func (sr *stationRun) broadcastLocked(msg any) {
 		sr.log.Error("encode station message", "err", err)
 		return
 	}
-	sr.m.hub.send(hubMessage{station: sr.id, seq: sr.seq, data: data})
+	sr.rt.hub.send(message{station: sr.id, seq: sr.seq, data: data})
 }
 
 // snapshotLocked returns the current state as a message and its

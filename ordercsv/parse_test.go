@@ -1,11 +1,11 @@
-package server_test
+package ordercsv_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/pickwave/pickwave"
-	"github.com/pickwave/pickwave/server"
+	"github.com/pickwave/pickwave/ordercsv"
 )
 
 const csvHeader = "external_id,customer_name,customer_email,customer_phone,ship_name,ship_address1,ship_address2,ship_city,ship_region,ship_postal_code,ship_country,carrier,service,ship_by,priority,sku,qty\n"
@@ -14,7 +14,7 @@ func csvRow(ext, sku, qty string) string {
 	return ext + ",Ada Lovelace,ada@example.com,,Ada Lovelace,12 St James's Square,,London,,SW1Y 4JH,GB,UPS,Ground,2026-11-26T17:00:00Z,1," + sku + "," + qty + "\n"
 }
 
-func TestParseOrdersCSV(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
 		name   string
 		csv    string
@@ -40,7 +40,7 @@ func TestParseOrdersCSV(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			orders, err := server.ParseOrdersCSV(strings.NewReader(tt.csv))
+			orders, err := ordercsv.Parse(strings.NewReader(tt.csv))
 			if tt.orders > 0 {
 				if err != nil || len(orders) != tt.orders {
 					t.Fatalf("got %d orders, %v; want %d", len(orders), err, tt.orders)
@@ -68,13 +68,13 @@ func TestParseOrdersCSV(t *testing.T) {
 	}
 }
 
-func FuzzParseOrdersCSV(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	f.Add(csvHeader + csvRow("A", "MUG", "1") + csvRow("A", "TEA", "2"))
 	f.Add(csvHeader + "A,Ada\n")
 	f.Add("sku,qty\n\"x\n")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, data string) {
-		orders, err := server.ParseOrdersCSV(strings.NewReader(data))
+		orders, err := ordercsv.Parse(strings.NewReader(data))
 		if err != nil {
 			if pickwave.ErrorCode(err) != pickwave.EINVALID {
 				t.Fatalf("non-invalid error %v", err)
@@ -90,30 +90,4 @@ func FuzzParseOrdersCSV(f *testing.F) {
 			}
 		}
 	})
-}
-
-func TestImportOrders_overHTTP(t *testing.T) {
-	e := newEnv(t)
-	e.seed()
-	bad := csvHeader + csvRow("A", "MUG", "1") + csvRow("B", "NOPE", "1")
-	r := e.do("POST", "/api/v1/orders/import", e.super, "text/csv", strings.NewReader(bad))
-	mustStatus(t, r, 400)
-	if !strings.Contains(string(r.body), `"line":3`) || !strings.Contains(string(r.body), "lines[0].sku") {
-		t.Fatalf("import errors %s do not name line 3's sku", r.body)
-	}
-	r = e.json("GET", "/api/v1/orders", e.super, nil)
-	if strings.Contains(string(r.body), `"external_id":"A"`) {
-		t.Fatalf("a failed import kept order A: %s", r.body)
-	}
-	good := csvHeader + csvRow("A", "MUG", "1") + csvRow("B", "MUG", "2")
-	r = e.do("POST", "/api/v1/orders/import", e.super, "text/csv", strings.NewReader(good))
-	mustStatus(t, r, 200)
-	if !strings.Contains(string(r.body), `"created":2`) {
-		t.Fatalf("import %s", r.body)
-	}
-	r = e.do("POST", "/api/v1/orders/import", e.super, "text/csv", strings.NewReader(good))
-	if !strings.Contains(string(r.body), `"created":0,"existing":2`) {
-		t.Fatalf("re-import %s", r.body)
-	}
-	mustStatus(t, e.do("POST", "/api/v1/orders/import", e.pick, "text/csv", strings.NewReader(good)), 403)
 }

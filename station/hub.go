@@ -1,12 +1,8 @@
-package server
+package station
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
-	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,8 +11,8 @@ import (
 	"github.com/pickwave/pickwave"
 )
 
-// The station websocket, /ws/station/{id}, after gorilla/websocket's chat
-// example: one hub goroutine owns the set of clients; each connection has
+// The station websocket (/ws/station/{id} in the server), after
+// gorilla/websocket's chat example: one hub goroutine owns the set of clients; each connection has
 // a read pump and a write pump, its only reader and only writer; the hub
 // hands each client its messages through a buffered send channel and
 // drops a client whose channel is full rather than wait for it. Unlike the
@@ -30,34 +26,34 @@ import (
 // on every change, scan messages for each barcode read. The protocol is in
 // docs/protocol.md.
 
-// Timing and limits of the station websocket, named apart from the
-// handheld socket's, which has its own.
+// Timing and limits of the station websocket. The handheld socket has its
+// own, in the handheld package.
 const (
 	// Time allowed to write a message to the peer.
-	stationWriteWait = 10 * time.Second
+	writeWait = 10 * time.Second
 	// Time allowed to read the next pong message from the peer.
-	stationPongWait = 60 * time.Second
+	pongWait = 60 * time.Second
 	// Send pings to peer with this period. Must be less than pongWait.
-	stationPingPeriod = (stationPongWait * 9) / 10
+	pingPeriod = (pongWait * 9) / 10
 	// Maximum message size allowed from peer. Station clients send
 	// nothing the server needs; this bounds what they can make it read.
-	stationMaxMessageSize = 512
+	maxMessageSize = 512
 	// Messages a client may fall behind by before it is dropped.
-	stationSendBuffer = 64
+	sendBuffer = 64
 	// Messages the hub may fall behind by before station messages are
 	// dropped (a hub that far behind is stuck).
-	stationHubBuffer = 1024
+	hubBuffer = 1024
 )
 
-// hubMessage is one message about one station.
-type hubMessage struct {
+// message is one message about one station.
+type message struct {
 	station string
 	seq     uint64
 	data    []byte
 }
 
-// wsClient is one websocket connection watching one station.
-type wsClient struct {
+// client is one websocket connection watching one station.
+type client struct {
 	hub     *hub
 	conn    *websocket.Conn
 	station string
@@ -71,27 +67,29 @@ type wsClient struct {
 // hub keeps the station websocket clients and fans messages out to them.
 type hub struct {
 	log        *slog.Logger
-	register   chan *wsClient
-	unregister chan *wsClient
-	broadcast  chan hubMessage
+	register   chan *client
+	unregister chan *client
+	broadcast  chan message
 	stopping   chan struct{} // closed when the hub stops taking clients
-	clients    map[string]map[*wsClient]bool
+	clients    map[string]map[*client]bool
 	pumps      sync.WaitGroup
 }
 
 func newHub(log *slog.Logger) *hub {
 	return &hub{
 		log:        log,
-		register:   make(chan *wsClient),
-		unregister: make(chan *wsClient),
-		broadcast:  make(chan hubMessage, stationHubBuffer),
+		register:   make(chan *client),
+		unregister: make(chan *client),
+		broadcast:  make(chan message, hubBuffer),
 		stopping:   make(chan struct{}),
-		clients:    map[string]map[*wsClient]bool{},
+		clients:    map[string]map[*client]bool{},
 	}
 }
 
 // run serves until ctx ends, then closes every client and waits for all
-// pumps to finish.
+// pumps to finish. A panic in the hub's loop is logged with its stack and
+// the loop goes on with the clients it has: one bad message must not cut
+// every station's screens off.
 func (h *hub) run(ctx context.Context) {
 	defer func() {
 		close(h.stopping)
@@ -103,6 +101,12 @@ func (h *hub) run(ctx context.Context) {
 		h.clients = nil
 		h.pumps.Wait()
 	}()
+	for panics(h.log, "station hub panicked; it goes on", func() { h.serve(ctx) }) {
+	}
+}
+
+// serve is the hub's loop; it returns when ctx ends.
+func (h *hub) serve(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -110,18 +114,20 @@ func (h *hub) run(ctx context.Context) {
 		case c := <-h.register:
 			set := h.clients[c.station]
 			if set == nil {
-				set = map[*wsClient]bool{}
+				set = map[*client]bool{}
 				h.clients[c.station] = set
 			}
 			set[c] = true
+			// A pump that panics has closed the connection on its way
+			// out (its deferred calls run), so the other pump ends too.
 			h.pumps.Add(2)
 			go func() {
 				defer h.pumps.Done()
-				c.writePump()
+				panics(h.log.With("station", c.station), "station websocket write pump panicked", c.writePump)
 			}()
 			go func() {
 				defer h.pumps.Done()
-				c.readPump()
+				panics(h.log.With("station", c.station), "station websocket read pump panicked", c.readPump)
 			}()
 		case c := <-h.unregister:
 			if set := h.clients[c.station]; set[c] {
@@ -148,7 +154,7 @@ func (h *hub) run(ctx context.Context) {
 
 // send queues a message for the station's clients without blocking: the
 // callers are device goroutines that must not wait.
-func (h *hub) send(m hubMessage) {
+func (h *hub) send(m message) {
 	select {
 	case h.broadcast <- m:
 	default:
@@ -157,7 +163,7 @@ func (h *hub) send(m hubMessage) {
 }
 
 // add registers a client, false when the hub has stopped.
-func (h *hub) add(c *wsClient) bool {
+func (h *hub) add(c *client) bool {
 	select {
 	case h.register <- c:
 		return true
@@ -169,7 +175,7 @@ func (h *hub) add(c *wsClient) bool {
 // readPump reads (and discards) what the client sends, which keeps the
 // pong handler and close handshake working, and unregisters the client
 // when the connection ends.
-func (c *wsClient) readPump() {
+func (c *client) readPump() {
 	defer func() {
 		select {
 		case c.hub.unregister <- c:
@@ -177,9 +183,9 @@ func (c *wsClient) readPump() {
 		}
 		c.conn.Close()
 	}()
-	c.conn.SetReadLimit(stationMaxMessageSize)
-	c.conn.SetReadDeadline(time.Now().Add(stationPongWait))
-	c.conn.SetPongHandler(func(string) error { c.conn.SetReadDeadline(time.Now().Add(stationPongWait)); return nil })
+	c.conn.SetReadLimit(maxMessageSize)
+	c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	c.conn.SetPongHandler(func(string) error { c.conn.SetReadDeadline(time.Now().Add(pongWait)); return nil })
 	for {
 		if _, _, err := c.conn.ReadMessage(); err != nil {
 			if websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure, websocket.CloseAbnormalClosure) {
@@ -191,26 +197,26 @@ func (c *wsClient) readPump() {
 }
 
 // writePump writes the hub's messages and pings to the connection.
-func (c *wsClient) writePump() {
-	ticker := time.NewTicker(stationPingPeriod)
+func (c *client) writePump() {
+	ticker := time.NewTicker(pingPeriod)
 	defer func() {
 		ticker.Stop()
 		c.conn.Close()
 	}()
 	for {
 		select {
-		case message, ok := <-c.send:
-			c.conn.SetWriteDeadline(time.Now().Add(stationWriteWait))
+		case data, ok := <-c.send:
+			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
 			if !ok {
 				// The hub closed the channel.
 				c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""))
 				return
 			}
-			if err := c.conn.WriteMessage(websocket.TextMessage, message); err != nil {
+			if err := c.conn.WriteMessage(websocket.TextMessage, data); err != nil {
 				return
 			}
 		case <-ticker.C:
-			c.conn.SetWriteDeadline(time.Now().Add(stationWriteWait))
+			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
 			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
 				return
 			}
@@ -218,54 +224,29 @@ func (c *wsClient) writePump() {
 	}
 }
 
-// upgrader accepts websocket connections from the server's own pages
-// (and from clients that are not browsers, which send no Origin): a page
-// on another site must not use the packer's session cookie.
-var upgrader = websocket.Upgrader{
-	ReadBufferSize:  1024,
-	WriteBufferSize: 1024,
-	CheckOrigin:     stationOrigin,
-	Error:           upgradeError,
-}
-
-func stationOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	return err == nil && strings.EqualFold(u.Host, r.Host)
-}
-
-// upgradeError writes a refused handshake in the JSON error shape.
-func upgradeError(w http.ResponseWriter, _ *http.Request, status int, reason error) {
-	code := pickwave.EINVALID
-	if status == http.StatusForbidden {
-		code = pickwave.EFORBIDDEN
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(errorBody{Error: errorDetail{Code: code, Message: "Websocket handshake refused: " + reason.Error() + "."}})
-}
-
-// serveSocket upgrades a request to the station websocket. It returns an
-// error, and writes nothing, when the station is not running; once the
-// handshake is attempted, failures are answered by the upgrader.
-func (m *Stations) serveSocket(w http.ResponseWriter, r *http.Request, id string) error {
-	m.mu.Lock()
-	running, h, sr := m.running, m.hub, m.stations[id]
-	m.mu.Unlock()
+// Watch makes a websocket client of station id: it gets the station's
+// state at once, then every message about the station (state changes and
+// scans) until it goes away or the runtime stops. Watch checks first and,
+// without calling upgrade, returns EUNAVAILABLE when the runtime is not
+// running and ENOTFOUND when the station does not exist. Then it calls
+// upgrade to complete the handshake; when that fails, upgrade has
+// answered the client and Watch returns nil. From then on the connection
+// belongs to the runtime: its hub alone reads, writes and closes it.
+func (rt *Runtime) Watch(id string, upgrade func() (*websocket.Conn, error)) error {
+	rt.mu.Lock()
+	running, h, sr := rt.running, rt.hub, rt.stations[id]
+	rt.mu.Unlock()
 	if !running {
 		return pickwave.Errorf(pickwave.EUNAVAILABLE, "The station runtime is not running.")
 	}
 	if sr == nil {
 		return pickwave.Errorf(pickwave.ENOTFOUND, "Station %s does not exist.", id)
 	}
-	conn, err := upgrader.Upgrade(w, r, nil)
+	conn, err := upgrade()
 	if err != nil {
-		return nil // answered by upgradeError
+		return nil // answered by the upgrader
 	}
-	c := &wsClient{hub: h, conn: conn, station: id, send: make(chan []byte, stationSendBuffer)}
+	c := &client{hub: h, conn: conn, station: id, send: make(chan []byte, sendBuffer)}
 	// The station's lock is held from the snapshot until the hub has the
 	// client, so the station's next message reaches the hub after the
 	// client does and none falls in between. The hub never takes the
@@ -278,7 +259,10 @@ func (m *Stations) serveSocket(w http.ResponseWriter, r *http.Request, id string
 	added := h.add(c)
 	sr.mu.Unlock()
 	if !added {
-		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "shutting down"), time.Now().Add(time.Second))
+		// Stopping: say so, then let the connection go.
+		if err := conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "shutting down"), time.Now().Add(time.Second)); err != nil {
+			h.log.Debug("station websocket close frame", "station", id, "err", err)
+		}
 		conn.Close()
 	}
 	return nil

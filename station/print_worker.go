@@ -1,10 +1,11 @@
-package server
+package station
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -32,6 +33,13 @@ import (
 //     label, so the job is marked failed with the reason, for a person to
 //     check the printer and reprint. The same holds for a job found
 //     sending when a worker starts: the process stopped mid-send.
+//   - A panic in the printer's code (a transport bug) is recovered and
+//     logged with its stack, and counts as a failure of that call: in
+//     Status, the printer is unreachable and the job waits; in Print, the
+//     job is held as failed like any send that may have reached the
+//     printer. The worker goes on with the next job. A panic anywhere
+//     else in the worker is recovered by its owner (goDevice), which
+//     starts it again; the restart fails the job it left sending.
 //
 // Outcomes are recorded with a context that outlives the worker's, so a
 // print that happened while the station was being stopped is still
@@ -46,6 +54,9 @@ const (
 	printStop                      // the worker is stopping
 )
 
+// errPrinterPanicked is the error of a printer call that panicked.
+var errPrinterPanicked = errors.New("the printer's code panicked")
+
 // printWorker runs one station's printer.
 type printWorker struct {
 	sr      *stationRun
@@ -57,7 +68,11 @@ type printWorker struct {
 }
 
 func (sr *stationRun) startPrinter(ctx context.Context, c pickwave.PrinterConfig) *deviceRun {
-	p, err := device.OpenPrinter(ctx, c.URI)
+	open := sr.rt.OpenPrinter
+	if open == nil {
+		open = device.OpenPrinter
+	}
+	p, err := open(ctx, c.URI)
 	ds := sr.initial(c.URI, err)
 	sr.update(func(s *pickwave.StationState) {
 		s.Printer = &pickwave.PrinterState{DeviceState: ds, State: "unknown", Problems: []string{}}
@@ -65,19 +80,20 @@ func (sr *stationRun) startPrinter(ctx context.Context, c pickwave.PrinterConfig
 	if err != nil {
 		return nil
 	}
-	backoff := sr.m.PrintBackoff
+	backoff := sr.rt.PrintBackoff
 	if backoff == (device.Backoff{}) {
 		backoff = device.Backoff{Min: 250 * time.Millisecond, Max: 5 * time.Second}
 	}
-	w := &printWorker{sr: sr, printer: p, queue: sr.m.Store, backoff: backoff,
+	w := &printWorker{sr: sr, printer: p, queue: sr.rt.Store, backoff: backoff,
 		log: sr.log.With("printer", c.URI)}
-	return goDevice(ctx, w.run)
+	d := goDevice(ctx, w.log, backoff, w.run)
+	d.closer = p // after the worker, however it ended
+	return d
 }
 
 // run polls the printer and drains the queue until ctx ends.
 func (w *printWorker) run(ctx context.Context) {
-	defer w.printer.Close()
-	interval := w.sr.m.StatusInterval
+	interval := w.sr.rt.StatusInterval
 	if interval <= 0 {
 		interval = defaultStatusInterval
 	}
@@ -161,7 +177,7 @@ func (w *printWorker) send(ctx context.Context, job *pickwave.PrintJob) printOut
 
 	// Ask first, so that no job is marked sending while the printer
 	// cannot take it: a crash then leaves it queued, not held.
-	st, err := w.printer.Status(ctx)
+	st, err := w.status(ctx)
 	w.setStatus(st, err)
 	if ctx.Err() != nil {
 		return printStop
@@ -188,7 +204,7 @@ func (w *printWorker) send(ctx context.Context, job *pickwave.PrintJob) printOut
 		log.Error("print queue: mark sending", "err", err)
 		return printRetry
 	}
-	err = w.printer.Print(ctx, []byte(job.ZPL))
+	err = w.safely("print", func() error { return w.printer.Print(ctx, []byte(job.ZPL)) })
 	switch {
 	case err == nil:
 		if _, err := w.queue.MarkPrinted(record, job.ID); err != nil {
@@ -252,12 +268,34 @@ func heldReason(err error) string {
 // reports whether the printer can take a job: ready, or reachable and
 // unable to tell.
 func (w *printWorker) pollStatus(ctx context.Context) bool {
-	st, err := w.printer.Status(ctx)
+	st, err := w.status(ctx)
 	if ctx.Err() != nil {
 		return false
 	}
 	w.setStatus(st, err)
 	return err == nil && (!st.Known || st.Ready())
+}
+
+// status asks the printer for its status, a panic being an error.
+func (w *printWorker) status(ctx context.Context) (st device.PrinterStatus, err error) {
+	err = w.safely("status", func() error {
+		st, err = w.printer.Status(ctx)
+		return err
+	})
+	return st, err
+}
+
+// safely calls the printer, turning a panic in it into an error after
+// logging the panic with its stack: one bad job or transport bug must not
+// end the process, and the worker goes on.
+func (w *printWorker) safely(call string, fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("printer panicked", "call", call, "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("%w in %s: %v", errPrinterPanicked, call, r)
+		}
+	}()
+	return fn()
 }
 
 // setStatus puts what the printer last said into the station state,
