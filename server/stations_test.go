@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/station"
 	"github.com/pickwave/pickwave/store"
@@ -37,10 +38,7 @@ type stationEnv struct {
 
 func newStationEnv(t *testing.T, dir string) *stationEnv {
 	t.Helper()
-	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.OpenStore(t, dir, store.Options{})
 	st := &station.Runtime{Store: db, Logger: slog.New(slog.DiscardHandler), StatusInterval: 50 * time.Millisecond}
 	s := &server.Server{Inventory: db, Orders: db, Events: db, Users: db,
 		Stations: db, PrintQueue: db, StationRuntime: st, Logger: slog.New(slog.DiscardHandler)}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/device"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/labels"
 	"github.com/pickwave/pickwave/station"
 	"github.com/pickwave/pickwave/store"
@@ -42,10 +43,7 @@ type env struct {
 // changes its fields before it runs.
 func newEnv(t testing.TB, dir string, configure ...func(*station.Runtime)) *env {
 	t.Helper()
-	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.OpenStore(t, dir, store.Options{})
 	rt := &station.Runtime{Store: db, Logger: slog.New(slog.DiscardHandler),
 		StatusInterval: 50 * time.Millisecond,
 		PrintBackoff:   device.Backoff{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond},

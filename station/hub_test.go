@@ -17,6 +17,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/device"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/station"
 	"github.com/pickwave/pickwave/store"
 )
@@ -152,10 +153,7 @@ func TestRuntime_NoLeaksAcrossRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.OpenStore(t, dir, store.Options{})
 	defer db.Close()
 	ctx := context.Background()
 	st := &pickwave.Station{ID: "PACK-1", Name: "Pack 1",
@@ -219,10 +217,7 @@ func TestRuntime_NoLeaksAcrossRestarts(t *testing.T) {
 func BenchmarkScaleToStationWebsocket(b *testing.B) {
 	sims := newStationSims(b)
 	dir := b.TempDir()
-	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := testenv.OpenStore(b, dir, store.Options{})
 	defer db.Close()
 	ctx := context.Background()
 	if err := db.CreateStation(ctx, &pickwave.Station{ID: "PACK-1", Name: "Pack 1",

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/store"
 )
 
@@ -22,10 +23,7 @@ import (
 // port. Stopping removes the simulators' device links.
 func TestServe_demoDevices(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(dir, store.Options{Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.OpenStore(t, dir, store.Options{})
 	ctx := context.Background()
 	if err := db.CreateStation(ctx, &pickwave.Station{ID: demoStation, Name: "Pack 1",
 		Printer: &pickwave.PrinterConfig{URI: "tcp://127.0.0.1:1"}}); err != nil {
@@ -108,10 +106,7 @@ func TestServe_demoDevices(t *testing.T) {
 // has no demo station: nothing is attached or created.
 func TestServe_demoNoStation(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(dir, store.Options{Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.OpenStore(t, dir, store.Options{})
 	m := &Main{Config: Config{Data: dir, Demo: true}, Logger: quiet(), DB: db}
 	if err := m.attachDemoDevices(context.Background(), false); err != nil {
 		t.Fatal(err)
