@@ -21,7 +21,6 @@ import (
 	hhproto "github.com/pickwave/pickwave/handheld"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
-	"github.com/pickwave/pickwave/wave"
 )
 
 // The model-based test of the handheld protocol: rapid generates random
@@ -105,7 +104,7 @@ func newModelFloor(t *rapid.T, dir string, orders [][2]int) (*modelFloor, *model
 	f := &modelFloor{t: t, dir: dir}
 	f.open()
 	ctx := pickwave.WithActor(context.Background(), "setup")
-	if err := f.db.SetLayout(ctx, wave.Layout{Aisles: modelAisles, BaysPerAisle: modelBays, BayWidthM: 1.3, AislePitchM: 3, Depot: wave.Depot{Aisle: 1}}); err != nil {
+	if err := f.db.SetLayout(ctx, pickwave.Layout{Aisles: modelAisles, BaysPerAisle: modelBays, BayWidthM: 1.3, AislePitchM: 3, Depot: pickwave.Depot{Aisle: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	m := &model{tasks: map[string]*mTask{}, lines: map[string]*mLine{}, stock: map[string]int{}, answers: map[string]pickwave.Verdict{}, barcodes: map[string]string{}}
@@ -136,7 +135,7 @@ func newModelFloor(t *rapid.T, dir string, orders [][2]int) (*modelFloor, *model
 			t.Fatalf("order %d: %v %+v", i, err, err.(*pickwave.Error).Details)
 		}
 	}
-	w, err := f.db.PlanWave(ctx, wave.Template{TotesPerCart: 3}, 1)
+	w, err := f.db.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 3}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

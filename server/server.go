@@ -26,7 +26,7 @@ type Server struct {
 	Events    pickwave.EventService
 	Users     pickwave.UserService
 	Waves     pickwave.WaveService
-	Planner   Planner
+	Planner   pickwave.PlanService
 	Picks     pickwave.PickService
 	// StationStore and PrintQueue keep pack stations and their print jobs;
 	// Stations runs their devices. Nil leaves the station routes unavailable.

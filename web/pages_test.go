@@ -22,7 +22,6 @@ import (
 	"github.com/pickwave/pickwave/device"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
-	"github.com/pickwave/pickwave/wave"
 	"github.com/pickwave/pickwave/web"
 )
 
@@ -97,7 +96,7 @@ func newFloor(t *testing.T, users []string, station bool) *floor {
 		db.Close()
 		t.Fatal(err)
 	}
-	planned, err := db.PlanWave(ctx, wave.Template{TotesPerCart: 8}, 1)
+	planned, err := db.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 8}, 1)
 	if err != nil {
 		db.Close()
 		t.Fatal(err)
