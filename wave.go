@@ -2,7 +2,6 @@ package pickwave
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 )
 
@@ -20,19 +19,22 @@ const (
 )
 
 // Wave is a group of orders planned onto carts together. Plan holds the
-// planner's output as JSON (carts, routed stops, distances, baselines),
-// kept as it was planned so that every figure can be checked later.
+// planner's output (carts, routed stops, distances, baselines), kept as it
+// was planned so that every figure can be checked later.
 type Wave struct {
-	ID         string          `json:"id"`
-	Status     WaveStatus      `json:"status"`
-	Template   json.RawMessage `json:"template"`
-	Orders     []string        `json:"orders"`
-	Plan       json.RawMessage `json:"plan"`
-	Progress   WaveProgress    `json:"progress"`
-	CreatedAt  time.Time       `json:"created_at"`
-	CreatedBy  string          `json:"created_by"`
-	ReleasedAt *time.Time      `json:"released_at,omitempty"`
-	ClosedAt   *time.Time      `json:"closed_at,omitempty"`
+	ID     string     `json:"id"`
+	Status WaveStatus `json:"status"`
+	// Request is what the wave was planned from, defaults filled in; its
+	// JSON name is "template", as it has been since the first version.
+	Request PlanRequest `json:"template"`
+	Orders  []string    `json:"orders"`
+	// Plan is nil only in lists (Waves), which leave the plans out.
+	Plan       *Plan        `json:"plan"`
+	Progress   WaveProgress `json:"progress"`
+	CreatedAt  time.Time    `json:"created_at"`
+	CreatedBy  string       `json:"created_by"`
+	ReleasedAt *time.Time   `json:"released_at,omitempty"`
+	ClosedAt   *time.Time   `json:"closed_at,omitempty"`
 }
 
 // WaveProgress counts a wave's work done.
@@ -66,8 +68,8 @@ type CartTote struct {
 	Tote string `json:"tote,omitempty"`
 }
 
-// Cart is one picker's trip through the aisles: totes in slots and the
-// tasks in walking order.
+// Cart is one picker's trip through the aisles: a released PlanCart, with
+// totes in slots and the tasks in walking order.
 type Cart struct {
 	ID        string     `json:"id"`
 	WaveID    string     `json:"wave_id"`
@@ -115,8 +117,21 @@ type Task struct {
 // Remaining is what is still to pick.
 func (t *Task) Remaining() int { return t.Qty - t.Picked - t.Short }
 
-// WaveService runs waves. Planning takes the planner's own types and is
-// offered by the store to the server directly.
+// PlanService keeps the site layout and plans waves on it.
+type PlanService interface {
+	// Layout returns the site layout; ENOTFOUND until one is set.
+	Layout(ctx context.Context) (Layout, error)
+	// SetLayout validates and stores the layout; EINVALID when it is not
+	// valid or leaves a location outside it.
+	SetLayout(ctx context.Context, l Layout) error
+	// PlanWave selects allocated orders in no wave with the template,
+	// batches and routes them with the seed, and stores the result as a
+	// planned wave; TotesPerCart 0 means the default. EINVALID for a bad
+	// template, ENOTFOUND without a layout, ECONFLICT when no order matches.
+	PlanWave(ctx context.Context, tmpl WaveTemplate, seed uint64) (*Wave, error)
+}
+
+// WaveService runs the waves that PlanService planned.
 type WaveService interface {
 	// ReleaseWave takes the planned wave's orders and creates its carts and
 	// tasks, atomically: ECONFLICT if any order has since changed or joined
@@ -127,7 +142,8 @@ type WaveService interface {
 	CancelWave(ctx context.Context, id string) (*Wave, error)
 	// Wave returns one wave with its progress; ENOTFOUND.
 	Wave(ctx context.Context, id string) (*Wave, error)
-	// Waves lists waves, newest first.
+	// Waves lists waves, newest first, without their plans (Plan is nil),
+	// which can be large; Wave has them.
 	Waves(ctx context.Context, limit int) ([]*Wave, error)
 	// Cart returns one cart; Task one task.
 	Cart(ctx context.Context, id string) (*Cart, error)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/gs1"
-	"github.com/pickwave/pickwave/wave"
 )
 
 // Services are what seeding needs.
@@ -23,7 +22,7 @@ type Services interface {
 	pickwave.InventoryService
 	pickwave.OrderService
 	pickwave.UserService
-	SetLayout(ctx context.Context, l wave.Layout) error
+	SetLayout(ctx context.Context, l pickwave.Layout) error
 }
 
 // Site is the shape of the demo warehouse.
@@ -90,8 +89,8 @@ func Seed(ctx context.Context, svc Services, site Site) error {
 	}
 	// Bays 1.3 m wide, aisles 3 m apart centre to centre, the depot (pack
 	// area) at the front of aisle 1.
-	layout := wave.Layout{Aisles: site.Aisles, BaysPerAisle: site.Bays, BayWidthM: 1.3, AislePitchM: 3,
-		CrossAisles: 2, Depot: wave.Depot{Aisle: 1, End: wave.EndFront}}
+	layout := pickwave.Layout{Aisles: site.Aisles, BaysPerAisle: site.Bays, BayWidthM: 1.3, AislePitchM: 3,
+		CrossAisles: 2, Depot: pickwave.Depot{Aisle: 1, End: pickwave.DepotFront}}
 	if err := svc.SetLayout(actx, layout); err != nil {
 		return fmt.Errorf("seed layout: %w", err)
 	}

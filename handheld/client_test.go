@@ -19,7 +19,6 @@ import (
 	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
-	"github.com/pickwave/pickwave/wave"
 )
 
 // site is a small demo warehouse with a released wave, served for real
@@ -54,7 +53,7 @@ func newSite(t *testing.T, orders int) *site {
 			}
 		}
 	}
-	w, err := s.db.PlanWave(ctx, wave.Template{TotesPerCart: 8}, 1)
+	w, err := s.db.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 8}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

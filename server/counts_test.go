@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/pickwave/pickwave"
-	"github.com/pickwave/pickwave/wave"
 )
 
 // TestCounts_listAndConfirmOverHTTP drives a cycle count through the API:
@@ -16,7 +15,7 @@ func TestCounts_listAndConfirmOverHTTP(t *testing.T) {
 	e := newEnv(t)
 	seedSmall(t, e.db, 6)
 	ctx := pickwave.WithActor(context.Background(), "pete")
-	w, err := e.db.PlanWave(ctx, wave.Template{TotesPerCart: 8}, 1)
+	w, err := e.db.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 8}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,6 @@ import (
 	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
-	"github.com/pickwave/pickwave/wave"
 )
 
 // Helpers for load tests and benchmarks of the handheld websocket: a demo
@@ -119,7 +118,7 @@ func loadTemplate(tb testing.TB, dir string, carts, started int) map[string]stri
 			tb.Fatal(err)
 		}
 		for released < carts {
-			w, err := db.PlanWave(ctx, wave.Template{TotesPerCart: store.DefaultTotesPerCart, MaxOrders: loadWaveOrders}, 1)
+			w, err := db.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: store.DefaultTotesPerCart, MaxOrders: loadWaveOrders}, 1)
 			if pickwave.ErrorCode(err) == pickwave.ECONFLICT {
 				break // the pool is empty
 			}

@@ -21,7 +21,6 @@ import (
 	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
-	"github.com/pickwave/pickwave/wave"
 )
 
 // The model-based test of the handheld protocol: rapid generates random
@@ -103,7 +102,7 @@ func newModelFloor(tb testing.TB, t *rapid.T, orders [][2]int) (*modelFloor, *mo
 	f := &modelFloor{t: t, tb: tb, dir: tb.TempDir()}
 	f.open()
 	ctx := pickwave.WithActor(context.Background(), "setup")
-	if err := f.db.SetLayout(ctx, wave.Layout{Aisles: modelAisles, BaysPerAisle: modelBays, BayWidthM: 1.3, AislePitchM: 3, Depot: wave.Depot{Aisle: 1}}); err != nil {
+	if err := f.db.SetLayout(ctx, pickwave.Layout{Aisles: modelAisles, BaysPerAisle: modelBays, BayWidthM: 1.3, AislePitchM: 3, Depot: pickwave.Depot{Aisle: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	m := &model{tasks: map[string]*mTask{}, lines: map[string]*mLine{}, stock: map[string]int{}, answers: map[string]pickwave.Verdict{}, barcodes: map[string]string{}}
@@ -134,7 +133,7 @@ func newModelFloor(tb testing.TB, t *rapid.T, orders [][2]int) (*modelFloor, *mo
 			t.Fatalf("order %d: %v %+v", i, err, err.(*pickwave.Error).Details)
 		}
 	}
-	w, err := f.db.PlanWave(ctx, wave.Template{TotesPerCart: 3}, 1)
+	w, err := f.db.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 3}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func newFloor(t testing.TB, orders int) *floor {
 	for _, s := range skus {
 		f.barcodes[s.Code] = s.Barcodes
 	}
-	w, err := f.db.PlanWave(context.Background(), wave.Template{TotesPerCart: 8}, 1)
+	w, err := f.db.PlanWave(context.Background(), pickwave.WaveTemplate{TotesPerCart: 8}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ type Server struct {
 	Events    pickwave.EventService
 	Users     pickwave.UserService
 	Waves     pickwave.WaveService
-	Planner   Planner
+	Planner   pickwave.PlanService
 	Picks     pickwave.PickService
 	// Stations and PrintQueue keep pack stations and their print jobs;
 	// StationRuntime runs their devices (a *station.Runtime). Nil leaves

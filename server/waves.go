@@ -7,15 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/pickwave/pickwave"
-	"github.com/pickwave/pickwave/wave"
 )
-
-// Planner keeps the site layout and plans waves with the planner's types.
-type Planner interface {
-	Layout(ctx context.Context) (wave.Layout, error)
-	SetLayout(ctx context.Context, l wave.Layout) error
-	PlanWave(ctx context.Context, tmpl wave.Template, seed uint64) (*pickwave.Wave, error)
-}
 
 func (s *Server) getLayout(c *gin.Context) {
 	l, err := s.Planner.Layout(c.Request.Context())
@@ -27,7 +19,7 @@ func (s *Server) getLayout(c *gin.Context) {
 }
 
 func (s *Server) putLayout(c *gin.Context) {
-	var l wave.Layout
+	var l pickwave.Layout
 	if err := bindJSON(c, &l); err != nil {
 		s.fail(c, err)
 		return
@@ -39,14 +31,8 @@ func (s *Server) putLayout(c *gin.Context) {
 	c.JSON(http.StatusOK, l)
 }
 
-// planRequest is the body of POST /api/v1/waves.
-type planRequest struct {
-	Template wave.Template `json:"template"`
-	Seed     uint64        `json:"seed"`
-}
-
 func (s *Server) planWave(c *gin.Context) {
-	var req planRequest
+	var req pickwave.PlanRequest
 	if c.Request.ContentLength != 0 {
 		if err := bindJSON(c, &req); err != nil {
 			s.fail(c, err)
@@ -90,12 +76,7 @@ func (s *Server) listWaves(c *gin.Context) {
 	if waves == nil {
 		waves = []*pickwave.Wave{}
 	}
-	// Lists leave out the plans, which can be large; GET /waves/{id} has it.
-	for i, w := range waves {
-		cp := *w
-		cp.Plan = nil
-		waves[i] = &cp
-	}
+	// Each wave's plan is nil ("plan": null): GET /waves/{id} has it.
 	c.JSON(http.StatusOK, gin.H{"items": waves})
 }
 

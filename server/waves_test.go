@@ -44,7 +44,7 @@ type planResponse struct {
 	ID       string              `json:"id"`
 	Status   pickwave.WaveStatus `json:"status"`
 	Orders   []string            `json:"orders"`
-	Plan     wave.Plan           `json:"plan"`
+	Plan     pickwave.Plan       `json:"plan"`
 	Progress pickwave.WaveProgress
 }
 
@@ -59,14 +59,14 @@ func TestWaves_planReleaseOverHTTP(t *testing.T) {
 		t.Fatalf("plan %s", r.body)
 	}
 	// Every figure can be checked: cart distances are walks of their stops.
-	var layout wave.Layout
+	var layout pickwave.Layout
 	e.json("GET", "/api/v1/layout", e.pick, nil).decode(t, &layout)
 	for _, c := range w.Plan.Carts {
 		var stops []wave.Position
 		for _, s := range c.Stops {
 			stops = append(stops, wave.Position{Aisle: s.Aisle, Bay: s.Bay})
 		}
-		if got := layout.Walk(stops); got < c.DistanceM-1e-6 || got > c.DistanceM+1e-6 || c.SShapeDistanceM < c.DistanceM-1e-6 {
+		if got := wave.Walk(layout, stops); got < c.DistanceM-1e-6 || got > c.DistanceM+1e-6 || c.SShapeDistanceM < c.DistanceM-1e-6 {
 			t.Fatalf("cart walks %.2f m, says %.2f (S-shape %.2f)", got, c.DistanceM, c.SShapeDistanceM)
 		}
 	}
@@ -101,7 +101,15 @@ func TestWaves_planReleaseOverHTTP(t *testing.T) {
 	}
 	mustStatus(t, e.json("GET", "/api/v1/carts/"+winner+"-C01", e.pick, nil), 200)
 	mustStatus(t, e.json("GET", "/api/v1/carts/nope", e.pick, nil), 404)
-	mustStatus(t, e.json("GET", "/api/v1/waves", e.super, nil), 200)
+	r = e.json("GET", "/api/v1/waves", e.super, nil)
+	mustStatus(t, r, 200)
+	var list struct {
+		Items []map[string]json.RawMessage `json:"items"`
+	}
+	r.decode(t, &list)
+	if len(list.Items) != 2 || string(list.Items[0]["plan"]) != "null" || len(list.Items[0]["template"]) < 2 {
+		t.Fatalf("lists waves without their plans: %s", r.body)
+	}
 	mustStatus(t, e.json("POST", "/api/v1/waves", e.pick, nil), 403)
 	mustStatus(t, e.json("POST", "/api/v1/waves", e.super, `{"template": {"totes_per_cart": -1}}`), 400)
 	mustStatus(t, e.json("POST", "/api/v1/waves/"+winner+"/cancel", e.super, nil), 200)

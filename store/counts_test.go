@@ -5,7 +5,6 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/store"
-	"github.com/pickwave/pickwave/wave"
 )
 
 // shortSite is one order of 2 × S0101 released on a cart, the picker at
@@ -16,7 +15,7 @@ func shortSite(t *testing.T, db *store.DB) (*picker, *pickwave.Prompt) {
 	if _, _, err := db.CreateOrder(ctxAs("t"), orderInput("ONE", line(skus[0], 2))); err != nil {
 		t.Fatal(err)
 	}
-	w, err := db.PlanWave(ctxAs("sue"), wave.Template{TotesPerCart: 8}, 1)
+	w, err := db.PlanWave(ctxAs("sue"), pickwave.WaveTemplate{TotesPerCart: 8}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -672,11 +672,11 @@ func (t *txn) finishCart(st *pickerState, cart *pickwave.Cart) error {
 	if !done {
 		return nil
 	}
-	w, plan, err := t.wave(cart.WaveID)
+	w, err := t.wave(cart.WaveID)
 	if err != nil {
 		return err
 	}
-	return t.moveWave(w, plan, pickwave.WaveCompleted, pickwave.EventWaveCompleted)
+	return t.moveWave(w, pickwave.WaveCompleted, pickwave.EventWaveCompleted)
 }
 
 func (t *txn) updateWave(id string, change func(p *pickwave.WaveProgress)) error {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/store"
-	"github.com/pickwave/pickwave/wave"
 )
 
 // picker drives one picker's handheld against the store.
@@ -51,7 +50,7 @@ func releasedCart(t testing.TB, db *store.DB, n int) *pickwave.Wave {
 	t.Helper()
 	skus := waveSite(t, db)
 	mustOrders(t, db, skus, n)
-	w, err := db.PlanWave(ctxAs("sue"), wave.Template{TotesPerCart: 8}, 1)
+	w, err := db.PlanWave(ctxAs("sue"), pickwave.WaveTemplate{TotesPerCart: 8}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/pickwave/pickwave"
-	"github.com/pickwave/pickwave/wave"
 )
 
 // scanSite is a site for scans without symbology identifiers: PEG, whose
@@ -37,7 +36,7 @@ func scanSite(t *testing.T, orders int) (*picker, *pickwave.Prompt) {
 			t.Fatal(err)
 		}
 	}
-	w, err := db.PlanWave(ctxAs("t"), wave.Template{TotesPerCart: 8}, 1)
+	w, err := db.PlanWave(ctxAs("t"), pickwave.WaveTemplate{TotesPerCart: 8}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/store"
-	"github.com/pickwave/pickwave/wave"
 )
 
 // Durable scans: the store side of the DESIGN.md target "≥ 10,000 durable
@@ -157,7 +156,7 @@ func (p *benchPicker) step() {
 func scanBenchSite(b *testing.B, dir string, pickers int) map[string]string {
 	b.Helper()
 	db := mustOpenWith(b, dir, store.Options{NoSync: true})
-	layout := wave.Layout{Aisles: 4, BaysPerAisle: 20, BayWidthM: 1.3, AislePitchM: 3, CrossAisles: 2, Depot: wave.Depot{Aisle: 1, End: "front"}}
+	layout := pickwave.Layout{Aisles: 4, BaysPerAisle: 20, BayWidthM: 1.3, AislePitchM: 3, CrossAisles: 2, Depot: pickwave.Depot{Aisle: 1, End: "front"}}
 	if err := db.SetLayout(ctxAs("t"), layout); err != nil {
 		b.Fatal(err)
 	}
@@ -191,7 +190,7 @@ func scanBenchSite(b *testing.B, dir string, pickers int) map[string]string {
 	}
 	carts := 0
 	for carts < pickers {
-		w, err := db.PlanWave(ctxAs("t"), wave.Template{TotesPerCart: store.DefaultTotesPerCart, MaxOrders: scanBenchWave}, 1)
+		w, err := db.PlanWave(ctxAs("t"), pickwave.WaveTemplate{TotesPerCart: store.DefaultTotesPerCart, MaxOrders: scanBenchWave}, 1)
 		if err != nil {
 			b.Fatalf("plan wave with %d carts released: %v", carts, err)
 		}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -16,8 +15,8 @@ var keyLayout = []byte("layout")
 const DefaultTotesPerCart = 8
 
 // Layout returns the site's layout; ENOTFOUND until one is set.
-func (db *DB) Layout(ctx context.Context) (wave.Layout, error) {
-	var l wave.Layout
+func (db *DB) Layout(ctx context.Context) (pickwave.Layout, error) {
+	var l pickwave.Layout
 	err := db.view(ctx, func(t *txn) error {
 		var err error
 		l, err = t.layout()
@@ -26,8 +25,8 @@ func (db *DB) Layout(ctx context.Context) (wave.Layout, error) {
 	return l, err
 }
 
-func (t *txn) layout() (wave.Layout, error) {
-	var l wave.Layout
+func (t *txn) layout() (pickwave.Layout, error) {
+	var l pickwave.Layout
 	ok, err := t.getJSON(spaceMeta, keyLayout, &l)
 	if err != nil {
 		return l, err
@@ -40,7 +39,7 @@ func (t *txn) layout() (wave.Layout, error) {
 
 // SetLayout validates and stores the site's layout. Locations outside it
 // are refused, so that every pick has a place on the floor.
-func (db *DB) SetLayout(ctx context.Context, l wave.Layout) error {
+func (db *DB) SetLayout(ctx context.Context, l pickwave.Layout) error {
 	if err := l.Validate(); err != nil {
 		return err
 	}
@@ -51,7 +50,7 @@ func (db *DB) SetLayout(ctx context.Context, l wave.Layout) error {
 			if err := decode(spaceLocations, k, v, &loc); err != nil {
 				return err
 			}
-			if !l.Contains(wave.Position{Aisle: loc.Aisle, Bay: loc.Bay}) && len(outside) < 10 {
+			if !l.Contains(loc.Aisle, loc.Bay) && len(outside) < 10 {
 				outside = append(outside, loc.Code)
 			}
 			return nil
@@ -71,20 +70,14 @@ func (db *DB) SetLayout(ctx context.Context, l wave.Layout) error {
 	})
 }
 
-// waveRequest is what a wave was planned from, kept with it.
-type waveRequest struct {
-	Template wave.Template `json:"template"`
-	Seed     uint64        `json:"seed"`
-}
-
 func waveID(seq uint64) string { return fmt.Sprintf("W-%06d", seq) }
 
 // PlanWave selects allocated orders with the template, batches and routes
 // them, and stores the result as a planned wave. Planning runs outside any
 // write transaction, so a big wave does not hold up scans; release checks
 // that nothing changed in between.
-func (db *DB) PlanWave(ctx context.Context, tmpl wave.Template, seed uint64) (*pickwave.Wave, error) {
-	req := waveRequest{Template: tmpl, Seed: seed}
+func (db *DB) PlanWave(ctx context.Context, tmpl pickwave.WaveTemplate, seed uint64) (*pickwave.Wave, error) {
+	req := pickwave.PlanRequest{Template: tmpl, Seed: seed}
 	if req.Template.TotesPerCart == 0 {
 		req.Template.TotesPerCart = DefaultTotesPerCart
 	}
@@ -92,8 +85,8 @@ func (db *DB) PlanWave(ctx context.Context, tmpl wave.Template, seed uint64) (*p
 		return nil, err
 	}
 	var (
-		layout wave.Layout
-		pool   []wave.Order
+		layout pickwave.Layout
+		pool   []wave.Demand
 	)
 	err := db.view(ctx, func(t *txn) (err error) {
 		if layout, err = t.layout(); err != nil {
@@ -109,15 +102,11 @@ func (db *DB) PlanWave(ctx context.Context, tmpl wave.Template, seed uint64) (*p
 	if len(selected) == 0 {
 		return nil, pickwave.Errorf(pickwave.ECONFLICT, "No allocated order outside a wave matches the template.")
 	}
-	plan, err := layout.Plan(selected, req.Template.Options(req.Seed))
+	plan, err := wave.Plan(layout, selected, wave.OptionsFor(req.Template, req.Seed))
 	if err != nil {
 		return nil, err
 	}
-	reqJSON, err := json.Marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("encode wave request: %w", err)
-	}
-	w := &pickwave.Wave{Status: pickwave.WavePlanned, Template: reqJSON}
+	w := &pickwave.Wave{Status: pickwave.WavePlanned, Request: req, Plan: &plan}
 	for _, o := range selected {
 		w.Orders = append(w.Orders, o.ID)
 	}
@@ -126,16 +115,13 @@ func (db *DB) PlanWave(ctx context.Context, tmpl wave.Template, seed uint64) (*p
 		if err != nil {
 			return err
 		}
-		w.ID, plan.ID = waveID(seq), waveID(seq)
-		if w.Plan, err = json.Marshal(plan); err != nil {
-			return fmt.Errorf("encode plan: %w", err)
-		}
+		w.ID, w.Plan.ID = waveID(seq), waveID(seq)
 		w.CreatedAt, w.CreatedBy = t.now, t.actor
-		w.Progress = planProgress(plan)
+		w.Progress = planProgress(w.Plan)
 		if err := t.putWave(w); err != nil {
 			return err
 		}
-		_, err = t.appendEvent(pickwave.EventWavePlanned, "wave/"+w.ID, waveEvent(w, plan))
+		_, err = t.appendEvent(pickwave.EventWavePlanned, "wave/"+w.ID, waveEvent(w))
 		return err
 	})
 	if err != nil {
@@ -146,11 +132,11 @@ func (db *DB) PlanWave(ctx context.Context, tmpl wave.Template, seed uint64) (*p
 
 // plannable returns every allocated order that is in no wave, with each
 // allocation as a line at its location.
-func (t *txn) plannable() ([]wave.Order, error) {
+func (t *txn) plannable() ([]wave.Demand, error) {
 	prefix := append([]byte(pickwave.OrderAllocated), 0)
 	locs := map[string]*pickwave.Location{}
 	skus := map[string]*pickwave.SKU{}
-	var out []wave.Order
+	var out []wave.Demand
 	err := t.Scan(spaceOrderState, prefix, nil, func(k, _ []byte) error {
 		o, err := t.order(string(k[len(prefix):]))
 		if err != nil {
@@ -159,7 +145,7 @@ func (t *txn) plannable() ([]wave.Order, error) {
 		if o.WaveID != "" {
 			return nil
 		}
-		wo, err := t.waveOrder(o, locs, skus)
+		wo, err := t.demand(o, locs, skus)
 		if err != nil {
 			return err
 		}
@@ -169,8 +155,9 @@ func (t *txn) plannable() ([]wave.Order, error) {
 	return out, err
 }
 
-func (t *txn) waveOrder(o *pickwave.Order, locs map[string]*pickwave.Location, skus map[string]*pickwave.SKU) (wave.Order, error) {
-	wo := wave.Order{ID: o.ID, Status: string(o.Status), Carrier: o.Carrier, Service: o.Service,
+// demand is an order as the planner sees it: a line per allocation.
+func (t *txn) demand(o *pickwave.Order, locs map[string]*pickwave.Location, skus map[string]*pickwave.SKU) (wave.Demand, error) {
+	wo := wave.Demand{ID: o.ID, Status: o.Status, Carrier: o.Carrier, Service: o.Service,
 		Priority: o.Priority, ShipBy: o.ShipBy, CreatedAt: o.CreatedAt}
 	for _, l := range o.Lines {
 		sku := skus[l.SKU]
@@ -192,13 +179,13 @@ func (t *txn) waveOrder(o *pickwave.Order, locs map[string]*pickwave.Location, s
 			}
 			wo.Lines = append(wo.Lines, wave.Line{SKU: l.SKU, Qty: a.Qty, Location: a.Location,
 				Aisle: loc.Aisle, Bay: loc.Bay, Zone: loc.Zone,
-				Unit: wave.Dims{LengthMM: float64(sku.LengthMM), WidthMM: float64(sku.WidthMM), HeightMM: float64(sku.HeightMM)}})
+				Unit: pickwave.Dims{LengthMM: float64(sku.LengthMM), WidthMM: float64(sku.WidthMM), HeightMM: float64(sku.HeightMM)}})
 		}
 	}
 	return wo, nil
 }
 
-func planProgress(p wave.Plan) pickwave.WaveProgress {
+func planProgress(p *pickwave.Plan) pickwave.WaveProgress {
 	var pr pickwave.WaveProgress
 	pr.Carts = len(p.Carts)
 	for _, c := range p.Carts {
@@ -222,24 +209,24 @@ type waveEventPayload struct {
 	FCFSSShapeM float64               `json:"fcfs_sshape_m,omitempty"`
 }
 
-func waveEvent(w *pickwave.Wave, p wave.Plan) waveEventPayload {
+func waveEvent(w *pickwave.Wave) waveEventPayload {
 	return waveEventPayload{ID: w.ID, Status: w.Status, Orders: len(w.Orders), Progress: w.Progress,
-		DistanceM: p.DistanceM, FCFSSShapeM: p.Baseline.FCFSSShapeM}
+		DistanceM: w.Plan.DistanceM, FCFSSShapeM: w.Plan.Baseline.FCFSSShapeM}
 }
 
-func (t *txn) wave(id string) (*pickwave.Wave, wave.Plan, error) {
-	var p wave.Plan
+// wave reads a wave with its plan and current progress.
+func (t *txn) wave(id string) (*pickwave.Wave, error) {
 	w, err := getEntity[pickwave.Wave](t, spaceWaves, id, "Wave")
 	if err != nil {
-		return nil, p, err
+		return nil, err
+	}
+	if w.Plan == nil {
+		return nil, fmt.Errorf("wave %s is stored without its plan", id)
 	}
 	if err := t.progressOf(w); err != nil {
-		return nil, p, err
+		return nil, err
 	}
-	if err := json.Unmarshal(w.Plan, &p); err != nil {
-		return nil, p, fmt.Errorf("decode plan of wave %s: %w", id, err)
-	}
-	return w, p, nil
+	return w, nil
 }
 
 // ReleaseWave turns a planned wave into carts and pick tasks. It checks,
@@ -248,13 +235,11 @@ func (t *txn) wave(id string) (*pickwave.Wave, wave.Plan, error) {
 func (db *DB) ReleaseWave(ctx context.Context, id string) (*pickwave.Wave, error) {
 	var w *pickwave.Wave
 	err := db.update(ctx, func(t *txn) error {
-		var (
-			plan wave.Plan
-			err  error
-		)
-		if w, plan, err = t.wave(id); err != nil {
+		var err error
+		if w, err = t.wave(id); err != nil {
 			return err
 		}
+		plan := w.Plan
 		if w.Status != pickwave.WavePlanned {
 			return pickwave.Errorf(pickwave.ECONFLICT, "Wave %s is %s; only a planned wave can be released.", w.ID, w.Status)
 		}
@@ -351,7 +336,7 @@ func (db *DB) ReleaseWave(ctx context.Context, id string) (*pickwave.Wave, error
 				return err
 			}
 		}
-		return t.moveWave(w, plan, pickwave.WaveReleased, pickwave.EventWaveReleased)
+		return t.moveWave(w, pickwave.WaveReleased, pickwave.EventWaveReleased)
 	})
 	if err != nil {
 		return nil, err
@@ -360,7 +345,7 @@ func (db *DB) ReleaseWave(ctx context.Context, id string) (*pickwave.Wave, error
 }
 
 // moveWave puts a wave in a new state, stamps when, stores it and logs it.
-func (t *txn) moveWave(w *pickwave.Wave, plan wave.Plan, status pickwave.WaveStatus, eventType string) error {
+func (t *txn) moveWave(w *pickwave.Wave, status pickwave.WaveStatus, eventType string) error {
 	w.Status = status
 	now := t.now
 	if status == pickwave.WaveReleased {
@@ -371,7 +356,7 @@ func (t *txn) moveWave(w *pickwave.Wave, plan wave.Plan, status pickwave.WaveSta
 	if err := t.putWave(w); err != nil {
 		return err
 	}
-	_, err := t.appendEvent(eventType, "wave/"+w.ID, waveEvent(w, plan))
+	_, err := t.appendEvent(eventType, "wave/"+w.ID, waveEvent(w))
 	return err
 }
 
@@ -401,11 +386,8 @@ func inWave(o *pickwave.Order) string {
 func (db *DB) CancelWave(ctx context.Context, id string) (*pickwave.Wave, error) {
 	var w *pickwave.Wave
 	err := db.update(ctx, func(t *txn) error {
-		var (
-			plan wave.Plan
-			err  error
-		)
-		if w, plan, err = t.wave(id); err != nil {
+		var err error
+		if w, err = t.wave(id); err != nil {
 			return err
 		}
 		switch w.Status {
@@ -417,19 +399,19 @@ func (db *DB) CancelWave(ctx context.Context, id string) (*pickwave.Wave, error)
 			if w.Progress.UnitsPicked > 0 || w.Progress.UnitsShort > 0 || w.Progress.TasksDone > 0 {
 				return pickwave.Errorf(pickwave.ECONFLICT, "Picking has started on wave %s; it cannot be cancelled.", w.ID)
 			}
-			if err := t.cancelCarts(w, plan); err != nil {
+			if err := t.cancelCarts(w); err != nil {
 				return err
 			}
 		}
-		return t.moveWave(w, plan, pickwave.WaveCancelled, pickwave.EventWaveCancelled)
+		return t.moveWave(w, pickwave.WaveCancelled, pickwave.EventWaveCancelled)
 	})
 	return w, err
 }
 
 // cancelCarts cancels a released wave's carts and tasks and returns its
 // orders to the pool.
-func (t *txn) cancelCarts(w *pickwave.Wave, plan wave.Plan) error {
-	for ci := range plan.Carts {
+func (t *txn) cancelCarts(w *pickwave.Wave) error {
+	for ci := range w.Plan.Carts {
 		cart, err := t.cart(fmt.Sprintf("%s-C%02d", w.ID, ci+1))
 		if err != nil {
 			return err
@@ -475,20 +457,20 @@ func (t *txn) cancelCarts(w *pickwave.Wave, plan wave.Plan) error {
 func (db *DB) Wave(ctx context.Context, id string) (*pickwave.Wave, error) {
 	var w *pickwave.Wave
 	err := db.view(ctx, func(t *txn) (err error) {
-		w, _, err = t.wave(id)
+		w, err = t.wave(id)
 		return err
 	})
 	return w, err
 }
 
-// Waves lists waves, newest first.
+// Waves lists waves, newest first, without their plans.
 func (db *DB) Waves(ctx context.Context, limit int) ([]*pickwave.Wave, error) {
 	limit = pageSize(limit)
 	var out []*pickwave.Wave
 	err := db.view(ctx, func(t *txn) error {
 		return t.ScanReverse(spaceWaves, nil, func(k, v []byte) error {
 			w := new(pickwave.Wave)
-			if err := decode(spaceWaves, k, v, w); err != nil {
+			if err := decode(spaceWaves, k, v, &listedWave{Wave: w}); err != nil {
 				return err
 			}
 			if err := t.progressOf(w); err != nil {
@@ -500,6 +482,18 @@ func (db *DB) Waves(ctx context.Context, limit int) ([]*pickwave.Wave, error) {
 	})
 	return out, err
 }
+
+// listedWave decodes a wave record but skips its plan, which can be large
+// and which lists leave out.
+type listedWave struct {
+	*pickwave.Wave
+	Plan skipJSON `json:"plan"` // shadows Wave.Plan
+}
+
+// skipJSON decodes any JSON value into nothing.
+type skipJSON struct{}
+
+func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
 
 func (t *txn) cart(id string) (*pickwave.Cart, error) {
 	return getEntity[pickwave.Cart](t, spaceCarts, id, "Cart")

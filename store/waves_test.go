@@ -1,18 +1,23 @@
 package store_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/gs1"
 	"github.com/pickwave/pickwave/store"
-	"github.com/pickwave/pickwave/wave"
 )
 
-var testLayout = wave.Layout{Aisles: 4, BaysPerAisle: 10, BayWidthM: 1.3, AislePitchM: 3, CrossAisles: 2, Depot: wave.Depot{Aisle: 1, End: "front"}}
+var testLayout = pickwave.Layout{Aisles: 4, BaysPerAisle: 10, BayWidthM: 1.3, AislePitchM: 3, CrossAisles: 2, Depot: pickwave.Depot{Aisle: 1, End: "front"}}
 
 // waveSite is a 4 × 10 site with a SKU in every bay of level 1, stocked.
 func waveSite(t testing.TB, db *store.DB) []string {
@@ -60,7 +65,7 @@ func TestSetLayout_refusesLocationsOutside(t *testing.T) {
 	mustLocation(t, db, "A09-01-1", 9, 1, pickwave.LocationPick)
 	err := db.SetLayout(ctxAs("t"), testLayout)
 	mustCode(t, err, pickwave.EINVALID)
-	err = db.SetLayout(ctxAs("t"), wave.Layout{Aisles: 0})
+	err = db.SetLayout(ctxAs("t"), pickwave.Layout{Aisles: 0})
 	mustCode(t, err, pickwave.EINVALID)
 	_, err = db.Layout(ctxAs("t"))
 	mustCode(t, err, pickwave.ENOTFOUND)
@@ -70,16 +75,16 @@ func TestWave_planReleaseTasks(t *testing.T) {
 	db := mustOpen(t)
 	skus := waveSite(t, db)
 	orders := mustOrders(t, db, skus, 20)
-	w, err := db.PlanWave(ctxAs("t"), wave.Template{TotesPerCart: 8}, 1)
+	w, err := db.PlanWave(ctxAs("t"), pickwave.WaveTemplate{TotesPerCart: 8}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if w.Status != pickwave.WavePlanned || len(w.Orders) != 20 || w.Progress.Carts != 3 || w.Progress.Units != 60 {
 		t.Fatalf("planned wave %+v", w)
 	}
-	var plan wave.Plan
-	if err := json.Unmarshal(w.Plan, &plan); err != nil || plan.ID != w.ID || plan.TotesPerCart != 8 {
-		t.Fatalf("plan %s: %v", w.Plan, err)
+	plan := w.Plan
+	if plan == nil || plan.ID != w.ID || plan.TotesPerCart != 8 || w.Request.Template.TotesPerCart != 8 || w.Request.Seed != 1 {
+		t.Fatalf("plan %+v of request %+v", plan, w.Request)
 	}
 	if plan.DistanceM <= 0 || plan.Baseline.FCFSSShapeM < plan.DistanceM {
 		t.Fatalf("plan walks %.1f m, FCFS S-shape %.1f m", plan.DistanceM, plan.Baseline.FCFSSShapeM)
@@ -139,7 +144,7 @@ func TestWave_planReleaseTasks(t *testing.T) {
 	_, err = db.ReleaseWave(ctxAs("t"), w.ID)
 	mustCode(t, err, pickwave.ECONFLICT)
 	// No order left to plan.
-	_, err = db.PlanWave(ctxAs("t"), wave.Template{}, 1)
+	_, err = db.PlanWave(ctxAs("t"), pickwave.WaveTemplate{}, 1)
 	mustCode(t, err, pickwave.ECONFLICT)
 
 	// Cancel gives the orders back, allocated as before.
@@ -155,7 +160,7 @@ func TestWave_planReleaseTasks(t *testing.T) {
 	if task.Status != pickwave.TaskCancelled {
 		t.Fatalf("task after cancel %s", task.Status)
 	}
-	if _, err := db.PlanWave(ctxAs("t"), wave.Template{}, 1); err != nil {
+	if _, err := db.PlanWave(ctxAs("t"), pickwave.WaveTemplate{}, 1); err != nil {
 		t.Fatalf("orders not back in the pool: %v", err)
 	}
 }
@@ -164,11 +169,11 @@ func TestWave_concurrentReleasesTakeEachOrderOnce(t *testing.T) {
 	db := mustOpen(t)
 	skus := waveSite(t, db)
 	mustOrders(t, db, skus, 12)
-	a, err := db.PlanWave(ctxAs("sue"), wave.Template{TotesPerCart: 4}, 1)
+	a, err := db.PlanWave(ctxAs("sue"), pickwave.WaveTemplate{TotesPerCart: 4}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := db.PlanWave(ctxAs("sam"), wave.Template{TotesPerCart: 6}, 2)
+	b, err := db.PlanWave(ctxAs("sam"), pickwave.WaveTemplate{TotesPerCart: 6}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +204,7 @@ func TestWave_orderChangedSincePlanning(t *testing.T) {
 	db := mustOpen(t)
 	skus := waveSite(t, db)
 	orders := mustOrders(t, db, skus, 5)
-	w, err := db.PlanWave(ctxAs("t"), wave.Template{}, 1)
+	w, err := db.PlanWave(ctxAs("t"), pickwave.WaveTemplate{}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,20 +220,66 @@ func TestWave_orderChangedSincePlanning(t *testing.T) {
 
 func TestWave_templateFiltersAndErrors(t *testing.T) {
 	db := mustOpen(t)
-	_, err := db.PlanWave(ctxAs("t"), wave.Template{}, 1)
+	_, err := db.PlanWave(ctxAs("t"), pickwave.WaveTemplate{}, 1)
 	mustCode(t, err, pickwave.ENOTFOUND) // no layout yet
 	skus := waveSite(t, db)
 	mustOrders(t, db, skus, 6)
-	_, err = db.PlanWave(ctxAs("t"), wave.Template{Carriers: []string{"DHL"}}, 1)
+	_, err = db.PlanWave(ctxAs("t"), pickwave.WaveTemplate{Carriers: []string{"DHL"}}, 1)
 	mustCode(t, err, pickwave.ECONFLICT)
-	_, err = db.PlanWave(ctxAs("t"), wave.Template{MaxOrders: -1}, 1)
+	_, err = db.PlanWave(ctxAs("t"), pickwave.WaveTemplate{MaxOrders: -1}, 1)
 	mustCode(t, err, pickwave.EINVALID)
-	w, err := db.PlanWave(ctxAs("t"), wave.Template{MaxOrders: 2}, 1)
+	w, err := db.PlanWave(ctxAs("t"), pickwave.WaveTemplate{MaxOrders: 2}, 1)
 	if err != nil || len(w.Orders) != 2 {
 		t.Fatalf("capped wave %v %v", w, err)
 	}
 	waves, _ := db.Waves(ctxAs("t"), 10)
 	if len(waves) != 1 || waves[0].ID != w.ID {
 		t.Fatalf("waves %v", waves)
+	}
+}
+
+// TestWave_readsRecordsOfSchema7 reads a released wave as schema 7 stored
+// it, when the plan and template were kept as raw JSON
+// (testdata/wave-v7.json, written by that version), and checks that the
+// typed record decodes it and encodes it back byte for byte: the API
+// serves stored waves unchanged.
+func TestWave_readsRecordsOfSchema7(t *testing.T) {
+	stored, err := os.ReadFile(filepath.Join("testdata", "wave-v7.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	db := mustOpenDir(t, dir)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("waves")).Put([]byte("W-000001"), stored) })
+	if cerr := b.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+
+	db = mustOpenDir(t, dir)
+	w, err := db.Wave(ctxAs("t"), "W-000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Plan == nil || len(w.Plan.Carts) != 3 || w.Request.Template.TotesPerCart != 4 || w.Request.Seed != 7 ||
+		w.Request.Template.Tote.Inner.LengthMM != 600 || w.Plan.Carts[0].Totes[0].Picks[0].SKU == "" {
+		t.Fatalf("decoded %+v", w)
+	}
+	got, err := json.Marshal(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, stored) {
+		t.Fatalf("re-encoded wave differs from the stored one:\n got %s\nwant %s", got, stored)
+	}
+	list, err := db.Waves(ctxAs("t"), 10)
+	if err != nil || len(list) != 1 || list[0].Plan != nil || list[0].Request.Seed != 7 || list[0].Progress != w.Progress {
+		t.Fatalf("listed %+v, %v", list, err)
 	}
 }

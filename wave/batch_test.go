@@ -32,12 +32,12 @@ func runQuality(t testing.TB, in instance) qualityRun {
 	q := qualityRun{name: in.name}
 
 	start := time.Now()
-	p, err := in.layout.Plan(in.orders, in.opts)
+	p, err := Plan(in.layout, in.orders, in.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	q.planTime = time.Since(start)
-	if err := p.Check(in.layout, in.orders, in.opts); err != nil {
+	if err := Check(in.layout, p, in.orders, in.opts); err != nil {
 		t.Fatalf("%s: %v: %+v", in.name, err, pickwave.ErrorDetails(err))
 	}
 	q.plan, q.carts = p.DistanceM, len(p.Carts)

@@ -2,6 +2,7 @@ package wave
 
 import (
 	"fmt"
+	"github.com/pickwave/pickwave"
 	"math/rand/v2"
 	"slices"
 	"syscall"
@@ -14,11 +15,11 @@ func BenchmarkPlan(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
 		in := genInstance(20, 30, n, 42)
 		b.Run(fmt.Sprintf("orders=%d", n), func(b *testing.B) {
-			var p Plan
+			var p pickwave.Plan
 			cpu0 := cpuTime()
 			for b.Loop() {
 				var err error
-				if p, err = in.layout.Plan(in.orders, in.opts); err != nil {
+				if p, err = Plan(in.layout, in.orders, in.opts); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -36,7 +37,7 @@ func BenchmarkPlan(b *testing.B) {
 // reports the 99th percentile time per cart.
 func BenchmarkRouteExact(b *testing.B) {
 	for _, site := range [][2]int{{10, 20}, {20, 30}, {40, 50}} {
-		l := Layout{Aisles: site[0], BaysPerAisle: site[1], BayWidthM: 1.3, AislePitchM: 3, Depot: Depot{Aisle: 1}}
+		l := pickwave.Layout{Aisles: site[0], BaysPerAisle: site[1], BayWidthM: 1.3, AislePitchM: 3, Depot: pickwave.Depot{Aisle: 1}}
 		r, _ := NewRouter(l)
 		rng := rand.New(rand.NewPCG(7, 8))
 		carts := make([][]Position, 1000)
@@ -65,7 +66,7 @@ func BenchmarkRouteExact(b *testing.B) {
 // BenchmarkRouteMultiBlock routes carts of 10–40 picks on a 20 × 30 site
 // with 4 cross aisles (3 blocks) and reports the ratio to S-shape.
 func BenchmarkRouteMultiBlock(b *testing.B) {
-	l := Layout{Aisles: 20, BaysPerAisle: 30, BayWidthM: 1.3, AislePitchM: 3, CrossAisles: 4, Depot: Depot{Aisle: 1}}
+	l := pickwave.Layout{Aisles: 20, BaysPerAisle: 30, BayWidthM: 1.3, AislePitchM: 3, CrossAisles: 4, Depot: pickwave.Depot{Aisle: 1}}
 	r, _ := NewRouter(l)
 	rng := rand.New(rand.NewPCG(9, 10))
 	carts := make([][]Position, 200)

@@ -5,10 +5,17 @@
 // logic: no clock, no randomness it did not get a seed for, no I/O. The same
 // layout, orders, options and seed give the same plan, byte for byte.
 //
+// Its inputs and outputs are the root package's types, so a plan needs no
+// translation between planner, store and API: Plan takes a pickwave.Layout
+// and Demands (an order as planning sees it: lines at their allocated
+// locations) and returns a pickwave.Plan; Select and OptionsFor read a
+// pickwave.WaveTemplate. Only what is the planner's own (Options, Router,
+// Route, Position, Judge's facts and rules) is declared here.
+//
 // # The floor
 //
-// A Layout is a rectangle of parallel aisles. Aisle i (1-based) runs along
-// x = (i-1)·pitch; bay j (1-based) of every aisle is centred at
+// A pickwave.Layout is a rectangle of parallel aisles. Aisle i (1-based)
+// runs along x = (i-1)·pitch; bay j (1-based) of every aisle is centred at
 // y = (j-0.5)·width. The front cross aisle is y = 0 and the back one
 // y = bays·width; both sides of an aisle and every level of a bay share one
 // point, so a Position is just (aisle, bay). With CrossAisles = n > 2 the
@@ -20,8 +27,8 @@
 // The walk between two points is along the aisle when they share it, |y1-y2|;
 // otherwise |x1-x2| plus the cheaper way through one cross aisle: nothing
 // extra when a cross aisle lies between the two y's, else down to the near
-// end of their block and back up, whichever end is shorter. Layout.Distance
-// and Layout.Walk compute it, so anyone holding a plan can recompute it.
+// end of their block and back up, whichever end is shorter. Distance and
+// Walk compute it, so anyone holding a plan can recompute it.
 //
 // # Routing
 //
@@ -61,7 +68,7 @@
 // batched on its own, so every cart stays in one zone. A cart holds
 // TotesPerCart totes; its cost is its routed length, exact on one block.
 //
-// Layout.Plan builds carts by seeding: the unit reaching farthest from the
+// Plan builds carts by seeding: the unit reaching farthest from the
 // depot seeds a cart and the unit that lengthens the cart's exact route
 // least joins, among the units related to its members, until the cart is
 // full. Local search then moves a unit to, or swaps it with a unit of, the

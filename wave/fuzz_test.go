@@ -2,6 +2,7 @@ package wave
 
 import (
 	"encoding/json"
+	"github.com/pickwave/pickwave"
 	"math"
 	"slices"
 	"testing"
@@ -15,7 +16,7 @@ func FuzzLayoutJSON(f *testing.F) {
 	f.Add([]byte(`{"aisles": 3, "bays_per_aisle": 2, "bay_width_m": 1e-300, "aisle_pitch_m": 1000, "cross_aisles": 3, "depot": {"aisle": 3, "end": "back"}}`))
 	f.Add([]byte(`{"aisles": -1, "bays_per_aisle": 1e9, "bay_width_m": "x"}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		var l Layout
+		var l pickwave.Layout
 		if json.Unmarshal(raw, &l) != nil || l.Validate() != nil {
 			return
 		}
@@ -43,10 +44,10 @@ func FuzzRoute(f *testing.F) {
 	f.Add(uint8(1), uint8(1), uint8(0), uint8(1), false, []byte{1, 1})
 	f.Add(uint8(3), uint8(5), uint8(2), uint8(2), false, []byte{0, 0, 9, 9})
 	f.Fuzz(func(t *testing.T, aisles, bays, cross, depot uint8, back bool, raw []byte) {
-		l := Layout{Aisles: int(aisles%30) + 1, BaysPerAisle: int(bays%70) + 1, BayWidthM: 1.1, AislePitchM: 2.7,
-			CrossAisles: int(cross % 6), Depot: Depot{Aisle: int(depot)}}
+		l := pickwave.Layout{Aisles: int(aisles%30) + 1, BaysPerAisle: int(bays%70) + 1, BayWidthM: 1.1, AislePitchM: 2.7,
+			CrossAisles: int(cross % 6), Depot: pickwave.Depot{Aisle: int(depot)}}
 		if back {
-			l.Depot.End = EndBack
+			l.Depot.End = pickwave.DepotBack
 		}
 		r, err := NewRouter(l)
 		if err != nil {
@@ -56,7 +57,7 @@ func FuzzRoute(f *testing.F) {
 		outside := false
 		for i := 0; i+1 < len(raw) && len(ps) < 60; i += 2 {
 			p := Position{int(raw[i]), int(raw[i+1])}
-			outside = outside || !l.Contains(p)
+			outside = outside || !l.Contains(p.Aisle, p.Bay)
 			ps = append(ps, p)
 		}
 		route, err := r.Route(ps)

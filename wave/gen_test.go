@@ -2,6 +2,7 @@ package wave
 
 import (
 	"fmt"
+	"github.com/pickwave/pickwave"
 	"math/rand/v2"
 	"time"
 )
@@ -9,8 +10,8 @@ import (
 // instance is one generated planning problem.
 type instance struct {
 	name   string
-	layout Layout
-	orders []Order
+	layout pickwave.Layout
+	orders []Demand
 	opts   Options
 }
 
@@ -23,12 +24,12 @@ var t0 = time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
 // 600×400×300 mm filled to 80 %, so a few large orders need two totes.
 func genInstance(aisles, bays, nOrders int, seed uint64) instance {
 	rng := rand.New(rand.NewPCG(seed, uint64(aisles*1000+bays)))
-	l := Layout{Aisles: aisles, BaysPerAisle: bays, BayWidthM: 1.3, AislePitchM: 3, CrossAisles: 2, Depot: Depot{Aisle: 1, End: EndFront}}
+	l := pickwave.Layout{Aisles: aisles, BaysPerAisle: bays, BayWidthM: 1.3, AislePitchM: 3, CrossAisles: 2, Depot: pickwave.Depot{Aisle: 1, End: pickwave.DepotFront}}
 	type sku struct {
 		id   string
 		loc  string
 		pos  Position
-		dims Dims
+		dims pickwave.Dims
 	}
 	var skus []sku
 	for a := 1; a <= aisles; a++ {
@@ -37,7 +38,7 @@ func genInstance(aisles, bays, nOrders int, seed uint64) instance {
 				for lvl := 1; lvl <= 2; lvl++ {
 					skus = append(skus, sku{
 						loc: fmt.Sprintf("A%02d-%02d-%s%d", a, b, side, lvl), pos: Position{a, b},
-						dims: Dims{50 + 200*rng.Float64(), 50 + 200*rng.Float64(), 50 + 200*rng.Float64()},
+						dims: pickwave.Dims{LengthMM: 50 + 200*rng.Float64(), WidthMM: 50 + 200*rng.Float64(), HeightMM: 50 + 200*rng.Float64()},
 					})
 				}
 			}
@@ -64,10 +65,10 @@ func genInstance(aisles, bays, nOrders int, seed uint64) instance {
 		}
 		return lo
 	}
-	orders := make([]Order, nOrders)
+	orders := make([]Demand, nOrders)
 	for i := range orders {
-		o := Order{
-			ID: fmt.Sprintf("O%05d", i+1), Status: StatusAllocated, Carrier: []string{"ups", "dhl", "fedex"}[rng.IntN(3)],
+		o := Demand{
+			ID: fmt.Sprintf("O%05d", i+1), Status: pickwave.OrderAllocated, Carrier: []string{"ups", "dhl", "fedex"}[rng.IntN(3)],
 			Service: "ground", CreatedAt: t0.Add(time.Duration(i) * time.Minute),
 			ShipBy: t0.Add(time.Duration(4+rng.IntN(8)) * time.Hour), Priority: rng.IntN(3),
 		}
@@ -89,7 +90,7 @@ func genInstance(aisles, bays, nOrders int, seed uint64) instance {
 		name:   fmt.Sprintf("%dx%d/%d", aisles, bays, nOrders),
 		layout: l,
 		orders: orders,
-		opts:   Options{TotesPerCart: 8, Tote: ToteCapacity{Inner: Dims{600, 400, 300}, FillFactor: 0.8}, Seed: seed},
+		opts:   Options{TotesPerCart: 8, Tote: pickwave.ToteCapacity{Inner: pickwave.Dims{LengthMM: 600, WidthMM: 400, HeightMM: 300}, FillFactor: 0.8}, Seed: seed},
 	}
 }
 

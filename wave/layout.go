@@ -6,43 +6,6 @@ import (
 	"github.com/pickwave/pickwave"
 )
 
-// Depot ends of an aisle.
-const (
-	EndFront = "front" // the depot is on the front cross aisle (y = 0)
-	EndBack  = "back"  // the depot is on the back cross aisle (y = bays·width)
-)
-
-// Limits of the layout model. They keep positions packable into 16 bits each
-// and distances far from float64 trouble; real sites are far smaller.
-const (
-	MaxAisles = 4096
-	MaxBays   = 4096
-	maxMetres = 1000.0 // bay width and aisle pitch above this are typos
-)
-
-// Layout is a rectangular picking floor of parallel aisles joined by cross
-// aisles; see the package documentation for the coordinates and distances.
-// The zero value is not valid: call Validate before use.
-type Layout struct {
-	Aisles       int     `json:"aisles"`
-	BaysPerAisle int     `json:"bays_per_aisle"`
-	BayWidthM    float64 `json:"bay_width_m"`
-	AislePitchM  float64 `json:"aisle_pitch_m"`
-	// CrossAisles counts the cross aisles including the front and the back
-	// one; 0 means 2 (one block). With n > 2 the bays are cut into n-1
-	// blocks by n-2 middle cross aisles.
-	CrossAisles int   `json:"cross_aisles"`
-	Depot       Depot `json:"depot"`
-}
-
-// Depot is where every cart starts and ends: on the front or back cross
-// aisle, at the x of an aisle.
-type Depot struct {
-	Aisle int `json:"aisle"`
-	// End is EndFront or EndBack; "" means EndFront.
-	End string `json:"end"`
-}
-
 // Position is a pick face seen from the aisle: both sides of an aisle and
 // every level share the aisle's x and the bay's y.
 type Position struct {
@@ -50,65 +13,10 @@ type Position struct {
 	Bay   int `json:"bay"`
 }
 
-// Validate reports every field that is out of range as an EINVALID error
-// with field details, or nil.
-func (l Layout) Validate() error {
-	var fe pickwave.FieldErrors
-	if l.Aisles < 1 || l.Aisles > MaxAisles {
-		fe.Add("aisles", "must be between 1 and %d, not %d", MaxAisles, l.Aisles)
-	}
-	if l.BaysPerAisle < 1 || l.BaysPerAisle > MaxBays {
-		fe.Add("bays_per_aisle", "must be between 1 and %d, not %d", MaxBays, l.BaysPerAisle)
-	}
-	if !(l.BayWidthM > 0 && l.BayWidthM <= maxMetres) {
-		fe.Add("bay_width_m", "must be above 0 and at most %g metres, not %g", maxMetres, l.BayWidthM)
-	}
-	if !(l.AislePitchM > 0 && l.AislePitchM <= maxMetres) {
-		fe.Add("aisle_pitch_m", "must be above 0 and at most %g metres, not %g", maxMetres, l.AislePitchM)
-	}
-	if l.CrossAisles != 0 && (l.CrossAisles < 2 || (l.BaysPerAisle >= 1 && l.CrossAisles > l.BaysPerAisle+1)) {
-		fe.Add("cross_aisles", "must be 0 or between 2 and bays_per_aisle+1 (every block holds a bay), not %d", l.CrossAisles)
-	}
-	if l.Depot.Aisle < 1 || (l.Aisles >= 1 && l.Depot.Aisle > l.Aisles) {
-		fe.Add("depot.aisle", "must be between 1 and the number of aisles, not %d", l.Depot.Aisle)
-	}
-	if l.Depot.End != "" && l.Depot.End != EndFront && l.Depot.End != EndBack {
-		fe.Add("depot.end", "must be %q or %q, not %q", EndFront, EndBack, l.Depot.End)
-	}
-	return fe.Err("The layout is not valid.")
-}
-
-// Blocks returns the number of blocks: cross aisles minus one.
-func (l Layout) Blocks() int {
-	if l.CrossAisles == 0 {
-		return 1
-	}
-	return l.CrossAisles - 1
-}
-
-// CrossAisleBays returns, for each cross aisle from the front to the back,
-// the number of bays in front of it: 0 for the front cross aisle,
-// floor(i·bays/blocks) for middle cross aisle i, bays for the back one. A
-// cross aisle lies at y = that count × bay width (cross aisles take no
-// length of their own in the model).
-func (l Layout) CrossAisleBays() []int {
-	nb := l.Blocks()
-	out := make([]int, nb+1)
-	for i := range out {
-		out[i] = i * l.BaysPerAisle / nb
-	}
-	return out
-}
-
-// Contains reports whether p names a bay of the layout.
-func (l Layout) Contains(p Position) bool {
-	return p.Aisle >= 1 && p.Aisle <= l.Aisles && p.Bay >= 1 && p.Bay <= l.BaysPerAisle
-}
-
 // Distance returns the length in metres of the shortest walk between two
 // bays: along the aisle when they share it, else across the aisle pitch
 // plus the shorter way round through one cross aisle.
-func (l Layout) Distance(a, b Position) float64 {
+func Distance(l pickwave.Layout, a, b Position) float64 {
 	f := newFrame(l)
 	return f.dist(f.spotOf(a), f.spotOf(b))
 }
@@ -116,7 +24,7 @@ func (l Layout) Distance(a, b Position) float64 {
 // Walk returns the length in metres of the shortest walk that leaves the
 // depot, visits stops in the given order and returns to the depot. It is
 // how a plan's distance_m is recomputed.
-func (l Layout) Walk(stops []Position) float64 {
+func Walk(l pickwave.Layout, stops []Position) float64 {
 	f := newFrame(l)
 	return f.walk(stops)
 }
@@ -135,10 +43,10 @@ type frame struct {
 	mirror       bool
 }
 
-func newFrame(l Layout) *frame {
+func newFrame(l pickwave.Layout) *frame {
 	f := &frame{
 		aisles: l.Aisles, bays: l.BaysPerAisle, w: l.BayWidthM, pitch: l.AislePitchM,
-		depot: l.Depot.Aisle, mirror: l.Depot.End == EndBack,
+		depot: l.Depot.Aisle, mirror: l.Depot.End == pickwave.DepotBack,
 	}
 	f.length = float64(f.bays) * f.w
 	cb := l.CrossAisleBays()

@@ -10,11 +10,11 @@ import (
 	"github.com/pickwave/pickwave"
 )
 
-// Options steer Layout.Plan. The zero value is not enough: TotesPerCart is
+// Options steer Plan. The zero value is not enough: TotesPerCart is
 // required.
 type Options struct {
-	TotesPerCart int          `json:"totes_per_cart"`
-	Tote         ToteCapacity `json:"tote"`
+	TotesPerCart int                   `json:"totes_per_cart"`
+	Tote         pickwave.ToteCapacity `json:"tote"`
 	// ZonePicking keeps every cart inside one zone (Line.Zone); an order
 	// with lines in several zones gets a tote on a cart of each zone.
 	ZonePicking bool `json:"zone_picking"`
@@ -34,69 +34,10 @@ func (o Options) Validate() error {
 }
 
 func (o Options) validate(fe *pickwave.FieldErrors, prefix string) {
-	if o.TotesPerCart < 1 || o.TotesPerCart > 1000 {
-		fe.Add(prefix+"totes_per_cart", "must be between 1 and 1000, not %d", o.TotesPerCart)
-	}
-	o.Tote.validate(fe, prefix+"tote.")
+	pickwave.CheckCart(fe, prefix, o.TotesPerCart, o.Tote)
 	if !(o.Effort >= 0 && o.Effort <= 100) {
 		fe.Add(prefix+"effort", "must be between 0 and 100, not %g", o.Effort)
 	}
-}
-
-// Plan is a planned wave: carts, each walked once from the depot and back,
-// and the figures to judge it by. Every number can be recomputed from the
-// plan and the layout: a cart's distance_m is Layout.Walk of its stops,
-// sshape_distance_m the S-shape walk of the same stops.
-type Plan struct {
-	ID           string   `json:"id"` // assigned by the store
-	TotesPerCart int      `json:"totes_per_cart"`
-	Carts        []Cart   `json:"carts"`
-	DistanceM    float64  `json:"distance_m"`
-	Baseline     Baseline `json:"baseline"`
-}
-
-// Cart is one trip.
-type Cart struct {
-	Zone            string  `json:"zone,omitempty"`
-	Method          string  `json:"method"` // routing method, see Route
-	Stops           []Stop  `json:"stops"`  // walking order
-	DistanceM       float64 `json:"distance_m"`
-	SShapeDistanceM float64 `json:"sshape_distance_m"`
-	Totes           []Tote  `json:"totes"`
-}
-
-// Stop is one location on a cart's walk. Locations sharing an aisle and bay
-// (sides, levels) are consecutive stops at no distance.
-type Stop struct {
-	Location string `json:"location"`
-	Aisle    int    `json:"aisle"`
-	Bay      int    `json:"bay"`
-}
-
-// Tote is one slot of a cart, holding one order (or its part).
-type Tote struct {
-	Slot    int    `json:"slot"` // 1-based
-	OrderID string `json:"order_id"`
-	Picks   []Pick `json:"picks"` // in walking order
-}
-
-// Pick is a quantity of a SKU taken from a location into a tote.
-type Pick struct {
-	Location string `json:"location"`
-	Aisle    int    `json:"aisle"`
-	Bay      int    `json:"bay"`
-	SKU      string `json:"sku"`
-	Qty      int    `json:"qty"`
-}
-
-// Baseline holds what simpler planning would walk for the same orders.
-type Baseline struct {
-	// FCFSSShapeM: carts filled in order of arrival, walked S-shape.
-	FCFSSShapeM float64 `json:"fcfs_sshape_m"`
-	// FCFSM: the same carts, routed like the plan.
-	FCFSM float64 `json:"fcfs_m"`
-	// OrderByOrderM: every order on a trip of its own, routed like the plan.
-	OrderByOrderM float64 `json:"order_by_order_m"`
 }
 
 // searchBudget is the batching search's budget in route evaluations:
@@ -123,25 +64,25 @@ func searchBudget(n int, effort float64) int {
 // several blocks (two policy walks) than on one (the bitmask DP).
 const multiBlockSlowdown = 4
 
-// Plan batches the orders onto carts and routes every cart. Orders are
+// Plan batches the orders onto carts on layout l and routes every cart. Orders are
 // taken as given (see Select); an order that cannot be planned (a line
 // outside the layout, a unit bigger than a tote, more totes than a cart)
 // fails the whole call with an EINVALID error naming every such field.
-func (l Layout) Plan(orders []Order, opts Options) (Plan, error) {
+func Plan(l pickwave.Layout, orders []Demand, opts Options) (pickwave.Plan, error) {
 	var fe pickwave.FieldErrors
 	if err := l.Validate(); err != nil {
-		return Plan{}, err
+		return pickwave.Plan{}, err
 	}
 	opts.validate(&fe, "")
 	if err := fe.Err("The planning options are not valid."); err != nil {
-		return Plan{}, err
+		return pickwave.Plan{}, err
 	}
 	r, _ := NewRouter(l)
 	groups, err := buildUnits(r.f, orders, opts)
 	if err != nil {
-		return Plan{}, err
+		return pickwave.Plan{}, err
 	}
-	p := Plan{TotesPerCart: opts.TotesPerCart, Carts: []Cart{}}
+	p := pickwave.Plan{TotesPerCart: opts.TotesPerCart, Carts: []pickwave.PlanCart{}}
 	for gi, units := range groups {
 		seed := opts.Seed ^ uint64(gi)*0x9e3779b97f4a7c15
 		budget := searchBudget(len(units), opts.Effort)
@@ -151,7 +92,7 @@ func (l Layout) Plan(orders []Order, opts Options) (Plan, error) {
 		}
 		carts := batchUnits(r, units, opts.TotesPerCart, seed, budget)
 		p.Carts = append(p.Carts, routeCarts(r, orders, units, carts)...)
-		p.Baseline.add(r, orders, units, opts.TotesPerCart)
+		addBaseline(&p.Baseline, r, orders, units, opts.TotesPerCart)
 	}
 	for _, c := range p.Carts {
 		p.DistanceM += c.DistanceM
@@ -166,7 +107,7 @@ func (l Layout) Plan(orders []Order, opts Options) (Plan, error) {
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 // cart routes the units of one cart and lays out stops and totes.
-func (r *Router) cart(orders []Order, units []unit, members []int32) Cart {
+func (r *Router) cart(orders []Demand, units []unit, members []int32) pickwave.PlanCart {
 	var keys []uint32
 	for _, u := range members {
 		keys = append(keys, units[u].keys...)
@@ -179,12 +120,12 @@ func (r *Router) cart(orders []Order, units []unit, members []int32) Cart {
 	for i, k := range order {
 		rank[k] = i
 	}
-	c := Cart{Zone: units[members[0]].zone, Method: method, DistanceM: round3(length), SShapeDistanceM: round3(sLen)}
+	c := pickwave.PlanCart{Zone: units[members[0]].zone, Method: method, DistanceM: round3(length), SShapeDistanceM: round3(sLen)}
 
 	// Totes, slots in the order their first pick comes up on the walk.
 	type slot struct {
 		first int
-		tote  Tote
+		tote  pickwave.PlanTote
 	}
 	var slots []slot
 	locs := map[string]Position{}
@@ -192,16 +133,16 @@ func (r *Router) cart(orders []Order, units []unit, members []int32) Cart {
 		un := &units[u]
 		o := &orders[un.order]
 		for _, tp := range un.totes {
-			t := Tote{OrderID: o.ID}
+			t := pickwave.PlanTote{OrderID: o.ID}
 			first := math.MaxInt
 			for _, pr := range tp {
 				ln := &o.Lines[pr.line]
 				pos := Position{ln.Aisle, ln.Bay}
-				t.Picks = append(t.Picks, Pick{Location: ln.Location, Aisle: ln.Aisle, Bay: ln.Bay, SKU: ln.SKU, Qty: pr.qty})
+				t.Picks = append(t.Picks, pickwave.Pick{Location: ln.Location, Aisle: ln.Aisle, Bay: ln.Bay, SKU: ln.SKU, Qty: pr.qty})
 				first = min(first, rank[r.f.key(pos)])
 				locs[ln.Location] = pos
 			}
-			slices.SortStableFunc(t.Picks, func(a, b Pick) int {
+			slices.SortStableFunc(t.Picks, func(a, b pickwave.Pick) int {
 				return cmp.Or(cmp.Compare(rank[r.f.key(Position{a.Aisle, a.Bay})], rank[r.f.key(Position{b.Aisle, b.Bay})]),
 					cmp.Compare(a.Location, b.Location), cmp.Compare(a.SKU, b.SKU))
 			})
@@ -216,9 +157,9 @@ func (r *Router) cart(orders []Order, units []unit, members []int32) Cart {
 		c.Totes = append(c.Totes, s.tote)
 	}
 	for loc, pos := range locs {
-		c.Stops = append(c.Stops, Stop{Location: loc, Aisle: pos.Aisle, Bay: pos.Bay})
+		c.Stops = append(c.Stops, pickwave.Stop{Location: loc, Aisle: pos.Aisle, Bay: pos.Bay})
 	}
-	slices.SortFunc(c.Stops, func(a, b Stop) int {
+	slices.SortFunc(c.Stops, func(a, b pickwave.Stop) int {
 		return cmp.Or(cmp.Compare(rank[r.f.key(Position{a.Aisle, a.Bay})], rank[r.f.key(Position{b.Aisle, b.Bay})]),
 			cmp.Compare(a.Location, b.Location))
 	})
@@ -228,8 +169,8 @@ func (r *Router) cart(orders []Order, units []unit, members []int32) Cart {
 // routeCarts routes the carts on annealChains goroutines, each with its own
 // router; every cart's route depends on the cart alone, so the result does
 // not depend on the scheduling.
-func routeCarts(r *Router, orders []Order, units []unit, carts [][]int32) []Cart {
-	out := make([]Cart, len(carts))
+func routeCarts(r *Router, orders []Demand, units []unit, carts [][]int32) []pickwave.PlanCart {
+	out := make([]pickwave.PlanCart, len(carts))
 	var wg sync.WaitGroup
 	for w := range annealChains {
 		rw := r.clone()
@@ -245,7 +186,7 @@ func routeCarts(r *Router, orders []Order, units []unit, carts [][]int32) []Cart
 
 // fcfsCarts fills carts in order of arrival: an order that does not fit
 // the current cart starts the next one.
-func fcfsCarts(orders []Order, units []unit, capT int) [][]int32 {
+func fcfsCarts(orders []Demand, units []unit, capT int) [][]int32 {
 	idx := make([]int32, len(units))
 	for i := range idx {
 		idx[i] = int32(i)
@@ -267,8 +208,8 @@ func fcfsCarts(orders []Order, units []unit, capT int) [][]int32 {
 	return carts
 }
 
-// add accumulates the baselines of one group of units.
-func (bl *Baseline) add(r *Router, orders []Order, units []unit, capT int) {
+// addBaseline accumulates the baselines of one group of units.
+func addBaseline(bl *pickwave.PlanBaseline, r *Router, orders []Demand, units []unit, capT int) {
 	var keys []uint32
 	for _, c := range fcfsCarts(orders, units, capT) {
 		keys = keys[:0]
@@ -286,12 +227,12 @@ func (bl *Baseline) add(r *Router, orders []Order, units []unit, capT int) {
 	}
 }
 
-// Check recomputes the plan against the orders and options it was made
+// Check recomputes plan p on layout l against the orders and options it was made
 // from and returns an EINVALID error listing every disagreement: a line not
 // picked in full or picked twice, a tote over capacity, a cart over its
 // totes or across zones, a stop missing or extra, a distance that does not
 // match its stops.
-func (p Plan) Check(l Layout, orders []Order, opts Options) error {
+func Check(l pickwave.Layout, p pickwave.Plan, orders []Demand, opts Options) error {
 	if err := l.Validate(); err != nil {
 		return err
 	}
@@ -312,7 +253,7 @@ func (p Plan) Check(l Layout, orders []Order, opts Options) error {
 	got := map[lineKey]int{}
 	total := 0.0
 	maxU := opts.Tote.MaxUnits
-	vol := opts.Tote.volume()
+	vol := toteVolume(opts.Tote)
 	for ci, c := range p.Carts {
 		cp := fmt.Sprintf("carts[%d]", ci)
 		if len(c.Totes) > opts.TotesPerCart {
@@ -346,7 +287,7 @@ func (p Plan) Check(l Layout, orders []Order, opts Options) error {
 				}
 				got[k] += pk.Qty
 				units += pk.Qty
-				if ln.Unit.known() {
+				if ln.Unit.Known() {
 					volume += float64(pk.Qty) * ln.Unit.VolumeMM3()
 				}
 				pickLocs[pk.Location] = true

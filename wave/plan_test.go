@@ -13,13 +13,13 @@ import (
 
 // mustPlan plans and checks the plan against its orders, the way every
 // test here uses a plan.
-func mustPlan(t *testing.T, l Layout, orders []Order, opts Options) Plan {
+func mustPlan(t *testing.T, l pickwave.Layout, orders []Demand, opts Options) pickwave.Plan {
 	t.Helper()
-	p, err := l.Plan(orders, opts)
+	p, err := Plan(l, orders, opts)
 	if err != nil {
 		t.Fatalf("plan: %v %v", err, pickwave.ErrorDetails(err))
 	}
-	if err := p.Check(l, orders, opts); err != nil {
+	if err := Check(l, p, orders, opts); err != nil {
 		t.Fatalf("check: %v %v", err, pickwave.ErrorDetails(err))
 	}
 	return p
@@ -81,11 +81,11 @@ func TestPlan_JSONShape(t *testing.T) {
 	has(tote, "slot", "order_id", "picks")
 	has(tote["picks"].([]any)[0].(map[string]any), "location", "aisle", "bay", "sku", "qty")
 
-	var back Plan
+	var back pickwave.Plan
 	if err := json.Unmarshal(raw, &back); err != nil {
 		t.Fatal(err)
 	}
-	if err := back.Check(in.layout, in.orders, in.opts); err != nil {
+	if err := Check(in.layout, back, in.orders, in.opts); err != nil {
 		t.Fatalf("the plan read back from JSON does not check: %v %v", err, pickwave.ErrorDetails(err))
 	}
 }
@@ -104,13 +104,16 @@ func TestPlan_Layouts(t *testing.T) {
 	base.opts.Effort = 0.5
 	for _, tc := range []struct {
 		name string
-		edit func(*Layout)
+		edit func(*pickwave.Layout)
 	}{
-		{"depot aisle 1 front", func(*Layout) {}},
-		{"depot in the middle", func(l *Layout) { l.Depot.Aisle = 6 }},
-		{"depot at the back", func(l *Layout) { l.Depot = Depot{Aisle: 12, End: EndBack} }},
-		{"three blocks", func(l *Layout) { l.CrossAisles = 4 }},
-		{"two blocks, depot at the back", func(l *Layout) { l.CrossAisles = 3; l.Depot = Depot{Aisle: 4, End: EndBack} }},
+		{"depot aisle 1 front", func(*pickwave.Layout) {}},
+		{"depot in the middle", func(l *pickwave.Layout) { l.Depot.Aisle = 6 }},
+		{"depot at the back", func(l *pickwave.Layout) { l.Depot = pickwave.Depot{Aisle: 12, End: pickwave.DepotBack} }},
+		{"three blocks", func(l *pickwave.Layout) { l.CrossAisles = 4 }},
+		{"two blocks, depot at the back", func(l *pickwave.Layout) {
+			l.CrossAisles = 3
+			l.Depot = pickwave.Depot{Aisle: 4, End: pickwave.DepotBack}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := base.layout
@@ -164,46 +167,46 @@ func TestPlan_ZonePicking(t *testing.T) {
 }
 
 func TestPlan_BigOrderSpansTotes(t *testing.T) {
-	l := Layout{Aisles: 4, BaysPerAisle: 10, BayWidthM: 1, AislePitchM: 3, Depot: Depot{Aisle: 1}}
-	orders := []Order{
+	l := pickwave.Layout{Aisles: 4, BaysPerAisle: 10, BayWidthM: 1, AislePitchM: 3, Depot: pickwave.Depot{Aisle: 1}}
+	orders := []Demand{
 		{ID: "big", Lines: []Line{{SKU: "S1", Qty: 25, Location: "L1", Aisle: 2, Bay: 3}, {SKU: "S2", Qty: 4, Location: "L2", Aisle: 3, Bay: 9}}},
 		{ID: "small", Lines: []Line{{SKU: "S3", Qty: 1, Location: "L3", Aisle: 1, Bay: 1}}},
 	}
-	opts := Options{TotesPerCart: 4, Tote: ToteCapacity{MaxUnits: 10}}
+	opts := Options{TotesPerCart: 4, Tote: pickwave.ToteCapacity{MaxUnits: 10}}
 	p := mustPlan(t, l, orders, opts)
 	if len(p.Carts) != 1 || len(p.Carts[0].Totes) != 4 {
 		t.Fatalf("got %d carts, first with %d totes; want 1 cart with 3 totes of big and 1 of small", len(p.Carts), len(p.Carts[0].Totes))
 	}
 	opts.TotesPerCart = 2
-	_, err := l.Plan(orders, opts)
+	_, err := Plan(l, orders, opts)
 	if pickwave.ErrorCode(err) != pickwave.EINVALID || !strings.Contains(detailsText(err), "needs 3 totes") {
 		t.Fatalf("an order bigger than a cart: got %v %v", err, pickwave.ErrorDetails(err))
 	}
 }
 
 func TestPlan_Errors(t *testing.T) {
-	l := Layout{Aisles: 4, BaysPerAisle: 10, BayWidthM: 1, AislePitchM: 3, Depot: Depot{Aisle: 1}}
+	l := pickwave.Layout{Aisles: 4, BaysPerAisle: 10, BayWidthM: 1, AislePitchM: 3, Depot: pickwave.Depot{Aisle: 1}}
 	ok := Line{SKU: "S", Qty: 1, Location: "L", Aisle: 1, Bay: 1}
 	for _, tc := range []struct {
 		name   string
-		l      Layout
-		orders []Order
+		l      pickwave.Layout
+		orders []Demand
 		opts   Options
 		field  string
 	}{
-		{"bad layout", Layout{}, nil, Options{TotesPerCart: 1}, "aisles"},
+		{"bad layout", pickwave.Layout{}, nil, Options{TotesPerCart: 1}, "aisles"},
 		{"no totes", l, nil, Options{}, "totes_per_cart"},
-		{"fill factor", l, nil, Options{TotesPerCart: 1, Tote: ToteCapacity{FillFactor: 2}}, "tote.fill_factor"},
-		{"no lines", l, []Order{{ID: "a"}}, Options{TotesPerCart: 1}, "orders[0].lines"},
-		{"no id", l, []Order{{Lines: []Line{ok}}}, Options{TotesPerCart: 1}, "orders[0].id"},
-		{"same id", l, []Order{{ID: "a", Lines: []Line{ok}}, {ID: "a", Lines: []Line{ok}}}, Options{TotesPerCart: 1}, "orders[1].id"},
-		{"zero qty", l, []Order{{ID: "a", Lines: []Line{{SKU: "S", Location: "L", Aisle: 1, Bay: 1}}}}, Options{TotesPerCart: 1}, "orders[0].lines[0].qty"},
-		{"outside", l, []Order{{ID: "a", Lines: []Line{{SKU: "S", Qty: 1, Location: "L", Aisle: 5, Bay: 1}}}}, Options{TotesPerCart: 1}, "orders[0].lines[0].aisle"},
-		{"unit too big", l, []Order{{ID: "a", Lines: []Line{{SKU: "S", Qty: 1, Location: "L", Aisle: 1, Bay: 1, Unit: Dims{700, 10, 10}}}}},
-			Options{TotesPerCart: 1, Tote: ToteCapacity{Inner: Dims{600, 400, 300}}}, "orders[0].lines"},
+		{"fill factor", l, nil, Options{TotesPerCart: 1, Tote: pickwave.ToteCapacity{FillFactor: 2}}, "tote.fill_factor"},
+		{"no lines", l, []Demand{{ID: "a"}}, Options{TotesPerCart: 1}, "orders[0].lines"},
+		{"no id", l, []Demand{{Lines: []Line{ok}}}, Options{TotesPerCart: 1}, "orders[0].id"},
+		{"same id", l, []Demand{{ID: "a", Lines: []Line{ok}}, {ID: "a", Lines: []Line{ok}}}, Options{TotesPerCart: 1}, "orders[1].id"},
+		{"zero qty", l, []Demand{{ID: "a", Lines: []Line{{SKU: "S", Location: "L", Aisle: 1, Bay: 1}}}}, Options{TotesPerCart: 1}, "orders[0].lines[0].qty"},
+		{"outside", l, []Demand{{ID: "a", Lines: []Line{{SKU: "S", Qty: 1, Location: "L", Aisle: 5, Bay: 1}}}}, Options{TotesPerCart: 1}, "orders[0].lines[0].aisle"},
+		{"unit too big", l, []Demand{{ID: "a", Lines: []Line{{SKU: "S", Qty: 1, Location: "L", Aisle: 1, Bay: 1, Unit: pickwave.Dims{LengthMM: 700, WidthMM: 10, HeightMM: 10}}}}},
+			Options{TotesPerCart: 1, Tote: pickwave.ToteCapacity{Inner: pickwave.Dims{LengthMM: 600, WidthMM: 400, HeightMM: 300}}}, "orders[0].lines"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := tc.l.Plan(tc.orders, tc.opts)
+			_, err := Plan(tc.l, tc.orders, tc.opts)
 			if pickwave.ErrorCode(err) != pickwave.EINVALID {
 				t.Fatalf("got %v, want an EINVALID error", err)
 			}
@@ -221,7 +224,7 @@ func detailsText(err error) string {
 }
 
 func TestPlan_Empty(t *testing.T) {
-	l := Layout{Aisles: 4, BaysPerAisle: 10, BayWidthM: 1, AislePitchM: 3, Depot: Depot{Aisle: 1}}
+	l := pickwave.Layout{Aisles: 4, BaysPerAisle: 10, BayWidthM: 1, AislePitchM: 3, Depot: pickwave.Depot{Aisle: 1}}
 	p := mustPlan(t, l, nil, Options{TotesPerCart: 8})
 	if len(p.Carts) != 0 || p.DistanceM != 0 {
 		t.Fatalf("an empty wave planned as %+v", p)
@@ -233,26 +236,26 @@ func TestPlan_Empty(t *testing.T) {
 func TestPlan_CheckCatches(t *testing.T) {
 	in := genInstance(10, 20, 40, 9)
 	good := mustPlan(t, in.layout, in.orders, in.opts)
-	clone := func() Plan {
-		var p Plan
+	clone := func() pickwave.Plan {
+		var p pickwave.Plan
 		raw, _ := json.Marshal(good)
 		_ = json.Unmarshal(raw, &p)
 		return p
 	}
 	for _, tc := range []struct {
 		name string
-		edit func(*Plan)
+		edit func(*pickwave.Plan)
 	}{
-		{"distance", func(p *Plan) { p.Carts[0].DistanceM -= 5 }},
-		{"total", func(p *Plan) { p.DistanceM += 1 }},
-		{"sshape", func(p *Plan) { p.Carts[0].SShapeDistanceM += 1 }},
-		{"lost pick", func(p *Plan) { p.Carts[0].Totes[0].Picks = p.Carts[0].Totes[0].Picks[1:] }},
-		{"extra qty", func(p *Plan) { p.Carts[0].Totes[0].Picks[0].Qty++ }},
-		{"stop order", func(p *Plan) {
+		{"distance", func(p *pickwave.Plan) { p.Carts[0].DistanceM -= 5 }},
+		{"total", func(p *pickwave.Plan) { p.DistanceM += 1 }},
+		{"sshape", func(p *pickwave.Plan) { p.Carts[0].SShapeDistanceM += 1 }},
+		{"lost pick", func(p *pickwave.Plan) { p.Carts[0].Totes[0].Picks = p.Carts[0].Totes[0].Picks[1:] }},
+		{"extra qty", func(p *pickwave.Plan) { p.Carts[0].Totes[0].Picks[0].Qty++ }},
+		{"stop order", func(p *pickwave.Plan) {
 			s := p.Carts[0].Stops
 			s[0], s[len(s)-1] = s[len(s)-1], s[0]
 		}},
-		{"too many totes", func(p *Plan) {
+		{"too many totes", func(p *pickwave.Plan) {
 			p.Carts[0].Totes = append(p.Carts[0].Totes, p.Carts[1].Totes...)
 			p.Carts[1].Totes = nil
 		}},
@@ -260,7 +263,7 @@ func TestPlan_CheckCatches(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := clone()
 			tc.edit(&p)
-			if err := p.Check(in.layout, in.orders, in.opts); err == nil {
+			if err := Check(in.layout, p, in.orders, in.opts); err == nil {
 				t.Fatal("Check did not notice")
 			}
 		})

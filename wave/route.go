@@ -18,9 +18,9 @@ const (
 // Route is one cart's walk from the depot through every pick position and
 // back. Stops are the distinct positions in walking order, without the
 // depot. DistanceM is the length of the walk the method prescribes: for the
-// exact and heuristic methods that is Layout.Walk(Stops); S-shape and
+// exact and heuristic methods that is Walk(layout, Stops); S-shape and
 // largest gap walk whole aisles by rule and can be longer than
-// Layout.Walk(Stops). SShapeM is the S-shape length of the same positions.
+// Walk(layout, Stops). SShapeM is the S-shape length of the same positions.
 type Route struct {
 	Method    string     `json:"method"`
 	Stops     []Position `json:"stops"`
@@ -44,7 +44,7 @@ type Router struct {
 func kicks(n int) int { return 20 + 2*n }
 
 // NewRouter returns a router for l, or l's validation error.
-func NewRouter(l Layout) (*Router, error) {
+func NewRouter(l pickwave.Layout) (*Router, error) {
 	if err := l.Validate(); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package wave
 
 import (
+	"github.com/pickwave/pickwave"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -51,8 +52,8 @@ func heldKarp(f *frame, keys []uint32) float64 {
 	return best
 }
 
-func randomLayout(rng *rand.Rand, blocks int) Layout {
-	l := Layout{
+func randomLayout(rng *rand.Rand, blocks int) pickwave.Layout {
+	l := pickwave.Layout{
 		Aisles:       1 + rng.IntN(12),
 		BaysPerAisle: blocks + rng.IntN(25),
 		BayWidthM:    0.5 + rng.Float64()*2,
@@ -63,12 +64,12 @@ func randomLayout(rng *rand.Rand, blocks int) Layout {
 	}
 	l.Depot.Aisle = 1 + rng.IntN(l.Aisles)
 	if rng.IntN(3) == 0 {
-		l.Depot.End = EndBack
+		l.Depot.End = pickwave.DepotBack
 	}
 	return l
 }
 
-func randomPositions(rng *rand.Rand, l Layout, n int) []Position {
+func randomPositions(rng *rand.Rand, l pickwave.Layout, n int) []Position {
 	ps := make([]Position, n)
 	for i := range ps {
 		ps[i] = Position{1 + rng.IntN(l.Aisles), 1 + rng.IntN(l.BaysPerAisle)}
@@ -78,7 +79,7 @@ func randomPositions(rng *rand.Rand, l Layout, n int) []Position {
 
 // checkRoute asserts a route visits every position once and that its
 // figures agree with the layout.
-func checkRoute(t *testing.T, l Layout, ps []Position, r Route) {
+func checkRoute(t *testing.T, l pickwave.Layout, ps []Position, r Route) {
 	t.Helper()
 	want := slices.Clone(ps)
 	slices.SortFunc(want, cmpPos)
@@ -89,7 +90,7 @@ func checkRoute(t *testing.T, l Layout, ps []Position, r Route) {
 		t.Fatalf("%s route stops %v, want each of %v once", r.Method, r.Stops, want)
 	}
 	if r.Method == MethodExact || r.Method == MethodHeuristic {
-		if w := l.Walk(r.Stops); math.Abs(w-r.DistanceM) > 1e-6 {
+		if w := Walk(l, r.Stops); math.Abs(w-r.DistanceM) > 1e-6 {
 			t.Fatalf("%s route says %.6f m, its stops walk %.6f m", r.Method, r.DistanceM, w)
 		}
 	}
@@ -140,7 +141,7 @@ func TestRoute_ExactEqualsHeldKarp(t *testing.T) {
 			if b.DistanceM < hk-1e-6 {
 				t.Fatalf("case %d: %s %.6f below the optimum %.6f", i, b.Method, b.DistanceM, hk)
 			}
-			if w := l.Walk(b.Stops); w > b.DistanceM+1e-6 {
+			if w := Walk(l, b.Stops); w > b.DistanceM+1e-6 {
 				t.Fatalf("case %d: %s says %.6f but its stops alone walk %.6f", i, b.Method, b.DistanceM, w)
 			}
 			checkRoute(t, l, ps, Route{Method: b.Method, Stops: b.Stops, DistanceM: b.DistanceM, SShapeM: math.Inf(1)})
@@ -208,7 +209,7 @@ func TestRoute_BaselinesMatchLiterature(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, rw := range rows {
-		l := Layout{Aisles: rw.aisles, BaysPerAisle: rw.bays, BayWidthM: 1.3, AislePitchM: 3, CrossAisles: 2, Depot: Depot{Aisle: 1, End: EndFront}}
+		l := pickwave.Layout{Aisles: rw.aisles, BaysPerAisle: rw.bays, BayWidthM: 1.3, AislePitchM: 3, CrossAisles: 2, Depot: pickwave.Depot{Aisle: 1, End: pickwave.DepotFront}}
 		r, _ := NewRouter(l)
 		var s, g float64
 		const runs = 300
@@ -241,7 +242,7 @@ func TestRoute_MultiBlockVsBestKnown(t *testing.T) {
 	}
 	var sumGap, worst float64
 	for range runs {
-		l := Layout{Aisles: 20, BaysPerAisle: 30, BayWidthM: 1.3, AislePitchM: 3, CrossAisles: 3 + rng.IntN(3), Depot: Depot{Aisle: 1 + rng.IntN(20)}}
+		l := pickwave.Layout{Aisles: 20, BaysPerAisle: 30, BayWidthM: 1.3, AislePitchM: 3, CrossAisles: 3 + rng.IntN(3), Depot: pickwave.Depot{Aisle: 1 + rng.IntN(20)}}
 		r, _ := NewRouter(l)
 		ps := randomPositions(rng, l, 15+rng.IntN(26))
 		route, err := r.Route(ps)

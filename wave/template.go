@@ -8,47 +8,8 @@ import (
 	"github.com/pickwave/pickwave"
 )
 
-// Template says which orders a wave takes and how big it may grow. Empty
-// lists and zero numbers do not filter or cap.
-type Template struct {
-	Name     string   `json:"name"`
-	Carriers []string `json:"carriers,omitempty"`
-	Services []string `json:"services,omitempty"`
-	// ShipByBefore takes only orders with a ship-by strictly before it;
-	// orders without a ship-by are then left out.
-	ShipByBefore *time.Time `json:"ship_by_before,omitempty"`
-	MinPriority  int        `json:"min_priority"`
-	// Zones takes only orders whose every line lies in one of them.
-	Zones []string `json:"zones,omitempty"`
-	// ZonePicking keeps each cart inside one zone (see Options).
-	ZonePicking bool `json:"zone_picking"`
-
-	MaxOrders int `json:"max_orders"`
-	MaxLines  int `json:"max_lines"`
-	MaxUnits  int `json:"max_units"`
-	MaxCarts  int `json:"max_carts"`
-
-	TotesPerCart int          `json:"totes_per_cart"`
-	Tote         ToteCapacity `json:"tote"`
-}
-
-// Validate reports fields out of range.
-func (t Template) Validate() error {
-	var fe pickwave.FieldErrors
-	for _, c := range []struct {
-		name string
-		v    int
-	}{{"max_orders", t.MaxOrders}, {"max_lines", t.MaxLines}, {"max_units", t.MaxUnits}, {"max_carts", t.MaxCarts}} {
-		if c.v < 0 {
-			fe.Add(c.name, "must be 0 (no cap) or more, not %d", c.v)
-		}
-	}
-	t.Options(0).validate(&fe, "")
-	return fe.Err("The wave template is not valid.")
-}
-
-// Options returns the planning options the template implies.
-func (t Template) Options(seed uint64) Options {
+// OptionsFor returns the planning options a template implies.
+func OptionsFor(t pickwave.WaveTemplate, seed uint64) Options {
 	return Options{TotesPerCart: t.TotesPerCart, Tote: t.Tote, ZonePicking: t.ZonePicking, Seed: seed}
 }
 
@@ -63,14 +24,14 @@ func (t Template) Options(seed uint64) Options {
 //
 // MaxCarts counts carts as Plan fills them at worst: first fit in this
 // order, each zone apart when zone picking. Plan never uses more.
-func Select(t Template, orders []Order) []Order {
-	var picked []Order
+func Select(t pickwave.WaveTemplate, orders []Demand) []Demand {
+	var picked []Demand
 	for _, o := range orders {
-		if o.Status == StatusAllocated && t.matches(o) {
+		if o.Status == pickwave.OrderAllocated && matches(t, o) {
 			picked = append(picked, o)
 		}
 	}
-	slices.SortStableFunc(picked, func(a, b Order) int {
+	slices.SortStableFunc(picked, func(a, b Demand) int {
 		return cmp.Or(
 			compareShipBy(a.ShipBy, b.ShipBy),
 			cmp.Compare(b.Priority, a.Priority),
@@ -78,13 +39,13 @@ func Select(t Template, orders []Order) []Order {
 			cmp.Compare(a.ID, b.ID),
 		)
 	})
-	opts := t.Options(0)
+	opts := OptionsFor(t, 0)
 	if opts.TotesPerCart < 1 {
 		opts.TotesPerCart = 1
 	}
 	bins := map[string][]int{} // zone -> free totes of each cart, in opening order
 	carts := 0
-	var out []Order
+	var out []Demand
 	lines, units := 0, 0
 	for i := range picked {
 		o := &picked[i]
@@ -133,7 +94,7 @@ func compareShipBy(a, b time.Time) int {
 	return a.Compare(b)
 }
 
-func (t Template) matches(o Order) bool {
+func matches(t pickwave.WaveTemplate, o Demand) bool {
 	if len(t.Carriers) > 0 && !slices.Contains(t.Carriers, o.Carrier) {
 		return false
 	}
@@ -158,7 +119,7 @@ func (t Template) matches(o Order) bool {
 
 // orderTotes returns the totes the order needs in each zone group (one
 // group "" without zone picking), or false when it cannot be planned.
-func orderTotes(o *Order, opts Options) (map[string]int, bool) {
+func orderTotes(o *Demand, opts Options) (map[string]int, bool) {
 	if len(o.Lines) == 0 {
 		return nil, false
 	}

@@ -24,7 +24,6 @@ import (
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/station"
 	"github.com/pickwave/pickwave/store"
-	"github.com/pickwave/pickwave/wave"
 	"github.com/pickwave/pickwave/web"
 )
 
@@ -96,7 +95,7 @@ func newFloor(t *testing.T, users []string, withStation bool) *floor {
 		db.Close()
 		t.Fatal(err)
 	}
-	planned, err := db.PlanWave(ctx, wave.Template{TotesPerCart: 8}, 1)
+	planned, err := db.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 8}, 1)
 	if err != nil {
 		db.Close()
 		t.Fatal(err)

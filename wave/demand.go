@@ -10,17 +10,14 @@ import (
 	"github.com/pickwave/pickwave"
 )
 
-// StatusAllocated is the order status a wave may pick: stock is reserved
-// and nothing has been picked yet.
-const StatusAllocated = "allocated"
-
-// Order is what planning needs to know of an order; the store fills it.
-type Order struct {
-	ID       string `json:"id"`
-	Status   string `json:"status"`
-	Carrier  string `json:"carrier"`
-	Service  string `json:"service"`
-	Priority int    `json:"priority"` // higher is more urgent
+// Demand is what planning needs to know of an order: its lines at the
+// locations allocated to them. The store fills it from a pickwave.Order.
+type Demand struct {
+	ID       string               `json:"id"`
+	Status   pickwave.OrderStatus `json:"status"`
+	Carrier  string               `json:"carrier"`
+	Service  string               `json:"service"`
+	Priority int                  `json:"priority"` // higher is more urgent
 	// ShipBy is the carrier cut-off the order must make; zero means none.
 	ShipBy time.Time `json:"ship_by"`
 	// CreatedAt orders first-come-first-served; ties keep the input order.
@@ -28,7 +25,7 @@ type Order struct {
 	Lines     []Line    `json:"lines"`
 }
 
-// Line is one SKU of an order at the location allocated to it.
+// Line is one SKU of an order at one location allocated to it.
 type Line struct {
 	SKU      string `json:"sku"`
 	Qty      int    `json:"qty"`
@@ -37,11 +34,11 @@ type Line struct {
 	Bay      int    `json:"bay"`
 	Zone     string `json:"zone,omitempty"`
 	// Unit is the size of one unit of the SKU; zero sizes are not checked.
-	Unit Dims `json:"unit_mm"`
+	Unit pickwave.Dims `json:"unit_mm"`
 }
 
 // Units returns the number of units of the order.
-func (o Order) Units() int {
+func (o Demand) Units() int {
 	n := 0
 	for _, l := range o.Lines {
 		n += l.Qty
@@ -49,38 +46,9 @@ func (o Order) Units() int {
 	return n
 }
 
-// Dims are outer (for a SKU unit) or inner (for a tote) sizes in mm.
-type Dims struct {
-	LengthMM float64 `json:"length_mm"`
-	WidthMM  float64 `json:"width_mm"`
-	HeightMM float64 `json:"height_mm"`
-}
-
-// VolumeMM3 returns length × width × height.
-func (d Dims) VolumeMM3() float64 { return d.LengthMM * d.WidthMM * d.HeightMM }
-
-func (d Dims) known() bool { return d.LengthMM > 0 && d.WidthMM > 0 && d.HeightMM > 0 }
-
-// fitsIn reports whether a box d fits in box o in some axis-aligned turn.
-func (d Dims) fitsIn(o Dims) bool {
-	a := []float64{d.LengthMM, d.WidthMM, d.HeightMM}
-	b := []float64{o.LengthMM, o.WidthMM, o.HeightMM}
-	slices.Sort(a)
-	slices.Sort(b)
-	return a[0] <= b[0] && a[1] <= b[1] && a[2] <= b[2]
-}
-
-// ToteCapacity is what one tote holds. Zero fields are no limit.
-type ToteCapacity struct {
-	MaxUnits int  `json:"max_units"`
-	Inner    Dims `json:"inner_mm"`
-	// FillFactor is the share of the inner volume that can be filled, as
-	// units never pack solid; 0 means 1.
-	FillFactor float64 `json:"fill_factor"`
-}
-
-func (c ToteCapacity) volume() float64 {
-	if !c.Inner.known() {
+// toteVolume is the volume a tote can be filled to, +Inf when unknown.
+func toteVolume(c pickwave.ToteCapacity) float64 {
+	if !c.Inner.Known() {
 		return inf
 	}
 	ff := c.FillFactor
@@ -88,23 +56,6 @@ func (c ToteCapacity) volume() float64 {
 		ff = 1
 	}
 	return c.Inner.VolumeMM3() * ff
-}
-
-func (c ToteCapacity) validate(fe *pickwave.FieldErrors, prefix string) {
-	if c.MaxUnits < 0 {
-		fe.Add(prefix+"max_units", "must be 0 (no limit) or more, not %d", c.MaxUnits)
-	}
-	for _, v := range []struct {
-		name string
-		mm   float64
-	}{{"length_mm", c.Inner.LengthMM}, {"width_mm", c.Inner.WidthMM}, {"height_mm", c.Inner.HeightMM}} {
-		if !(v.mm >= 0 && v.mm < 1e6) {
-			fe.Add(prefix+"inner_mm."+v.name, "must be 0 (unknown) or a size in mm, not %g", v.mm)
-		}
-	}
-	if !(c.FillFactor >= 0 && c.FillFactor <= 1) {
-		fe.Add(prefix+"fill_factor", "must be between 0 and 1, not %g", c.FillFactor)
-	}
 }
 
 // unit is what batching places on carts: an order, or with zone picking the
@@ -125,8 +76,8 @@ type pickRef struct {
 // packTotes splits lines (indexes into o.Lines) into totes, first fit by
 // decreasing unit volume; a line may be split across totes. It returns nil
 // and a reason when one unit alone does not fit an empty tote.
-func packTotes(o *Order, lines []int, c ToteCapacity) ([][]pickRef, string) {
-	vol := c.volume()
+func packTotes(o *Demand, lines []int, c pickwave.ToteCapacity) ([][]pickRef, string) {
+	vol := toteVolume(c)
 	maxU := c.MaxUnits
 	if maxU == 0 {
 		maxU = math.MaxInt
@@ -144,10 +95,10 @@ func packTotes(o *Order, lines []int, c ToteCapacity) ([][]pickRef, string) {
 	for _, li := range idx {
 		l := &o.Lines[li]
 		uv := l.Unit.VolumeMM3()
-		if !l.Unit.known() {
+		if !l.Unit.Known() {
 			uv = 0
 		}
-		if uv > vol || (l.Unit.known() && c.Inner.known() && !l.Unit.fitsIn(c.Inner)) {
+		if uv > vol || (l.Unit.Known() && c.Inner.Known() && !l.Unit.FitsIn(c.Inner)) {
 			return nil, fmt.Sprintf("one unit of %s (%gx%gx%g mm) does not fit in a tote", l.SKU, l.Unit.LengthMM, l.Unit.WidthMM, l.Unit.HeightMM)
 		}
 		q := l.Qty
@@ -183,7 +134,7 @@ func packTotes(o *Order, lines []int, c ToteCapacity) ([][]pickRef, string) {
 // buildUnits checks the orders against the layout and capacity and cuts
 // them into batching units, grouped by zone when zonePicking (groups sorted
 // by zone name). Every problem is reported as a field error.
-func buildUnits(f *frame, orders []Order, opts Options) ([][]unit, error) {
+func buildUnits(f *frame, orders []Demand, opts Options) ([][]unit, error) {
 	var fe pickwave.FieldErrors
 	seen := make(map[string]int, len(orders))
 	groups := map[string][]unit{}
