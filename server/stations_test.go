@@ -15,7 +15,6 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/internal/testenv"
-	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/station"
 	"github.com/pickwave/pickwave/store"
 )
@@ -40,8 +39,8 @@ func newStationEnv(t *testing.T, dir string) *stationEnv {
 	t.Helper()
 	db := testenv.OpenStore(t, dir, store.Options{})
 	st := &station.Runtime{Store: db, Logger: slog.New(slog.DiscardHandler), StatusInterval: 50 * time.Millisecond}
-	s := &server.Server{Inventory: db, Orders: db, Events: db, Users: db,
-		Stations: db, PrintQueue: db, StationRuntime: st, Logger: slog.New(slog.DiscardHandler)}
+	s := testenv.Server(db, nil)
+	s.Stations, s.PrintQueue, s.StationRuntime = db, db, st
 	hs := httptest.NewServer(s.Handler())
 	ran := make(chan error, 1)
 	go func() { ran <- st.Run(context.Background()) }()

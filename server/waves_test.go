@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
-	"github.com/pickwave/pickwave/server"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/wave"
 )
@@ -20,14 +19,11 @@ import (
 // server, with a supervisor token.
 func demoEnv(tb testing.TB) (*httptest.Server, string) {
 	tb.Helper()
-	db, err := store.Open(tb.TempDir(), store.Options{Logger: slog.New(slog.DiscardHandler), NoSync: true})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	db := testenv.OpenStore(tb, "", store.Options{NoSync: true})
 	if err := demo.Seed(context.Background(), usersLite{db}, demo.DefaultSite(time.Now())); err != nil {
 		tb.Fatal(err)
 	}
-	s := &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Logger: slog.New(slog.DiscardHandler)}
+	s := testenv.Server(db, nil)
 	hs := httptest.NewServer(s.Handler())
 	tb.Cleanup(func() {
 		hs.Close()

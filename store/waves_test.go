@@ -253,7 +253,7 @@ func TestWave_readsRecordsOfSchema7(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{Timeout: time.Second})
+	b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{Timeout: time.Second}) // unchecked: plants a record of schema 7; mustOpenDir checks the store
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,6 @@ import (
 	"github.com/pickwave/pickwave/device"
 	"github.com/pickwave/pickwave/handheld"
 	"github.com/pickwave/pickwave/internal/testenv"
-	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/station"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/web"
@@ -126,8 +125,8 @@ func newFloor(t *testing.T, users []string, withStation bool) *floor {
 		StatusInterval: 100 * time.Millisecond,
 		PrintBackoff:   device.Backoff{Min: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 		DeviceBackoff:  device.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond}}
-	srv := &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db,
-		Stations: db, PrintQueue: db, StationRuntime: stations, Logger: discard, Web: web.Handler()}
+	srv := testenv.Server(db, discard)
+	srv.Stations, srv.PrintQueue, srv.StationRuntime, srv.Web = db, db, stations, web.Handler()
 	hs := httptest.NewServer(srv.Handler())
 	ran := make(chan error, 1)
 	go func() { ran <- stations.Run(context.Background()) }()

@@ -24,7 +24,6 @@ import (
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/internal/testenv"
-	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/web"
 )
@@ -171,7 +170,8 @@ func newSite(t *testing.T) *site {
 		db.Close()
 		t.Fatal(err)
 	}
-	s := &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Logger: discard, Web: web.Handler()}
+	s := testenv.Server(db, discard)
+	s.Web = web.Handler()
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(func() {
 		hs.Close()
