@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/pickwave/pickwave"
@@ -17,8 +18,8 @@ import (
 // their pickers pick what they find or report short in turn. Stock
 // changes when a person confirms the count.
 
-// countKey is a count's id; ids are CC- and six or more digits, so they
-// sort in the order counts were raised up to a million.
+// countID names a count: CC- and six or more digits, so ids sort in the
+// order counts were raised up to a million.
 func countID(seq uint64) string { return fmt.Sprintf("CC-%06d", seq) }
 
 func (t *txn) count(id string) (*pickwave.CycleCount, error) {
@@ -89,7 +90,11 @@ func (t *txn) moveReservations(s *pickwave.Stock) error {
 	if s.Reserved == 0 {
 		return nil
 	}
-	skuField := []byte(`"sku":"` + s.SKU + `"`)
+	code, err := json.Marshal(s.SKU) // as the order record spells it
+	if err != nil {
+		return err
+	}
+	skuField := append([]byte(`"sku":`), code...)
 	for _, status := range []pickwave.OrderStatus{pickwave.OrderAllocated, pickwave.OrderBackordered} {
 		var ids []string
 		prefix := append([]byte(status), 0)
