@@ -83,3 +83,23 @@ func TestNormalizeBarcode(t *testing.T) {
 		})
 	}
 }
+
+func FuzzNormalizeBarcode(f *testing.F) {
+	for _, s := range []string{"036000291452", "0036000291452", "10036000291459", "96385074", "ABC-1", "", "\x00", "99999999999999", " 036000291452\r\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		key, err := NormalizeBarcode(s)
+		if err != nil {
+			return
+		}
+		// A key is stable: normalising it again gives itself.
+		again, err := NormalizeBarcode(key)
+		if err != nil || again != key {
+			t.Fatalf("NormalizeBarcode(%q) = %q, then %q, %v", s, key, again, err)
+		}
+		if len(key) == 0 || len(key) > MaxBarcodeLen {
+			t.Fatalf("key %q has length %d", key, len(key))
+		}
+	})
+}

@@ -10,14 +10,6 @@ import (
 	"github.com/pickwave/pickwave/gs1"
 )
 
-// MaxBarcodeLen bounds a non-GTIN (internal) barcode.
-const MaxBarcodeLen = gs1.MaxBarcodeLen
-
-// NormalizeBarcode returns the key a barcode is stored and looked up under:
-// a GTIN as its GTIN-14, an internal code as it is. The rules are
-// gs1.NormalizeBarcode's.
-func NormalizeBarcode(code string) (string, error) { return gs1.NormalizeBarcode(code) }
-
 // isDigits reports whether s is a non-empty string of ASCII digits.
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -36,7 +28,7 @@ func (db *DB) CreateSKU(ctx context.Context, sku *pickwave.SKU) error {
 	var fe pickwave.FieldErrors
 	keys := make([]string, len(sku.Barcodes))
 	for i, b := range sku.Barcodes {
-		key, err := NormalizeBarcode(b.Code)
+		key, err := gs1.NormalizeBarcode(b.Code)
 		if err != nil {
 			fe.Add(fmt.Sprintf("barcodes[%d].code", i), "%v", err)
 			continue
@@ -101,7 +93,7 @@ func (t *txn) sku(code string) (*pickwave.SKU, error) {
 // SKUByBarcode finds the SKU a scanned barcode belongs to, and the barcode
 // entry with its pack quantity.
 func (db *DB) SKUByBarcode(ctx context.Context, code string) (*pickwave.SKU, pickwave.Barcode, error) {
-	key, err := NormalizeBarcode(code)
+	key, err := gs1.NormalizeBarcode(code)
 	if err != nil {
 		return nil, pickwave.Barcode{}, pickwave.Errorf(pickwave.EINVALID, "Barcode %q is not valid: %v.", code, err)
 	}

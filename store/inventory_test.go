@@ -1,67 +1,11 @@
 package store_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/pickwave/pickwave"
-	"github.com/pickwave/pickwave/store"
 )
-
-func TestNormalizeBarcode(t *testing.T) {
-	tests := []struct {
-		name, in, want, err string
-	}{
-		{name: "UPC-A", in: "036000291452", want: "00036000291452"},
-		{name: "EAN-13 of UPC-A", in: "0036000291452", want: "00036000291452"},
-		{name: "GTIN-14 of UPC-A", in: "00036000291452", want: "00036000291452"},
-		{name: "EAN-13", in: "4006381333931", want: "04006381333931"},
-		{name: "GTIN-8", in: "96385074", want: "00000096385074"},
-		{name: "case GTIN-14", in: "10036000291459", want: "10036000291459"},
-		{name: "spaces trimmed", in: " 036000291452 ", want: "00036000291452"},
-		{name: "internal code", in: "BIN-LABEL-7", want: "BIN-LABEL-7"},
-		{name: "bad check digit", in: "036000291453", err: "check digit"},
-		{name: "odd digit count", in: "12345", err: "5 digits"},
-		{name: "empty", in: "", err: "empty"},
-		{name: "control char", in: "AB\x1dC", err: "printable"},
-		{name: "too long", in: strings.Repeat("X", 49), err: "longer"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := store.NormalizeBarcode(tt.in)
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("NormalizeBarcode(%q) = %q, %v; want error containing %q", tt.in, got, err, tt.err)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("NormalizeBarcode(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-			}
-		})
-	}
-}
-
-func FuzzNormalizeBarcode(f *testing.F) {
-	for _, s := range []string{"036000291452", "0036000291452", "10036000291459", "96385074", "ABC-1", "", "\x00", "99999999999999"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		key, err := store.NormalizeBarcode(s)
-		if err != nil {
-			return
-		}
-		// A key is stable: normalising it again gives itself.
-		again, err := store.NormalizeBarcode(key)
-		if err != nil || again != key {
-			t.Fatalf("NormalizeBarcode(%q) = %q, then %q, %v", s, key, again, err)
-		}
-		if len(key) == 0 || len(key) > store.MaxBarcodeLen {
-			t.Fatalf("key %q has length %d", key, len(key))
-		}
-	})
-}
 
 func TestCreateSKU_validation(t *testing.T) {
 	db := mustOpen(t)

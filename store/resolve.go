@@ -48,7 +48,7 @@ func (t *txn) resolveScan(raw string, task *pickwave.Task) (wave.ScanFacts, erro
 		}
 	}
 	if !isDigits(scan) { // digits are GTINs, among the readings when valid
-		if key, err := NormalizeBarcode(scan); err == nil {
+		if key, err := gs1.NormalizeBarcode(scan); err == nil {
 			cands = append(cands, candidate{key, -1})
 		}
 	}
