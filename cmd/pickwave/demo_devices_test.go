@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -64,30 +65,24 @@ func TestServe_demoDevices(t *testing.T) {
 			pickwave.Station
 			State pickwave.StationState `json:"state"`
 		}
-		deadline := time.Now().Add(15 * time.Second)
-		for {
+		testenv.Eventually(t, 15*time.Second, fmt.Sprintf("round %d: the demo devices online", round), func() bool {
+			st = struct {
+				pickwave.Station
+				State pickwave.StationState `json:"state"`
+			}{}
 			call("GET", "/api/v1/stations/"+demoStation, &st)
 			s := st.State
-			if s.Scanner != nil && s.Scanner.Online && s.Scale != nil && s.Scale.Online && s.Printer != nil && s.Printer.Ready {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("round %d: demo devices not online: %+v", round, st.State)
-			}
-			time.Sleep(10 * time.Millisecond) // polling the API
-		}
+			return s.Scanner != nil && s.Scanner.Online && s.Scale != nil && s.Scale.Online && s.Printer != nil && s.Printer.Ready
+		})
 		if st.Printer.URI != printer || st.Scanner.Port != filepath.Join(dir, "dev", "scanner") {
 			t.Fatalf("round %d: station %+v, printer sim %s", round, st.Station, printer)
 		}
 		var job pickwave.PrintJob
 		call("POST", "/api/v1/stations/"+demoStation+"/test-label", &job)
-		for job.Status != pickwave.PrintPrinted {
-			if time.Now().After(deadline) {
-				t.Fatalf("round %d: test label %+v", round, job)
-			}
-			time.Sleep(10 * time.Millisecond) // polling the API
+		testenv.Eventually(t, 15*time.Second, fmt.Sprintf("round %d: the test label printed", round), func() bool {
 			call("GET", "/api/v1/print-jobs/"+job.ID, &job)
-		}
+			return job.Status == pickwave.PrintPrinted
+		})
 
 		cancel()
 		if err := <-done; err != nil {
