@@ -3,6 +3,7 @@ package pickwave
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Error codes. They are part of the HTTP contract: the server maps each one
@@ -59,7 +60,45 @@ func (fe FieldErrors) Err(message string) error {
 	if len(fe) == 0 {
 		return nil
 	}
-	return &Error{Code: EINVALID, Message: message, Details: []FieldError(fe)}
+	return &Error{Code: EINVALID, Message: message, Details: fe.bounded()}
+}
+
+// Bounds on what an error echoes back of its input: a request cannot make
+// its own error response large, however many or long its bad values are.
+const (
+	// MaxFieldErrors is the most field errors one error lists; a last
+	// entry says how many more there were.
+	MaxFieldErrors = 100
+	// MaxEcho is the most bytes of a field name or reason shown.
+	MaxEcho = 200
+)
+
+// bounded returns at most MaxFieldErrors entries, each clipped, and an
+// "and N more" entry for the rest.
+func (fe FieldErrors) bounded() []FieldError {
+	n := min(len(fe), MaxFieldErrors)
+	out := make([]FieldError, 0, n+1)
+	for _, f := range fe[:n] {
+		f.Field, f.Reason = Clip(f.Field), Clip(f.Reason)
+		out = append(out, f)
+	}
+	if rest := len(fe) - n; rest > 0 {
+		out = append(out, FieldError{Field: "(more)", Reason: fmt.Sprintf("and %d more", rest)})
+	}
+	return out
+}
+
+// Clip cuts s to at most MaxEcho bytes, at a character boundary, marking
+// the cut with "…"; for quoting input in messages.
+func Clip(s string) string {
+	if len(s) <= MaxEcho {
+		return s
+	}
+	cut := MaxEcho - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // ErrorCode returns the code of the application error in err's chain,

@@ -1,8 +1,12 @@
 package ordercsv_test
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/ordercsv"
@@ -90,4 +94,41 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParse_hostileFileGetsABoundedError is issue 13's first finding: one
+// order whose first row has a 1 MB name, then 5,000 rows that differ from
+// it. Each error quoted the whole first value, without bound, and the
+// process ran out of memory. Now the error lists at most
+// pickwave.MaxFieldErrors problems, each clipped, and counts the rest.
+func TestParse_hostileFileGetsABoundedError(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(csvHeader)
+	huge := strings.Repeat("Ä", 512<<10) // 1 MB of two-byte characters
+	b.WriteString("E1," + huge + ",,,Ada,1 Road,,Town,,123,US,UPS,,2026-11-26T17:00:00Z,,MUG,1\n")
+	for i := range 5000 {
+		fmt.Fprintf(&b, "E1,Other %d,,,Ada,1 Road,,Town,,123,US,UPS,,2026-11-26T17:00:00Z,,MUG,1\n", i)
+	}
+	_, err := ordercsv.Parse(strings.NewReader(b.String()))
+	var pe *pickwave.Error
+	if !errors.As(err, &pe) || pe.Code != pickwave.EINVALID {
+		t.Fatalf("err %v", err)
+	}
+	details := pe.Details.([]pickwave.FieldError)
+	var more int
+	if len(details) != pickwave.MaxFieldErrors+1 {
+		t.Fatalf("%d details", len(details))
+	}
+	if _, err := fmt.Sscanf(details[len(details)-1].Reason, "and %d more", &more); err != nil || more < 4900 {
+		t.Fatalf("%d details, the last %+v", len(details), details[len(details)-1])
+	}
+	body, _ := json.Marshal(details)
+	if len(body) > 64<<10 {
+		t.Fatalf("the error is %d bytes", len(body))
+	}
+	for _, d := range details {
+		if !utf8.ValidString(d.Reason) || len(d.Reason) > pickwave.MaxEcho {
+			t.Fatalf("detail %q", d.Reason)
+		}
+	}
 }
