@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -36,4 +37,25 @@ func TestImportOrders_overHTTP(t *testing.T) {
 		t.Fatalf("re-import %s", r.body)
 	}
 	mustStatus(t, e.do("POST", "/api/v1/orders/import", e.pick, "text/csv", strings.NewReader(good)), 403)
+}
+
+// TestImport_hostileFileGetsABoundedAnswer sends issue 13's import: one
+// order whose first row carries a 1 MB name and 5,000 rows that differ
+// from it. The answer is a 400 of bounded size, and the server lives on.
+func TestImport_hostileFileGetsABoundedAnswer(t *testing.T) {
+	e := newEnv(t)
+	var b strings.Builder
+	b.WriteString("external_id,customer_name,ship_name,ship_address1,ship_city,ship_postal_code,ship_country,carrier,ship_by,sku,qty\n")
+	b.WriteString("E1," + strings.Repeat("x", 1<<20) + ",Ada,1 Road,Town,123,US,UPS,2026-11-26T17:00:00Z,MUG,1\n")
+	for i := range 5000 {
+		fmt.Fprintf(&b, "E1,Other %d,Ada,1 Road,Town,123,US,UPS,2026-11-26T17:00:00Z,MUG,1\n", i)
+	}
+	r := e.do("POST", "/api/v1/orders/import", e.super, "text/csv", strings.NewReader(b.String()))
+	if r.status != 400 && r.status != 413 {
+		t.Fatalf("status %d", r.status)
+	}
+	if len(r.body) > 64<<10 {
+		t.Fatalf("the answer is %d bytes", len(r.body))
+	}
+	mustStatus(t, e.json("GET", "/api/v1/me", e.super, nil), 200)
 }
