@@ -25,3 +25,18 @@ func TestFieldErrors_bounded(t *testing.T) {
 		t.Fatalf("Clip changed a short string: %q", got)
 	}
 }
+
+func TestCodeProblem(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"TOTE-0001", true}, {"A01-02-3", true}, {"Kühlbox-7", true}, {"^XZ", true},
+		{"", false}, {"TOTE 1", false}, {"TOTE\x001", false}, {"A/B", false},
+		{"TOTE\u200b1", false}, {"\xff\xfe", false}, {"TOTE\u00a01", false}, {strings.Repeat("X", 65), false},
+	} {
+		if got := CodeProblem(tc.in) == ""; got != tc.ok {
+			t.Errorf("CodeProblem(%q) = %q, want fit=%v", tc.in, CodeProblem(tc.in), tc.ok)
+		}
+	}
+}

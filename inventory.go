@@ -2,9 +2,12 @@ package pickwave
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Barcode is one code printed on a SKU's packaging and the number of units
@@ -210,19 +213,32 @@ type InventoryService interface {
 }
 
 func checkCode(fe *FieldErrors, field, v string) {
+	if problem := CodeProblem(v); problem != "" {
+		fe.Add(field, "%s", problem)
+	}
+}
+
+// CodeProblem says what makes v unfit as a code (SKU, location, tote,
+// station, lot): "" when it is fit. Codes are 1 to MaxCodeLen bytes of
+// valid UTF-8, printable, without spaces, slashes, control or invisible
+// formatting characters (a zero-width space would make two codes look
+// alike). Every path that takes a code checks it here, the API and the
+// scanner alike.
+func CodeProblem(v string) string {
 	switch {
 	case v == "":
-		fe.Add(field, "is required")
+		return "is required"
 	case len(v) > MaxCodeLen:
-		fe.Add(field, "is longer than %d characters", MaxCodeLen)
-	default:
-		for _, r := range v {
-			if r <= ' ' || r == 0x7f || r == '/' {
-				fe.Add(field, "must not contain spaces, slashes or control characters")
-				return
-			}
+		return fmt.Sprintf("is longer than %d characters", MaxCodeLen)
+	case !utf8.ValidString(v):
+		return "is not valid UTF-8"
+	}
+	for _, r := range v {
+		if r == '/' || unicode.IsSpace(r) || !unicode.IsGraphic(r) {
+			return "must not contain spaces, slashes, control or invisible characters"
 		}
 	}
+	return ""
 }
 
 func indexed(list string, i int, field string) string {

@@ -427,8 +427,8 @@ func (t *txn) bindTote(cart *pickwave.Cart, slot int, raw string, f wave.ScanFac
 		// of other lengths stay good tote labels.
 		return pickwave.Verdict{Code: pickwave.VerdictBadBarcode, Next: pickwave.StepBindTote,
 			Message: fmt.Sprintf("The barcode could not be read (%v), and it looks like a product's, not a tote's. Scan an empty tote for slot %d.", f.ParseErr, slot)}, nil
-	case len(raw) > pickwave.MaxCodeLen:
-		return reject("That barcode is too long for a tote label.")
+	case pickwave.CodeProblem(raw) != "":
+		return reject("That is not a tote label: it %s. Scan an empty tote for slot %d.", pickwave.CodeProblem(raw), slot)
 	}
 	if other := t.Get(spaceTotes, []byte(raw)); other != nil {
 		if string(other) == cart.ID {

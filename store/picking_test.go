@@ -525,3 +525,16 @@ func TestPick_toteScanTrimmed(t *testing.T) {
 	}
 	p.pickAll(prompt)
 }
+
+// TestPick_toteLabelIsACode refuses, through the scan path, the tote
+// labels the API refuses as codes: NUL, invisible characters, spaces.
+func TestPick_toteLabelIsACode(t *testing.T) {
+	db := mustOpen(t)
+	releasedCart(t, db, 1)
+	p := &picker{t: t, db: db, name: "pete"}
+	mustTake(t, db, "pete")
+	for _, bad := range []string{"TOTE\x001", "TOTE\u200b1", "TO TE", "A/B", "\xff\xfe"} {
+		p.mustScan(bad, pickwave.VerdictWrongTote)
+	}
+	p.mustScan("TOTE-pete-1", "ok")
+}
