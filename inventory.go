@@ -107,20 +107,27 @@ func (l *Location) Validate() error {
 	if len(l.Zone) > MaxCodeLen {
 		fe.Add("zone", "is longer than %d characters", MaxCodeLen)
 	}
-	if l.Aisle < 1 {
-		fe.Add("aisle", "must be at least 1")
+	if l.Aisle < 1 || l.Aisle > MaxAisles {
+		fe.Add("aisle", "must be between 1 and %d", MaxAisles)
 	}
-	if l.Bay < 1 {
-		fe.Add("bay", "must be at least 1")
+	if l.Bay < 1 || l.Bay > MaxBays {
+		fe.Add("bay", "must be between 1 and %d", MaxBays)
 	}
-	if l.Level < 0 {
-		fe.Add("level", "must not be negative")
+	if l.Level < 0 || l.Level > MaxLevels {
+		fe.Add("level", "must be between 0 and %d", MaxLevels)
 	}
 	if l.Kind != LocationPick && l.Kind != LocationReserve {
 		fe.Add("kind", "must be %q or %q", LocationPick, LocationReserve)
 	}
 	return fe.Err("The location is not valid.")
 }
+
+// MaxStock bounds the units of one stock row and of one adjustment, far
+// above any shelf, so that no sum of them can overflow.
+const MaxStock = 1_000_000_000
+
+// MaxLevels bounds a location's shelf level.
+const MaxLevels = 100
 
 // Stock is the quantity of one SKU lot at one location. Available is what
 // new orders may still reserve.
@@ -172,8 +179,11 @@ func (a *Adjustment) Validate() error {
 	if a.Lot != "" {
 		checkCode(&fe, "lot", a.Lot)
 	}
-	if a.Delta == 0 {
+	switch {
+	case a.Delta == 0:
 		fe.Add("delta", "must not be zero")
+	case a.Delta > MaxStock || a.Delta < -MaxStock:
+		fe.Add("delta", "must be between -%d and %d", MaxStock, MaxStock)
 	}
 	if !slices.Contains(AdjustmentReasons, a.Reason) {
 		fe.Add("reason", "must be one of %v", AdjustmentReasons)

@@ -121,6 +121,8 @@ func (in *OrderInput) validate(fe *FieldErrors) {
 	checkText(fe, "service", in.Service, false)
 	if in.ShipBy.IsZero() {
 		fe.Add("ship_by", "is required (RFC 3339 time)")
+	} else if y := in.ShipBy.Year(); y < 2000 || y > 2199 {
+		fe.Add("ship_by", "must be a date between the years 2000 and 2199")
 	}
 	if in.Priority < 0 || in.Priority > MaxPriority {
 		fe.Add("priority", "must be between 0 and %d", MaxPriority)

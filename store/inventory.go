@@ -258,6 +258,11 @@ func (db *DB) AdjustStock(ctx context.Context, adj *pickwave.Adjustment) (*pickw
 				"Only %d of %s on hand at %s; cannot remove %d.", st.OnHand, adj.SKU, adj.Location, -adj.Delta),
 				Details: []pickwave.FieldError{{Field: "delta", Reason: "would take stock below zero"}}}
 		}
+		if next > pickwave.MaxStock {
+			return &pickwave.Error{Code: pickwave.EINVALID, Message: fmt.Sprintf(
+				"%d of %s at %s would be more than %d, the most a location holds.", next, adj.SKU, adj.Location, pickwave.MaxStock),
+				Details: []pickwave.FieldError{{Field: "delta", Reason: "would take stock above the most a location holds"}}}
+		}
 		if next < st.Reserved {
 			return &pickwave.Error{Code: pickwave.ECONFLICT, Message: fmt.Sprintf(
 				"%d of %s at %s are reserved for orders; on hand cannot go below that.", st.Reserved, adj.SKU, adj.Location),

@@ -203,3 +203,24 @@ func TestChanged_signalsAfterCommit(t *testing.T) {
 		t.Fatal("no signal after a write")
 	}
 }
+
+// TestBounds_quantitiesAndTokens refuses what issue 13 found accepted: a
+// delta that sets on-hand near 2^63, and a token that expired before it
+// was made.
+func TestBounds_quantitiesAndTokens(t *testing.T) {
+	db := mustOpen(t)
+	site(t, db)
+	_, err := db.AdjustStock(ctxAs("t"), &pickwave.Adjustment{SKU: "MUG", Location: "A01-01-1", Delta: 1<<63 - 1, Reason: "receipt"})
+	mustCode(t, err, pickwave.EINVALID)
+	mustAdjust(t, db, pickwave.Adjustment{SKU: "MUG", Location: "A01-01-1", Delta: pickwave.MaxStock})
+	_, err = db.AdjustStock(ctxAs("t"), &pickwave.Adjustment{SKU: "MUG", Location: "A01-01-1", Delta: 1, Reason: "receipt"})
+	mustCode(t, err, pickwave.EINVALID)
+	_, err = db.MintToken(ctxAs("t"), "x", pickwave.RoleAdmin, -time.Hour)
+	mustCode(t, err, pickwave.EINVALID)
+	err = db.CreateLocation(ctxAs("t"), &pickwave.Location{Code: "FAR", Aisle: 1 << 31, Bay: 1, Kind: pickwave.LocationPick})
+	mustCode(t, err, pickwave.EINVALID)
+	in := orderInput("Y0", line("MUG", 1))
+	in.ShipBy = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	_, _, err = db.CreateOrder(ctxAs("t"), in)
+	mustCode(t, err, pickwave.EINVALID)
+}

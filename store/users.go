@@ -152,12 +152,21 @@ func (t *txn) userByBadge(badge string) (*storedUser, error) {
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
 
+// maxTokenTTL bounds a minted token's lifetime.
+const maxTokenTTL = 366 * 24 * time.Hour
+
 // MintToken opens a session for a role without a password, for the
 // offline `pickwave token` command, which has the data directory itself.
+// EINVALID for an unknown role or a lifetime that is not positive or
+// longer than a year.
 func (db *DB) MintToken(ctx context.Context, user string, role pickwave.Role, ttl time.Duration) (string, error) {
 	if !role.Valid() {
 		return "", &pickwave.Error{Code: pickwave.EINVALID, Message: "Unknown role.",
 			Details: []pickwave.FieldError{{Field: "role", Reason: fmt.Sprintf("must be one of %v", pickwave.Roles)}}}
+	}
+	if ttl <= 0 || ttl > maxTokenTTL {
+		return "", &pickwave.Error{Code: pickwave.EINVALID, Message: "The token's lifetime is not valid.",
+			Details: []pickwave.FieldError{{Field: "ttl", Reason: fmt.Sprintf("must be positive and at most %s", maxTokenTTL)}}}
 	}
 	if user == "" {
 		user = string(role)
