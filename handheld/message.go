@@ -35,6 +35,11 @@ const (
 // logged in on another device: it should stop reconnecting and say so.
 const CloseReplaced = 4001
 
+// CloseSignedOut is the websocket close code a handheld gets when the
+// session it logged in with was logged out (POST /api/v1/logout): it
+// should log in again.
+const CloseSignedOut = 4003
+
 // Limits of the protocol. A message over a limit is refused (MaxMessageSize
 // closes the connection; the others get an error with code invalid).
 const (

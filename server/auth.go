@@ -109,6 +109,7 @@ func (s *Server) logout(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
+		s.handhelds.signOut(token)
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
 	c.Status(http.StatusNoContent)

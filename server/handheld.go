@@ -93,13 +93,14 @@ type handheldHub struct {
 	mu        sync.Mutex
 	sessions  map[string]*handheldSession // by picker
 	conns     map[*handheldConn]struct{}
+	tokens    map[*handheldConn]string // the session token a connection logged in with
 	closed    bool
 	lastSweep time.Time
 	running   sync.WaitGroup // one per connection added, done when both pumps returned
 }
 
 func newHandheldHub() *handheldHub {
-	return &handheldHub{sessions: map[string]*handheldSession{}, conns: map[*handheldConn]struct{}{}}
+	return &handheldHub{sessions: map[string]*handheldSession{}, conns: map[*handheldConn]struct{}{}, tokens: map[*handheldConn]string{}}
 }
 
 // handheldConn is one websocket. The read pump runs on the request's
@@ -132,8 +133,11 @@ func newSessionID() string {
 // ends. A request with a session cookie or bearer token is logged in at
 // once; otherwise the first message must be a login.
 func (s *Server) serveHandheld(c *gin.Context) {
-	var user *pickwave.Session
-	if token := bearer(c.Request); token != "" {
+	var (
+		user  *pickwave.Session
+		token string
+	)
+	if token = bearer(c.Request); token != "" {
 		sess, err := s.Users.Authenticate(c.Request.Context(), token)
 		if err != nil {
 			s.fail(c, err)
@@ -144,7 +148,7 @@ func (s *Server) serveHandheld(c *gin.Context) {
 		// A stale cookie (a supervisor's, an expired one) must not lock a
 		// picker out: without a live session the handheld logs in by message.
 		if sess, err := s.Users.Authenticate(c.Request.Context(), ck.Value); err == nil {
-			user = sess
+			user, token = sess, ck.Value
 		}
 	}
 	ws, err := handheldUpgrader.Upgrade(c.Writer, c.Request, nil)
@@ -160,6 +164,9 @@ func (s *Server) serveHandheld(c *gin.Context) {
 		}
 		ws.Close()
 		return
+	}
+	if user != nil {
+		s.handhelds.loggedIn(hc, token)
 	}
 	defer s.handhelds.running.Done()
 	s.metrics.handhelds.Inc()
@@ -187,7 +194,34 @@ func (h *handheldHub) add(c *handheldConn) bool {
 func (h *handheldHub) remove(c *handheldConn) {
 	h.mu.Lock()
 	delete(h.conns, c)
+	delete(h.tokens, c)
 	h.mu.Unlock()
+}
+
+// loggedIn notes the session token a connection logged in with, so that
+// logging that session out ends the connection.
+func (h *handheldHub) loggedIn(c *handheldConn, token string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.conns[c]; ok && token != "" {
+		h.tokens[c] = token
+	}
+}
+
+// signOut ends every connection logged in with token: its session was
+// logged out, and a handheld must not go on scanning on it.
+func (h *handheldHub) signOut(token string) {
+	h.mu.Lock()
+	var out []*handheldConn
+	for c, t := range h.tokens {
+		if t == token {
+			out = append(out, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range out {
+		c.closeWith(handheld.CloseSignedOut, "signed out")
+	}
 }
 
 // closeAll ends every connection with close code 1001 (going away), for
@@ -529,6 +563,7 @@ func (c *handheldConn) login(ctx context.Context, m handheld.ClientMessage) {
 		return
 	}
 	c.user = sess
+	c.s.handhelds.loggedIn(c, token)
 	c.welcome(ctx, m, token)
 }
 
@@ -540,6 +575,7 @@ func (c *handheldConn) hello(ctx context.Context, m handheld.ClientMessage) {
 			return
 		}
 		c.user = sess
+		c.s.handhelds.loggedIn(c, m.Token)
 	}
 	if c.user == nil {
 		c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EUNAUTHORIZED, Message: "Log in first: send a login with a badge or user name and password.", Ref: m.ID})
