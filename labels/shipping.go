@@ -94,11 +94,11 @@ func (s Shipping) Validate() error {
 	}
 	switch {
 	case s.Package < 0 || s.Packages < 0:
-		fe.Add("package", "must not be negative")
+		fe.Add("package_number", "must not be negative")
 	case (s.Package == 0) != (s.Packages == 0):
-		fe.Add("package", "needs both the package number and the package count")
+		fe.Add("package_number", "needs both the package number and the package count")
 	case s.Package > s.Packages:
-		fe.Add("package", "is greater than the package count")
+		fe.Add("package_number", "is greater than the package count")
 	case s.Packages > 9999:
 		fe.Add("package_count", "is more than 9999")
 	}
