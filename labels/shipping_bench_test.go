@@ -2,6 +2,7 @@ package labels
 
 import (
 	"io"
+	"strconv"
 	"testing"
 
 	"github.com/boombuler/barcode/code128"
@@ -25,23 +26,31 @@ func code128Modules(t testing.TB, raw string) string {
 }
 
 func BenchmarkShippingLabelZPL(b *testing.B) {
-	s := sample(203)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := s.ZPL(); err != nil {
-			b.Fatal(err)
-		}
+	for _, dpi := range []int{DPI203, DPI300} {
+		b.Run(strconv.Itoa(dpi)+"dpi", func(b *testing.B) {
+			s := sample(dpi)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.ZPL(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "labels/s")
+		})
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "labels/s")
 }
 
 func BenchmarkShippingLabelPNG(b *testing.B) {
-	s := sample(203)
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := s.WritePNG(io.Discard); err != nil {
-			b.Fatal(err)
-		}
+	for _, dpi := range []int{DPI203, DPI300} {
+		b.Run(strconv.Itoa(dpi)+"dpi", func(b *testing.B) {
+			s := sample(dpi)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.WritePNG(io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/preview")
+		})
 	}
-	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/preview")
 }

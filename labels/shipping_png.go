@@ -1,11 +1,14 @@
 package labels
 
 import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/boombuler/barcode/code128"
 	"golang.org/x/image/font"
@@ -13,22 +16,32 @@ import (
 	"golang.org/x/image/math/fixed"
 )
 
-// palette is black and white: the PNG is written with one bit a pixel.
-var palette = color.Palette{color.White, color.Black}
-
-const black = 1
+// The image is 8-bit grey holding only black and white; WritePNG packs it
+// to one bit a pixel.
+const black = 0
 
 // Image draws the label as the printer would, roughly: the same layout at
 // the label's resolution, the barcodes exact (bar for bar, from the
 // code128 encoder), the text in a scaled bitmap font. It returns
 // Validate's error for a model that is not valid.
-func (s Shipping) Image() (*image.Paletted, error) {
+func (s Shipping) Image() (*image.Gray, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	dpi := s.dpi()
+	img := image.NewGray(image.Rect(0, 0, labelW*dpi/100, labelH*dpi/100))
+	if err := s.draw(img, dpi); err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+// draw draws the valid label on img, which is the label's size.
+func (s Shipping) draw(img *image.Gray, dpi int) error {
 	dots := func(h int) int { return h * dpi / 100 }
-	img := image.NewPaletted(image.Rect(0, 0, dots(labelW), dots(labelH)), palette)
+	for i := range img.Pix {
+		img.Pix[i] = 0xff
+	}
 	for _, e := range s.layout(dpi) {
 		x, y := dots(e.x), dots(e.y)
 		switch e.kind {
@@ -40,7 +53,7 @@ func (s Shipping) Image() (*image.Paletted, error) {
 			bc, err := code128.Encode(e.raw)
 			if err != nil {
 				// Validated data always encodes; refuse rather than draw a lie.
-				return nil, err
+				return err
 			}
 			h := dots(e.h)
 			for m := 0; m < bc.Bounds().Dx(); m++ {
@@ -51,20 +64,106 @@ func (s Shipping) Image() (*image.Paletted, error) {
 			drawText(img, x, y+h+dots(3), dots(boxW), dots(14), 1, e.text)
 		}
 	}
-	return img, nil
+	return nil
 }
 
-// WritePNG writes the label's Image to w as a PNG.
+// WritePNG writes the label's Image to w as a one-bit greyscale PNG.
 func (s Shipping) WritePNG(w io.Writer) error {
-	img, err := s.Image()
-	if err != nil {
+	if err := s.Validate(); err != nil {
 		return err
 	}
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	return enc.Encode(w, img)
+	dpi := s.dpi()
+	// A preview is megabytes of pixels: reuse them rather than make the
+	// garbage collector clear them for every request.
+	buf := pngBuffers.Get().(*pngBuffer)
+	defer pngBuffers.Put(buf)
+	r := image.Rect(0, 0, labelW*dpi/100, labelH*dpi/100)
+	if buf.img == nil || buf.img.Rect != r {
+		buf.img = image.NewGray(r)
+	}
+	if err := s.draw(buf.img, dpi); err != nil {
+		return err
+	}
+	return buf.write(w)
 }
 
-func fill(img *image.Paletted, r image.Rectangle) {
+// pngBuffer holds what writing one preview needs.
+type pngBuffer struct {
+	img    *image.Gray
+	raw    []byte
+	z, out bytes.Buffer
+	zw     *zlib.Writer
+}
+
+var pngBuffers = sync.Pool{New: func() any { return new(pngBuffer) }}
+
+// write writes buf.img, whose pixels are all 0 or 0xff, as a PNG of one
+// bit a pixel. image/png would write it at eight bits a pixel with per-row
+// filtering, which takes longer than drawing the label.
+func (buf *pngBuffer) write(w io.Writer) error {
+	img := buf.img
+	width, height := img.Rect.Dx(), img.Rect.Dy()
+	raw := buf.raw[:0]
+	for y := 0; y < height; y++ {
+		raw = append(raw, 0) // filter type None
+		row := img.Pix[y*img.Stride : y*img.Stride+width]
+		for x := 0; x < width; x += 8 {
+			var packed byte
+			for bit := 0; bit < 8; bit++ {
+				packed <<= 1
+				if x+bit < width && row[x+bit] != black {
+					packed |= 1
+				}
+			}
+			raw = append(raw, packed)
+		}
+	}
+	buf.raw = raw
+	z := &buf.z
+	z.Reset()
+	if buf.zw == nil {
+		zw, err := zlib.NewWriterLevel(z, zlib.BestSpeed)
+		if err != nil {
+			return err
+		}
+		buf.zw = zw
+	} else {
+		buf.zw.Reset(z)
+	}
+	zw := buf.zw
+	if _, err := zw.Write(raw); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	var ihdr [13]byte
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(width))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(height))
+	ihdr[8], ihdr[9] = 1, 0 // bit depth 1, greyscale; compression, filter, interlace 0
+	out := &buf.out
+	out.Reset()
+	out.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(name string, data []byte) {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(data)))
+		out.Write(n[:])
+		crc := crc32.NewIEEE()
+		crc.Write([]byte(name))
+		crc.Write(data)
+		out.WriteString(name)
+		out.Write(data)
+		binary.BigEndian.PutUint32(n[:], crc.Sum32())
+		out.Write(n[:])
+	}
+	chunk("IHDR", ihdr[:])
+	chunk("IDAT", z.Bytes())
+	chunk("IEND", nil)
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+func fill(img *image.Gray, r image.Rectangle) {
 	r = r.Intersect(img.Rect)
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		row := img.Pix[img.PixOffset(r.Min.X, y):img.PixOffset(r.Max.X, y)]
@@ -77,7 +176,7 @@ func fill(img *image.Paletted, r image.Rectangle) {
 // drawText draws t in a box w dots wide at (x, y): basicfont's 7 × 13
 // glyphs scaled to about height h, wrapped at spaces to at most lines
 // lines, cut at the box's edge.
-func drawText(img *image.Paletted, x, y, w, h, lines int, t string) {
+func drawText(img *image.Gray, x, y, w, h, lines int, t string) {
 	face := basicfont.Face7x13
 	k := max(1, (h+6)/13)
 	perLine := max(1, w/(7*k))

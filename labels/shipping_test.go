@@ -171,9 +171,11 @@ func TestWeightText(t *testing.T) {
 // plain label of the same shape.
 func FuzzShipping(f *testing.F) {
 	for _, s := range []string{"x", "^XZ^XA^FO0,0^GB800,800,800^FS", "~JA", "evil_5EXZ", "\x00\x02\x03", "Zoë", `\&`, strings.Repeat("W", 300)} {
-		f.Add(s, s+"2", "1Z-"+strconv.Itoa(len(s)), 203, true)
+		f.Add(s, s+"2", "1Z-"+strconv.Itoa(len(s)), "106141411234567897", "401X", 203)
 	}
-	f.Fuzz(func(t *testing.T, a, b, tracking string, dpi int, gs1 bool) {
+	f.Add("a", "b", "1", "", "", 300)
+	f.Add("a", "b", "1", "106141411234567897", "(420)>8^XZ", 300)
+	f.Fuzz(func(t *testing.T, a, b, tracking, sscc, consignment string, dpi int) {
 		dpi = []int{203, 300}[uint(dpi)%2]
 		fill := func(s *Shipping, a, b string) {
 			s.From = pickwave.Address{Name: a, Address1: b, Address2: a, City: b, Region: a, PostalCode: b, Country: a}
@@ -183,9 +185,7 @@ func FuzzShipping(f *testing.F) {
 			s.Package, s.Packages, s.WeightG, s.DPI = 1, 1, 1, dpi
 			s.Date = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 			s.Tracking = tracking
-			if gs1 {
-				s.SSCC, s.Consignment = "106141411234567897", "401X"
-			}
+			s.SSCC, s.Consignment = sscc, consignment
 		}
 		var s, p Shipping
 		fill(&s, a, b)
@@ -196,6 +196,9 @@ func FuzzShipping(f *testing.F) {
 		mustBeOneFormat(t, got)
 		fill(&p, "x", "y")
 		p.Tracking = "1"
+		if s.SSCC != "" {
+			p.SSCC = "106141411234567897" // the GS1 block has commands of its own; its data has none
+		}
 		p.To.PostalCode = s.To.PostalCode // decides whether (420) is printed, which has no command of its own
 		want := mustZPL(t, p)
 		if g, w := commands(got), commands(want); !slices.Equal(g, w) {
@@ -218,6 +221,26 @@ func TestShipping_PNG(t *testing.T) {
 			}
 			if b := img.Bounds(); b.Dx() != tc.w || b.Dy() != tc.h {
 				t.Fatalf("PNG is %v, want %d × %d", b, tc.w, tc.h)
+			}
+			// The one-bit PNG holds exactly the pixels of Image.
+			want, err := s.Image()
+			if err != nil {
+				t.Fatal(err)
+			}
+			dark := 0
+			for y := range tc.h {
+				for x := range tc.w {
+					r, _, _, _ := img.At(x, y).RGBA()
+					if (r == 0) != (want.GrayAt(x, y).Y == 0) {
+						t.Fatalf("pixel %d,%d differs from Image", x, y)
+					}
+					if r == 0 {
+						dark++
+					}
+				}
+			}
+			if dark < tc.w*tc.h/50 {
+				t.Fatalf("only %d dark pixels", dark)
 			}
 			// Read the tracking barcode back: one row through its middle,
 			// as bar and space widths in modules, must be the Code 128
