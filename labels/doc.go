@@ -3,6 +3,18 @@
 // arguments (the clock comes in as a time.Time), with no I/O, so labels can
 // be fuzzed, benchmarked and compared with golden files.
 //
+// # Shipping and carton labels
+//
+// Shipping is the model of a 4 × 6 in shipping label: ship-from and
+// ship-to, carrier and service, the tracking number as Code 128, package n
+// of m, weight, date and references; with an SSCC it is also a GS1
+// logistic label (GS1-128 with (00), and (401) and (420) where known).
+// The label is laid out once, in hundredths of an inch, and two renderers
+// draw that one layout: ZPL for the printer (203 or 300 dpi) and a PNG
+// preview whose barcodes are exact. Validate refuses what a label cannot
+// carry (a bad SSCC check digit, a tracking number Code 128 would read as
+// an invocation); text that is merely long is cut to its box.
+//
 // # Safe field data
 //
 // A ZPL printer reads commands, not documents: "^" starts a format command

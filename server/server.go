@@ -131,6 +131,7 @@ func (s *Server) routes() http.Handler {
 	api.GET("/skus/:code", s.allow(anyRole...), s.getSKU)
 	api.GET("/barcodes/:code", s.allow(anyRole...), s.lookupBarcode)
 	api.POST("/barcodes/parse", s.allow(anyRole...), s.parseBarcode)
+	api.POST("/labels/render", s.allow(stationUsers...), s.renderLabel)
 	api.GET("/locations", s.allow(anyRole...), s.listLocations)
 	api.POST("/locations", s.allow(managers...), s.createLocation)
 	api.GET("/locations/:code", s.allow(anyRole...), s.getLocation)
