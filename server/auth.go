@@ -111,7 +111,8 @@ func (s *Server) logout(c *gin.Context) {
 		}
 		s.handhelds.signOut(token)
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	http.SetCookie(c.Writer, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil})
 	c.Status(http.StatusNoContent)
 }
 

@@ -40,13 +40,21 @@ type errorDetail struct {
 // fail writes err as the JSON error shape and aborts the request. Internal
 // errors are logged here, once, and shown without detail.
 func (s *Server) fail(c *gin.Context, err error) {
+	s.failStatus(c, 0, err)
+}
+
+// failStatus is fail with a status finer than the code's (415 for an
+// invalid Content-Type); zero takes the code's.
+func (s *Server) failStatus(c *gin.Context, status int, err error) {
 	code := pickwave.ErrorCode(err)
 	if code == pickwave.EINTERNAL {
 		s.logger.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 	}
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
+	if status == 0 {
+		var ok bool
+		if status, ok = statusOf[code]; !ok {
+			status = http.StatusInternalServerError
+		}
 	}
 	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{
 		Code: code, Message: pickwave.ErrorMessage(err), Details: pickwave.ErrorDetails(err)}})

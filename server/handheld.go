@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -399,11 +400,32 @@ func (c *handheldConn) readPump() {
 		c.closeWith(websocket.CloseNormalClosure, "")
 	}()
 	c.ws.SetReadLimit(handheld.MaxMessageSize)
-	_ = c.ws.SetReadDeadline(time.Now().Add(handheld.PongWait))
-	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(handheld.PongWait)) })
+	// A socket not logged in has until loginBy, which pongs do not
+	// extend: a host must not hold sockets open without a login.
+	loginWait := orDefault(c.s.HandheldLoginWait, DefaultHandheldLoginWait)
+	authed := c.user != nil || loginWait == 0
+	deadline := func() time.Time {
+		return time.Now().Add(handheld.PongWait)
+	}
+	if !authed {
+		loginBy := time.Now().Add(loginWait)
+		deadline = func() time.Time {
+			if c.user == nil {
+				return loginBy
+			}
+			return time.Now().Add(handheld.PongWait)
+		}
+	}
+	_ = c.ws.SetReadDeadline(deadline())
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(deadline()) })
 	for {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
+			var ne net.Error
+			if c.user == nil && errors.As(err, &ne) && ne.Timeout() {
+				c.log.Debug("handheld did not log in in time", "wait", loginWait)
+				c.closeWith(websocket.ClosePolicyViolation, "not logged in within "+loginWait.String())
+			}
 			return
 		}
 		select {
@@ -420,6 +442,10 @@ func (c *handheldConn) readPump() {
 			continue
 		}
 		c.handle(m)
+		if !authed && c.user != nil {
+			authed = true
+			_ = c.ws.SetReadDeadline(deadline())
+		}
 	}
 }
 

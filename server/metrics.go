@@ -18,6 +18,7 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 
 	handhelds prometheus.Gauge
+	refused   *prometheus.CounterVec
 	scans     *prometheus.CounterVec
 	verdicts  prometheus.Histogram
 }
@@ -38,6 +39,10 @@ func newMetrics() *metrics {
 			Name: "pickwave_handhelds_connected",
 			Help: "Handheld websockets open now.",
 		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pickwave_connections_refused_total",
+			Help: "Connections closed on accept for being over a cap, by the cap: total or address (per remote address).",
+		}, []string{"limit"}),
 		scans: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pickwave_scans_total",
 			Help: "Handheld scans judged, by verdict code.",
@@ -48,7 +53,10 @@ func newMetrics() *metrics {
 			Buckets: []float64{.001, .002, .003, .005, .0075, .01, .0125, .015, .02, .03, .05, .1, .25, 1},
 		}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.handhelds, m.scans, m.verdicts,
+	for _, limit := range []string{"total", "address"} {
+		m.refused.WithLabelValues(limit) // shown at zero before the first refusal
+	}
+	m.registry.MustRegister(m.requests, m.latency, m.handhelds, m.refused, m.scans, m.verdicts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -39,12 +39,55 @@ type Server struct {
 	// Web serves the UI for paths outside the API; nil serves none.
 	Web http.Handler
 
+	// MaxConns caps the connections open at once (websockets included);
+	// one over it is closed as soon as it is accepted. Zero means
+	// DefaultMaxConns; negative, no cap. Open applies it, Handler not.
+	MaxConns int
+	// MaxConnsPerAddr caps the connections open at once from one remote
+	// IP address. Zero means DefaultMaxConnsPerAddr; negative, no cap.
+	MaxConnsPerAddr int
+	// ReadTimeout bounds reading a request, headers and body: a body sent
+	// slower is cut off. Websockets set their own read deadlines once
+	// upgraded. A handler still running when it passes sees its request's
+	// context cancelled. Zero means DefaultReadTimeout; negative, none.
+	ReadTimeout time.Duration
+	// HandheldLoginWait is how long a handheld socket may stay open
+	// without logging in before it is closed (close code 1008). Zero
+	// means DefaultHandheldLoginWait; negative, for ever.
+	HandheldLoginWait time.Duration
+
 	logger    *slog.Logger
 	metrics   *metrics
 	handhelds *handheldHub
 	handler   http.Handler
 	http      *http.Server
 	ln        net.Listener
+}
+
+// Defaults of the Server's limits.
+const (
+	// DefaultMaxConns leaves room for a thousand handhelds, the pack
+	// stations and browsers, well below a raised file descriptor limit.
+	DefaultMaxConns = 5000
+	// DefaultMaxConnsPerAddr lets one host run a load test of a thousand
+	// handhelds (and a gateway or NAT carry many devices).
+	DefaultMaxConnsPerAddr = 2000
+	// DefaultReadTimeout is enough for a 16 MB CSV import over a slow
+	// link, and bounds how long a slow body holds a connection.
+	DefaultReadTimeout = 30 * time.Second
+	// DefaultHandheldLoginWait is time enough for a person to scan a badge.
+	DefaultHandheldLoginWait = 10 * time.Second
+)
+
+// orDefault is v, def when v is zero, and zero (none) when v is negative.
+func orDefault[T int | time.Duration](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // Handler returns the server's HTTP handler, building the routes on the
@@ -69,15 +112,18 @@ func (s *Server) Open(addr string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	s.ln = ln
+	h := s.Handler()
+	s.ln = newLimitListener(ln, orDefault(s.MaxConns, DefaultMaxConns), orDefault(s.MaxConnsPerAddr, DefaultMaxConnsPerAddr),
+		func(limit string) { s.metrics.refused.WithLabelValues(limit).Inc() })
 	s.http = &http.Server{
-		Handler:           s.Handler(),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       orDefault(s.ReadTimeout, DefaultReadTimeout),
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
 	go func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger.Error("http server stopped", "err", err)
 		}
 	}()
@@ -111,13 +157,13 @@ func (s *Server) Close(ctx context.Context) error {
 func (s *Server) routes() http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recover, s.observe)
+	r.Use(s.recover, s.observe, frameHeaders)
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/metrics", s.authenticate, s.allow(managers...), gin.WrapH(s.metrics.handler()))
 	r.GET("/ws/handheld", s.serveHandheld)
 
-	api := r.Group("/api/v1")
+	api := r.Group("/api/v1", s.browserGuard)
 	api.POST("/login", s.login)
 	api.POST("/logout", s.logout) // works with a stale session too: it clears the cookie
 	api.Use(s.authenticate)

@@ -28,7 +28,7 @@ import (
 	"github.com/pickwave/pickwave/web"
 )
 
-const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'"
+const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'"
 
 func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
 	t.Helper()

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 )
 
@@ -40,6 +41,20 @@ type Config struct {
 	// are dropped hourly, and a scan id sent again after that is refused
 	// with code gone, never judged again. At least store.ScanRetentionMin.
 	ScanRetention Duration `json:"scan_retention"`
+	// MaxConns caps the connections open at once, websockets included;
+	// more are closed on accept and counted in
+	// pickwave_connections_refused_total. Negative: no cap.
+	MaxConns int `json:"max_conns"`
+	// MaxConnsPerAddr caps the connections open at once from one remote
+	// IP address (a load test runs all its handhelds from one). Negative:
+	// no cap.
+	MaxConnsPerAddr int `json:"max_conns_per_addr"`
+	// ReadTimeout bounds reading a request with its body; websockets are
+	// not affected once upgraded. Negative: none.
+	ReadTimeout Duration `json:"read_timeout"`
+	// HandheldLoginWait is how long a handheld socket may stay open
+	// without logging in. Negative: for ever.
+	HandheldLoginWait Duration `json:"handheld_login_wait"`
 }
 
 // GC percent bounds.
@@ -57,6 +72,11 @@ func DefaultConfig() Config {
 		LogFormat:       "text",
 		ShutdownTimeout: Duration(15 * time.Second),
 		GCPercent:       400,
+
+		MaxConns:          server.DefaultMaxConns,
+		MaxConnsPerAddr:   server.DefaultMaxConnsPerAddr,
+		ReadTimeout:       Duration(server.DefaultReadTimeout),
+		HandheldLoginWait: Duration(server.DefaultHandheldLoginWait),
 	}
 }
 
@@ -110,6 +130,10 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&fromFlags.LogFormat, "log-format", cfg.LogFormat, "log `format`: text or json")
 	fs.IntVar(&fromFlags.GCPercent, "gc-percent", cfg.GCPercent, fmt.Sprintf("garbage collector `target` (GOGC), %d to %d; a GOGC environment variable wins", minGCPercent, maxGCPercent))
 	fs.DurationVar((*time.Duration)(&fromFlags.ScanRetention), "scan-retention", time.Duration(cfg.ScanRetention), "keep scan records this `long` (0: for good; at least a week)")
+	fs.IntVar(&fromFlags.MaxConns, "max-conns", cfg.MaxConns, "`cap` on connections open at once (negative: none)")
+	fs.IntVar(&fromFlags.MaxConnsPerAddr, "max-conns-per-addr", cfg.MaxConnsPerAddr, "`cap` on connections open at once from one IP address (negative: none)")
+	fs.DurationVar((*time.Duration)(&fromFlags.ReadTimeout), "read-timeout", time.Duration(cfg.ReadTimeout), "bound on reading a request and its body (negative: none)")
+	fs.DurationVar((*time.Duration)(&fromFlags.HandheldLoginWait), "handheld-login-wait", time.Duration(cfg.HandheldLoginWait), "close a handheld socket not logged in after this `long` (negative: never)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -137,6 +161,14 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.GCPercent = fromFlags.GCPercent
 		case "scan-retention":
 			cfg.ScanRetention = fromFlags.ScanRetention
+		case "max-conns":
+			cfg.MaxConns = fromFlags.MaxConns
+		case "max-conns-per-addr":
+			cfg.MaxConnsPerAddr = fromFlags.MaxConnsPerAddr
+		case "read-timeout":
+			cfg.ReadTimeout = fromFlags.ReadTimeout
+		case "handheld-login-wait":
+			cfg.HandheldLoginWait = fromFlags.HandheldLoginWait
 		}
 	})
 	if r := time.Duration(cfg.ScanRetention); r != 0 && r < store.ScanRetentionMin {

@@ -63,6 +63,8 @@ func (m *Main) Open(ctx context.Context) error {
 		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db,
 		Stations: db, PrintQueue: db, StationRuntime: m.StationRuntime,
 		Logger: m.Logger, Web: web.Handler(),
+		MaxConns: m.Config.MaxConns, MaxConnsPerAddr: m.Config.MaxConnsPerAddr,
+		ReadTimeout: time.Duration(m.Config.ReadTimeout), HandheldLoginWait: time.Duration(m.Config.HandheldLoginWait),
 	}
 	if err := m.Server.Open(m.Config.Addr); err != nil {
 		return err
