@@ -64,6 +64,8 @@ const (
 	spaceCounts     = "counts"         // cycle-count tasks
 	spaceWaveProg   = "wave_progress"  // wave id → its progress, apart from the large plan
 	spaceOpenTasks  = "tasks_open"     // task id → nil while the task is open; ids sort in walking order per cart
+	spaceSSCCSeq    = "sscc_seq"       // empty: its bucket sequence numbers SSCC serial references
+	spaceTrackSeq   = "tracking_seq"   // empty: its bucket sequence numbers carriers' tracking serials
 )
 
 // spacesV1 are the buckets of schema version 1.

@@ -94,6 +94,9 @@ var migrations = []migration{
 			return badges.Put([]byte(u.Badge), k)
 		})
 	}},
+	// SSCCs and tracking numbers come from durable sequences, so that a
+	// number is never issued twice, even across a crash.
+	{name: "SSCC and tracking serials", up: createBuckets(spaceSSCCSeq, spaceTrackSeq)},
 }
 
 func createBuckets(names ...string) func(tx *bolt.Tx) error {

@@ -240,3 +240,30 @@ func TestMigrate_badgeSharedByTwoUsers(t *testing.T) {
 		t.Fatalf("open with a shared badge: %v", err)
 	}
 }
+
+// TestMigrate_fromVersion7 takes a store back to schema 7, before the
+// SSCC and tracking sequences, and checks that opening it adds them and
+// numbering starts at one.
+func TestMigrate_fromVersion7(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewind(t, db, dir, 7, func(tx *bolt.Tx) error {
+		for _, name := range []string{"sscc_seq", "tracking_seq"} {
+			if err := tx.DeleteBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+
+	db = mustOpenDir(t, dir)
+	if sscc, err := db.NextSSCC(ctxAs("t"), "0614141", 0); err != nil || sscc != "006141410000000012" {
+		t.Fatalf("first SSCC after migration: %s, %v", sscc, err)
+	}
+	if n, err := db.NextTrackingSerial(ctxAs("t"), "local"); err != nil || n != 1 {
+		t.Fatalf("first tracking serial after migration: %d, %v", n, err)
+	}
+}
