@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -67,8 +69,16 @@ const maxBody = 1 << 20
 // types, trailing data and oversized bodies are EINVALID errors that name
 // the field.
 func bindJSON(c *gin.Context, v any) error {
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
-	dec := json.NewDecoder(body)
+	data, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+	if err != nil {
+		return decodeError(err)
+	}
+	// encoding/json would silently turn bytes that are not UTF-8 into
+	// U+FFFD, storing text nobody sent.
+	if !utf8.Valid(data) {
+		return pickwave.Errorf(pickwave.EINVALID, "The request body is not valid UTF-8.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)

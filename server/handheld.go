@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/websocket"
@@ -435,6 +436,10 @@ func (c *handheldConn) readPump() {
 			// it sent meanwhile is unanswered, so it sends it again.
 			continue
 		default:
+		}
+		if !utf8.Valid(data) {
+			c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EINVALID, Message: "The message is not valid UTF-8."})
+			continue
 		}
 		var m handheld.ClientMessage
 		if err := json.Unmarshal(data, &m); err != nil {
