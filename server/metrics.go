@@ -20,6 +20,8 @@ type metrics struct {
 	handhelds prometheus.Gauge
 	scans     *prometheus.CounterVec
 	verdicts  prometheus.Histogram
+
+	loginsRefused *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -47,8 +49,13 @@ func newMetrics() *metrics {
 			Help:    "Time from a handheld scan's arrival to its verdict, committed, queued for the handheld.",
 			Buckets: []float64{.001, .002, .003, .005, .0075, .01, .0125, .015, .02, .03, .05, .1, .25, 1},
 		}),
+		loginsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pickwave_login_refused_total",
+			Help: "Logins refused, by badge or password, on the handheld socket and the API, by reason: " +
+				refusedBadCredentials + " (wrong or unknown credentials) or " + refusedLockedOut + " (too many failures).",
+		}, []string{"reason"}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.handhelds, m.scans, m.verdicts,
+	m.registry.MustRegister(m.requests, m.latency, m.handhelds, m.scans, m.verdicts, m.loginsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/store"
 )
 
@@ -40,6 +43,10 @@ type Config struct {
 	// are dropped hourly, and a scan id sent again after that is refused
 	// with code gone, never judged again. At least store.ScanRetentionMin.
 	ScanRetention Duration `json:"scan_retention"`
+	// BadgeRoles are the roles whose users may log in by badge; pickers
+	// only by default. A badge is easier to guess or borrow than a
+	// password, and its login opens the handheld socket only.
+	BadgeRoles []pickwave.Role `json:"badge_roles"`
 }
 
 // GC percent bounds.
@@ -57,6 +64,7 @@ func DefaultConfig() Config {
 		LogFormat:       "text",
 		ShutdownTimeout: Duration(15 * time.Second),
 		GCPercent:       400,
+		BadgeRoles:      slices.Clone(pickwave.BadgeRoles),
 	}
 }
 
@@ -110,6 +118,7 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&fromFlags.LogFormat, "log-format", cfg.LogFormat, "log `format`: text or json")
 	fs.IntVar(&fromFlags.GCPercent, "gc-percent", cfg.GCPercent, fmt.Sprintf("garbage collector `target` (GOGC), %d to %d; a GOGC environment variable wins", minGCPercent, maxGCPercent))
 	fs.DurationVar((*time.Duration)(&fromFlags.ScanRetention), "scan-retention", time.Duration(cfg.ScanRetention), "keep scan records this `long` (0: for good; at least a week)")
+	badgeRoles := fs.String("badge-roles", "", "comma-separated `roles` that may log in by badge (default picker)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -137,8 +146,23 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.GCPercent = fromFlags.GCPercent
 		case "scan-retention":
 			cfg.ScanRetention = fromFlags.ScanRetention
+		case "badge-roles":
+			cfg.BadgeRoles = nil
+			for r := range strings.SplitSeq(*badgeRoles, ",") {
+				if r = strings.TrimSpace(r); r != "" {
+					cfg.BadgeRoles = append(cfg.BadgeRoles, pickwave.Role(r))
+				}
+			}
 		}
 	})
+	if len(cfg.BadgeRoles) == 0 {
+		return cfg, fmt.Errorf("badge roles: want at least one of %v", pickwave.Roles)
+	}
+	for _, r := range cfg.BadgeRoles {
+		if !r.Valid() {
+			return cfg, fmt.Errorf("badge role %q: want one of %v", r, pickwave.Roles)
+		}
+	}
 	if r := time.Duration(cfg.ScanRetention); r != 0 && r < store.ScanRetentionMin {
 		return cfg, fmt.Errorf("scan retention %s: want 0 (keep for good) or at least %s", r, store.ScanRetentionMin)
 	}
