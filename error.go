@@ -17,6 +17,7 @@ const (
 	EFORBIDDEN    = "forbidden"          // the caller's role may not do this
 	EUNAVAILABLE  = "unavailable"        // a device or resource is temporarily unavailable
 	EGONE         = "gone"               // it existed, and its record is no longer kept
+	ETOOMANY      = "too_many_requests"  // too many failed logins: wait, then try again
 	EINTERNAL     = "internal"           // a bug or an I/O failure; never shown in detail
 )
 

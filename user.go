@@ -35,11 +35,25 @@ type User struct {
 
 // Session is an authenticated caller, found from a bearer token or cookie.
 type Session struct {
-	User      string    `json:"user"`
-	Role      Role      `json:"role"`
+	User string `json:"user"`
+	Role Role   `json:"role"`
+	// Scope limits what the session's token opens: empty for a full
+	// session (a password login, a minted token, and every session stored
+	// before scopes existed), ScopeHandheld for a badge login.
+	Scope     string    `json:"scope,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
+
+// ScopeHandheld is the scope of a badge login's session: its token opens
+// the handheld socket and nothing else. A badge is something a person
+// carries and can lose, and badges are easier to guess than passwords, so
+// a badge must never become a token for the HTTP API.
+const ScopeHandheld = "handheld"
+
+// BadgeRoles are the roles that may log in by badge unless a site says
+// otherwise: those who pick and nothing more.
+var BadgeRoles = []Role{RolePicker}
 
 // UserService keeps users and their sessions.
 type UserService interface {
@@ -51,8 +65,10 @@ type UserService interface {
 	// Login checks a password and returns a new session token;
 	// EUNAUTHORIZED for a wrong name or password.
 	Login(ctx context.Context, name, password string) (token string, s *Session, err error)
-	// LoginBadge opens a session for the user whose badge was scanned;
-	// EUNAUTHORIZED for an unknown badge.
+	// LoginBadge opens a session scoped to the handheld socket
+	// (ScopeHandheld) for the user whose badge was scanned; EUNAUTHORIZED
+	// for an unknown badge and, with the same message, for a badge of a
+	// role that may not log in by badge.
 	LoginBadge(ctx context.Context, badge string) (token string, s *Session, err error)
 	// MintToken returns a token for a role without a password check, for
 	// the offline `pickwave token` command.

@@ -4,13 +4,19 @@
 // barcodes), stock, open orders with skewed SKU popularity, and users.
 //
 // The data is a function of the seed and the start time, so two runs with
-// the same inputs build the same warehouse.
+// the same inputs build the same warehouse; the pickers' badges are a
+// function of Site.BadgeKey, random unless given.
 package demo
 
 import (
 	"context"
+	"crypto/hmac"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/rand"
+	"strings"
 	"time"
 
 	"github.com/pickwave/pickwave"
@@ -31,6 +37,10 @@ type Site struct {
 	SKUs, Orders         int
 	Seed                 int64
 	Now                  time.Time
+	// BadgeKey derives the pickers' badges (see Badge); nil means a new
+	// random key, so that a demo site's badges cannot be guessed from
+	// this source. Tests pass a key of their own to know the badges.
+	BadgeKey []byte
 }
 
 // DefaultSite is what `pickwave serve --demo` seeds.
@@ -41,14 +51,24 @@ func DefaultSite(now time.Time) Site {
 // Password is every demo user's password.
 const Password = "pickwave"
 
-// Users are the demo logins; the README lists them.
+// Users are the demo logins; the README lists them. Seed gives each
+// picker a badge (see Badge).
 var Users = []pickwave.User{
 	{Name: "admin", Role: pickwave.RoleAdmin},
 	{Name: "supervisor", Role: pickwave.RoleSupervisor},
 	{Name: "packer", Role: pickwave.RolePacker},
-	{Name: "picker1", Role: pickwave.RolePicker, Badge: "B0001"},
-	{Name: "picker2", Role: pickwave.RolePicker, Badge: "B0002"},
-	{Name: "picker3", Role: pickwave.RolePicker, Badge: "B0003"},
+	{Name: "picker1", Role: pickwave.RolePicker},
+	{Name: "picker2", Role: pickwave.RolePicker},
+	{Name: "picker3", Role: pickwave.RolePicker},
+}
+
+// Badge is the badge Seed gives the picker user with key: "B" and twelve
+// hex digits of an HMAC of the name. Badges used to be B0001, B0002...,
+// which anyone on the floor network could guess in a second.
+func Badge(key []byte, user string) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(user))
+	return "B" + strings.ToUpper(hex.EncodeToString(mac.Sum(nil)[:6]))
 }
 
 // LocationCode names the bin at an aisle, bay and level: A03-12-2.
@@ -60,8 +80,18 @@ func LocationCode(aisle, bay, level int) string {
 func Seed(ctx context.Context, svc Services, site Site) error {
 	actx := pickwave.WithActor(ctx, "demo")
 	rng := rand.New(rand.NewSource(site.Seed))
+	key := site.BadgeKey
+	if key == nil {
+		key = make([]byte, 32)
+		if _, err := crand.Read(key); err != nil {
+			return fmt.Errorf("seed badge key: %w", err)
+		}
+	}
 	for i := range Users {
 		u := Users[i]
+		if u.Role == pickwave.RolePicker {
+			u.Badge = Badge(key, u.Name)
+		}
 		if err := svc.CreateUser(actx, &u, Password); err != nil {
 			return fmt.Errorf("seed user %s: %w", u.Name, err)
 		}

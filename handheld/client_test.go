@@ -38,7 +38,7 @@ func newSite(t *testing.T, orders int) *site {
 	s := &site{t: t, dir: t.TempDir()}
 	s.open()
 	ctx := context.Background()
-	if err := demo.Seed(ctx, onePicker{s.db}, demo.Site{Aisles: 3, Bays: 5, Levels: 2, SKUs: 12, Orders: orders, Seed: 7, Now: time.Now().UTC()}); err != nil {
+	if err := demo.Seed(ctx, onePicker{s.db}, demo.Site{Aisles: 3, Bays: 5, Levels: 2, SKUs: 12, Orders: orders, Seed: 7, Now: time.Now().UTC(), BadgeKey: []byte("test badges")}); err != nil {
 		t.Fatal(err)
 	}
 	skus, err := s.db.SKUs(ctx, "", 100)
@@ -113,7 +113,7 @@ func (s *site) url() string { return "ws://" + s.addr + "/ws/handheld" }
 func (s *site) dial(t *testing.T, opts handheld.Options) *handheld.Client {
 	t.Helper()
 	if opts.Token == "" && opts.Badge == "" && opts.Username == "" {
-		opts.Badge = "B0001"
+		opts.Badge = demo.Badge([]byte("test badges"), "picker1")
 	}
 	c, err := handheld.Dial(ctx(t), s.url(), opts)
 	if err != nil {

@@ -3,7 +3,9 @@ package server
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -29,10 +31,17 @@ func (s *Server) authenticate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if sess.Scope != "" {
+		// A badge login's token opens the handheld socket only.
+		s.fail(c, errScoped)
+		return
+	}
 	c.Set(sessionKey, sess)
 	c.Request = c.Request.WithContext(pickwave.WithActor(c.Request.Context(), sess.User))
 	c.Next()
 }
+
+var errScoped = pickwave.Errorf(pickwave.EUNAUTHORIZED, "This token opens only the handheld socket; log in with a user name and password.")
 
 func bearer(r *http.Request) string {
 	h := r.Header.Get("Authorization")
@@ -85,8 +94,14 @@ func (s *Server) login(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	token, sess, err := s.Users.Login(c.Request.Context(), req.Username, req.Password)
+	attempt := loginAttempt{remote: remoteHost(c.Request.RemoteAddr), account: accountKey("user", req.Username)}
+	token, sess, wait, err := s.guardLogin(attempt, func() (string, *pickwave.Session, error) {
+		return s.Users.Login(c.Request.Context(), req.Username, req.Password)
+	})
 	if err != nil {
+		if wait > 0 {
+			c.Header("Retry-After", strconv.Itoa(int(wait/time.Second)))
+		}
 		s.fail(c, err)
 		return
 	}

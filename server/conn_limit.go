@@ -32,7 +32,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		addr := remoteHost(c)
+		addr := connHost(c)
 		if over := l.take(addr); over != "" {
 			c.Close() // nothing was written: the client sees the connection end
 			l.refused(over)
@@ -66,14 +66,8 @@ func (l *limitListener) release(addr string) {
 	}
 }
 
-// remoteHost is the connection's remote IP address, without the port.
-func remoteHost(c net.Conn) string {
-	a := c.RemoteAddr().String()
-	if host, _, err := net.SplitHostPort(a); err == nil {
-		return host
-	}
-	return a
-}
+// connHost is the connection's remote IP address, without the port.
+func connHost(c net.Conn) string { return remoteHost(c.RemoteAddr().String()) }
 
 // limitedConn gives its place back when it is closed, once.
 type limitedConn struct {

@@ -25,6 +25,7 @@ var statusOf = map[string]int{
 	pickwave.EFORBIDDEN:    http.StatusForbidden,
 	pickwave.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	pickwave.EGONE:         http.StatusGone,
+	pickwave.ETOOMANY:      http.StatusTooManyRequests,
 	pickwave.EINTERNAL:     http.StatusInternalServerError,
 }
 

@@ -122,6 +122,7 @@ type handheldConn struct {
 	closeText string
 	session   *handheldSession
 	user      *pickwave.Session
+	remote    string // the remote address's host, for the login limiter
 	log       *slog.Logger
 }
 
@@ -158,7 +159,7 @@ func (s *Server) serveHandheld(c *gin.Context) {
 		return // the upgrader has answered the client
 	}
 	hc := &handheldConn{s: s, ws: ws, send: make(chan []byte, handheldSendBuffer), done: make(chan struct{}), readDone: make(chan struct{}),
-		user: user, log: s.logger}
+		user: user, remote: remoteHost(c.Request.RemoteAddr), log: s.logger}
 	if !s.handhelds.add(hc) {
 		err := ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "shutting down"), time.Now().Add(handheld.WriteWait))
 		if err != nil {
@@ -585,9 +586,11 @@ func (c *handheldConn) login(ctx context.Context, m handheld.ClientMessage) {
 		err   error
 	)
 	if m.Badge != "" {
-		token, sess, err = c.s.Users.LoginBadge(ctx, m.Badge)
+		token, sess, _, err = c.s.guardLogin(loginAttempt{remote: c.remote, account: accountKey("badge", m.Badge)},
+			func() (string, *pickwave.Session, error) { return c.s.Users.LoginBadge(ctx, m.Badge) })
 	} else {
-		token, sess, err = c.s.Users.Login(ctx, m.Username, m.Password)
+		token, sess, _, err = c.s.guardLogin(loginAttempt{remote: c.remote, account: accountKey("user", m.Username)},
+			func() (string, *pickwave.Session, error) { return c.s.Users.Login(ctx, m.Username, m.Password) })
 	}
 	if err != nil {
 		c.fail(err, m.ID)

@@ -103,7 +103,7 @@ func TestLogout_clearsAStaleCookie(t *testing.T) {
 func TestHandheld_helloAgainOnTheSameConnection(t *testing.T) {
 	f := newFloor(t, 2)
 	h := f.wire(nil)
-	h.send(handheld.ClientMessage{Type: handheld.TypeLogin, Badge: "B0001"})
+	h.send(handheld.ClientMessage{Type: handheld.TypeLogin, Badge: picker1Badge})
 	first := h.expect(handheld.TypeWelcome).Session
 	h.send(handheld.ClientMessage{Type: handheld.TypeTakeCart, ID: "t1"})
 	if m := h.expect(handheld.TypePrompt); m.Ref != "t1" {

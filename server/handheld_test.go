@@ -27,6 +27,8 @@ type floor struct {
 	db   *store.DB
 	srv  *server.Server
 	http *httptest.Server
+	// limits are the server's login limits, set before a restart.
+	limits server.LoginLimits
 	// barcodes of each SKU: the each barcode first.
 	barcodes map[string][]pickwave.Barcode
 }
@@ -37,7 +39,7 @@ func newFloor(t testing.TB, orders int) *floor {
 	t.Helper()
 	f := &floor{t: t, dir: t.TempDir()}
 	f.open()
-	site := demo.Site{Aisles: 3, Bays: 5, Levels: 2, SKUs: 12, Orders: orders, Seed: 7, Now: floorNow}
+	site := demo.Site{Aisles: 3, Bays: 5, Levels: 2, SKUs: 12, Orders: orders, Seed: 7, Now: floorNow, BadgeKey: testBadgeKey}
 	if err := demo.Seed(context.Background(), usersLite{f.db}, site); err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +59,13 @@ func newFloor(t testing.TB, orders int) *floor {
 	return f
 }
 
+// testBadgeKey derives the demo badges of the test floors, so that tests
+// know picker1's badge.
+var (
+	testBadgeKey = []byte("test badges")
+	picker1Badge = demo.Badge(testBadgeKey, "picker1")
+)
+
 // usersLite seeds only one picker: bcrypt under the race detector is slow.
 type usersLite struct{ *store.DB }
 
@@ -72,6 +81,7 @@ func (f *floor) open() {
 		PickRules: wave.Rules{MinShelfLife: 14 * 24 * time.Hour}})
 	f.db = db
 	f.srv = testenv.Server(db, nil)
+	f.srv.LoginLimits = f.limits
 	f.http = httptest.NewServer(f.srv.Handler())
 }
 
@@ -106,7 +116,7 @@ func testCtx(t testing.TB) context.Context {
 func (f *floor) login(opts handheld.Options) *handheld.Client {
 	f.t.Helper()
 	if opts.Token == "" && opts.Badge == "" && opts.Username == "" {
-		opts.Badge = "B0001"
+		opts.Badge = picker1Badge
 	}
 	if opts.Device == "" {
 		opts.Device = "TC52-1"
@@ -480,7 +490,7 @@ func TestHandheld_serverRestartMidCart(t *testing.T) {
 func TestHandheld_badInput(t *testing.T) {
 	f := newFloor(t, 1)
 	h := f.wire(nil)
-	h.send(handheld.ClientMessage{Type: handheld.TypeLogin, Badge: "B0001"})
+	h.send(handheld.ClientMessage{Type: handheld.TypeLogin, Badge: picker1Badge})
 	h.expect(handheld.TypeWelcome)
 	if err := h.ws.WriteMessage(websocket.TextMessage, []byte("{not json")); err != nil {
 		t.Fatal(err)

@@ -21,6 +21,8 @@ type metrics struct {
 	refused   *prometheus.CounterVec
 	scans     *prometheus.CounterVec
 	verdicts  prometheus.Histogram
+
+	loginsRefused *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -52,11 +54,16 @@ func newMetrics() *metrics {
 			Help:    "Time from a handheld scan's arrival to its verdict, committed, queued for the handheld.",
 			Buckets: []float64{.001, .002, .003, .005, .0075, .01, .0125, .015, .02, .03, .05, .1, .25, 1},
 		}),
+		loginsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pickwave_login_refused_total",
+			Help: "Logins refused, by badge or password, on the handheld socket and the API, by reason: " +
+				refusedBadCredentials + " (wrong or unknown credentials) or " + refusedLockedOut + " (too many failures).",
+		}, []string{"reason"}),
 	}
 	for _, limit := range []string{"total", "address"} {
 		m.refused.WithLabelValues(limit) // shown at zero before the first refusal
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.handhelds, m.refused, m.scans, m.verdicts,
+	m.registry.MustRegister(m.requests, m.latency, m.handhelds, m.refused, m.scans, m.verdicts, m.loginsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -38,6 +38,10 @@ type Server struct {
 	Logger *slog.Logger
 	// Web serves the UI for paths outside the API; nil serves none.
 	Web http.Handler
+	// LoginLimits limit failed logins, by badge and by password, on the
+	// handheld socket and on POST /api/v1/login; zero fields take
+	// DefaultLoginLimits.
+	LoginLimits LoginLimits
 
 	// MaxConns caps the connections open at once (websockets included);
 	// one over it is closed as soon as it is accepted. Zero means
@@ -59,6 +63,7 @@ type Server struct {
 	logger    *slog.Logger
 	metrics   *metrics
 	handhelds *handheldHub
+	logins    *loginLimiter
 	handler   http.Handler
 	http      *http.Server
 	ln        net.Listener
@@ -100,6 +105,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.metrics = newMetrics()
 		s.handhelds = newHandheldHub()
+		s.logins = newLoginLimiter(s.LoginLimits)
 		s.handler = s.routes()
 	}
 	return s.handler

@@ -30,6 +30,6 @@ func TestHandheld_notUTF8IsRefused(t *testing.T) {
 	if m := w.expect(handheld.TypeError); m.Code != pickwave.EINVALID {
 		t.Fatalf("error %+v", m)
 	}
-	w.send(handheld.ClientMessage{Type: handheld.TypeLogin, Badge: "B0001"})
+	w.send(handheld.ClientMessage{Type: handheld.TypeLogin, Badge: picker1Badge})
 	w.expect(handheld.TypeWelcome)
 }

@@ -40,6 +40,10 @@ type Options struct {
 	// transaction and an fsync of its own. Only for benchmarks that
 	// measure what group commit gains; false (group commit) in production.
 	CommitPerWrite bool
+	// BadgeRoles are the roles whose users may log in by badge; nil means
+	// pickwave.BadgeRoles (pickers only). A badge of any other role is
+	// refused like an unknown badge.
+	BadgeRoles []pickwave.Role
 }
 
 // DB is the Pickwave store: one bbolt file holding every entity and the
@@ -50,6 +54,8 @@ type DB struct {
 	now    func() time.Time
 	logger *slog.Logger
 	rules  wave.Rules
+
+	badgeRoles []pickwave.Role // see Options.BadgeRoles
 
 	commitPerWrite bool         // see Options.CommitPerWrite
 	cache          *recordCache // the committer's; see recordcache.go
@@ -76,6 +82,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.BadgeRoles == nil {
+		opts.BadgeRoles = pickwave.BadgeRoles
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -96,7 +105,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path, now: opts.Now, logger: opts.Logger, rules: opts.PickRules, commitPerWrite: opts.CommitPerWrite,
+	db := &DB{bolt: b, path: path, now: opts.Now, logger: opts.Logger, rules: opts.PickRules, badgeRoles: opts.BadgeRoles, commitPerWrite: opts.CommitPerWrite,
 		cache:   newRecordCache(),
 		changed: make(chan struct{}), writes: make(chan *writeReq, maxBatch), committerDone: make(chan struct{})}
 	if err := db.migrate(); err != nil {

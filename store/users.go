@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -106,14 +107,16 @@ func (db *DB) Login(ctx context.Context, name, password string) (string, *pickwa
 	if bcrypt.CompareHashAndPassword(su.PasswordHash, []byte(password)) != nil {
 		return "", nil, errBadLogin
 	}
-	return db.newSession(ctx, su.Name, su.Role, SessionTTL)
+	return db.newSession(ctx, su.Name, su.Role, "", SessionTTL)
 }
 
 var errBadBadge = pickwave.Errorf(pickwave.EUNAUTHORIZED, "Unknown badge.")
 
-// LoginBadge opens a session for the user with the badge. A badge is
-// something the user has, like a key card; sites that need more use
-// passwords.
+// LoginBadge opens a session for the user with the badge, scoped to the
+// handheld socket. A badge is something the user has, like a key card;
+// sites that need more use passwords. Only the roles of Options.BadgeRoles
+// may log in by badge; any other badge gets the unknown badge's answer, so
+// that guessing cannot tell a manager's badge from no badge.
 func (db *DB) LoginBadge(ctx context.Context, badge string) (string, *pickwave.Session, error) {
 	if badge == "" {
 		return "", nil, errBadBadge
@@ -126,10 +129,10 @@ func (db *DB) LoginBadge(ctx context.Context, badge string) (string, *pickwave.S
 	if err != nil {
 		return "", nil, err
 	}
-	if u == nil {
+	if u == nil || !slices.Contains(db.badgeRoles, u.Role) {
 		return "", nil, errBadBadge
 	}
-	return db.newSession(ctx, u.Name, u.Role, SessionTTL)
+	return db.newSession(ctx, u.Name, u.Role, pickwave.ScopeHandheld, SessionTTL)
 }
 
 // userByBadge finds the user with the badge through the badge index; nil
@@ -171,11 +174,11 @@ func (db *DB) MintToken(ctx context.Context, user string, role pickwave.Role, tt
 	if user == "" {
 		user = string(role)
 	}
-	token, _, err := db.newSession(ctx, user, role, ttl)
+	token, _, err := db.newSession(ctx, user, role, "", ttl)
 	return token, err
 }
 
-func (db *DB) newSession(ctx context.Context, user string, role pickwave.Role, ttl time.Duration) (string, *pickwave.Session, error) {
+func (db *DB) newSession(ctx context.Context, user string, role pickwave.Role, scope string, ttl time.Duration) (string, *pickwave.Session, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", nil, fmt.Errorf("make token: %w", err)
@@ -183,7 +186,7 @@ func (db *DB) newSession(ctx context.Context, user string, role pickwave.Role, t
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	var s *pickwave.Session
 	err := db.update(ctx, func(t *txn) error {
-		s = &pickwave.Session{User: user, Role: role, CreatedAt: t.now, ExpiresAt: t.now.Add(ttl)}
+		s = &pickwave.Session{User: user, Role: role, Scope: scope, CreatedAt: t.now, ExpiresAt: t.now.Add(ttl)}
 		return t.putJSON(spaceSessions, tokenKey(token), s)
 	})
 	if err != nil {

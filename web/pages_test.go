@@ -89,7 +89,7 @@ func newFloor(t *testing.T, users []string, withStation bool) *floor {
 
 	db := testenv.OpenStore(t, t.TempDir(), store.Options{NoSync: true})
 	f.db = db
-	err := demo.Seed(ctx, floorSeed{db, users}, demo.Site{Aisles: 2, Bays: 3, Levels: 2, SKUs: 10, Orders: 4, Seed: 1, Now: time.Now()})
+	err := demo.Seed(ctx, floorSeed{db, users}, demo.Site{Aisles: 2, Bays: 3, Levels: 2, SKUs: 10, Orders: 4, Seed: 1, Now: time.Now(), BadgeKey: []byte("test badges")})
 	if err != nil {
 		db.Close()
 		t.Fatal(err)
@@ -284,7 +284,7 @@ func TestPages_handheldPicksACart(t *testing.T) {
 	}
 	b.screenshot("pickwave-handheld-login.png")
 	b.do("scan the badge",
-		chromedp.SendKeys(chromedp.CSS("#hh-scan"), "B0001\n"),
+		chromedp.SendKeys(chromedp.CSS("#hh-scan"), demo.Badge([]byte("test badges"), "picker1")+"\n"),
 		chromedp.WaitVisible(chromedp.CSS("#hh-idle")),
 	)
 	if got := b.text("#hh-user"); got != "picker1" {
@@ -543,7 +543,7 @@ func dialHandheld(t *testing.T, base string) *handheld.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := handheld.Dial(ctx, base, handheld.Options{Badge: "B0001", Device: "second-device"})
+	c, err := handheld.Dial(ctx, base, handheld.Options{Badge: demo.Badge([]byte("test badges"), "picker1"), Device: "second-device"})
 	if err != nil {
 		t.Fatalf("second device: %v", err)
 	}

@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 )
@@ -55,6 +58,10 @@ type Config struct {
 	// HandheldLoginWait is how long a handheld socket may stay open
 	// without logging in. Negative: for ever.
 	HandheldLoginWait Duration `json:"handheld_login_wait"`
+	// BadgeRoles are the roles whose users may log in by badge; pickers
+	// only by default. A badge is easier to guess or borrow than a
+	// password, and its login opens the handheld socket only.
+	BadgeRoles []pickwave.Role `json:"badge_roles"`
 }
 
 // GC percent bounds.
@@ -77,6 +84,7 @@ func DefaultConfig() Config {
 		MaxConnsPerAddr:   server.DefaultMaxConnsPerAddr,
 		ReadTimeout:       Duration(server.DefaultReadTimeout),
 		HandheldLoginWait: Duration(server.DefaultHandheldLoginWait),
+		BadgeRoles:        slices.Clone(pickwave.BadgeRoles),
 	}
 }
 
@@ -134,6 +142,7 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&fromFlags.MaxConnsPerAddr, "max-conns-per-addr", cfg.MaxConnsPerAddr, "`cap` on connections open at once from one IP address (negative: none)")
 	fs.DurationVar((*time.Duration)(&fromFlags.ReadTimeout), "read-timeout", time.Duration(cfg.ReadTimeout), "bound on reading a request and its body (negative: none)")
 	fs.DurationVar((*time.Duration)(&fromFlags.HandheldLoginWait), "handheld-login-wait", time.Duration(cfg.HandheldLoginWait), "close a handheld socket not logged in after this `long` (negative: never)")
+	badgeRoles := fs.String("badge-roles", "", "comma-separated `roles` that may log in by badge (default picker)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -169,8 +178,23 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.ReadTimeout = fromFlags.ReadTimeout
 		case "handheld-login-wait":
 			cfg.HandheldLoginWait = fromFlags.HandheldLoginWait
+		case "badge-roles":
+			cfg.BadgeRoles = nil
+			for r := range strings.SplitSeq(*badgeRoles, ",") {
+				if r = strings.TrimSpace(r); r != "" {
+					cfg.BadgeRoles = append(cfg.BadgeRoles, pickwave.Role(r))
+				}
+			}
 		}
 	})
+	if len(cfg.BadgeRoles) == 0 {
+		return cfg, fmt.Errorf("badge roles: want at least one of %v", pickwave.Roles)
+	}
+	for _, r := range cfg.BadgeRoles {
+		if !r.Valid() {
+			return cfg, fmt.Errorf("badge role %q: want one of %v", r, pickwave.Roles)
+		}
+	}
 	if r := time.Duration(cfg.ScanRetention); r != 0 && r < store.ScanRetentionMin {
 		return cfg, fmt.Errorf("scan retention %s: want 0 (keep for good) or at least %s", r, store.ScanRetentionMin)
 	}

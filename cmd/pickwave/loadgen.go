@@ -46,8 +46,8 @@ import (
 //
 // With --token of an admin, loadgen creates the pickers it needs
 // (load-0001... with badges LOAD-0001...) and plans and releases waves
-// when no cart is free; without it, it uses existing badges (the demo's
-// pickers have B0001 to B0003).
+// when no cart is free; without it, it uses existing badges PREFIX0001...
+// (the demo's pickers have random badges, which loadgen cannot guess).
 
 // loadgen limits: the run is bounded in handhelds and time.
 const (
@@ -99,7 +99,7 @@ func parseLoadgenFlags(args []string, stderr io.Writer) (loadgenConfig, error) {
 	fs.Float64Var(&cfg.Disconnect, "disconnect", 0.01, "share of scans followed by a forced disconnect before the verdict")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "scans per second of all handhelds together; 0 sends each scan as soon as the last is answered")
 	fs.StringVar(&cfg.Token, "token", "", "bearer `token` of an admin: create the load pickers and plan waves as needed")
-	fs.StringVar(&cfg.BadgePrefix, "badge-prefix", "", "badges are PREFIX0001 and on (default LOAD- with --token, else B: the demo pickers)")
+	fs.StringVar(&cfg.BadgePrefix, "badge-prefix", "", "badges are PREFIX0001 and on; without --token they must exist already")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a server that is not on this machine")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "random seed for the wrong scans and disconnects")
 	if err := fs.Parse(args); err != nil {
@@ -126,10 +126,7 @@ func parseLoadgenFlags(args []string, stderr io.Writer) (loadgenConfig, error) {
 		return cfg, errors.New("--rate must be 0 or a number of scans per second")
 	}
 	if cfg.BadgePrefix == "" {
-		cfg.BadgePrefix = "B"
-		if cfg.Token != "" {
-			cfg.BadgePrefix = "LOAD-"
-		}
+		cfg.BadgePrefix = "LOAD-"
 	}
 	if len(cfg.BadgePrefix) > 32 {
 		return cfg, errors.New("--badge-prefix is too long")

@@ -44,7 +44,7 @@ func TestLoadgen_flags(t *testing.T) {
 		t.Fatalf("badge prefix with a token %q", cfg.BadgePrefix)
 	}
 	cfg, _ = parseLoadgenFlags(nil, io.Discard)
-	if cfg.BadgePrefix != "B" || cfg.Handhelds != 10 || cfg.Duration != 30*time.Second {
+	if cfg.BadgePrefix != "LOAD-" || cfg.Handhelds != 10 || cfg.Duration != 30*time.Second {
 		t.Fatalf("defaults %+v", cfg)
 	}
 }

@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/internal/testenv"
 )
 
@@ -96,7 +98,19 @@ func TestServe_flagsAndConfig(t *testing.T) {
 	if _, err := parseServeFlags([]string{"--config", cfgPath}, io.Discard); err == nil || !strings.Contains(err.Error(), "adress") {
 		t.Fatalf("unknown config key: %v", err)
 	}
+	if cfg, err := parseServeFlags([]string{"--badge-roles", "picker, supervisor"}, io.Discard); err != nil ||
+		!slices.Equal(cfg.BadgeRoles, []pickwave.Role{pickwave.RolePicker, pickwave.RoleSupervisor}) {
+		t.Fatalf("badge roles picker and supervisor: %+v, %v", cfg.BadgeRoles, err)
+	}
+	for _, bad := range []string{"", "boss"} {
+		if _, err := parseServeFlags([]string{"--badge-roles", bad}, io.Discard); err == nil || !strings.Contains(err.Error(), "badge role") {
+			t.Fatalf("badge roles %q: %v", bad, err)
+		}
+	}
 	def, _ := parseServeFlags(nil, io.Discard)
+	if !slices.Equal(def.BadgeRoles, []pickwave.Role{pickwave.RolePicker}) {
+		t.Fatalf("default badge roles %v", def.BadgeRoles)
+	}
 	if def.Addr != "127.0.0.1:8080" || def.Data != "./data" || def.Demo || def.GCPercent != 400 {
 		t.Fatalf("defaults %+v", def)
 	}

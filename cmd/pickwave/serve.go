@@ -33,7 +33,7 @@ type Main struct {
 
 // Open opens the store, seeds the demo if asked, and starts serving.
 func (m *Main) Open(ctx context.Context) error {
-	db, err := store.Open(m.Config.Data, store.Options{Logger: m.Logger})
+	db, err := store.Open(m.Config.Data, store.Options{Logger: m.Logger, BadgeRoles: m.Config.BadgeRoles})
 	if err != nil {
 		return err
 	}
@@ -128,6 +128,17 @@ func (m *Main) seedDemo(ctx context.Context) (bool, error) {
 	}
 	m.Logger.Info("demo warehouse seeded", "took", time.Since(start).Round(time.Millisecond),
 		"users", len(demo.Users), "password", demo.Password)
+	// The pickers' badges are random, so they are said once here; an
+	// admin finds them later in GET /api/v1/users.
+	users, err := m.DB.Users(ctx)
+	if err != nil {
+		return true, fmt.Errorf("list demo users: %w", err)
+	}
+	for _, u := range users {
+		if u.Badge != "" {
+			m.Logger.Info("demo badge", "user", u.Name, "role", u.Role, "badge", u.Badge)
+		}
+	}
 	return true, nil
 }
 
