@@ -494,7 +494,7 @@ func (r *modelRun) check() {
 }
 
 // modelChecks is how many sequences `make test` runs (rapid's default
-// of 30 steps each).
+// of 30 steps each on average).
 const modelChecks = 25
 
 var modelVerbose = flag.Bool("model.log", false, "log each action of TestHandheldModel")
