@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
 )
 
@@ -56,10 +57,10 @@ func TestStationSocket_ClosedOnShutdown(t *testing.T) {
 	e := newStationEnv(t, t.TempDir())
 	e.createStation(map[string]any{"id": "PACK-1", "name": "Pack 1"})
 	ws := dialStation(t, e, "PACK-1", e.packer)
-	ws.await("the state", func(stationMessage) bool { return true })
+	ws.Await("the state", func(testenv.StationMessage) bool { return true })
 	e.runtime.Close()
 	select {
-	case <-ws.done:
+	case <-ws.Done():
 	case <-time.After(waitLimit):
 		t.Fatal("client still open after the runtime stopped")
 	}

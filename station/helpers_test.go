@@ -2,7 +2,6 @@ package station_test
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -209,90 +208,10 @@ func (e *env) state(id string) pickwave.StationState {
 // eventually polls cond until it holds, failing after waitLimit.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", waitLimit, what)
-		}
-		<-tick.C
-	}
+	testenv.Eventually(t, waitLimit, what, cond)
 }
 
-// stationMessage is any message of /ws/station/{id}.
-type stationMessage struct {
-	Type  string                 `json:"type"`
-	Seq   uint64                 `json:"seq"`
-	State *pickwave.StationState `json:"state"`
-	Scan  *pickwave.StationScan  `json:"scan"`
-	at    time.Time              // when the client read it
-}
-
-// stationSocket is a websocket client of one station that reads every
-// message into a channel and checks sequence numbers only grow.
-type stationSocket struct {
-	t    testing.TB
-	conn *websocket.Conn
-	msgs chan stationMessage
-	done chan struct{}
-}
-
-func dialStation(t testing.TB, srv *httptest.Server, id string) *stationSocket {
+func dialStation(t testing.TB, srv *httptest.Server, id string) *testenv.StationSocket {
 	t.Helper()
-	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws/station/" + id
-	conn, res, err := websocket.DefaultDialer.Dial(url, nil)
-	if err != nil {
-		t.Fatalf("dial %s: %v (%v)", url, err, res)
-	}
-	ws := &stationSocket{t: t, conn: conn, msgs: make(chan stationMessage, 4096), done: make(chan struct{})}
-	go func() {
-		defer close(ws.done)
-		defer close(ws.msgs)
-		var last uint64
-		for {
-			_, data, err := conn.ReadMessage()
-			if err != nil {
-				return
-			}
-			var m stationMessage
-			if err := json.Unmarshal(data, &m); err != nil {
-				t.Errorf("station message %s: %v", data, err)
-				return
-			}
-			m.at = time.Now()
-			if m.Seq <= last && last != 0 {
-				t.Errorf("seq %d after %d", m.Seq, last)
-			}
-			last = m.Seq
-			ws.msgs <- m
-		}
-	}()
-	t.Cleanup(ws.close)
-	return ws
-}
-
-func (ws *stationSocket) close() {
-	ws.conn.Close()
-	<-ws.done
-}
-
-// await reads messages until one matches.
-func (ws *stationSocket) await(what string, match func(stationMessage) bool) stationMessage {
-	ws.t.Helper()
-	deadline := time.NewTimer(waitLimit)
-	defer deadline.Stop()
-	for {
-		select {
-		case m, ok := <-ws.msgs:
-			if !ok {
-				ws.t.Fatalf("socket closed waiting for %s", what)
-			}
-			if match(m) {
-				return m
-			}
-		case <-deadline.C:
-			ws.t.Fatalf("timed out after %v waiting for %s", waitLimit, what)
-		}
-	}
+	return testenv.DialStation(t, srv.URL, id, nil)
 }

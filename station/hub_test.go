@@ -32,11 +32,11 @@ func TestHub_ScansAndWeights(t *testing.T) {
 	e.create(sims.station("PACK-1"))
 	ws := dialStation(t, e.srv, "PACK-1")
 
-	first := ws.await("the state on connecting", func(m stationMessage) bool { return true })
+	first := ws.Await("the state on connecting", func(m testenv.StationMessage) bool { return true })
 	if first.Type != "state" || first.State == nil || first.State.StationID != "PACK-1" {
 		t.Fatalf("first message %+v", first)
 	}
-	ws.await("every device online", func(m stationMessage) bool {
+	ws.Await("every device online", func(m testenv.StationMessage) bool {
 		s := m.State
 		return s != nil && s.Scanner != nil && s.Scanner.Online && s.Scale != nil && s.Scale.Online &&
 			s.Printer != nil && s.Printer.Online && s.Printer.Ready
@@ -46,46 +46,46 @@ func TestHub_ScansAndWeights(t *testing.T) {
 	if err := sims.scanner.Scan("]C1" + code); err != nil {
 		t.Fatal(err)
 	}
-	scan := ws.await("the scan", func(m stationMessage) bool { return m.Type == "scan" })
+	scan := ws.Await("the scan", func(m testenv.StationMessage) bool { return m.Type == "scan" })
 	if scan.Scan.Data != code || scan.Scan.Symbology != "]C1" || scan.Scan.Time.IsZero() {
 		t.Fatalf("scan %+v", scan.Scan)
 	}
-	st := ws.await("the state with the last scan", func(m stationMessage) bool { return m.Type == "state" })
+	st := ws.Await("the state with the last scan", func(m testenv.StationMessage) bool { return m.Type == "state" })
 	if st.Seq != scan.Seq+1 || st.State.Scanner.LastScan == nil || st.State.Scanner.LastScan.Data != code {
 		t.Fatalf("state after scan: seq %d after %d, %+v", st.Seq, scan.Seq, st.State.Scanner)
 	}
 
 	sims.scale.SetMotion(true)
 	sims.scale.SetWeight(1234.5)
-	ws.await("a weight in motion", func(m stationMessage) bool {
+	ws.Await("a weight in motion", func(m testenv.StationMessage) bool {
 		return m.State != nil && m.State.Scale.WeightG == 1234.5 && !m.State.Scale.Stable && slices.Contains(m.State.Scale.Flags, "motion")
 	})
 	sims.scale.SetMotion(false)
-	ws.await("the stable weight", func(m stationMessage) bool {
+	ws.Await("the stable weight", func(m testenv.StationMessage) bool {
 		return m.State != nil && m.State.Scale.WeightG == 1234.5 && m.State.Scale.Stable && slices.Equal(m.State.Scale.Flags, []string{"stable"})
 	})
 	sims.scale.SetOverload(true)
-	ws.await("over capacity", func(m stationMessage) bool {
+	ws.Await("over capacity", func(m testenv.StationMessage) bool {
 		return m.State != nil && !m.State.Scale.Stable && slices.Contains(m.State.Scale.Flags, "over_capacity")
 	})
 
 	sims.printer.SetPaperOut(true)
-	ws.await("paper out", func(m stationMessage) bool {
+	ws.Await("paper out", func(m testenv.StationMessage) bool {
 		return m.State != nil && !m.State.Printer.Ready && slices.Contains(m.State.Printer.Problems, "paper out")
 	})
 
 	// A second client gets the current state at once.
 	late := dialStation(t, e.srv, "PACK-1")
-	got := late.await("the state", func(m stationMessage) bool { return true })
+	got := late.Await("the state", func(m testenv.StationMessage) bool { return true })
 	if got.State.Scanner.LastScan == nil || !slices.Contains(got.State.Printer.Problems, "paper out") {
 		t.Fatalf("late client's first state %+v", got.State)
 	}
 
 	// Unplugging the scanner shows it offline on both.
 	sims.scanner.Unplug()
-	late.await("scanner offline", func(m stationMessage) bool { return m.State != nil && !m.State.Scanner.Online })
+	late.Await("scanner offline", func(m testenv.StationMessage) bool { return m.State != nil && !m.State.Scanner.Online })
 	sims.scanner.Replug()
-	ws.await("scanner back", func(m stationMessage) bool { return m.State != nil && m.State.Scanner.Online })
+	ws.Await("scanner back", func(m testenv.StationMessage) bool { return m.State != nil && m.State.Scanner.Online })
 }
 
 // TestWatch_Refusals checks that Watch refuses, without upgrading, an
@@ -119,15 +119,15 @@ func TestHub_ClosedOnShutdown(t *testing.T) {
 	e := newEnv(t, t.TempDir())
 	e.create(&pickwave.Station{ID: "PACK-1", Name: "Pack 1"})
 	ws := dialStation(t, e.srv, "PACK-1")
-	ws.await("the state", func(stationMessage) bool { return true })
+	ws.Await("the state", func(testenv.StationMessage) bool { return true })
 	e.rt.Close()
 	select {
-	case <-ws.done:
+	case <-ws.Done():
 	case <-time.After(waitLimit):
 		t.Fatal("client still open after the runtime stopped")
 	}
 	// A failed websocket read returns the same error again.
-	if _, _, err := ws.conn.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+	if err := ws.Err(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
 		t.Fatalf("the client's last read: %v, want a going-away close frame", err)
 	}
 }
@@ -192,7 +192,7 @@ func TestRuntime_NoLeaksAcrossRestarts(t *testing.T) {
 			t.Fatal(err)
 		}
 		online(fmt.Sprintf("cycle %d online", i), scale)
-		ws.await(fmt.Sprintf("cycle %d on the socket", i), func(m stationMessage) bool {
+		ws.Await(fmt.Sprintf("cycle %d on the socket", i), func(m testenv.StationMessage) bool {
 			return m.State != nil && m.State.Scale != nil && m.State.Scale.Device == scale && m.State.Scale.Online
 		})
 	}
@@ -202,7 +202,7 @@ func TestRuntime_NoLeaksAcrossRestarts(t *testing.T) {
 	if err := <-ran; err != nil {
 		t.Fatal(err)
 	}
-	ws.close()
+	ws.Close()
 	srv.Close()
 	eventually(t, "goroutines and fds back to the start", func() bool {
 		return runtime.NumGoroutine() <= goroutines && countFDs(t) == fds
@@ -234,7 +234,9 @@ func BenchmarkScaleToStationWebsocket(b *testing.B) {
 	}()
 	eventually(b, "the station running", func() bool { _, ok := rt.State("PACK-1"); return ok })
 	ws := dialStation(b, srv, "PACK-1")
-	ws.await("the scale online", func(m stationMessage) bool { return m.State != nil && m.State.Scale != nil && m.State.Scale.Online })
+	ws.Await("the scale online", func(m testenv.StationMessage) bool {
+		return m.State != nil && m.State.Scale != nil && m.State.Scale.Online
+	})
 
 	var lat []time.Duration
 	b.ResetTimer()
@@ -242,10 +244,10 @@ func BenchmarkScaleToStationWebsocket(b *testing.B) {
 		grams := float64(1000 + i%2) // alternate, so each weight is a change
 		start := time.Now()
 		sims.scale.SetWeight(grams)
-		m := ws.await("the weight", func(m stationMessage) bool {
+		m := ws.Await("the weight", func(m testenv.StationMessage) bool {
 			return m.State != nil && m.State.Scale.Stable && m.State.Scale.WeightG == grams
 		})
-		lat = append(lat, m.at.Sub(start))
+		lat = append(lat, m.At.Sub(start))
 	}
 	b.StopTimer()
 	slices.Sort(lat)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/device"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/station"
 	"github.com/pickwave/pickwave/store"
 )
@@ -175,7 +176,7 @@ func TestRuntime_NewScalePortTakesEffect(t *testing.T) {
 	e.create(st)
 	ws := dialStation(t, e.srv, "PACK-1")
 	sims.scale.SetWeight(250)
-	ws.await("250 g from the first scale", func(m stationMessage) bool {
+	ws.Await("250 g from the first scale", func(m testenv.StationMessage) bool {
 		return m.State != nil && m.State.Scale != nil && m.State.Scale.WeightG == 250 && m.State.Scale.Stable
 	})
 	scannerSince := e.state("PACK-1").Scanner.Since
@@ -188,12 +189,12 @@ func TestRuntime_NewScalePortTakesEffect(t *testing.T) {
 	other.SetWeight(777)
 	st.Scale.Port = other.Path()
 	e.update(st)
-	ws.await("777 g from the new scale", func(m stationMessage) bool {
+	ws.Await("777 g from the new scale", func(m testenv.StationMessage) bool {
 		return m.State != nil && m.State.Scale != nil && m.State.Scale.Device == other.Path() && m.State.Scale.WeightG == 777
 	})
 	sims.scale.SetWeight(999) // the old scale is no longer read
 	other.SetWeight(778)
-	ws.await("778 g", func(m stationMessage) bool {
+	ws.Await("778 g", func(m testenv.StationMessage) bool {
 		return m.State != nil && m.State.Scale.WeightG == 778
 	})
 	got := e.state("PACK-1")
