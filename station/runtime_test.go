@@ -238,28 +238,10 @@ func (p *panicky) setStatusPanics(v bool) (calls int) {
 	return p.statusCalls
 }
 
-// syncBuffer is a log sink that goroutines write while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // panickyEnv runs a runtime whose printers panic as panicky does, logging
 // into the returned buffer.
-func panickyEnv(t *testing.T) (*env, *stationSims, *syncBuffer, func() *panicky) {
-	logs := &syncBuffer{}
+func panickyEnv(t *testing.T) (*env, *stationSims, *testenv.Buffer, func() *panicky) {
+	logs := &testenv.Buffer{}
 	var mu sync.Mutex
 	var last *panicky
 	e := newEnv(t, t.TempDir(), func(rt *station.Runtime) {
@@ -361,7 +343,7 @@ func (s *panicOnce) PendingPrints(ctx context.Context, stationID string) ([]*pic
 // owner logs the panic with its stack and starts it again, and the queued
 // job prints once.
 func TestPrintWorker_RestartedAfterPanic(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	sims := newStationSims(t)
 	e := newEnv(t, t.TempDir(), func(rt *station.Runtime) {
 		rt.Logger = slog.New(slog.NewTextHandler(logs, nil))

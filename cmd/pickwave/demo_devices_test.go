@@ -38,7 +38,7 @@ func TestServe_demoDevices(t *testing.T) {
 
 	for round := 1; round <= 2; round++ {
 		runCtx, cancel := context.WithCancel(ctx)
-		logs := &syncBuffer{}
+		logs := &testenv.Buffer{}
 		done := make(chan error, 1)
 		go func() {
 			done <- run(runCtx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data", dir, "--log-format", "json"}, io.Discard, logs)

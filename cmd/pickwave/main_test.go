@@ -24,7 +24,7 @@ import (
 func TestServe_wholeProgram(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--log-format", "json"}, io.Discard, logs)
@@ -126,7 +126,7 @@ func TestServe_flagsAndConfig(t *testing.T) {
 }
 
 // waitForLog polls the JSON logs for a message and returns the attribute.
-func waitForLog(t *testing.T, logs *syncBuffer, msg, attr string) string {
+func waitForLog(t *testing.T, logs *testenv.Buffer, msg, attr string) string {
 	t.Helper()
 	var value string
 	testenv.Eventually(t, 60*time.Second, fmt.Sprintf("a %q log", msg), func() bool {

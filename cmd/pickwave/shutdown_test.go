@@ -24,7 +24,7 @@ func TestServe_shutdownFinishesInFlight(t *testing.T) {
 	}
 	token := strings.TrimSpace(out.String())
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--log-format", "json"}, io.Discard, logs)

@@ -43,11 +43,11 @@ func TestDevices_listsPorts(t *testing.T) {
 
 // simulator runs `pickwave sim ...` with stdin from a pipe until the test
 // ends, and returns its output and stdin.
-func simulator(t *testing.T, args ...string) (*syncBuffer, io.Writer) {
+func simulator(t *testing.T, args ...string) (*testenv.Buffer, io.Writer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	in, stdin := io.Pipe()
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- runSim(ctx, args, in, out, out) }()
 	t.Cleanup(func() {
@@ -61,7 +61,7 @@ func simulator(t *testing.T, args ...string) (*syncBuffer, io.Writer) {
 }
 
 // waitOutput polls the output until re matches, and returns the match.
-func waitOutput(t *testing.T, out *syncBuffer, re string) []string {
+func waitOutput(t *testing.T, out *testenv.Buffer, re string) []string {
 	t.Helper()
 	rx := regexp.MustCompile(re)
 	var m []string
