@@ -201,11 +201,8 @@ func (t *txn) unitsInHand(sku, location, lot string) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		picked := task.Picked
-		if st.TaskID == task.ID && st.Picked > picked {
-			picked = st.Picked
-		}
-		n += picked
+		st.inHand(task)
+		n += task.Picked
 	}
 	return n, nil
 }
@@ -282,9 +279,6 @@ func (db *DB) ConfirmCount(ctx context.Context, id string, c pickwave.CountConfi
 		}
 		before := s.OnHand
 		s.OnHand = *c.Counted + inHand
-		if s.CountID == cc.ID && s.Reserved <= s.OnHand {
-			s.CountID = ""
-		}
 		now := t.now
 		cc.Status, cc.Counted, cc.Delta = pickwave.CountConfirmed, c.Counted, s.OnHand-before
 		cc.ConfirmedBy, cc.ConfirmedAt, cc.Note = t.actor, &now, c.Note
@@ -301,6 +295,8 @@ func (db *DB) ConfirmCount(ctx context.Context, id string, c pickwave.CountConfi
 				s.ReceivedSeq = seq
 			}
 		}
+		// The count is stored confirmed first: putStock lifts the hold
+		// of a confirmed count once the reservations fit.
 		if err := t.putStock(s); err != nil {
 			return err
 		}
