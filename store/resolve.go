@@ -10,9 +10,8 @@ import (
 // of its barcodes (with GS1 data parsed), and lot and serial facts
 // relative to the task (nil when the picker is binding totes).
 //
-// The scan is trimmed of a scanner's whitespace (gs1.TrimScan) for the
-// look-ups; f.Raw stays as sent, because tote labels are bound and
-// compared as sent. A location label wins. Otherwise every valid reading
+// raw comes trimmed of a scanner's whitespace (scan does it once, for
+// every step). A location label wins. Otherwise every valid reading
 // of the scan (gs1.Parser.Readings: a GTIN, a UPC-E, an SSCC, an element
 // string...) is a candidate, and so is the scan as an internal barcode;
 // the one that counts is the first whose barcode belongs to the task's
@@ -23,7 +22,7 @@ import (
 // most likely reading was refused when it was meant as GS1 data.
 func (t *txn) resolveScan(raw string, task *pickwave.Task) (wave.ScanFacts, error) {
 	f := wave.ScanFacts{Raw: raw}
-	scan := gs1.TrimScan(raw)
+	scan := raw
 	if scan == "" {
 		return f, nil
 	}
