@@ -55,6 +55,18 @@ const (
 	EventPrintPrinted     = "print.printed"
 	EventPrintFailed      = "print.failed" // held for a person: may or may not have printed
 	EventPrintCancelled   = "print.cancelled"
+
+	// Packing and shipping. order.packed and order.shipped carry the
+	// shipment: its id, the package count, carrier, service, tracking
+	// numbers and tracking URLs (ShipmentEventPayload).
+	EventShipmentCreated   = "shipment.created"
+	EventShipmentVoided    = "shipment.voided"
+	EventMispickAtPack     = "pack.mispick" // a wrong or extra item refused at a pack station
+	EventWeightBlocked     = "pack.weight_blocked"
+	EventWeightOverridden  = "pack.weight_overridden"
+	EventOrderPacked       = "order.packed"
+	EventOrderShipped      = "order.shipped"
+	EventOrderShortShipped = "order.short_shipped" // shipped with fewer units than ordered
 )
 
 // EventService reads the event log.
