@@ -79,7 +79,7 @@ func (s *site) open() {
 	db := testenv.OpenStore(s.t, s.dir, store.Options{NoSync: true})
 	s.db = db
 	s.srv = testenv.Server(db, nil)
-	s.http = httptest.NewUnstartedServer(s.srv.Handler())
+	s.http = httptest.NewUnstartedServer(testenv.Checked(s.t, s.srv.Handler()))
 	if s.addr != "" {
 		// The same address again, as a restarted server.
 		l, err := net.Listen("tcp", s.addr)

@@ -200,6 +200,7 @@ func FuzzParseBarcodeEndpoint(f *testing.F) {
 		body, _ := json.Marshal(map[string]string{"data": data})
 		req := httptest.NewRequest("POST", "/api/v1/barcodes/parse", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest {

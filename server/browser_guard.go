@@ -53,8 +53,9 @@ func frameHeaders(c *gin.Context) {
 
 // browserGuard refuses a state-changing request without a bearer token
 // (so one the session cookie may authenticate, or a login a page could
-// forge) that comes from another origin, or whose body is not of the kind
-// its route takes.
+// forge) that comes from another origin, and any state-changing request
+// whose body is not of the kind its route takes: the contract has one
+// media type per route, whoever calls it.
 func (s *Server) browserGuard(c *gin.Context) {
 	r := c.Request
 	switch r.Method {
@@ -62,13 +63,11 @@ func (s *Server) browserGuard(c *gin.Context) {
 		c.Next()
 		return
 	}
-	if bearer(r) != "" {
-		c.Next()
-		return
-	}
-	if err := sameOrigin(r); err != nil {
-		s.fail(c, err)
-		return
+	if bearer(r) == "" {
+		if err := sameOrigin(r); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	if route := c.FullPath(); route != "" {
 		if status, err := bodyAllowed(r, routeBodies[route]); err != nil {

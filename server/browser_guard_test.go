@@ -38,7 +38,8 @@ func TestBrowserGuard_cookieStateChanges(t *testing.T) {
 		{name: "body on a route without one", path: "/allocate", cookie: true, contentType: json, want: 400, code: pickwave.EINVALID},
 		{name: "own page", cookie: true, contentType: json + "; charset=utf-8", header: map[string]string{"Origin": "http://" + host, "Sec-Fetch-Site": "same-origin"}, want: 200},
 		{name: "no browser headers", cookie: true, contentType: json, want: 200},
-		{name: "bearer cross-origin text/plain", contentType: plain, header: map[string]string{"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}, want: 200},
+		{name: "bearer cross-origin", contentType: json, header: map[string]string{"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}, want: 200},
+		{name: "bearer text/plain", contentType: plain, want: 415, code: pickwave.EINVALID},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -142,7 +142,7 @@ func TestHandheld_loginDeadline(t *testing.T) {
 	db := testenv.OpenStore(t, "", store.Options{})
 	s := testenv.Server(db, nil)
 	s.HandheldLoginWait = 300 * time.Millisecond
-	hs := httptest.NewServer(s.Handler())
+	hs := httptest.NewServer(testenv.Checked(t, s.Handler()))
 	t.Cleanup(hs.Close)
 	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/ws/handheld", nil)
 	if err != nil {

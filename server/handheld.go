@@ -47,6 +47,7 @@ var handheldUpgrader = websocket.Upgrader{
 	WriteBufferSize: 1024,
 	WriteBufferPool: &sync.Pool{},
 	CheckOrigin:     sameOriginHandheld,
+	Error:           upgradeError,
 }
 
 // sameOriginHandheld accepts browsers on this host and clients that send no

@@ -227,7 +227,7 @@ func openLoadSite(tb testing.TB, template string, barcodes map[string]string) *l
 	s := copyLoadSite(tb, template, barcodes)
 	db := s.db
 	s.srv = testenv.Server(db, nil)
-	s.http = httptest.NewServer(s.srv.Handler())
+	s.http = httptest.NewServer(testenv.Checked(tb, s.srv.Handler()))
 	s.base = s.http.URL
 	tb.Cleanup(s.close)
 	return s

@@ -82,7 +82,7 @@ func (f *floor) open() {
 	f.db = db
 	f.srv = testenv.Server(db, nil)
 	f.srv.LoginLimits = f.limits
-	f.http = httptest.NewServer(f.srv.Handler())
+	f.http = httptest.NewServer(testenv.Checked(f.t, f.srv.Handler()))
 }
 
 func (f *floor) close() {

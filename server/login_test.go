@@ -175,7 +175,7 @@ func TestLogin_passwordGuessingGets429(t *testing.T) {
 	clock := &testClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
 	srv := testenv.Server(db, nil)
 	srv.LoginLimits = server.LoginLimits{Now: clock.Now}
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(testenv.Checked(t, srv.Handler()))
 	t.Cleanup(hs.Close)
 	e := &env{t: t, db: db, srv: hs}
 	ctx := pickwave.WithActor(context.Background(), "test")

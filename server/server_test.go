@@ -34,7 +34,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	db := testenv.OpenStore(t, t.TempDir(), store.Options{})
 	s := testenv.Server(db, nil)
-	hs := httptest.NewServer(s.Handler())
+	hs := httptest.NewServer(testenv.Checked(t, s.Handler()))
 	t.Cleanup(func() {
 		hs.Close()
 		db.Close()

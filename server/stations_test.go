@@ -39,7 +39,7 @@ func newStationEnv(t *testing.T, dir string) *stationEnv {
 	st := &station.Runtime{Store: db, Logger: slog.New(slog.DiscardHandler), StatusInterval: 50 * time.Millisecond}
 	s := testenv.Server(db, nil)
 	s.Stations, s.PrintQueue, s.StationRuntime = db, db, st
-	hs := httptest.NewServer(s.Handler())
+	hs := httptest.NewServer(testenv.Checked(t, s.Handler()))
 	ran := make(chan error, 1)
 	go func() { ran <- st.Run(context.Background()) }()
 	e := &stationEnv{env: &env{t: t, db: db, srv: hs}, dir: dir, runtime: st}
@@ -241,6 +241,7 @@ func TestStations_TestLabelIdempotent(t *testing.T) {
 	mustStatus(t, r, 200)
 	req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/stations/PACK-1/test-label", strings.NewReader(`{"request_id": "other"}`))
 	req.Header.Set("Authorization", "Bearer "+e.packer)
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", "req-42")
 	res, err := e.srv.Client().Do(req)
 	if err != nil {

@@ -24,7 +24,7 @@ func demoEnv(tb testing.TB) (*httptest.Server, string) {
 		tb.Fatal(err)
 	}
 	s := testenv.Server(db, nil)
-	hs := httptest.NewServer(s.Handler())
+	hs := httptest.NewServer(testenv.Checked(tb, s.Handler()))
 	tb.Cleanup(func() {
 		hs.Close()
 		db.Close()

@@ -127,7 +127,7 @@ func newFloor(t *testing.T, users []string, withStation bool) *floor {
 		DeviceBackoff:  device.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond}}
 	srv := testenv.Server(db, discard)
 	srv.Stations, srv.PrintQueue, srv.StationRuntime, srv.Web = db, db, stations, web.Handler()
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(testenv.Checked(t, srv.Handler()))
 	ran := make(chan error, 1)
 	go func() { ran <- stations.Run(context.Background()) }()
 	t.Cleanup(func() {

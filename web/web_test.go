@@ -172,7 +172,7 @@ func newSite(t *testing.T) *site {
 	}
 	s := testenv.Server(db, discard)
 	s.Web = web.Handler()
-	hs := httptest.NewServer(s.Handler())
+	hs := httptest.NewServer(testenv.Checked(t, s.Handler()))
 	t.Cleanup(func() {
 		hs.Close()
 		db.Close()

@@ -306,6 +306,9 @@ func (a *crashAPI) do(method, path string, body, out any) error {
 	}
 	req, _ := http.NewRequest(method, a.base+path, rd)
 	req.Header.Set("Authorization", "Bearer "+a.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

@@ -85,7 +85,7 @@ func TestLoadgen_againstServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := testenv.Server(db, nil)
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(testenv.Checked(t, srv.Handler()))
 	defer func() {
 		srv.Close(ctx)
 		hs.Close()

@@ -33,6 +33,9 @@ func TestServe_shutdownFinishesInFlight(t *testing.T) {
 	call := func(method, path, body string) *http.Response {
 		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

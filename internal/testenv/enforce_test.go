@@ -13,6 +13,9 @@ import (
 // opensStore finds a test opening a store or its file directly.
 var opensStore = regexp.MustCompile(`\b(store|bolt)\.Open\(`)
 
+// servesUnchecked finds a test serving a handler without Checked.
+var servesUnchecked = regexp.MustCompile(`httptest\.New(Unstarted)?Server\([\w.]*\.Handler\(\)\)`)
+
 // mayOpenDirectly are the test files that must reach the file itself:
 // the store's own helper (its package's tests cannot import this one's
 // server), the migration tests that write older schemas, the checks'
@@ -32,8 +35,29 @@ var mayOpenDirectly = map[string]bool{
 // line that must (a store that is expected not to open, a read-only look
 // at a file) says why in a comment starting "// unchecked: ".
 func TestStoresAreChecked(t *testing.T) {
+	bad := scanTests(t, func(rel, line string) bool {
+		return !mayOpenDirectly[rel] && opensStore.MatchString(line) && !strings.Contains(line, "// unchecked: ")
+	})
+	if len(bad) > 0 {
+		t.Fatalf("these tests open a store without testenv.OpenStore, so it is never checked: %s", strings.Join(bad, ", "))
+	}
+}
+
+// TestServersAreChecked fails when a test serves a server's handler
+// without Checked, so its exchanges would escape the contract.
+func TestServersAreChecked(t *testing.T) {
+	bad := scanTests(t, func(rel, line string) bool { return servesUnchecked.MatchString(line) })
+	if len(bad) > 0 {
+		t.Fatalf("these tests serve a handler without testenv.Checked, so its answers are never held to docs/openapi.yaml: %s", strings.Join(bad, ", "))
+	}
+}
+
+// scanTests returns file:line of every line of a test file that bad
+// reports, given the file's path from the module root.
+func scanTests(t *testing.T, bad func(rel, line string) bool) []string {
+	t.Helper()
 	root := filepath.Join("..", "..")
-	var bad []string
+	var found []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -45,16 +69,14 @@ func TestStoresAreChecked(t *testing.T) {
 			return nil
 		}
 		rel, _ := filepath.Rel(root, path)
-		if mayOpenDirectly[filepath.ToSlash(rel)] {
-			return nil
-		}
+		rel = filepath.ToSlash(rel)
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
 		for i, line := range strings.Split(string(data), "\n") {
-			if opensStore.MatchString(line) && !strings.Contains(line, "// unchecked: ") {
-				bad = append(bad, fmt.Sprintf("%s:%d", filepath.ToSlash(rel), i+1))
+			if bad(rel, line) {
+				found = append(found, fmt.Sprintf("%s:%d", rel, i+1))
 			}
 		}
 		return nil
@@ -62,7 +84,5 @@ func TestStoresAreChecked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(bad) > 0 {
-		t.Fatalf("these tests open a store without testenv.OpenStore, so it is never checked: %s", strings.Join(bad, ", "))
-	}
+	return found
 }

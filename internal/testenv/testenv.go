@@ -7,18 +7,23 @@
 // progress, the event log, scan ids). A test that leaves the store
 // inconsistent fails even when its own assertions passed. Server wires a
 // server.Server to every service of a store, so the literal lives here
-// once. Eventually polls a condition with a deadline, for tests that wait
+// once. Checked wraps a server's handler so every request a test makes
+// and every answer it gets are checked against docs/openapi.yaml
+// (internal/contract). Eventually polls a condition with a deadline, for tests that wait
 // on something another goroutine or process does.
 //
-// TestStoresAreChecked (enforce_test.go) fails when a test file opens a
-// store any other way, so the check cannot be forgotten.
+// TestStoresAreChecked and TestServersAreChecked (enforce_test.go) fail
+// when a test file opens a store or serves the server's handler any other
+// way, so neither check can be forgotten.
 package testenv
 
 import (
 	"log/slog"
+	"net/http"
 	"testing"
 	"time"
 
+	"github.com/pickwave/pickwave/internal/contract"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 )
@@ -60,6 +65,14 @@ func Server(db *store.DB, logger *slog.Logger) *server.Server {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Logger: logger}
+}
+
+// Checked returns h, a server's handler, with every exchange checked
+// against docs/openapi.yaml: an answer the spec does not document, or a
+// request it forbids that the server accepts, fails tb.
+func Checked(tb testing.TB, h http.Handler) http.Handler {
+	tb.Helper()
+	return contract.Handler(tb, h)
 }
 
 // Eventually polls cond every few milliseconds until it holds, and fails
