@@ -6,6 +6,7 @@ BIN      := bin/pickwave
 ADDR     ?= 127.0.0.1:8080
 DATA     ?= ./data
 FUZZTIME ?= 10s
+CONTRACT_LOG := bin/contract.log
 
 .PHONY: run build test test-deps bench lint fuzz clean
 
@@ -17,9 +18,14 @@ run: build
 build:
 	go build -o $(BIN) ./cmd/pickwave
 
-## test: install what tests need, then run every test with the race detector
+## test: install what tests need, then run every test with the race detector;
+## every HTTP exchange the tests make is checked against docs/openapi.yaml,
+## and the count is printed at the end
 test: test-deps lint
-	go test -race -count=1 -timeout 25m ./...
+	@mkdir -p bin && : > $(CONTRACT_LOG)
+	PICKWAVE_CONTRACT_LOG=$(CURDIR)/$(CONTRACT_LOG) go test -race -count=1 -timeout 25m ./...
+	@awk '{ n++; if ($$2 != "(unknown)") ops[$$1 " " $$2] = 1 } \
+	  END { printf "contract: %d exchanges checked against docs/openapi.yaml, on %d of its operations\n", n, length(ops) }' $(CONTRACT_LOG)
 
 ## test-deps: fetch Go modules and install Debian's chromium for the browser tests
 test-deps:

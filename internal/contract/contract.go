@@ -26,7 +26,7 @@
 // Spec loads and compiles the spec once per process. Counts reports how
 // many exchanges were checked; with PICKWAVE_CONTRACT_LOG naming a file,
 // each check appends "METHOD PATH STATUS" to it, for the figures of a
-// whole `make test` run (cmd/contractstats sums them).
+// whole `make test` run (the Makefile sums them).
 package contract
 
 import (
