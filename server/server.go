@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,6 +60,11 @@ type Server struct {
 	// without logging in before it is closed (close code 1008). Zero
 	// means DefaultHandheldLoginWait; negative, for ever.
 	HandheldLoginWait time.Duration
+	// TLS, when set, makes Open serve HTTPS with it. Plain HTTP on the
+	// same port is redirected to https (308), so tokens and session
+	// cookies only cross the network encrypted once a client follows it;
+	// the session cookie is then marked Secure.
+	TLS *tls.Config
 
 	logger    *slog.Logger
 	metrics   *metrics
@@ -121,6 +127,10 @@ func (s *Server) Open(addr string) error {
 	h := s.Handler()
 	s.ln = newLimitListener(ln, orDefault(s.MaxConns, DefaultMaxConns), orDefault(s.MaxConnsPerAddr, DefaultMaxConnsPerAddr),
 		func(limit string) { s.metrics.refused.WithLabelValues(limit).Inc() })
+	if s.TLS != nil {
+		s.ln = newMixedListener(s.ln, s.TLS)
+		h = redirectPlain(h)
+	}
 	s.http = &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -134,6 +144,14 @@ func (s *Server) Open(addr string) error {
 		}
 	}()
 	return nil
+}
+
+// URL is the server's base URL once open: https:// when it serves TLS.
+func (s *Server) URL() string {
+	if s.TLS != nil {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
 }
 
 // Addr is the address the server listens on, once open.

@@ -62,6 +62,18 @@ type Config struct {
 	// only by default. A badge is easier to guess or borrow than a
 	// password, and its login opens the handheld socket only.
 	BadgeRoles []pickwave.Role `json:"badge_roles"`
+	// TLSCert and TLSKey are PEM files of the server's certificate (with
+	// its chain) and key; with them the server speaks HTTPS and redirects
+	// plain HTTP on the same port to it.
+	TLSCert string `json:"tls_cert"`
+	TLSKey  string `json:"tls_key"`
+	// TLSSelfSigned serves HTTPS with a self-signed certificate made on
+	// first start and kept in the data directory (tls/); its SHA-256
+	// fingerprint is logged at every start for handhelds to pin.
+	TLSSelfSigned bool `json:"tls_self_signed"`
+	// TLSHosts are extra names and addresses for the self-signed
+	// certificate (the machine's own are always in it).
+	TLSHosts []string `json:"tls_hosts"`
 }
 
 // GC percent bounds.
@@ -143,6 +155,10 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar((*time.Duration)(&fromFlags.ReadTimeout), "read-timeout", time.Duration(cfg.ReadTimeout), "bound on reading a request and its body (negative: none)")
 	fs.DurationVar((*time.Duration)(&fromFlags.HandheldLoginWait), "handheld-login-wait", time.Duration(cfg.HandheldLoginWait), "close a handheld socket not logged in after this `long` (negative: never)")
 	badgeRoles := fs.String("badge-roles", "", "comma-separated `roles` that may log in by badge (default picker)")
+	fs.StringVar(&fromFlags.TLSCert, "tls-cert", cfg.TLSCert, "serve HTTPS with this PEM certificate `file` (with --tls-key)")
+	fs.StringVar(&fromFlags.TLSKey, "tls-key", cfg.TLSKey, "PEM private key `file` of --tls-cert")
+	fs.BoolVar(&fromFlags.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate kept in the data directory")
+	tlsHosts := fs.String("tls-hosts", "", "comma-separated extra `names` for the self-signed certificate")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -178,6 +194,19 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.ReadTimeout = fromFlags.ReadTimeout
 		case "handheld-login-wait":
 			cfg.HandheldLoginWait = fromFlags.HandheldLoginWait
+		case "tls-cert":
+			cfg.TLSCert = fromFlags.TLSCert
+		case "tls-key":
+			cfg.TLSKey = fromFlags.TLSKey
+		case "tls-self-signed":
+			cfg.TLSSelfSigned = fromFlags.TLSSelfSigned
+		case "tls-hosts":
+			cfg.TLSHosts = nil
+			for h := range strings.SplitSeq(*tlsHosts, ",") {
+				if h = strings.TrimSpace(h); h != "" {
+					cfg.TLSHosts = append(cfg.TLSHosts, h)
+				}
+			}
 		case "badge-roles":
 			cfg.BadgeRoles = nil
 			for r := range strings.SplitSeq(*badgeRoles, ",") {

@@ -66,10 +66,13 @@ func (m *Main) Open(ctx context.Context) error {
 		MaxConns: m.Config.MaxConns, MaxConnsPerAddr: m.Config.MaxConnsPerAddr,
 		ReadTimeout: time.Duration(m.Config.ReadTimeout), HandheldLoginWait: time.Duration(m.Config.HandheldLoginWait),
 	}
+	if m.Server.TLS, err = serverTLS(m.Config, m.Logger); err != nil {
+		return err
+	}
 	if err := m.Server.Open(m.Config.Addr); err != nil {
 		return err
 	}
-	m.Logger.Info("pickwave serving", "addr", "http://"+m.Server.Addr(), "data", db.Path(), "demo", m.Config.Demo)
+	m.Logger.Info("pickwave serving", "addr", m.Server.URL(), "data", db.Path(), "demo", m.Config.Demo)
 	return nil
 }
 
