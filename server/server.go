@@ -170,6 +170,8 @@ func (s *Server) routes() http.Handler {
 	r.GET("/ws/handheld", s.serveHandheld)
 
 	api := r.Group("/api/v1", s.browserGuard)
+	api.GET("/openapi.yaml", s.serveSpec(false))
+	api.GET("/openapi.json", s.serveSpec(true))
 	api.POST("/login", s.login)
 	api.POST("/logout", s.logout) // works with a stale session too: it clears the cookie
 	api.Use(s.authenticate)
