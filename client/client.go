@@ -181,12 +181,14 @@ func (c *Client) do(ctx context.Context, r call) error {
 		return c.baseErr
 	}
 	what := r.method + " " + r.path
-	u := *c.base
-	u.Path += r.path
-	u.RawPath = ""
-	if c.base.RawPath != "" || strings.Contains(r.path, "%") {
-		u.RawPath = c.base.EscapedPath() + r.path
+	// r.path is escaped (seg): Path gets it unescaped and RawPath as it
+	// is, so that an escaped "?" or "%" in a code stays one character.
+	unescaped, err := url.PathUnescape(r.path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
+	u := *c.base
+	u.Path, u.RawPath = c.base.Path+unescaped, c.base.EscapedPath()+r.path
 	if len(r.query) > 0 {
 		u.RawQuery = r.query.Encode()
 	}

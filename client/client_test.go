@@ -481,9 +481,17 @@ func TestClient_errors(t *testing.T) {
 	_, err = s.pick.Users.Users(ctx)
 	wantCode(t, "Users as a picker", err, pickwave.EFORBIDDEN)
 
-	// Segments are escaped: a code with a question mark is a code.
-	_, err = s.pick.Inventory.SKU(ctx, "A?B#C")
-	wantCode(t, "SKU A?B#C", err, pickwave.ENOTFOUND)
+	// Segments are escaped: a code with a question mark, a hash or a
+	// percent sign is one code.
+	odd := &pickwave.SKU{Code: "A?B#C%2F", Name: "Odd"}
+	if err := s.super.Inventory.CreateSKU(ctx, odd); err != nil {
+		t.Fatal(err)
+	}
+	if got := must(s.pick.Inventory.SKU(ctx, "A?B#C%2F")).of(t); got.Code != odd.Code {
+		t.Errorf("SKU %q: got %q", odd.Code, got.Code)
+	}
+	_, err = s.pick.Inventory.SKU(ctx, "A?B")
+	wantCode(t, "SKU A?B", err, pickwave.ENOTFOUND)
 
 	_, err = client.New("127.0.0.1:8080").Me(ctx)
 	wantCode(t, "a URL without a scheme", err, pickwave.EINVALID)
