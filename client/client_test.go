@@ -523,7 +523,10 @@ func TestClient_contextCancel(t *testing.T) {
 	defer slow.Close()
 	ctx, cancel = context.WithCancel(t.Context())
 	go func() {
-		<-arrived
+		select {
+		case <-arrived:
+		case <-time.After(10 * time.Second):
+		}
 		cancel()
 	}()
 	done := make(chan error, 1)

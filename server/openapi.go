@@ -28,7 +28,8 @@ func newSpecDoc(contentType string, body []byte) specDoc {
 }
 
 // specDocs are docs/openapi.yaml as served, and its JSON form, converted
-// once, at the first request for either: the file is fixed at build time.
+// once per process (Handler calls it first): the file is fixed at build
+// time.
 var specDocs = sync.OnceValues(func() ([2]specDoc, error) {
 	j, err := yamlToJSON(docs.OpenAPI)
 	if err != nil {

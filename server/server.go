@@ -106,6 +106,12 @@ func (s *Server) Handler() http.Handler {
 		s.metrics = newMetrics()
 		s.handhelds = newHandheldHub()
 		s.logins = newLoginLimiter(s.LoginLimits)
+		// The contract's JSON form is made once per process, here rather
+		// than at its first request; it cannot fail for a spec that the
+		// tests parse, but a bad one is said at startup.
+		if _, err := specDocs(); err != nil {
+			s.logger.Error("serve the API contract", "err", err)
+		}
 		s.handler = s.routes()
 	}
 	return s.handler
