@@ -46,6 +46,8 @@ import (
 // (load-0001... with badges LOAD-0001...) and plans and releases waves
 // when no cart is free; without it, it uses existing badges PREFIX0001...
 // (the demo's pickers have random badges, which loadgen cannot guess).
+// Those HTTP API calls, and the SKU and cart lookups, go through package
+// client, as an integrator's would.
 
 // loadgen limits: the run is bounded in handhelds and time.
 const (
