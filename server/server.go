@@ -112,6 +112,12 @@ func (s *Server) Handler() http.Handler {
 		s.metrics = newMetrics()
 		s.handhelds = newHandheldHub()
 		s.logins = newLoginLimiter(s.LoginLimits)
+		// The contract's JSON form is made once per process, here rather
+		// than at its first request; it cannot fail for a spec that the
+		// tests parse, but a bad one is said at startup.
+		if _, err := specDocs(); err != nil {
+			s.logger.Error("serve the API contract", "err", err)
+		}
 		s.handler = s.routes()
 	}
 	return s.handler
@@ -188,6 +194,8 @@ func (s *Server) routes() http.Handler {
 	r.GET("/ws/handheld", s.serveHandheld)
 
 	api := r.Group("/api/v1", s.browserGuard)
+	api.GET("/openapi.yaml", s.serveSpec(false))
+	api.GET("/openapi.json", s.serveSpec(true))
 	api.POST("/login", s.login)
 	api.POST("/logout", s.logout) // works with a stale session too: it clears the cookie
 	api.Use(s.authenticate)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/client"
 	"github.com/pickwave/pickwave/handheld"
 	"github.com/pickwave/pickwave/internal/testenv"
 )
@@ -80,10 +80,10 @@ func TestCrash_killUnderLoad(t *testing.T) {
 	admin := tokens[handhelds]
 
 	srv := startServer(t, bin, data, "127.0.0.1:0")
-	api := &crashAPI{t: t, base: srv.base, token: admin}
-	var w pickwave.Wave
-	api.call("POST", "/api/v1/waves", map[string]any{"template": map[string]any{"totes_per_cart": 8}}, &w)
-	api.call("POST", "/api/v1/waves/"+w.ID+"/release", nil, &w)
+	api := &crashAPI{t: t, c: client.New(srv.base, client.WithToken(admin))}
+	ctx := t.Context()
+	w := must(api.c.Planner.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 8}, 0)).of(t)
+	must(api.c.Waves.ReleaseWave(ctx, w.ID)).of(t)
 	stockBefore := api.stock()
 
 	// Load until enough scans are acknowledged, then kill.
@@ -117,7 +117,7 @@ func TestCrash_killUnderLoad(t *testing.T) {
 	}
 
 	srv = startServer(t, bin, data, strings.TrimPrefix(srv.base, "http://"))
-	api.base = srv.base
+	api.c = client.New(srv.base, client.WithToken(admin))
 	book := crashBook{units: map[string]int{}, done: map[string]bool{}}
 	for _, c := range clients {
 		if err := c.verify(t, &book); err != nil {
@@ -145,15 +145,11 @@ type crashBook struct {
 // lines and stock.
 func (a *crashAPI) checkTotals(t *testing.T, waveID string, book crashBook, stockBefore map[string]int) {
 	t.Helper()
-	var wave pickwave.Wave
-	a.call("GET", "/api/v1/waves/"+waveID, nil, &wave)
-	var tasks []pickwave.Task
+	ctx := t.Context()
+	wave := must(a.c.Waves.Wave(ctx, waveID)).of(t)
+	var tasks []*pickwave.Task
 	for cart := range book.carts {
-		var got struct {
-			Tasks []pickwave.Task `json:"tasks"`
-		}
-		a.call("GET", "/api/v1/carts/"+cart, nil, &got)
-		tasks = append(tasks, got.Tasks...)
+		tasks = append(tasks, must(a.c.Waves.CartTasks(ctx, cart)).of(t)...)
 	}
 	if len(tasks) == 0 {
 		t.Fatal("no task checked")
@@ -182,8 +178,7 @@ func (a *crashAPI) checkTotals(t *testing.T, waveID string, book crashBook, stoc
 			wave.ID, wave.Progress.TasksDone, wave.Progress.UnitsPicked, doneTasks, doneUnits)
 	}
 	for id := range orders {
-		var o pickwave.Order
-		a.call("GET", "/api/v1/orders/"+id, nil, &o)
+		o := must(a.c.Orders.Order(ctx, id)).of(t)
 		for _, l := range o.Lines {
 			if want := lines[o.ID+"/"+l.ID]; l.Picked != want {
 				t.Errorf("order %s line %s: %d picked, the ledgers confirmed %d", o.ID, l.ID, l.Picked, want)
@@ -202,27 +197,19 @@ func (a *crashAPI) checkTotals(t *testing.T, waveID string, book crashBook, stoc
 // stock returns the units on hand per SKU and location, lots summed.
 func (a *crashAPI) stock() map[string]int {
 	a.t.Helper()
+	ctx := a.t.Context()
 	out := map[string]int{}
-	after := ""
-	for {
-		var page struct {
-			Items []pickwave.SKU `json:"items"`
-			Next  string         `json:"next"`
-		}
-		a.call("GET", "/api/v1/skus?limit=1000&after="+url.QueryEscape(after), nil, &page)
-		for _, s := range page.Items {
-			var rows struct {
-				Items []pickwave.Stock `json:"items"`
-			}
-			a.call("GET", "/api/v1/stock?sku="+url.QueryEscape(s.Code), nil, &rows)
-			for _, r := range rows.Items {
+	for after := ""; ; {
+		skus := must(a.c.Inventory.SKUs(ctx, after, 1000)).of(a.t)
+		for _, s := range skus {
+			for _, r := range must(a.c.Inventory.StockOf(ctx, s.Code)).of(a.t) {
 				out[r.SKU+"@"+r.Location] += r.OnHand
 			}
 		}
-		if page.Next == "" {
+		if len(skus) < 1000 {
 			return out
 		}
-		after = page.Next
+		after = skus[len(skus)-1].Code
 	}
 }
 
@@ -290,45 +277,11 @@ func (s *crashServer) stop(t *testing.T) {
 
 // crashAPI calls the HTTP API as the admin.
 type crashAPI struct {
-	t     *testing.T
-	base  string
-	token string
+	t *testing.T
+	c *client.Client
 
 	mu       sync.Mutex
 	barcodes map[string]string
-}
-
-func (a *crashAPI) do(method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, a.base+path, rd)
-	req.Header.Set("Authorization", "Bearer "+a.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, data)
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(data, out)
-}
-
-func (a *crashAPI) call(method, path string, body, out any) {
-	a.t.Helper()
-	if err := a.do(method, path, body, out); err != nil {
-		a.t.Fatal(err)
-	}
 }
 
 // barcode returns a SKU's single-unit barcode.
@@ -338,8 +291,8 @@ func (a *crashAPI) barcode(sku string) (string, error) {
 	if bc, ok := a.barcodes[sku]; ok {
 		return bc, nil
 	}
-	var s pickwave.SKU
-	if err := a.do("GET", "/api/v1/skus/"+url.PathEscape(sku), nil, &s); err != nil {
+	s, err := a.c.Inventory.SKU(context.Background(), sku)
+	if err != nil {
 		return "", err
 	}
 	for _, b := range s.Barcodes {

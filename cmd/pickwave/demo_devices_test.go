@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/client"
 	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/store"
 )
@@ -45,42 +44,28 @@ func TestServe_demoDevices(t *testing.T) {
 		}()
 		base := waitForLog(t, logs, "pickwave serving", "addr")
 		printer := waitForLog(t, logs, "demo: simulated devices attached", "printer")
-		call := func(method, path string, v any) {
-			t.Helper()
-			req, _ := http.NewRequest(method, base+path, nil)
-			req.Header.Set("Authorization", "Bearer "+token)
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			if res.StatusCode >= 300 {
-				t.Fatalf("%s %s: %d", method, path, res.StatusCode)
-			}
-			if err := json.NewDecoder(res.Body).Decode(v); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var st struct {
-			pickwave.Station
-			State pickwave.StationState `json:"state"`
-		}
+		api := client.New(base, client.WithToken(token))
+		var (
+			st    *pickwave.Station
+			state *pickwave.StationState
+		)
 		testenv.Eventually(t, 15*time.Second, fmt.Sprintf("round %d: the demo devices online", round), func() bool {
-			st = struct {
-				pickwave.Station
-				State pickwave.StationState `json:"state"`
-			}{}
-			call("GET", "/api/v1/stations/"+demoStation, &st)
-			s := st.State
-			return s.Scanner != nil && s.Scanner.Online && s.Scale != nil && s.Scale.Online && s.Printer != nil && s.Printer.Ready
+			var err error
+			if st, state, err = api.Stations.StationWithState(ctx, demoStation); err != nil {
+				t.Fatal(err)
+			}
+			s := state
+			return s != nil && s.Scanner != nil && s.Scanner.Online && s.Scale != nil && s.Scale.Online && s.Printer != nil && s.Printer.Ready
 		})
 		if st.Printer.URI != printer || st.Scanner.Port != filepath.Join(dir, "dev", "scanner") {
-			t.Fatalf("round %d: station %+v, printer sim %s", round, st.Station, printer)
+			t.Fatalf("round %d: station %+v, printer sim %s", round, st, printer)
 		}
-		var job pickwave.PrintJob
-		call("POST", "/api/v1/stations/"+demoStation+"/test-label", &job)
+		job, _, err := api.PrintJobs.TestLabel(ctx, demoStation, "")
+		if err != nil {
+			t.Fatal(err)
+		}
 		testenv.Eventually(t, 15*time.Second, fmt.Sprintf("round %d: the test label printed", round), func() bool {
-			call("GET", "/api/v1/print-jobs/"+job.ID, &job)
+			job = must(api.PrintJobs.PrintJob(ctx, job.ID)).of(t)
 			return job.Status == pickwave.PrintPrinted
 		})
 

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,7 +11,6 @@ import (
 	"math"
 	mrand "math/rand"
 	"net"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -21,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/client"
 	"github.com/pickwave/pickwave/handheld"
 )
 
@@ -48,6 +46,8 @@ import (
 // (load-0001... with badges LOAD-0001...) and plans and releases waves
 // when no cart is free; without it, it uses existing badges PREFIX0001...
 // (the demo's pickers have random badges, which loadgen cannot guess).
+// Those HTTP API calls, and the SKU and cart lookups, go through package
+// client, as an integrator's would.
 
 // loadgen limits: the run is bounded in handhelds and time.
 const (
@@ -194,12 +194,15 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // loadgen is one run.
 type loadgen struct {
-	cfg  loadgenConfig
-	http *http.Client
-	log  io.Writer
-	ws   string // the websocket URL
+	cfg loadgenConfig
+	log io.Writer
+	ws  string // the websocket URL
 
-	apiToken string // for lookups: the admin's, or a picker's
+	// api calls the HTTP API with --token; lookups with the admin's
+	// token, or a picker's when there is none (set before the handhelds
+	// scan, read only after).
+	api     *client.Client
+	lookups *client.Client
 
 	skuMu sync.Mutex
 	skus  map[string]*skuLookup
@@ -221,71 +224,8 @@ func newLoadgen(cfg loadgenConfig, log io.Writer) *loadgen {
 	ws := *cfg.URL
 	ws.Scheme = map[string]string{"http": "ws", "https": "wss"}[cfg.URL.Scheme]
 	ws.Path = strings.TrimSuffix(ws.Path, "/") + "/ws/handheld"
-	return &loadgen{cfg: cfg, http: &http.Client{Timeout: 30 * time.Second}, log: log, ws: ws.String(),
-		apiToken: cfg.Token, skus: map[string]*skuLookup{}}
-}
-
-// apiError is the server's JSON error.
-type apiError struct {
-	Status  int
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
-
-// call sends a JSON request to the API and decodes the answer into out.
-func (lg *loadgen) call(ctx context.Context, method, path, token string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	u := *lg.cfg.URL
-	u.Path = strings.TrimSuffix(u.Path, "/") + path
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := lg.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	if res.StatusCode >= 300 {
-		var e struct {
-			Error apiError `json:"error"`
-		}
-		_ = json.Unmarshal(data, &e)
-		e.Error.Status = res.StatusCode
-		return fmt.Errorf("%s %s: %w", method, path, &e.Error)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	return nil
-}
-
-func apiCode(err error) string {
-	var e *apiError
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
+	api := client.New(cfg.URL.String(), client.WithToken(cfg.Token))
+	return &loadgen{cfg: cfg, log: log, ws: ws.String(), api: api, lookups: api, skus: map[string]*skuLookup{}}
 }
 
 // badges returns the handhelds' badges, creating load pickers with an
@@ -298,21 +238,19 @@ func (lg *loadgen) badges(ctx context.Context) ([]string, error) {
 	if lg.cfg.Token == "" {
 		return badges, nil
 	}
-	var me pickwave.Session
-	if err := lg.call(ctx, "GET", "/api/v1/me", lg.cfg.Token, nil, &me); err != nil {
+	me, err := lg.api.Me(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("check --token: %w", err)
 	}
 	if me.Role != pickwave.RoleAdmin {
 		return nil, fmt.Errorf("--token acts as %s, a %s: creating pickers needs an admin", me.User, me.Role)
 	}
-	var list struct {
-		Users []pickwave.User `json:"users"`
-	}
-	if err := lg.call(ctx, "GET", "/api/v1/users", lg.cfg.Token, nil, &list); err != nil {
+	users, err := lg.api.Users.Users(ctx)
+	if err != nil {
 		return nil, err
 	}
-	byBadge := map[string]pickwave.User{}
-	for _, u := range list.Users {
+	byBadge := map[string]*pickwave.User{}
+	for _, u := range users {
 		if u.Badge != "" {
 			byBadge[u.Badge] = u
 		}
@@ -341,8 +279,8 @@ func (lg *loadgen) badges(ctx context.Context) ([]string, error) {
 			defer func() { <-sem }()
 			pw := make([]byte, 12)
 			_, _ = rand.Read(pw)
-			u := map[string]any{"name": strings.ToLower(badges[i]), "role": pickwave.RolePicker, "badge": badges[i], "password": hex.EncodeToString(pw)}
-			if err := lg.call(ctx, "POST", "/api/v1/users", lg.cfg.Token, u, nil); err != nil {
+			u := &pickwave.User{Name: strings.ToLower(badges[i]), Role: pickwave.RolePicker, Badge: badges[i]}
+			if err := lg.api.Users.CreateUser(ctx, u, hex.EncodeToString(pw)); err != nil {
 				errs[k] = fmt.Errorf("create picker for badge %s: %w", badges[i], err)
 			}
 		})
@@ -359,11 +297,11 @@ func (lg *loadgen) barcode(ctx context.Context, sku string) (string, error) {
 		l = &skuLookup{}
 		lg.skus[sku] = l
 	}
-	token := lg.apiToken
+	lookups := lg.lookups
 	lg.skuMu.Unlock()
 	l.once.Do(func() {
-		var s pickwave.SKU
-		if l.err = lg.call(ctx, "GET", "/api/v1/skus/"+url.PathEscape(sku), token, nil, &s); l.err != nil {
+		s, err := lookups.Inventory.SKU(ctx, sku)
+		if l.err = err; err != nil {
 			return
 		}
 		for _, b := range s.Barcodes {
@@ -397,11 +335,10 @@ func (lg *loadgen) replenish(ctx context.Context, gen int) bool {
 		return false
 	}
 	for attempt := 0; attempt < 3; attempt++ {
-		var w pickwave.Wave
-		err := lg.call(ctx, "POST", "/api/v1/waves", lg.cfg.Token, map[string]any{"template": map[string]any{"totes_per_cart": 8}}, &w)
-		if apiCode(err) == pickwave.ECONFLICT || apiCode(err) == pickwave.ENOTFOUND {
+		w, err := lg.api.Planner.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 8}, 0)
+		if code := pickwave.ErrorCode(err); code == pickwave.ECONFLICT || code == pickwave.ENOTFOUND {
 			lg.noMoreWaves = true // no order left to plan, or no layout
-			if apiCode(err) == pickwave.ENOTFOUND {
+			if code == pickwave.ENOTFOUND {
 				lg.waveErr = err
 			}
 			return false
@@ -412,8 +349,8 @@ func (lg *loadgen) replenish(ctx context.Context, gen int) bool {
 			}
 			return false
 		}
-		err = lg.call(ctx, "POST", "/api/v1/waves/"+url.PathEscape(w.ID)+"/release", lg.cfg.Token, nil, &w)
-		if apiCode(err) == pickwave.ECONFLICT {
+		_, err = lg.api.Waves.ReleaseWave(ctx, w.ID)
+		if pickwave.ErrorCode(err) == pickwave.ECONFLICT {
 			continue // orders changed since planning: plan again
 		}
 		if err != nil {
@@ -444,8 +381,7 @@ func (lg *loadgen) run(ctx context.Context) (*loadReport, error) {
 		return nil, err
 	}
 	if lg.cfg.Token != "" {
-		var layout json.RawMessage
-		if err := lg.call(ctx, "GET", "/api/v1/layout", lg.cfg.Token, nil, &layout); err != nil {
+		if _, err := lg.api.Planner.Layout(ctx); err != nil {
 			fmt.Fprintf(lg.log, "loadgen: no layout, so no waves can be planned: %v\n", err)
 		}
 	}
@@ -480,8 +416,10 @@ func (lg *loadgen) run(ctx context.Context) (*loadReport, error) {
 		}
 		return nil, failed[0]
 	}
-	if lg.apiToken == "" {
-		lg.apiToken = hs[0].c.Token()
+	if lg.cfg.Token == "" {
+		lg.skuMu.Lock()
+		lg.lookups = client.New(lg.cfg.URL.String(), client.WithToken(hs[0].c.Token()))
+		lg.skuMu.Unlock()
 	}
 	fmt.Fprintf(lg.log, "loadgen: scanning for %s...\n", lg.cfg.Duration)
 	runCtx, cancel := context.WithTimeout(ctx, lg.cfg.Duration)
@@ -1024,16 +962,14 @@ func (r *loadReport) check(ctx context.Context, lg *loadgen, hs []*simHandheld) 
 	}
 	slices.Sort(carts)
 	for _, cart := range carts {
-		var got struct {
-			Tasks []pickwave.Task `json:"tasks"`
-		}
-		if err := lg.call(ctx, "GET", "/api/v1/carts/"+url.PathEscape(cart), lg.apiToken, nil, &got); err != nil {
+		tasks, err := lg.lookups.Waves.CartTasks(ctx, cart)
+		if err != nil {
 			r.note(fmt.Sprintf("could not check cart %s: %v", cart, err))
 			continue
 		}
 		r.cartsChecked++
 		picked := map[string]int{}
-		for _, t := range got.Tasks {
+		for _, t := range tasks {
 			picked[t.ID] = t.Picked
 		}
 		for task, want := range byCart[cart] {

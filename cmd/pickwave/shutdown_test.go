@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/client"
 	"github.com/pickwave/pickwave/internal/testenv"
 )
 
@@ -30,25 +32,14 @@ func TestServe_shutdownFinishesInFlight(t *testing.T) {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--log-format", "json"}, io.Discard, logs)
 	}()
 	base := waitForLog(t, logs, "pickwave serving", "addr")
-	call := func(method, path, body string) *http.Response {
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d", method, path, res.StatusCode)
-		}
-		return res
+	api := client.New(base, client.WithToken(token))
+	if err := api.Inventory.CreateSKU(ctx, &pickwave.SKU{Code: "MUG", Name: "Mug"}); err != nil {
+		t.Fatal(err)
 	}
-	call("POST", "/api/v1/skus", `{"code":"MUG","name":"Mug"}`)
-	call("POST", "/api/v1/locations", `{"code":"A01-01-1","aisle":1,"bay":1,"level":1,"kind":"pick"}`)
-	call("POST", "/api/v1/stock/adjust", `{"sku":"MUG","location":"A01-01-1","delta":5,"reason":"receipt"}`)
+	if err := api.Inventory.CreateLocation(ctx, &pickwave.Location{Code: "A01-01-1", Aisle: 1, Bay: 1, Level: 1, Kind: pickwave.LocationPick}); err != nil {
+		t.Fatal(err)
+	}
+	must(api.Inventory.AdjustStock(ctx, &pickwave.Adjustment{SKU: "MUG", Location: "A01-01-1", Delta: 5, Reason: "receipt"})).of(t)
 
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest("POST", base+"/api/v1/orders/import", pr)

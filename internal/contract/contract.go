@@ -19,6 +19,8 @@
 //     forbids is as wrong as one that refuses what it allows. Requests are
 //     only judged when the handler read their whole body (up to 1 MiB), so
 //     tests of slow, cut or oversized bodies keep working;
+//   - an operation marked `x-strict: false` (the spec document itself,
+//     whose body is free-form JSON) is checked without strict mode;
 //   - a websocket upgrade the server accepts is not checked further (its
 //     messages are docs/protocol.md's, tested by the handheld and station
 //     tests); one it refuses is an ordinary answer and checked.
@@ -91,6 +93,7 @@ type Spec struct {
 
 	mu     sync.Mutex // the validator's caches are not documented as safe for concurrent use
 	valid  validator.Validator
+	loose  validator.Validator // without strict mode, for operations marked x-strict: false
 	model  *v3.Document
 	opts   *config.ValidationOptions
 	checks atomic.Int64
@@ -137,7 +140,11 @@ func Load(path string) (*Spec, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("contract: compile %s: %w", path, joinErrors(errs))
 	}
-	s := &Spec{Path: path, valid: v, model: &model.Model, opts: config.NewValidationOptions(opts...)}
+	loose, errs := validator.NewValidator(doc, config.WithFormatAssertions())
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("contract: compile %s: %w", path, joinErrors(errs))
+	}
+	s := &Spec{Path: path, valid: v, loose: loose, model: &model.Model, opts: config.NewValidationOptions(opts...)}
 	return s, nil
 }
 
@@ -198,9 +205,15 @@ func (s *Spec) Check(x *Exchange) []string {
 	}
 	logCheck(req.Method, template, x.Status)
 
+	valid := s.valid
+	if op := pathItem.GetOperations().GetOrZero(strings.ToLower(req.Method)); op != nil {
+		if node := op.Extensions.GetOrZero("x-strict"); node != nil && node.Value == "false" {
+			valid = s.loose
+		}
+	}
 	var problems []string
 	if x.RequestRead {
-		if ok, errs := s.valid.ValidateHttpRequestWithPathItem(req, pathItem, template); !ok && x.Status < 400 {
+		if ok, errs := valid.ValidateHttpRequestWithPathItem(req, pathItem, template); !ok && x.Status < 400 {
 			problems = append(problems, fmt.Sprintf("the spec refuses this request, but the server answered %d:", x.Status))
 			problems = append(problems, describe(errs)...)
 		}
@@ -215,7 +228,7 @@ func (s *Spec) Check(x *Exchange) []string {
 		ContentLength: int64(len(x.Body)),
 		Request:       req,
 	}
-	if _, errs := s.valid.ValidateHttpResponse(req, res); len(errs) > 0 {
+	if _, errs := valid.ValidateHttpResponse(req, res); len(errs) > 0 {
 		problems = append(problems, describe(errs)...)
 	}
 	if len(x.Body) > 0 && req.Method != http.MethodHead && !documentsContent(pathItem, req.Method, x.Status) {

@@ -1,0 +1,325 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pickwave/pickwave"
+)
+
+// DefaultMaxResponseBytes bounds what the client reads of one answer: far
+// above the largest page of a thousand orders, far below a memory problem.
+const DefaultMaxResponseBytes = 64 << 20
+
+// Client talks to one Pickwave server. Its service fields are the API
+// grouped as the root package's services.
+type Client struct {
+	// Orders, Inventory, Planner, Waves, Stations, PrintJobs, Users and
+	// Events call the API's routes; see the package doc for what each
+	// implements.
+	Orders    *OrderService
+	Inventory *InventoryService
+	Planner   *PlanService
+	Waves     *WaveService
+	Stations  *StationService
+	PrintJobs *PrintJobService
+	Users     *UserService
+	Events    *EventService
+
+	base     *url.URL
+	baseErr  error
+	http     *http.Client
+	maxBytes int64
+
+	mu    sync.Mutex
+	token string
+}
+
+// Option sets up a Client in New.
+type Option func(*Client)
+
+// WithHTTPClient makes the client send its requests with hc (its
+// transport, timeouts, TLS settings) instead of a client with a 30 s
+// timeout.
+func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
+
+// WithToken makes the client send token as its bearer token, for a token
+// from `pickwave token` or an earlier login.
+func WithToken(token string) Option { return func(c *Client) { c.token = token } }
+
+// WithMaxResponseBytes bounds what the client reads of one answer; n <= 0
+// means DefaultMaxResponseBytes.
+func WithMaxResponseBytes(n int64) Option { return func(c *Client) { c.maxBytes = n } }
+
+// New returns a client of the server at baseURL (for example
+// "http://127.0.0.1:8080"; a path prefix is kept, for a server behind a
+// proxy). A baseURL that is not an absolute http or https URL makes every
+// call fail with EINVALID.
+func New(baseURL string, opts ...Option) *Client {
+	c := &Client{http: &http.Client{Timeout: 30 * time.Second}}
+	u, err := url.Parse(baseURL)
+	switch {
+	case err != nil:
+		c.baseErr = pickwave.Errorf(pickwave.EINVALID, "The server URL %q is not a URL: %v.", pickwave.Clip(baseURL), err)
+	case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
+		c.baseErr = pickwave.Errorf(pickwave.EINVALID, "The server URL %q must be http:// or https:// with a host.", pickwave.Clip(baseURL))
+	default:
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		u.RawQuery, u.Fragment = "", ""
+		c.base = u
+	}
+	for _, opt := range opts {
+		opt(c)
+	}
+	if c.maxBytes <= 0 {
+		c.maxBytes = DefaultMaxResponseBytes
+	}
+	c.Orders = &OrderService{c}
+	c.Inventory = &InventoryService{c}
+	c.Planner = &PlanService{c}
+	c.Waves = &WaveService{c}
+	c.Stations = &StationService{c}
+	c.PrintJobs = &PrintJobService{c}
+	c.Users = &UserService{c}
+	c.Events = &EventService{c}
+	return c
+}
+
+// Token returns the bearer token the client sends; "" before a login.
+func (c *Client) Token() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.token
+}
+
+// SetToken sets the bearer token later requests send.
+func (c *Client) SetToken(token string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.token = token
+}
+
+// Login logs in with a user name and password and makes the client send
+// the new session's token from then on. EUNAUTHORIZED for a wrong name or
+// password, ETOOMANY after too many failed logins.
+func (c *Client) Login(ctx context.Context, user, password string) error {
+	token, _, err := c.Users.Login(ctx, user, password)
+	if err != nil {
+		return err
+	}
+	c.SetToken(token)
+	return nil
+}
+
+// Logout ends the client's session and forgets its token.
+func (c *Client) Logout(ctx context.Context) error {
+	if err := c.Users.Logout(ctx, c.Token()); err != nil {
+		return err
+	}
+	c.SetToken("")
+	return nil
+}
+
+// Me returns the session of the client's token; EUNAUTHORIZED without a
+// live one.
+func (c *Client) Me(ctx context.Context) (*pickwave.Session, error) {
+	var s pickwave.Session
+	if err := c.do(ctx, call{method: "GET", path: "/api/v1/me", out: &s}); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Health calls GET /healthz: nil while the server serves HTTP.
+func (c *Client) Health(ctx context.Context) error {
+	return c.do(ctx, call{method: "GET", path: "/healthz", out: &struct {
+		Status string `json:"status"`
+	}{}})
+}
+
+// OpenAPI returns the server's API contract, docs/openapi.yaml as built
+// into it.
+func (c *Client) OpenAPI(ctx context.Context) ([]byte, error) {
+	var raw []byte
+	if err := c.do(ctx, call{method: "GET", path: "/api/v1/openapi.yaml", raw: &raw}); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// call is one request: method and path (its segments escaped by the
+// caller with seg), query, a JSON body or a raw one, and where the answer
+// goes: out (JSON), raw (bytes) or nowhere.
+type call struct {
+	method, path string
+	query        url.Values
+	in           any // JSON-encoded when not nil
+	body         io.Reader
+	contentType  string // of body
+	header       http.Header
+	token        *string // overrides the client's token when not nil
+	out          any
+	raw          *[]byte
+	status       *int // the 2xx status the answer had
+}
+
+// seg escapes one path segment (an id or a code).
+func seg(s string) string { return url.PathEscape(s) }
+
+// do sends a request and decodes the answer: the one place requests are
+// made and errors translated back into *pickwave.Error.
+func (c *Client) do(ctx context.Context, r call) error {
+	if c.baseErr != nil {
+		return c.baseErr
+	}
+	what := r.method + " " + r.path
+	// r.path is escaped (seg): Path gets it unescaped and RawPath as it
+	// is, so that an escaped "?" or "%" in a code stays one character.
+	unescaped, err := url.PathUnescape(r.path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	u := *c.base
+	u.Path, u.RawPath = c.base.Path+unescaped, c.base.EscapedPath()+r.path
+	if len(r.query) > 0 {
+		u.RawQuery = r.query.Encode()
+	}
+	body, ctype := r.body, r.contentType
+	if r.in != nil {
+		data, err := json.Marshal(r.in)
+		if err != nil {
+			return fmt.Errorf("%s: encode request: %w", what, err)
+		}
+		body, ctype = bytes.NewReader(data), "application/json"
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	for k, vs := range r.header {
+		req.Header[k] = vs
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("Accept", "application/json")
+	if accept := r.header.Get("Accept"); accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	token := c.Token()
+	if r.token != nil {
+		token = *r.token
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, c.maxBytes+1))
+	if err != nil {
+		return fmt.Errorf("%s: read answer: %w", what, err)
+	}
+	if int64(len(data)) > c.maxBytes {
+		return fmt.Errorf("%s: the answer is larger than %d bytes", what, c.maxBytes)
+	}
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return fmt.Errorf("%s: %w", what, decodeError(res.StatusCode, data))
+	}
+	if r.status != nil {
+		*r.status = res.StatusCode
+	}
+	switch {
+	case r.raw != nil:
+		*r.raw = data
+	case r.out != nil:
+		if err := json.Unmarshal(data, r.out); err != nil {
+			return fmt.Errorf("%s: decode answer: %w", what, err)
+		}
+	}
+	return nil
+}
+
+// codeOf is the code of a status when the answer has no error body (a
+// proxy's page, a cut-off answer): the server's map, inverted.
+var codeOf = map[int]string{
+	http.StatusBadRequest:           pickwave.EINVALID,
+	http.StatusNotFound:             pickwave.ENOTFOUND,
+	http.StatusMethodNotAllowed:     pickwave.EMETHOD,
+	http.StatusConflict:             pickwave.ECONFLICT,
+	http.StatusUnauthorized:         pickwave.EUNAUTHORIZED,
+	http.StatusForbidden:            pickwave.EFORBIDDEN,
+	http.StatusServiceUnavailable:   pickwave.EUNAVAILABLE,
+	http.StatusGone:                 pickwave.EGONE,
+	http.StatusTooManyRequests:      pickwave.ETOOMANY,
+	http.StatusUnsupportedMediaType: pickwave.EINVALID,
+}
+
+// errorBody is the API's JSON error shape.
+type errorBody struct {
+	Error struct {
+		Code    string          `json:"code"`
+		Message string          `json:"message"`
+		Details json.RawMessage `json:"details"`
+	} `json:"error"`
+}
+
+// decodeError turns an error answer back into the *pickwave.Error the
+// server wrote. Details that are a list of fields become
+// []pickwave.FieldError; other details stay as decoded JSON (a map).
+func decodeError(status int, data []byte) error {
+	var body errorBody
+	if err := json.Unmarshal(data, &body); err != nil || body.Error.Code == "" {
+		code, ok := codeOf[status]
+		if !ok {
+			return fmt.Errorf("status %d without the API's error body: %.200q", status, data)
+		}
+		return pickwave.Errorf(code, "The server answered %d %s.", status, http.StatusText(status))
+	}
+	e := &pickwave.Error{Code: body.Error.Code, Message: body.Error.Message}
+	if d := body.Error.Details; len(d) > 0 && string(d) != "null" {
+		var fields []pickwave.FieldError
+		if err := json.Unmarshal(d, &fields); err == nil {
+			e.Details = fields
+		} else {
+			var v any
+			if err := json.Unmarshal(d, &v); err == nil {
+				e.Details = v
+			}
+		}
+	}
+	return e
+}
+
+// noRoute is the error of an interface method that has no HTTP route.
+func noRoute(method, instead string) error {
+	return pickwave.Errorf(pickwave.EMETHOD, "%s has no HTTP route; %s.", method, instead)
+}
+
+// pageOf is the JSON shape of a list: its items and the next cursor.
+type pageOf[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next"`
+}
+
+// pageQuery is the after and limit of a list; zero values are left out.
+func pageQuery(after string, limit int) url.Values {
+	q := url.Values{}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if limit > 0 {
+		q.Set("limit", fmt.Sprint(limit))
+	}
+	return q
+}
