@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -11,12 +12,14 @@ import (
 	"math"
 	mrand "math/rand"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/client"
 	"github.com/pickwave/pickwave/handheld"
@@ -86,6 +89,9 @@ type loadgenConfig struct {
 	BadgePrefix string
 	AllowRemote bool
 	Seed        int64
+	// TLS trusts the server's pinned certificate (--tls-fingerprint);
+	// nil trusts the system's roots.
+	TLS *tls.Config
 }
 
 func parseLoadgenFlags(args []string, stderr io.Writer) (loadgenConfig, error) {
@@ -102,11 +108,18 @@ func parseLoadgenFlags(args []string, stderr io.Writer) (loadgenConfig, error) {
 	fs.StringVar(&cfg.BadgePrefix, "badge-prefix", "", "badges are PREFIX0001 and on; without --token they must exist already")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a server that is not on this machine")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "random seed for the wrong scans and disconnects")
+	fingerprint := fs.String("tls-fingerprint", "", "trust the https server whose certificate has this SHA-256 `fingerprint` (as serve logs it)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("loadgen takes no arguments, got %q", fs.Args())
+	}
+	if *fingerprint != "" {
+		var err error
+		if cfg.TLS, err = pinned(*fingerprint); err != nil {
+			return cfg, err
+		}
 	}
 	u, err := url.Parse(*rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -224,8 +237,17 @@ func newLoadgen(cfg loadgenConfig, log io.Writer) *loadgen {
 	ws := *cfg.URL
 	ws.Scheme = map[string]string{"http": "ws", "https": "wss"}[cfg.URL.Scheme]
 	ws.Path = strings.TrimSuffix(ws.Path, "/") + "/ws/handheld"
-	api := client.New(cfg.URL.String(), client.WithToken(cfg.Token))
+	api := client.New(cfg.URL.String(), client.WithToken(cfg.Token), client.WithHTTPClient(cfg.httpClient()))
 	return &loadgen{cfg: cfg, log: log, ws: ws.String(), api: api, lookups: api, skus: map[string]*skuLookup{}}
+}
+
+// httpClient is the API calls' client, trusting the pinned certificate.
+func (cfg loadgenConfig) httpClient() *http.Client {
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if cfg.TLS != nil {
+		hc.Transport = &http.Transport{TLSClientConfig: cfg.TLS, MaxIdleConnsPerHost: 16}
+	}
+	return hc
 }
 
 // badges returns the handhelds' badges, creating load pickers with an
@@ -418,7 +440,7 @@ func (lg *loadgen) run(ctx context.Context) (*loadReport, error) {
 	}
 	if lg.cfg.Token == "" {
 		lg.skuMu.Lock()
-		lg.lookups = client.New(lg.cfg.URL.String(), client.WithToken(hs[0].c.Token()))
+		lg.lookups = client.New(lg.cfg.URL.String(), client.WithToken(hs[0].c.Token()), client.WithHTTPClient(lg.cfg.httpClient()))
 		lg.skuMu.Unlock()
 	}
 	fmt.Fprintf(lg.log, "loadgen: scanning for %s...\n", lg.cfg.Duration)
@@ -543,7 +565,11 @@ func transient(err error) bool {
 func (h *simHandheld) connect(ctx context.Context) error {
 	opCtx, cancel := context.WithTimeout(ctx, loadReadWait)
 	defer cancel()
-	c, err := handheld.Dial(opCtx, h.lg.ws, handheld.Options{Badge: h.badge, Device: h.badge})
+	opts := handheld.Options{Badge: h.badge, Device: h.badge}
+	if h.lg.cfg.TLS != nil {
+		opts.Dialer = &websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024, TLSClientConfig: h.lg.cfg.TLS}
+	}
+	c, err := handheld.Dial(opCtx, h.lg.ws, opts)
 	if err != nil {
 		if e, ok := errors.AsType[*handheld.Error](err); ok && e.Code == pickwave.EUNAUTHORIZED {
 			return fmt.Errorf("badge %s: %s (pass --token of an admin to create load pickers)", h.badge, e.Message)

@@ -86,16 +86,21 @@ func TestLoadgen_againstServer(t *testing.T) {
 	}
 	srv := testenv.Server(db, nil)
 	hs := httptest.NewServer(testenv.Checked(t, srv.Handler()))
+	// The same server over TLS, for the second run, with the certificate
+	// pinned as a handheld pins a self-signed one.
+	hsTLS := httptest.NewUnstartedServer(testenv.Checked(t, srv.Handler()))
+	hsTLS.StartTLS()
 	defer func() {
 		srv.Close(ctx)
 		hs.Close()
+		hsTLS.Close()
 	}()
 
-	loadgen := func() string {
+	loadgen := func(args ...string) string {
 		t.Helper()
 		var out, logs bytes.Buffer
-		err := run(ctx, []string{"loadgen", "--url", hs.URL, "--handhelds", "4", "--duration", "2s", "--token", token,
-			"--wrong", "0.1", "--disconnect", "0.05"}, &out, &logs)
+		err := run(ctx, append([]string{"loadgen", "--handhelds", "4", "--duration", "2s", "--token", token,
+			"--wrong", "0.1", "--disconnect", "0.05"}, args...), &out, &logs)
 		if err != nil {
 			t.Fatalf("loadgen: %v\n%s%s", err, out.String(), logs.String())
 		}
@@ -115,7 +120,7 @@ func TestLoadgen_againstServer(t *testing.T) {
 		}
 		return out.String() + logs.String()
 	}
-	first := loadgen()
+	first := loadgen("--url", hs.URL)
 	if !strings.Contains(first, "creating 4 pickers") || !regexp.MustCompile(`waves +[1-9]`).MatchString(first) {
 		t.Fatalf("first run did not create pickers and plan a wave:\n%s", first)
 	}
@@ -125,7 +130,7 @@ func TestLoadgen_againstServer(t *testing.T) {
 	if m := regexp.MustCompile(`disconnects +(\d+) forced`).FindStringSubmatch(first); m == nil || m[1] == "0" {
 		t.Fatalf("first run forced no disconnect:\n%s", first)
 	}
-	second := loadgen()
+	second := loadgen("--url", hsTLS.URL, "--tls-fingerprint", Fingerprint(hsTLS.Certificate().Raw))
 	if strings.Contains(second, "creating") {
 		t.Fatalf("second run created pickers again:\n%s", second)
 	}
