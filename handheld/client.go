@@ -41,6 +41,9 @@ type Error struct {
 	Message string
 	Ref     string // the id of the message it answers
 	Status  int    // the HTTP status of a refused upgrade, else 0
+	// RetryAfter is the pause an overloaded server asked for before the
+	// message is sent again; 0 when it asked for none.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -648,7 +651,7 @@ func (c *Client) book(l *link, m *ServerMessage) (ack uint64) {
 			ack = c.lastSeq
 		}
 	case TypeError:
-		e := &Error{Code: m.Code, Message: m.Message, Ref: m.Ref}
+		e := &Error{Code: m.Code, Message: m.Message, Ref: m.Ref, RetryAfter: time.Duration(m.RetryAfterMS) * time.Millisecond}
 		if m.Code == pickwave.ECONFLICT && m.Ref == "" {
 			c.replaced = true
 		}

@@ -148,6 +148,10 @@ type ServerMessage struct {
 	// sentence for the picker.
 	Code    string `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`
+	// RetryAfterMS, on an unavailable error, is how long to wait before
+	// sending the message again: the server is overloaded and did
+	// nothing with it.
+	RetryAfterMS int `json:"retry_after_ms,omitempty"`
 	// Ref is the id of the client message an error or a prompt answers.
 	Ref string `json:"ref,omitempty"`
 }

@@ -59,6 +59,9 @@ func (s *Server) failStatus(c *gin.Context, status int, err error) {
 			status = http.StatusInternalServerError
 		}
 	}
+	if status == http.StatusServiceUnavailable {
+		setRetryAfter(c.Writer.Header())
+	}
 	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{
 		Code: code, Message: pickwave.ErrorMessage(err), Details: pickwave.ErrorDetails(err)}})
 }

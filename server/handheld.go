@@ -574,7 +574,12 @@ func (c *handheldConn) fail(err error, ref string) {
 	if code == pickwave.EINTERNAL {
 		c.log.Error("handheld request failed", "user", c.userName(), "err", err)
 	}
-	c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: code, Message: pickwave.ErrorMessage(err), Ref: ref})
+	msg := handheld.ServerMessage{Type: handheld.TypeError, Code: code, Message: pickwave.ErrorMessage(err), Ref: ref}
+	if code == pickwave.EUNAVAILABLE {
+		msg.RetryAfterMS = int(retryAfter / time.Millisecond)
+		c.s.metrics.shed.WithLabelValues("scan").Inc()
+	}
+	c.reply(msg)
 }
 
 // handheldRoles may pick: pickers, and supervisors or admins covering.

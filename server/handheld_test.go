@@ -27,8 +27,10 @@ type floor struct {
 	db   *store.DB
 	srv  *server.Server
 	http *httptest.Server
-	// limits are the server's login limits, set before a restart.
-	limits server.LoginLimits
+	// limits are the server's login limits, and storeOpts the store's
+	// options (beside the floor's own), set before a restart.
+	limits    server.LoginLimits
+	storeOpts store.Options
 	// barcodes of each SKU: the each barcode first.
 	barcodes map[string][]pickwave.Barcode
 }
@@ -77,8 +79,9 @@ func (u usersLite) CreateUser(ctx context.Context, usr *pickwave.User, pw string
 }
 
 func (f *floor) open() {
-	db := testenv.OpenStore(f.t, f.dir, store.Options{NoSync: true,
-		PickRules: wave.Rules{MinShelfLife: 14 * 24 * time.Hour}})
+	opts := f.storeOpts
+	opts.NoSync, opts.PickRules = true, wave.Rules{MinShelfLife: 14 * 24 * time.Hour}
+	db := testenv.OpenStore(f.t, f.dir, opts)
 	f.db = db
 	f.srv = testenv.Server(db, nil)
 	f.srv.LoginLimits = f.limits

@@ -23,6 +23,9 @@ type metrics struct {
 	verdicts  prometheus.Histogram
 
 	loginsRefused *prometheus.CounterVec
+
+	shed     *prometheus.CounterVec
+	inflight prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -59,11 +62,22 @@ func newMetrics() *metrics {
 			Help: "Logins refused, by badge or password, on the handheld socket and the API, by reason: " +
 				refusedBadCredentials + " (wrong or unknown credentials) or " + refusedLockedOut + " (too many failures).",
 		}, []string{"reason"}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pickwave_shed_total",
+			Help: "Work refused as overload, by what: request (an API request over the in-flight bound) or scan (a handheld message the store shed).",
+		}, []string{"what"}),
+		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pickwave_http_inflight",
+			Help: "API requests being served now.",
+		}),
+	}
+	for _, what := range []string{"request", "scan"} {
+		m.shed.WithLabelValues(what)
 	}
 	for _, limit := range []string{"total", "address"} {
 		m.refused.WithLabelValues(limit) // shown at zero before the first refusal
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.handhelds, m.refused, m.scans, m.verdicts, m.loginsRefused,
+	m.registry.MustRegister(m.requests, m.latency, m.handhelds, m.refused, m.scans, m.verdicts, m.loginsRefused, m.shed, m.inflight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

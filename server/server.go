@@ -65,12 +65,21 @@ type Server struct {
 	// cookies only cross the network encrypted once a client follows it;
 	// the session cookie is then marked Secure.
 	TLS *tls.Config
+	// MaxInFlight bounds the API requests served at once; one over it
+	// waits briefly for a place, then gets 503 with Retry-After. Zero
+	// means DefaultMaxInFlight; negative, no bound. Websockets, /healthz
+	// and /metrics are not counted.
+	MaxInFlight int
+	// WriteStats, when set, reports the store's write path for /metrics
+	// (writes waiting and shed, commit times).
+	WriteStats func() pickwave.WriteStats
 
 	logger    *slog.Logger
 	metrics   *metrics
 	handhelds *handheldHub
 	logins    *loginLimiter
 	handler   http.Handler
+	inflight  chan struct{} // places for API requests; nil: no bound
 	http      *http.Server
 	ln        net.Listener
 }
@@ -112,6 +121,12 @@ func (s *Server) Handler() http.Handler {
 		s.metrics = newMetrics()
 		s.handhelds = newHandheldHub()
 		s.logins = newLoginLimiter(s.LoginLimits)
+		if n := orDefault(s.MaxInFlight, DefaultMaxInFlight); n > 0 {
+			s.inflight = make(chan struct{}, n)
+		}
+		if s.WriteStats != nil {
+			s.metrics.registry.MustRegister(newWriteStatsCollector(s.WriteStats))
+		}
 		// The contract's JSON form is made once per process, here rather
 		// than at its first request; it cannot fail for a spec that the
 		// tests parse, but a bad one is said at startup.
@@ -193,7 +208,7 @@ func (s *Server) routes() http.Handler {
 	r.GET("/metrics", s.authenticate, s.allow(managers...), gin.WrapH(s.metrics.handler()))
 	r.GET("/ws/handheld", s.serveHandheld)
 
-	api := r.Group("/api/v1", s.browserGuard)
+	api := r.Group("/api/v1", s.limitInFlight, s.browserGuard)
 	api.GET("/openapi.yaml", s.serveSpec(false))
 	api.GET("/openapi.json", s.serveSpec(true))
 	api.POST("/login", s.login)

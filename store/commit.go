@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -38,6 +39,7 @@ const maxBatch = 512
 // writeReq is one update waiting for the committer.
 type writeReq struct {
 	ctx    context.Context
+	queued time.Time // when it was submitted, for MaxWriteWait
 	fn     func(t *txn) error
 	events int
 	err    error
@@ -55,10 +57,14 @@ func (db *DB) update(ctx context.Context, fn func(t *txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return gaveUp(err)
 	}
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	if err := db.admit(); err != nil {
+		return err
+	}
+	req := &writeReq{ctx: ctx, fn: fn, queued: time.Now(), done: make(chan struct{})}
 	db.submitMu.RLock()
 	if db.closed {
 		db.submitMu.RUnlock()
+		db.stats.pending.Add(-1)
 		return errClosed
 	}
 	db.writes <- req
@@ -95,6 +101,8 @@ func (db *DB) commitLoop() {
 // commitBatch commits the requests of one batch, dropping failed ones and
 // retrying the rest, and then wakes every caller.
 func (db *DB) commitBatch(batch []*writeReq) {
+	db.stats.pending.Add(-int64(len(batch)))
+	start := time.Now()
 	live := make([]*writeReq, 0, len(batch))
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -102,8 +110,14 @@ func (db *DB) commitBatch(batch []*writeReq) {
 			close(r.done)
 			continue
 		}
+		if db.expired(r, start) {
+			r.err = errShed
+			close(r.done)
+			continue
+		}
 		live = append(live, r)
 	}
+	defer func() { db.stats.observeCommit(time.Since(start)) }()
 	for len(live) > 0 {
 		failed := -1
 		var refused []*writeReq // failed before writing anything: nothing to undo

@@ -44,6 +44,14 @@ type Options struct {
 	// pickwave.BadgeRoles (pickers only). A badge of any other role is
 	// refused like an unknown badge.
 	BadgeRoles []pickwave.Role
+	// MaxPendingWrites bounds the writes waiting for the committer; one
+	// more is refused at once, unwritten, as overload (see admission.go).
+	// Zero means DefaultMaxPendingWrites; negative, no bound.
+	MaxPendingWrites int
+	// MaxWriteWait bounds how long a write may wait for its turn; one
+	// that waited longer is refused, unwritten, when its batch starts.
+	// Zero means DefaultMaxWriteWait; negative, no bound.
+	MaxWriteWait time.Duration
 }
 
 // DB is the Pickwave store: one bbolt file holding every entity and the
@@ -57,7 +65,10 @@ type DB struct {
 
 	badgeRoles []pickwave.Role // see Options.BadgeRoles
 
-	commitPerWrite bool         // see Options.CommitPerWrite
+	commitPerWrite bool          // see Options.CommitPerWrite
+	maxPending     int           // see Options.MaxPendingWrites; 0: none
+	maxWait        time.Duration // see Options.MaxWriteWait; 0: none
+	stats          writeStats
 	cache          *recordCache // the committer's; see recordcache.go
 
 	mu      sync.Mutex
@@ -106,6 +117,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
 	db := &DB{bolt: b, path: path, now: opts.Now, logger: opts.Logger, rules: opts.PickRules, badgeRoles: opts.BadgeRoles, commitPerWrite: opts.CommitPerWrite,
+		maxPending: orDefault(opts.MaxPendingWrites, DefaultMaxPendingWrites), maxWait: orDefault(opts.MaxWriteWait, DefaultMaxWriteWait),
 		cache:   newRecordCache(),
 		changed: make(chan struct{}), writes: make(chan *writeReq, maxBatch), committerDone: make(chan struct{})}
 	if err := db.migrate(); err != nil {

@@ -62,6 +62,15 @@ type Config struct {
 	// only by default. A badge is easier to guess or borrow than a
 	// password, and its login opens the handheld socket only.
 	BadgeRoles []pickwave.Role `json:"badge_roles"`
+	// MaxInFlight bounds the API requests served at once; more wait 50 ms
+	// for a place, then get 503 with Retry-After. Negative: no bound.
+	MaxInFlight int `json:"max_in_flight"`
+	// MaxPendingWrites bounds the writes waiting for the store; one more
+	// is refused at once as overload. Negative: no bound.
+	MaxPendingWrites int `json:"max_pending_writes"`
+	// MaxWriteWait bounds how long a write may wait for the store; one
+	// that waited longer is refused, unwritten. Negative: no bound.
+	MaxWriteWait Duration `json:"max_write_wait"`
 	// TLSCert and TLSKey are PEM files of the server's certificate (with
 	// its chain) and key; with them the server speaks HTTPS and redirects
 	// plain HTTP on the same port to it.
@@ -97,6 +106,9 @@ func DefaultConfig() Config {
 		ReadTimeout:       Duration(server.DefaultReadTimeout),
 		HandheldLoginWait: Duration(server.DefaultHandheldLoginWait),
 		BadgeRoles:        slices.Clone(pickwave.BadgeRoles),
+		MaxInFlight:       server.DefaultMaxInFlight,
+		MaxPendingWrites:  store.DefaultMaxPendingWrites,
+		MaxWriteWait:      Duration(store.DefaultMaxWriteWait),
 	}
 }
 
@@ -155,6 +167,9 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar((*time.Duration)(&fromFlags.ReadTimeout), "read-timeout", time.Duration(cfg.ReadTimeout), "bound on reading a request and its body (negative: none)")
 	fs.DurationVar((*time.Duration)(&fromFlags.HandheldLoginWait), "handheld-login-wait", time.Duration(cfg.HandheldLoginWait), "close a handheld socket not logged in after this `long` (negative: never)")
 	badgeRoles := fs.String("badge-roles", "", "comma-separated `roles` that may log in by badge (default picker)")
+	fs.IntVar(&fromFlags.MaxInFlight, "max-in-flight", cfg.MaxInFlight, "`cap` on API requests served at once; more get 503 (negative: none)")
+	fs.IntVar(&fromFlags.MaxPendingWrites, "max-pending-writes", cfg.MaxPendingWrites, "`cap` on writes waiting for the store; more are shed (negative: none)")
+	fs.DurationVar((*time.Duration)(&fromFlags.MaxWriteWait), "max-write-wait", time.Duration(cfg.MaxWriteWait), "shed a write that waited this `long` for the store (negative: never)")
 	fs.StringVar(&fromFlags.TLSCert, "tls-cert", cfg.TLSCert, "serve HTTPS with this PEM certificate `file` (with --tls-key)")
 	fs.StringVar(&fromFlags.TLSKey, "tls-key", cfg.TLSKey, "PEM private key `file` of --tls-cert")
 	fs.BoolVar(&fromFlags.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate kept in the data directory")
@@ -194,6 +209,12 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.ReadTimeout = fromFlags.ReadTimeout
 		case "handheld-login-wait":
 			cfg.HandheldLoginWait = fromFlags.HandheldLoginWait
+		case "max-in-flight":
+			cfg.MaxInFlight = fromFlags.MaxInFlight
+		case "max-pending-writes":
+			cfg.MaxPendingWrites = fromFlags.MaxPendingWrites
+		case "max-write-wait":
+			cfg.MaxWriteWait = fromFlags.MaxWriteWait
 		case "tls-cert":
 			cfg.TLSCert = fromFlags.TLSCert
 		case "tls-key":

@@ -522,6 +522,7 @@ type simHandheld struct {
 	rtts           []time.Duration
 	forced         int
 	unforced       int
+	shed           int // scans the server shed as overload, sent again after its pause
 	afterReconnect int
 	resent         int // answered ids sent again at the end
 	errCount       int
@@ -677,6 +678,31 @@ func (h *simHandheld) dropAfter(ctx context.Context, req pickwave.ScanRequest) e
 // reconnects and waits for the scan's answer.
 func (h *simHandheld) recoverFrom(ctx context.Context, err error, id string) error {
 	if e, _ := h.c.Entry(id); e.Err != nil {
+		return nil
+	}
+	// Shed as overload: nothing was done; wait as asked, then send the
+	// same id again, as often as the server asks.
+	for e, ok := errors.AsType[*handheld.Error](err); ok && e.RetryAfter > 0 && ctx.Err() == nil; e, ok = errors.AsType[*handheld.Error](err) {
+		h.shed++
+		select {
+		case <-time.After(e.RetryAfter):
+		case <-ctx.Done():
+		}
+		opCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadReadWait)
+		sent := time.Now()
+		_, err = h.c.Resend(opCtx, id)
+		rtt := time.Since(sent)
+		cancel()
+		if err == nil {
+			h.rtts = append(h.rtts, rtt)
+			return nil
+		}
+	}
+	if e, ok := errors.AsType[*handheld.Error](err); ok && e.RetryAfter > 0 {
+		// Still shed when the run ended: its grace time gets the answer.
+		if !h.recover(ctx, id) {
+			return errGaveUp
+		}
 		return nil
 	}
 	if !transient(err) || ctx.Err() != nil {
@@ -903,6 +929,7 @@ type loadReport struct {
 	wrongSent, wrongAccepted   int
 	rightRefused               int
 	forced, unforced           int
+	shed                       int
 	afterReconnect             int
 	newSessions                int
 	repeats, gaps              int
@@ -934,6 +961,7 @@ func (r *loadReport) add(h *simHandheld) {
 	r.rightRefused += h.rightRefused
 	r.forced += h.forced
 	r.unforced += h.unforced
+	r.shed += h.shed
 	r.afterReconnect += h.afterReconnect
 	r.newSessions += max(st.Sessions-1, 0)
 	r.repeats += st.Repeats
@@ -1056,6 +1084,8 @@ func (r *loadReport) print(w io.Writer) {
 	fmt.Fprintf(w, "round trip     p50 %s  p95 %s  p99 %s  max %s  (%d scans; %d more answered after a reconnect)\n",
 		pct(0.50), pct(0.95), pct(0.99), pct(1), len(r.rtts), r.afterReconnect)
 	fmt.Fprintf(w, "disconnects    %d forced, %d unforced; %d sessions not resumed (server restarted?)\n", r.forced, r.unforced, r.newSessions)
+	fmt.Fprintf(w, "shed           %d scans refused as overload and sent again after the server's pause (%.1f %% of answered)\n",
+		r.shed, 100*float64(r.shed)/float64(max(r.scans, 1)))
 	fmt.Fprintf(w, "waves          %d planned and released\n", r.Waves)
 	fmt.Fprintf(w, "sequence       %d messages repeated, %d skipped\n", r.repeats, r.gaps)
 	fmt.Fprintf(w, "lost scans     %d (sent, never answered)\n", r.lost)

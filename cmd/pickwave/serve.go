@@ -33,7 +33,8 @@ type Main struct {
 
 // Open opens the store, seeds the demo if asked, and starts serving.
 func (m *Main) Open(ctx context.Context) error {
-	db, err := store.Open(m.Config.Data, store.Options{Logger: m.Logger, BadgeRoles: m.Config.BadgeRoles})
+	db, err := store.Open(m.Config.Data, store.Options{Logger: m.Logger, BadgeRoles: m.Config.BadgeRoles,
+		MaxPendingWrites: m.Config.MaxPendingWrites, MaxWriteWait: time.Duration(m.Config.MaxWriteWait)})
 	if err != nil {
 		return err
 	}
@@ -62,9 +63,10 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Server = &server.Server{
 		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db,
 		Stations: db, PrintQueue: db, StationRuntime: m.StationRuntime,
-		Logger: m.Logger, Web: web.Handler(),
+		Logger: m.Logger, Web: web.Handler(), WriteStats: db.WriteStats,
 		MaxConns: m.Config.MaxConns, MaxConnsPerAddr: m.Config.MaxConnsPerAddr,
 		ReadTimeout: time.Duration(m.Config.ReadTimeout), HandheldLoginWait: time.Duration(m.Config.HandheldLoginWait),
+		MaxInFlight: m.Config.MaxInFlight,
 	}
 	if m.Server.TLS, err = serverTLS(m.Config, m.Logger); err != nil {
 		return err
