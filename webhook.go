@@ -333,8 +333,9 @@ type WebhookOutbox interface {
 	// the delivery is gone (its webhook was deleted); ECONFLICT when it
 	// is no longer pending.
 	RecordWebhookAttempt(ctx context.Context, id string, a WebhookAttempt) (*WebhookDelivery, error)
-	// WebhookSecret returns a webhook's secret; ENOTFOUND.
-	WebhookSecret(ctx context.Context, id string) (string, error)
+	// WebhookWithSecret returns a webhook with its secret, for sending;
+	// ENOTFOUND.
+	WebhookWithSecret(ctx context.Context, id string) (*Webhook, error)
 	// Changed is closed after the next commit that appends to the log.
 	Changed() <-chan struct{}
 }

@@ -181,17 +181,14 @@ func (db *DB) Webhook(ctx context.Context, id string) (*pickwave.Webhook, error)
 	return withoutSecret(w), nil
 }
 
-// WebhookSecret returns a webhook's secret, for signing.
-func (db *DB) WebhookSecret(ctx context.Context, id string) (string, error) {
-	var secret string
-	err := db.view(ctx, func(t *txn) error {
-		w, err := t.webhook(id)
-		if err == nil {
-			secret = w.Secret
-		}
+// WebhookWithSecret returns a webhook with its secret, for signing.
+func (db *DB) WebhookWithSecret(ctx context.Context, id string) (*pickwave.Webhook, error) {
+	var w *pickwave.Webhook
+	err := db.view(ctx, func(t *txn) (err error) {
+		w, err = t.webhook(id)
 		return err
 	})
-	return secret, err
+	return w, err
 }
 
 // CreateWebhook stores a new webhook and returns it with its secret.

@@ -55,8 +55,8 @@ func TestWebhooks_createListUpdateDelete(t *testing.T) {
 	if err != nil || got.Secret != "" || got.URL != w.URL {
 		t.Fatalf("get: %+v, %v: want it without its secret", got, err)
 	}
-	if secret, err := db.WebhookSecret(ctxAs("t"), w.ID); err != nil || secret != w.Secret {
-		t.Fatalf("secret: %q, %v", secret, err)
+	if ws, err := db.WebhookWithSecret(ctxAs("t"), w.ID); err != nil || ws.Secret != w.Secret {
+		t.Fatalf("with secret: %+v, %v", ws, err)
 	}
 	list, err := db.Webhooks(ctxAs("t"), "", 0)
 	if err != nil || len(list) != 1 || list[0].Secret != "" {
@@ -70,7 +70,7 @@ func TestWebhooks_createListUpdateDelete(t *testing.T) {
 	if err != nil || up.Enabled || up.URL != in.URL || len(up.EventTypes) != 2 || up.Secret != "" {
 		t.Fatalf("update: %+v, %v", up, err)
 	}
-	if secret, _ := db.WebhookSecret(ctxAs("t"), w.ID); secret != w.Secret {
+	if ws, _ := db.WebhookWithSecret(ctxAs("t"), w.ID); ws.Secret != w.Secret {
 		t.Fatal("an update without a secret changed the secret")
 	}
 
