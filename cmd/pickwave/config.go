@@ -15,6 +15,7 @@ import (
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
+	"github.com/pickwave/pickwave/webhook"
 )
 
 // Config is everything `pickwave serve` can be told, from a JSON config
@@ -62,7 +63,28 @@ type Config struct {
 	// only by default. A badge is easier to guess or borrow than a
 	// password, and its login opens the handheld socket only.
 	BadgeRoles []pickwave.Role `json:"badge_roles"`
+	// Webhooks are the webhook sender's settings.
+	Webhooks WebhookConfig `json:"webhooks"`
 }
+
+// WebhookConfig tunes webhook delivery (docs/webhooks.md).
+type WebhookConfig struct {
+	// MaxAttempts is how many attempts a delivery gets before it fails
+	// and waits for a replay through the API.
+	MaxAttempts int `json:"max_attempts"`
+	// BackoffMin is the wait after the first failed attempt; it doubles
+	// after each further one up to BackoffMax (each drawn between half
+	// and all of it).
+	BackoffMin Duration `json:"backoff_min"`
+	BackoffMax Duration `json:"backoff_max"`
+	// Timeout bounds one attempt, from connecting to reading the answer.
+	Timeout Duration `json:"timeout"`
+	// Workers is how many attempts run at once.
+	Workers int `json:"workers"`
+}
+
+// Webhook bounds.
+const maxWebhookAttempts = 1000
 
 // GC percent bounds.
 const (
@@ -85,6 +107,13 @@ func DefaultConfig() Config {
 		ReadTimeout:       Duration(server.DefaultReadTimeout),
 		HandheldLoginWait: Duration(server.DefaultHandheldLoginWait),
 		BadgeRoles:        slices.Clone(pickwave.BadgeRoles),
+		Webhooks: WebhookConfig{
+			MaxAttempts: webhook.DefaultMaxAttempts,
+			BackoffMin:  Duration(webhook.DefaultBackoffMin),
+			BackoffMax:  Duration(webhook.DefaultBackoffMax),
+			Timeout:     Duration(webhook.DefaultTimeout),
+			Workers:     webhook.DefaultWorkers,
+		},
 	}
 }
 
@@ -142,6 +171,11 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&fromFlags.MaxConnsPerAddr, "max-conns-per-addr", cfg.MaxConnsPerAddr, "`cap` on connections open at once from one IP address (negative: none)")
 	fs.DurationVar((*time.Duration)(&fromFlags.ReadTimeout), "read-timeout", time.Duration(cfg.ReadTimeout), "bound on reading a request and its body (negative: none)")
 	fs.DurationVar((*time.Duration)(&fromFlags.HandheldLoginWait), "handheld-login-wait", time.Duration(cfg.HandheldLoginWait), "close a handheld socket not logged in after this `long` (negative: never)")
+	fs.IntVar(&fromFlags.Webhooks.MaxAttempts, "webhook-max-attempts", cfg.Webhooks.MaxAttempts, fmt.Sprintf("`attempts` a webhook delivery gets before it fails (1 to %d)", maxWebhookAttempts))
+	fs.DurationVar((*time.Duration)(&fromFlags.Webhooks.BackoffMin), "webhook-backoff-min", time.Duration(cfg.Webhooks.BackoffMin), "wait after a webhook delivery's first failed attempt; doubles up to --webhook-backoff-max")
+	fs.DurationVar((*time.Duration)(&fromFlags.Webhooks.BackoffMax), "webhook-backoff-max", time.Duration(cfg.Webhooks.BackoffMax), "longest wait between a webhook delivery's attempts")
+	fs.DurationVar((*time.Duration)(&fromFlags.Webhooks.Timeout), "webhook-timeout", time.Duration(cfg.Webhooks.Timeout), "bound on one webhook attempt")
+	fs.IntVar(&fromFlags.Webhooks.Workers, "webhook-workers", cfg.Webhooks.Workers, "webhook `attempts` running at once")
 	badgeRoles := fs.String("badge-roles", "", "comma-separated `roles` that may log in by badge (default picker)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -178,6 +212,16 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.ReadTimeout = fromFlags.ReadTimeout
 		case "handheld-login-wait":
 			cfg.HandheldLoginWait = fromFlags.HandheldLoginWait
+		case "webhook-max-attempts":
+			cfg.Webhooks.MaxAttempts = fromFlags.Webhooks.MaxAttempts
+		case "webhook-backoff-min":
+			cfg.Webhooks.BackoffMin = fromFlags.Webhooks.BackoffMin
+		case "webhook-backoff-max":
+			cfg.Webhooks.BackoffMax = fromFlags.Webhooks.BackoffMax
+		case "webhook-timeout":
+			cfg.Webhooks.Timeout = fromFlags.Webhooks.Timeout
+		case "webhook-workers":
+			cfg.Webhooks.Workers = fromFlags.Webhooks.Workers
 		case "badge-roles":
 			cfg.BadgeRoles = nil
 			for r := range strings.SplitSeq(*badgeRoles, ",") {
@@ -198,10 +242,28 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	if r := time.Duration(cfg.ScanRetention); r != 0 && r < store.ScanRetentionMin {
 		return cfg, fmt.Errorf("scan retention %s: want 0 (keep for good) or at least %s", r, store.ScanRetentionMin)
 	}
+	if err := cfg.Webhooks.validate(); err != nil {
+		return cfg, err
+	}
 	if cfg.GCPercent < minGCPercent || cfg.GCPercent > maxGCPercent {
 		return cfg, fmt.Errorf("gc percent %d: want %d to %d", cfg.GCPercent, minGCPercent, maxGCPercent)
 	}
 	return cfg, nil
+}
+
+func (w WebhookConfig) validate() error {
+	switch {
+	case w.MaxAttempts < 1 || w.MaxAttempts > maxWebhookAttempts:
+		return fmt.Errorf("webhook max attempts %d: want 1 to %d", w.MaxAttempts, maxWebhookAttempts)
+	case w.BackoffMin <= 0 || w.BackoffMax < w.BackoffMin:
+		return fmt.Errorf("webhook backoff %s to %s: want a positive minimum and a maximum at least as long",
+			time.Duration(w.BackoffMin), time.Duration(w.BackoffMax))
+	case w.Timeout <= 0:
+		return fmt.Errorf("webhook timeout %s: want more than zero", time.Duration(w.Timeout))
+	case w.Workers < 1 || w.Workers > 64:
+		return fmt.Errorf("webhook workers %d: want 1 to 64", w.Workers)
+	}
+	return nil
 }
 
 // setGCPercent applies the config's GC target unless the environment set
