@@ -22,9 +22,10 @@ import (
 // Defaults of the Dispatcher's options.
 const (
 	// DefaultMaxAttempts with the default backoff spreads the attempts
-	// over about a day: 10 s doubling to 2 h (2.8 h for the first ten),
-	// then every 2 h.
-	DefaultMaxAttempts = 20
+	// over about a day: waits of 10 s doubling to 2 h (2.8 h for the
+	// first ten), then 2 h each; 31 h in all before jitter, which draws
+	// each wait between half and all of it (23 h on average).
+	DefaultMaxAttempts = 25
 	DefaultBackoffMin  = 10 * time.Second
 	DefaultBackoffMax  = 2 * time.Hour
 	// DefaultTimeout bounds one attempt, connecting to reading the answer.

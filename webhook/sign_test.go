@@ -3,6 +3,9 @@ package webhook_test
 import (
 	"errors"
 	"net/http"
+	"os"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -54,5 +57,32 @@ func TestVerify(t *testing.T) {
 				t.Fatalf("Verify: %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestVerify_docsExample keeps the signed message in docs/webhooks.md
+// right: receivers try their check on it.
+func TestVerify_docsExample(t *testing.T) {
+	doc, err := os.ReadFile("../docs/webhooks.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	field := func(name string) string {
+		m := regexp.MustCompile(`(?m)^` + name + `: (\S+)$`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("docs/webhooks.md has no %s header", name)
+		}
+		return m[1]
+	}
+	body := regexp.MustCompile(`(?m)^\{"id":"evt_.*\}$`).FindString(text)
+	secret := regexp.MustCompile(`whsec_[A-Za-z0-9+/=]+`).FindString(text)
+	h := http.Header{}
+	h.Set(webhook.HeaderID, field("webhook-id"))
+	h.Set(webhook.HeaderTimestamp, field("webhook-timestamp"))
+	h.Set(webhook.HeaderSignature, field("webhook-signature"))
+	ts, _ := strconv.ParseInt(h.Get(webhook.HeaderTimestamp), 10, 64)
+	if err := webhook.Verify(secret, h, []byte(body), time.Unix(ts, 0)); err != nil || body == "" {
+		t.Fatalf("the example does not verify: %v (body %q, secret %q)", err, body, secret)
 	}
 }
