@@ -45,6 +45,10 @@ var WebhookEventTypes = []string{
 // order.created with its status; that entry is sent as order.allocated or
 // order.backordered, so a receiver hears of every allocation the same way.
 func WebhookEventType(ev *Event) (typ, orderID string, ok bool) {
+	// Most of the log is scans and stock: tell by the type alone first.
+	if ev.Type != EventOrderCreated && !slices.Contains(WebhookEventTypes, ev.Type) {
+		return "", "", false
+	}
 	var p struct {
 		ID      string      `json:"id"`
 		OrderID string      `json:"order_id"`

@@ -515,6 +515,11 @@ func (t *txn) walkEvents(after uint64, limit int, fn func(w *pickwave.Webhook, e
 	}); err != nil {
 		return after, false, err
 	}
+	if len(hooks) == 0 {
+		// Nobody wants anything: skip to the end of the log unread.
+		last, err := t.lastEventSeq()
+		return max(after, last), false, err
+	}
 	reached, n, wanted := after, 0, false
 	err := t.Scan(spaceEvents, nil, u64key(after), func(_, v []byte) error {
 		ev := new(pickwave.Event)

@@ -43,6 +43,11 @@ const maxAnswer = 4 << 10
 // dispatchBatch is how many log events one outbox transaction covers.
 const dispatchBatch = 500
 
+// maxGather is how long the tail lets the log gather commits after a
+// change before it reads them: a webhook may be that much later, and the
+// scan path is spared a read per commit.
+const maxGather = 100 * time.Millisecond
+
 // UserAgent is the User-Agent of every delivery.
 const UserAgent = "Pickwave-Webhooks/1"
 
@@ -151,6 +156,9 @@ func (d *Dispatcher) wake() {
 func (d *Dispatcher) tail(ctx context.Context) {
 	poll := time.NewTicker(d.PollInterval)
 	defer poll.Stop()
+	gather := time.NewTimer(time.Hour)
+	gather.Stop()
+	defer gather.Stop()
 	var after uint64 // 0: the store starts from its cursor
 	for {
 		changed := d.Outbox.Changed() // before reading, so no signal is missed
@@ -174,6 +182,14 @@ func (d *Dispatcher) tail(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-changed:
+			// Under load the log changes with every commit: gather a
+			// few commits into one read rather than read after each.
+			gather.Reset(min(maxGather, d.PollInterval))
+			select {
+			case <-ctx.Done():
+				return
+			case <-gather.C:
+			}
 		case <-poll.C:
 		}
 	}

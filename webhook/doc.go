@@ -10,8 +10,10 @@
 // ended:
 //
 //   - the tail goroutine follows the event log. It waits for the store's
-//     Changed signal (or a poll tick), then calls DispatchWebhooks until
-//     it has caught up. Each call writes the deliveries of a batch of
+//     Changed signal (or a poll tick), lets commits gather for up to
+//     100 ms (the log changes with every scan under load), then calls
+//     DispatchWebhooks until it has caught up. Events of types no webhook
+//     wants are skipped in a read, without a write. Each call writes the deliveries of a batch of
 //     events and the outbox's cursor in one transaction, so the tail can
 //     stop or crash at any point without losing or doubling a delivery.
 //     It wakes the sender after every round.
