@@ -340,6 +340,10 @@ type WebhookOutbox interface {
 	// WebhookWithSecret returns a webhook with its secret, for sending;
 	// ENOTFOUND.
 	WebhookWithSecret(ctx context.Context, id string) (*Webhook, error)
+	// ForgetWebhookDeliveries deletes up to limit delivered or failed
+	// deliveries created before the time, oldest first, and says whether
+	// more may remain; pending ones are kept.
+	ForgetWebhookDeliveries(ctx context.Context, before time.Time, limit int) (n int, more bool, err error)
 	// Changed is closed after the next commit that appends to the log.
 	Changed() <-chan struct{}
 }

@@ -715,3 +715,50 @@ func (c *checker) checkWebhooks() {
 		c.fail("webhook cursor %d is past the event log's end %d", binary.BigEndian.Uint64(v), last)
 	}
 }
+
+// ForgetWebhookDeliveries deletes up to limit delivered or failed
+// deliveries created before the given time, oldest first, in one
+// transaction, and reports how many it deleted and whether older ones
+// may remain. Pending deliveries are kept whatever their age. Like
+// ForgetScans, callers loop in small chunks.
+func (db *DB) ForgetWebhookDeliveries(ctx context.Context, before time.Time, limit int) (n int, more bool, err error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	err = db.update(ctx, func(t *txn) error {
+		n, more = 0, false
+		var done []*pickwave.WebhookDelivery
+		if err := t.Scan(spaceDeliveries, []byte(deliveryKeyPrefix), nil, func(k, v []byte) error {
+			d := new(pickwave.WebhookDelivery)
+			if err := decode(spaceDeliveries, k, v, d); err != nil {
+				return err
+			}
+			// Ids sort by creation: the first one young enough ends it.
+			if !d.CreatedAt.Before(before) {
+				return errStop
+			}
+			if d.Status == pickwave.DeliveryPending {
+				return nil
+			}
+			if len(done) == limit {
+				more = true
+				return errStop
+			}
+			done = append(done, d)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, d := range done {
+			if err := t.Delete(spaceDeliveries, webhookDeliveryKey(d.WebhookID, d.ID)); err != nil {
+				return err
+			}
+			if err := t.Delete(spaceDeliveries, []byte(d.ID)); err != nil {
+				return err
+			}
+		}
+		n = len(done)
+		return nil
+	})
+	return n, more, err
+}

@@ -322,3 +322,45 @@ func TestUpdateWebhook_disableHoldsDeliveries(t *testing.T) {
 		t.Fatalf("after enabling, a new event made %d deliveries", n)
 	}
 }
+
+func TestForgetWebhookDeliveries_keepsPendingAndYoung(t *testing.T) {
+	now := t0
+	db := mustOpenWith(t, t.TempDir(), store.Options{Now: func() time.Time { return now }})
+	site(t, db)
+	w := mustWebhook(t, db, hookInput("https://shop.example/a", pickwave.EventOrderBackordered))
+	for _, ext := range []string{"E1", "E2", "E3"} {
+		if _, _, err := db.CreateOrder(ctxAs("t"), orderInput(ext, line("MUG", 5))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dispatchAll(t, db) // three deliveries created at t0
+	due, _, _ := db.DueWebhookDeliveries(ctxAs("t"), t0, 0)
+	if _, err := db.RecordWebhookAttempt(ctxAs("t"), due[0].ID, pickwave.WebhookAttempt{At: t0, Delivered: true, StatusCode: 200}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RecordWebhookAttempt(ctxAs("t"), due[1].ID, pickwave.WebhookAttempt{At: t0, Error: "HTTP 500"}); err != nil {
+		t.Fatal(err)
+	}
+	now = t0.Add(time.Hour)
+	if _, _, err := db.CreateOrder(ctxAs("t"), orderInput("E4", line("MUG", 5))); err != nil {
+		t.Fatal(err)
+	}
+	dispatchAll(t, db) // a fourth, created an hour later
+	d4, _ := db.WebhookDeliveries(ctxAs("t"), pickwave.DeliveryFilter{WebhookID: w.ID, Limit: 1})
+	if _, err := db.RecordWebhookAttempt(ctxAs("t"), d4[0].ID, pickwave.WebhookAttempt{At: now, Delivered: true, StatusCode: 200}); err != nil {
+		t.Fatal(err)
+	}
+
+	n, more, err := db.ForgetWebhookDeliveries(ctxAs("t"), t0.Add(time.Minute), 1)
+	if err != nil || n != 1 || !more {
+		t.Fatalf("first chunk: %d, more %v, %v", n, more, err)
+	}
+	n, more, err = db.ForgetWebhookDeliveries(ctxAs("t"), t0.Add(time.Minute), 1)
+	if err != nil || n != 1 || more {
+		t.Fatalf("second chunk: %d, more %v, %v", n, more, err)
+	}
+	left, _ := db.WebhookDeliveries(ctxAs("t"), pickwave.DeliveryFilter{WebhookID: w.ID})
+	if len(left) != 2 || left[0].ID != d4[0].ID || left[1].ID != due[2].ID || left[1].Status != pickwave.DeliveryPending {
+		t.Fatalf("left %v: want the young delivered one and the old pending one", left)
+	}
+}

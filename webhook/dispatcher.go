@@ -71,6 +71,10 @@ type Dispatcher struct {
 	// PollInterval is how often the log and the queue are read without a
 	// signal.
 	PollInterval time.Duration
+	// Retention is how long delivered and failed deliveries stay listed
+	// (and replayable) after they were created; zero keeps them for good.
+	// Older ones are deleted hourly; pending ones never are.
+	Retention time.Duration
 	// Client sends the requests; nil means a client of its own that does
 	// not follow redirects. Its own Timeout, if any, is kept too.
 	Client *http.Client
@@ -123,6 +127,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { d.guard(ctx, "tail", d.tail) })
 	wg.Go(func() { d.guard(ctx, "send", d.send) })
+	if d.Retention > 0 {
+		wg.Go(func() { d.guard(ctx, "retention", d.forget) })
+	}
 	wg.Wait()
 	return nil
 }
@@ -337,6 +344,40 @@ func (d *Dispatcher) post(ctx context.Context, dl *pickwave.WebhookDelivery) (in
 	}
 	return res.StatusCode, retryAfter(res.Header.Get("Retry-After")),
 		fmt.Sprintf("HTTP %d: %s", res.StatusCode, printable(answer, 200))
+}
+
+// forgetEvery is how often old deliveries are deleted.
+const forgetEvery = time.Hour
+
+// forget deletes deliveries older than the retention, at once and then
+// every forgetEvery, in chunks of a thousand, each its own transaction.
+func (d *Dispatcher) forget(ctx context.Context) {
+	tick := time.NewTicker(forgetEvery)
+	defer tick.Stop()
+	for {
+		before, total := d.Now().Add(-d.Retention), 0
+		for {
+			n, more, err := d.Outbox.ForgetWebhookDeliveries(ctx, before, 1000)
+			total += n
+			if err != nil {
+				if ctx.Err() == nil {
+					d.log.Error("webhook outbox: forget old deliveries", "err", err)
+				}
+				break
+			}
+			if !more {
+				break
+			}
+		}
+		if total > 0 {
+			d.log.Info("old webhook deliveries deleted", "count", total, "before", before)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // backoff is the wait after the n-th failed attempt, with jitter.

@@ -188,8 +188,13 @@ func wanted(t *testing.T, db *store.DB, w *pickwave.Webhook) map[string]bool {
 // run starts a dispatcher with millisecond backoffs and returns its stop.
 func run(t *testing.T, db *store.DB, maxAttempts int) (stop func()) {
 	t.Helper()
-	d := &webhook.Dispatcher{Outbox: db, MaxAttempts: maxAttempts, BackoffMin: 5 * time.Millisecond, BackoffMax: 40 * time.Millisecond,
-		Timeout: 150 * time.Millisecond, PollInterval: 50 * time.Millisecond, Workers: 3, Logger: slog.New(slog.DiscardHandler)}
+	return runWith(t, &webhook.Dispatcher{Outbox: db, MaxAttempts: maxAttempts})
+}
+
+func runWith(t *testing.T, d *webhook.Dispatcher) (stop func()) {
+	t.Helper()
+	d.BackoffMin, d.BackoffMax, d.Timeout, d.PollInterval, d.Workers = 5*time.Millisecond, 40*time.Millisecond, 150*time.Millisecond, 50*time.Millisecond, 3
+	d.Logger = slog.New(slog.DiscardHandler)
 	c, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(c) }()
@@ -382,4 +387,32 @@ func TestDispatcher_redirectIsAFailure(t *testing.T) {
 	if hits != 0 {
 		t.Fatalf("the redirect was followed %d times", hits)
 	}
+}
+
+// TestDispatcher_retention: delivered deliveries older than the
+// retention are deleted when the dispatcher starts; pending ones stay.
+func TestDispatcher_retention(t *testing.T) {
+	db := testenv.OpenStore(t, "", store.Options{})
+	site(t, db)
+	secret := store.NewWebhookSecret()
+	rcv := newReceiver(t, secret)
+	rcv.setMode("ok")
+	w, err := db.CreateWebhook(ctx, pickwave.WebhookInput{URL: rcv.srv.URL, EventTypes: []string{pickwave.EventOrderAllocated}, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, db, 5)
+	order(t, db, "E1", 1)
+	testenv.Eventually(t, 5*time.Second, "the delivery delivered", func() bool {
+		ds := deliveries(t, db, w)
+		return len(ds) == 1 && ds[0].Status == pickwave.DeliveryDelivered
+	})
+	stop()
+	rcv.setMode("fail")
+	order(t, db, "E2", 1) // pending: it stays
+	runWith(t, &webhook.Dispatcher{Outbox: db, MaxAttempts: 1000, Retention: time.Nanosecond})
+	testenv.Eventually(t, 5*time.Second, "the delivered one deleted", func() bool {
+		ds := deliveries(t, db, w)
+		return len(ds) == 1 && ds[0].Status == pickwave.DeliveryPending
+	})
 }

@@ -27,6 +27,8 @@
 //     outcome: delivered on 2xx, else a retry at the next backoff (or the
 //     receiver's Retry-After, when longer), or failed once MaxAttempts is
 //     reached. Redirects are not followed: a 3xx is a failed attempt.
+//   - with a Retention, the retention goroutine deletes delivered and
+//     failed deliveries older than it, hourly, a thousand at a time.
 //
 // Each goroutine recovers a panic and logs it with its stack; a panicking
 // attempt counts as an attempt that may be retried.

@@ -81,10 +81,18 @@ type WebhookConfig struct {
 	Timeout Duration `json:"timeout"`
 	// Workers is how many attempts run at once.
 	Workers int `json:"workers"`
+	// Retention is how long delivered and failed deliveries stay listed
+	// and replayable; zero keeps them for good.
+	Retention Duration `json:"retention"`
 }
 
-// Webhook bounds.
-const maxWebhookAttempts = 1000
+// Webhook bounds and defaults.
+const (
+	maxWebhookAttempts = 1000
+	// defaultWebhookRetention keeps a month of deliveries to look at and
+	// replay.
+	defaultWebhookRetention = 30 * 24 * time.Hour
+)
 
 // GC percent bounds.
 const (
@@ -113,6 +121,7 @@ func DefaultConfig() Config {
 			BackoffMax:  Duration(webhook.DefaultBackoffMax),
 			Timeout:     Duration(webhook.DefaultTimeout),
 			Workers:     webhook.DefaultWorkers,
+			Retention:   Duration(defaultWebhookRetention),
 		},
 	}
 }
@@ -176,6 +185,7 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar((*time.Duration)(&fromFlags.Webhooks.BackoffMax), "webhook-backoff-max", time.Duration(cfg.Webhooks.BackoffMax), "longest wait between a webhook delivery's attempts")
 	fs.DurationVar((*time.Duration)(&fromFlags.Webhooks.Timeout), "webhook-timeout", time.Duration(cfg.Webhooks.Timeout), "bound on one webhook attempt")
 	fs.IntVar(&fromFlags.Webhooks.Workers, "webhook-workers", cfg.Webhooks.Workers, "webhook `attempts` running at once")
+	fs.DurationVar((*time.Duration)(&fromFlags.Webhooks.Retention), "webhook-retention", time.Duration(cfg.Webhooks.Retention), "keep delivered and failed webhook deliveries this `long` (0: for good)")
 	badgeRoles := fs.String("badge-roles", "", "comma-separated `roles` that may log in by badge (default picker)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -222,6 +232,8 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.Webhooks.Timeout = fromFlags.Webhooks.Timeout
 		case "webhook-workers":
 			cfg.Webhooks.Workers = fromFlags.Webhooks.Workers
+		case "webhook-retention":
+			cfg.Webhooks.Retention = fromFlags.Webhooks.Retention
 		case "badge-roles":
 			cfg.BadgeRoles = nil
 			for r := range strings.SplitSeq(*badgeRoles, ",") {
@@ -262,6 +274,8 @@ func (w WebhookConfig) validate() error {
 		return fmt.Errorf("webhook timeout %s: want more than zero", time.Duration(w.Timeout))
 	case w.Workers < 1 || w.Workers > 64:
 		return fmt.Errorf("webhook workers %d: want 1 to 64", w.Workers)
+	case w.Retention < 0:
+		return fmt.Errorf("webhook retention %s: want 0 (keep for good) or more", time.Duration(w.Retention))
 	}
 	return nil
 }

@@ -72,7 +72,8 @@ func (m *Main) Open(ctx context.Context) error {
 	metrics := webhook.NewMetrics()
 	m.Webhooks = &webhook.Dispatcher{Outbox: db, MaxAttempts: wc.MaxAttempts,
 		BackoffMin: time.Duration(wc.BackoffMin), BackoffMax: time.Duration(wc.BackoffMax),
-		Timeout: time.Duration(wc.Timeout), Workers: wc.Workers, Metrics: metrics, Logger: m.Logger}
+		Timeout: time.Duration(wc.Timeout), Workers: wc.Workers, Retention: time.Duration(wc.Retention),
+		Metrics: metrics, Logger: m.Logger}
 	wctx, stopWebhooks := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopWebhooks, m.webhooksDone = stopWebhooks, make(chan error, 1)
 	go func() { m.webhooksDone <- m.Webhooks.Run(wctx) }()

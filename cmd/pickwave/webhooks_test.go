@@ -26,20 +26,20 @@ func TestServe_webhookFlagsAndConfig(t *testing.T) {
 	}
 	if def.Webhooks.MaxAttempts != webhook.DefaultMaxAttempts || time.Duration(def.Webhooks.Timeout) != webhook.DefaultTimeout ||
 		time.Duration(def.Webhooks.BackoffMin) != webhook.DefaultBackoffMin || time.Duration(def.Webhooks.BackoffMax) != webhook.DefaultBackoffMax ||
-		def.Webhooks.Workers != webhook.DefaultWorkers {
+		def.Webhooks.Workers != webhook.DefaultWorkers || time.Duration(def.Webhooks.Retention) != 30*24*time.Hour {
 		t.Fatalf("webhook defaults %+v", def.Webhooks)
 	}
 	cfgPath := filepath.Join(t.TempDir(), "pickwave.json")
 	if err := os.WriteFile(cfgPath, []byte(`{"webhooks": {"max_attempts": 5, "timeout": "2s"}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := parseServeFlags([]string{"--config", cfgPath, "--webhook-workers", "2", "--webhook-backoff-max", "1h"}, io.Discard)
+	cfg, err := parseServeFlags([]string{"--config", cfgPath, "--webhook-workers", "2", "--webhook-backoff-max", "1h", "--webhook-retention", "0"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := cfg.Webhooks
 	if w.MaxAttempts != 5 || time.Duration(w.Timeout) != 2*time.Second || w.Workers != 2 || time.Duration(w.BackoffMax) != time.Hour ||
-		time.Duration(w.BackoffMin) != webhook.DefaultBackoffMin {
+		time.Duration(w.BackoffMin) != webhook.DefaultBackoffMin || w.Retention != 0 {
 		t.Fatalf("webhook config %+v", w)
 	}
 	for _, bad := range [][]string{
@@ -47,6 +47,7 @@ func TestServe_webhookFlagsAndConfig(t *testing.T) {
 		{"--webhook-timeout", "0s"},
 		{"--webhook-backoff-min", "1m", "--webhook-backoff-max", "10s"},
 		{"--webhook-workers", "0"},
+		{"--webhook-retention", "-1h"},
 	} {
 		if _, err := parseServeFlags(bad, io.Discard); err == nil || !strings.Contains(err.Error(), "webhook") {
 			t.Errorf("%v: %v", bad, err)
