@@ -416,3 +416,34 @@ func TestDispatcher_retention(t *testing.T) {
 		return len(ds) == 1 && ds[0].Status == pickwave.DeliveryPending
 	})
 }
+
+// TestDispatcher_largeAnswerIsBounded: a receiver answering a megabyte
+// fails the attempt like any refusal, and the delivery keeps only the
+// start of the answer.
+func TestDispatcher_largeAnswerIsBounded(t *testing.T) {
+	db := testenv.OpenStore(t, "", store.Options{})
+	site(t, db)
+	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		w.Write([]byte(strings.Repeat("x", 1<<20)))
+	}))
+	defer big.Close()
+	w, err := db.CreateWebhook(ctx, pickwave.WebhookInput{URL: big.URL, EventTypes: []string{pickwave.EventOrderAllocated}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, db, 1)
+	order(t, db, "E1", 1)
+	var d *pickwave.WebhookDelivery
+	testenv.Eventually(t, 5*time.Second, "the delivery failing", func() bool {
+		ds := deliveries(t, db, w)
+		if len(ds) == 1 && ds[0].Status == pickwave.DeliveryFailed {
+			d = ds[0]
+			return true
+		}
+		return false
+	})
+	if d.LastStatusCode != http.StatusBadGateway || !strings.HasPrefix(d.LastError, "HTTP 502: xxx") || len(d.LastError) > 220 {
+		t.Fatalf("last error %d bytes: %.80q", len(d.LastError), d.LastError)
+	}
+}
