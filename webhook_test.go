@@ -2,6 +2,8 @@ package pickwave_test
 
 import (
 	"encoding/json"
+	"net/url"
+	"slices"
 	"testing"
 
 	"github.com/pickwave/pickwave"
@@ -77,4 +79,40 @@ func TestValidateWebhookURL(t *testing.T) {
 			t.Errorf("%q: valid %v, want %v (%s)", u, got, ok, pickwave.ValidateWebhookURL(u))
 		}
 	}
+}
+
+// FuzzWebhookInput: no input makes Validate panic or answer unbounded,
+// and what it accepts is an http(s) URL with known event types.
+func FuzzWebhookInput(f *testing.F) {
+	f.Add(`{"url":"https://shop.example/h","event_types":["order.shipped"]}`)
+	f.Add(`{"url":"http://[::1]:80/x?y#z","event_types":["order.picked","order.picked"],"secret":"whsec_AAAA"}`)
+	f.Add(`{"url":"javascript:1","event_types":["x","y","z"],"description":"\u0000"}`)
+	f.Fuzz(func(t *testing.T, data string) {
+		var in pickwave.WebhookInput
+		if json.Unmarshal([]byte(data), &in) != nil {
+			return
+		}
+		err := in.Validate()
+		if err == nil {
+			u, perr := url.Parse(in.URL)
+			if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || len(in.URL) > pickwave.MaxWebhookURL {
+				t.Fatalf("accepted URL %q", in.URL)
+			}
+			for _, typ := range in.EventTypes {
+				if !slices.Contains(pickwave.WebhookEventTypes, typ) {
+					t.Fatalf("accepted type %q", typ)
+				}
+			}
+			return
+		}
+		details, _ := pickwave.ErrorDetails(err).([]pickwave.FieldError)
+		if len(details) > pickwave.MaxFieldErrors+1 {
+			t.Fatalf("%d field errors", len(details))
+		}
+		for _, d := range details {
+			if len(d.Reason) > pickwave.MaxEcho || len(d.Field) > pickwave.MaxEcho {
+				t.Fatalf("unbounded detail %q", d.Reason)
+			}
+		}
+	})
 }
