@@ -65,7 +65,7 @@ func TestWebhooksAPI_manageAndRoles(t *testing.T) {
 	mustErrorField(t, e.json("POST", "/api/v1/webhooks", e.admin, map[string]any{"url": "ftp://x", "event_types": []string{"order.shipped"}}), "invalid", "url")
 	mustErrorField(t, e.json("POST", "/api/v1/webhooks", e.admin, map[string]any{"url": "https://x.example", "event_types": []string{"scan.judged"}}), "invalid", "event_types[0]")
 	mustErrorField(t, e.json("POST", "/api/v1/webhooks", e.admin, map[string]any{"url": "https://x.example", "event_types": []string{"order.shipped"}, "token": "x"}), "invalid", "token")
-	mustStatus(t, e.json("GET", "/api/v1/webhooks/W-404", e.super, nil), 404)
+	mustStatus(t, e.json("GET", "/api/v1/webhooks/WH-404", e.super, nil), 404)
 
 	r = e.json("PUT", "/api/v1/webhooks/"+w.ID, e.admin, map[string]any{"url": "https://mail.example/in", "event_types": []string{"order.picked"}, "enabled": false})
 	mustStatus(t, r, 200)
@@ -75,7 +75,7 @@ func TestWebhooksAPI_manageAndRoles(t *testing.T) {
 		t.Fatalf("updated %s", r.body)
 	}
 	mustStatus(t, e.json("PUT", "/api/v1/webhooks/"+w.ID, e.super, map[string]any{}), 403)
-	mustStatus(t, e.json("PUT", "/api/v1/webhooks/W-404", e.admin, in), 404)
+	mustStatus(t, e.json("PUT", "/api/v1/webhooks/WH-404", e.admin, in), 404)
 
 	mustStatus(t, e.json("DELETE", "/api/v1/webhooks/"+w.ID, e.super, nil), 403)
 	r = e.json("DELETE", "/api/v1/webhooks/"+w.ID, e.admin, nil)
@@ -144,7 +144,7 @@ func TestWebhooksAPI_deliveriesAndReplay(t *testing.T) {
 		t.Fatalf("second page %s", r.body)
 	}
 	mustErrorField(t, e.json("GET", "/api/v1/webhooks/"+w.ID+"/deliveries?status=lost", e.super, nil), "invalid", "status")
-	mustStatus(t, e.json("GET", "/api/v1/webhooks/W-404/deliveries", e.super, nil), 404)
+	mustStatus(t, e.json("GET", "/api/v1/webhooks/WH-404/deliveries", e.super, nil), 404)
 
 	r = e.json("GET", "/api/v1/webhook-deliveries/"+first.ID, e.super, nil)
 	mustStatus(t, r, 200)

@@ -100,7 +100,7 @@ func TestCheck_findsBrokenWebhookOutbox(t *testing.T) {
 			return tx.Bucket([]byte("webhook_deliveries")).Delete(firstKey(tx, "w\x00"))
 		}},
 		{"delivery of no webhook", "does not exist", func(tx *bolt.Tx) error {
-			return tx.Bucket([]byte("webhooks")).Delete([]byte("W-0000000001"))
+			return tx.Bucket([]byte("webhooks")).Delete([]byte("WH-0000000001"))
 		}},
 		{"cursor past the log", "webhook cursor", func(tx *bolt.Tx) error {
 			return tx.Bucket([]byte("meta")).Put([]byte("webhook_cursor"), binary.BigEndian.AppendUint64(nil, 1<<40))

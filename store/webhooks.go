@@ -34,12 +34,12 @@ import (
 // webhook the history, nor a re-enabled one what happened while it was
 // off.
 //
-// Keys of the webhooks space: W-0000000001 → the webhook (JSON, with its
+// Keys of the webhooks space: WH-0000000001 → the webhook (JSON, with its
 // secret). Keys of webhook_deliveries:
 //
-//	D-0000000042                      the delivery (JSON, with its body)
-//	q\x00<due, unix ns>\x00D-0000000042 pending deliveries of enabled webhooks, by due time
-//	w\x00W-0000000001\x00D-0000000042 every delivery of a webhook
+//	D-0000000042                         the delivery (JSON, with its body)
+//	q\x00<due, unix ns>\x00D-0000000042   pending deliveries of enabled webhooks, by due time
+//	w\x00WH-0000000001\x00D-0000000042    every delivery of a webhook
 //
 // A delivery's next_attempt_at always equals its queue key's time, so the
 // sender finds what is due by scanning the queue from its start and
@@ -52,7 +52,7 @@ const (
 )
 
 const (
-	webhookKeyPrefix  = "W-"
+	webhookKeyPrefix  = "WH-"
 	deliveryKeyPrefix = "D-"
 	// cursorLag is how many events nobody wants the cursor may stay behind.
 	cursorLag = 1024
@@ -60,7 +60,7 @@ const (
 
 var keyWebhookCursor = []byte("webhook_cursor")
 
-func webhookID(seq uint64) string  { return fmt.Sprintf("W-%010d", seq) }
+func webhookID(seq uint64) string  { return fmt.Sprintf("WH-%010d", seq) }
 func deliveryID(seq uint64) string { return fmt.Sprintf("D-%010d", seq) }
 
 func queueKey(due time.Time, id string) []byte {

@@ -45,8 +45,8 @@ func dispatchAll(t *testing.T, db *store.DB) int {
 func TestWebhooks_createListUpdateDelete(t *testing.T) {
 	db := mustOpen(t)
 	w := mustWebhook(t, db, hookInput("https://shop.example/hooks", pickwave.EventOrderShipped))
-	if !strings.HasPrefix(w.Secret, "whsec_") || !w.Enabled || w.ID != "W-0000000001" {
-		t.Fatalf("created %+v: want an enabled W-0000000001 with a whsec_ secret", w)
+	if !strings.HasPrefix(w.Secret, "whsec_") || !w.Enabled || w.ID != "WH-0000000001" {
+		t.Fatalf("created %+v: want an enabled WH-0000000001 with a whsec_ secret", w)
 	}
 	if _, err := pickwave.WebhookKey(w.Secret); err != nil {
 		t.Fatalf("generated secret %q: %v", w.Secret, err)
@@ -188,7 +188,7 @@ func TestDispatchWebhooks_outbox(t *testing.T) {
 	}
 	_, err = db.WebhookDeliveries(ctxAs("t"), pickwave.DeliveryFilter{WebhookID: all.ID, Status: "lost"})
 	mustCode(t, err, pickwave.EINVALID)
-	_, err = db.WebhookDeliveries(ctxAs("t"), pickwave.DeliveryFilter{WebhookID: "W-9"})
+	_, err = db.WebhookDeliveries(ctxAs("t"), pickwave.DeliveryFilter{WebhookID: "WH-9"})
 	mustCode(t, err, pickwave.ENOTFOUND)
 
 	// A restart neither loses nor repeats: the cursor was committed with
