@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pickwave/pickwave"
 )
@@ -35,6 +36,12 @@ type Server struct {
 	Stations       pickwave.StationService
 	PrintQueue     pickwave.PrintQueue
 	StationRuntime StationRuntime
+	// Webhooks manages webhooks and their deliveries; nil leaves the
+	// webhook routes unavailable.
+	Webhooks pickwave.WebhookService
+	// Collectors are more Prometheus metrics to serve on /metrics (the
+	// webhook dispatcher's).
+	Collectors []prometheus.Collector
 	// Logger receives request and error logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Web serves the UI for paths outside the API; nil serves none.
@@ -118,7 +125,7 @@ func (s *Server) Handler() http.Handler {
 		if s.logger == nil {
 			s.logger = slog.Default()
 		}
-		s.metrics = newMetrics()
+		s.metrics = newMetrics(s.Collectors...)
 		s.handhelds = newHandheldHub()
 		s.logins = newLoginLimiter(s.LoginLimits)
 		if n := orDefault(s.MaxInFlight, DefaultMaxInFlight); n > 0 {
@@ -251,6 +258,7 @@ func (s *Server) routes() http.Handler {
 	api.GET("/carts/:id", s.allow(anyRole...), s.getCart)
 
 	s.stationRoutes(r, api)
+	s.webhookRoutes(api)
 	api.GET("/events", s.allow(managers...), s.listEvents)
 
 	// gin has set the Allow header to the methods the path has.

@@ -31,10 +31,10 @@ const (
 	// DefaultMaxPendingWrites is eight full batches: at the design load a
 	// few dozen writes wait at a time.
 	DefaultMaxPendingWrites = 8 * maxBatch
-	// DefaultMaxWriteWait is many times a scan's latency budget (15 ms
-	// at p99): a write that waited this long meets a store that is far
-	// behind, not a slow fsync.
-	DefaultMaxWriteWait = 500 * time.Millisecond
+	// DefaultMaxWriteWait is over a hundred times a scan's latency
+	// budget (15 ms at p99): a write that waited this long meets a store
+	// that is far behind, not a slow fsync or a busy moment.
+	DefaultMaxWriteWait = 2 * time.Second
 )
 
 // errShed refuses a write the store has no room or time for.

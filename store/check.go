@@ -37,7 +37,11 @@ import (
 //   - the event log runs from 1 to its sequence without a gap;
 //   - every scan record's id is found again by the picker's scan id
 //     index, so a resend is answered from record;
-//   - a picker's cart exists and is the picker's.
+//   - a picker's cart exists and is the picker's;
+//   - every webhook delivery belongs to a webhook and is in its index; a
+//     pending delivery of an enabled webhook is in the due queue at its
+//     next attempt time, and the queue holds nothing else; the outbox
+//     cursor is not past the log.
 func Check(db *bolt.DB) error {
 	return db.View(func(tx *bolt.Tx) error { return check(tx) })
 }
@@ -107,6 +111,7 @@ func check(tx *bolt.Tx) error {
 	c.checkEvents()
 	c.checkScanIDs()
 	c.checkIndexes()
+	c.checkWebhooks()
 	return errors.Join(c.errs...)
 }
 

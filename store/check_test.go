@@ -75,3 +75,69 @@ func TestCheck_findsEachBrokenInvariant(t *testing.T) {
 		})
 	}
 }
+
+// TestCheck_findsBrokenWebhookOutbox breaks the outbox's invariants one
+// at a time, in a store with one pending delivery, and expects Check to
+// name each.
+func TestCheck_findsBrokenWebhookOutbox(t *testing.T) {
+	firstKey := func(tx *bolt.Tx, prefix string) []byte {
+		c := tx.Bucket([]byte("webhook_deliveries")).Cursor()
+		k, _ := c.Seek([]byte(prefix))
+		return append([]byte(nil), k...)
+	}
+	for _, tc := range []struct {
+		name  string
+		want  string
+		spoil func(tx *bolt.Tx) error
+	}{
+		{"pending delivery not queued", "pending but not queued", func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte("webhook_deliveries")).Delete(firstKey(tx, "q\x00"))
+		}},
+		{"queue entry of nothing", "delivery queue", func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte("webhook_deliveries")).Put([]byte("q\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00D-0000000099"), nil)
+		}},
+		{"delivery not in its webhook's index", "index", func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte("webhook_deliveries")).Delete(firstKey(tx, "w\x00"))
+		}},
+		{"delivery of no webhook", "does not exist", func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte("webhooks")).Delete([]byte("WH-0000000001"))
+		}},
+		{"cursor past the log", "webhook cursor", func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte("meta")).Put([]byte("webhook_cursor"), binary.BigEndian.AppendUint64(nil, 1<<40))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			db, err := store.Open(dir, store.Options{Now: func() time.Time { return t0 }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			site(t, db)
+			if _, err := db.CreateWebhook(ctxAs("admin"), hookInput("https://shop.example/", pickwave.EventOrderBackordered)); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := db.CreateOrder(ctxAs("t"), orderInput("E1", line("MUG", 5))); err != nil {
+				t.Fatal(err)
+			}
+			if _, n, err := db.DispatchWebhooks(ctxAs("t"), 0, 0); err != nil || n != 1 {
+				t.Fatalf("dispatch: %d, %v", n, err)
+			}
+			if err := db.Check(); err != nil {
+				t.Fatalf("sound store: %v", err)
+			}
+			db.Close()
+			b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{Timeout: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Update(tc.spoil); err != nil {
+				t.Fatal(err)
+			}
+			b.Close()
+			err = store.CheckFile(dir)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("check: %v; want a violation naming %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -97,6 +97,18 @@ var migrations = []migration{
 	// SSCCs and tracking numbers come from durable sequences, so that a
 	// number is never issued twice, even across a crash.
 	{name: "SSCC and tracking serials", up: createBuckets(spaceSSCCSeq, spaceTrackSeq)},
+	// The webhook outbox follows the event log from here on: a store
+	// that had events before has no webhooks that could want them.
+	{name: "webhooks", up: func(tx *bolt.Tx) error {
+		if err := createBuckets(spaceWebhooks, spaceDeliveries)(tx); err != nil {
+			return err
+		}
+		last, _ := tx.Bucket([]byte(spaceEvents)).Cursor().Last()
+		if last == nil {
+			return nil
+		}
+		return tx.Bucket([]byte(spaceMeta)).Put(keyWebhookCursor, bytes.Clone(last))
+	}},
 }
 
 func createBuckets(names ...string) func(tx *bolt.Tx) error {

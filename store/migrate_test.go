@@ -267,3 +267,41 @@ func TestMigrate_fromVersion7(t *testing.T) {
 		t.Fatalf("first tracking serial after migration: %d, %v", n, err)
 	}
 }
+
+// TestMigrate_fromVersion8 takes a store with events back to schema 8,
+// before webhooks, and checks that opening it adds the outbox: a webhook
+// created then gets none of the history and every new event.
+func TestMigrate_fromVersion8(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	site(t, db)
+	if _, _, err := db.CreateOrder(ctxAs("t"), orderInput("OLD", line("MUG", 1))); err != nil {
+		t.Fatal(err)
+	}
+	rewind(t, db, dir, 8, func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket([]byte("webhooks")); err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket([]byte("webhook_deliveries")); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Delete([]byte("webhook_cursor"))
+	})
+
+	db = mustOpenDir(t, dir)
+	if _, err := db.CreateWebhook(ctxAs("admin"), hookInput("https://shop.example/", pickwave.WebhookEventTypes...)); err != nil {
+		t.Fatal(err)
+	}
+	if _, n, err := db.DispatchWebhooks(ctxAs("t"), 0, 0); err != nil || n != 0 {
+		t.Fatalf("dispatch after migration: %d deliveries, %v; want none of the history", n, err)
+	}
+	if _, _, err := db.CreateOrder(ctxAs("t"), orderInput("NEW", line("MUG", 1))); err != nil {
+		t.Fatal(err)
+	}
+	if n := dispatchAll(t, db); n != 1 {
+		t.Fatalf("a new order made %d deliveries, want 1", n)
+	}
+}

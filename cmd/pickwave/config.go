@@ -15,6 +15,7 @@ import (
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
+	"github.com/pickwave/pickwave/webhook"
 )
 
 // Config is everything `pickwave serve` can be told, from a JSON config
@@ -83,7 +84,36 @@ type Config struct {
 	// TLSHosts are extra names and addresses for the self-signed
 	// certificate (the machine's own are always in it).
 	TLSHosts []string `json:"tls_hosts"`
+	// Webhooks are the webhook sender's settings.
+	Webhooks WebhookConfig `json:"webhooks"`
 }
+
+// WebhookConfig tunes webhook delivery (docs/webhooks.md).
+type WebhookConfig struct {
+	// MaxAttempts is how many attempts a delivery gets before it fails
+	// and waits for a replay through the API.
+	MaxAttempts int `json:"max_attempts"`
+	// BackoffMin is the wait after the first failed attempt; it doubles
+	// after each further one up to BackoffMax (each drawn between half
+	// and all of it).
+	BackoffMin Duration `json:"backoff_min"`
+	BackoffMax Duration `json:"backoff_max"`
+	// Timeout bounds one attempt, from connecting to reading the answer.
+	Timeout Duration `json:"timeout"`
+	// Workers is how many attempts run at once.
+	Workers int `json:"workers"`
+	// Retention is how long delivered and failed deliveries stay listed
+	// and replayable; zero keeps them for good.
+	Retention Duration `json:"retention"`
+}
+
+// Webhook bounds and defaults.
+const (
+	maxWebhookAttempts = 1000
+	// defaultWebhookRetention keeps a month of deliveries to look at and
+	// replay.
+	defaultWebhookRetention = 30 * 24 * time.Hour
+)
 
 // GC percent bounds.
 const (
@@ -109,6 +139,14 @@ func DefaultConfig() Config {
 		MaxInFlight:       server.DefaultMaxInFlight,
 		MaxPendingWrites:  store.DefaultMaxPendingWrites,
 		MaxWriteWait:      Duration(store.DefaultMaxWriteWait),
+		Webhooks: WebhookConfig{
+			MaxAttempts: webhook.DefaultMaxAttempts,
+			BackoffMin:  Duration(webhook.DefaultBackoffMin),
+			BackoffMax:  Duration(webhook.DefaultBackoffMax),
+			Timeout:     Duration(webhook.DefaultTimeout),
+			Workers:     webhook.DefaultWorkers,
+			Retention:   Duration(defaultWebhookRetention),
+		},
 	}
 }
 
@@ -166,6 +204,12 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&fromFlags.MaxConnsPerAddr, "max-conns-per-addr", cfg.MaxConnsPerAddr, "`cap` on connections open at once from one IP address (negative: none)")
 	fs.DurationVar((*time.Duration)(&fromFlags.ReadTimeout), "read-timeout", time.Duration(cfg.ReadTimeout), "bound on reading a request and its body (negative: none)")
 	fs.DurationVar((*time.Duration)(&fromFlags.HandheldLoginWait), "handheld-login-wait", time.Duration(cfg.HandheldLoginWait), "close a handheld socket not logged in after this `long` (negative: never)")
+	fs.IntVar(&fromFlags.Webhooks.MaxAttempts, "webhook-max-attempts", cfg.Webhooks.MaxAttempts, fmt.Sprintf("`attempts` a webhook delivery gets before it fails (1 to %d)", maxWebhookAttempts))
+	fs.DurationVar((*time.Duration)(&fromFlags.Webhooks.BackoffMin), "webhook-backoff-min", time.Duration(cfg.Webhooks.BackoffMin), "wait after a webhook delivery's first failed attempt; doubles up to --webhook-backoff-max")
+	fs.DurationVar((*time.Duration)(&fromFlags.Webhooks.BackoffMax), "webhook-backoff-max", time.Duration(cfg.Webhooks.BackoffMax), "longest wait between a webhook delivery's attempts")
+	fs.DurationVar((*time.Duration)(&fromFlags.Webhooks.Timeout), "webhook-timeout", time.Duration(cfg.Webhooks.Timeout), "bound on one webhook attempt")
+	fs.IntVar(&fromFlags.Webhooks.Workers, "webhook-workers", cfg.Webhooks.Workers, "webhook `attempts` running at once")
+	fs.DurationVar((*time.Duration)(&fromFlags.Webhooks.Retention), "webhook-retention", time.Duration(cfg.Webhooks.Retention), "keep delivered and failed webhook deliveries this `long` (0: for good)")
 	badgeRoles := fs.String("badge-roles", "", "comma-separated `roles` that may log in by badge (default picker)")
 	fs.IntVar(&fromFlags.MaxInFlight, "max-in-flight", cfg.MaxInFlight, "`cap` on API requests served at once; more get 503 (negative: none)")
 	fs.IntVar(&fromFlags.MaxPendingWrites, "max-pending-writes", cfg.MaxPendingWrites, "`cap` on writes waiting for the store; more are shed (negative: none)")
@@ -228,6 +272,18 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 					cfg.TLSHosts = append(cfg.TLSHosts, h)
 				}
 			}
+		case "webhook-max-attempts":
+			cfg.Webhooks.MaxAttempts = fromFlags.Webhooks.MaxAttempts
+		case "webhook-backoff-min":
+			cfg.Webhooks.BackoffMin = fromFlags.Webhooks.BackoffMin
+		case "webhook-backoff-max":
+			cfg.Webhooks.BackoffMax = fromFlags.Webhooks.BackoffMax
+		case "webhook-timeout":
+			cfg.Webhooks.Timeout = fromFlags.Webhooks.Timeout
+		case "webhook-workers":
+			cfg.Webhooks.Workers = fromFlags.Webhooks.Workers
+		case "webhook-retention":
+			cfg.Webhooks.Retention = fromFlags.Webhooks.Retention
 		case "badge-roles":
 			cfg.BadgeRoles = nil
 			for r := range strings.SplitSeq(*badgeRoles, ",") {
@@ -248,10 +304,30 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	if r := time.Duration(cfg.ScanRetention); r != 0 && r < store.ScanRetentionMin {
 		return cfg, fmt.Errorf("scan retention %s: want 0 (keep for good) or at least %s", r, store.ScanRetentionMin)
 	}
+	if err := cfg.Webhooks.validate(); err != nil {
+		return cfg, err
+	}
 	if cfg.GCPercent < minGCPercent || cfg.GCPercent > maxGCPercent {
 		return cfg, fmt.Errorf("gc percent %d: want %d to %d", cfg.GCPercent, minGCPercent, maxGCPercent)
 	}
 	return cfg, nil
+}
+
+func (w WebhookConfig) validate() error {
+	switch {
+	case w.MaxAttempts < 1 || w.MaxAttempts > maxWebhookAttempts:
+		return fmt.Errorf("webhook max attempts %d: want 1 to %d", w.MaxAttempts, maxWebhookAttempts)
+	case w.BackoffMin <= 0 || w.BackoffMax < w.BackoffMin:
+		return fmt.Errorf("webhook backoff %s to %s: want a positive minimum and a maximum at least as long",
+			time.Duration(w.BackoffMin), time.Duration(w.BackoffMax))
+	case w.Timeout <= 0:
+		return fmt.Errorf("webhook timeout %s: want more than zero", time.Duration(w.Timeout))
+	case w.Workers < 1 || w.Workers > 64:
+		return fmt.Errorf("webhook workers %d: want 1 to 64", w.Workers)
+	case w.Retention < 0:
+		return fmt.Errorf("webhook retention %s: want 0 (keep for good) or more", time.Duration(w.Retention))
+	}
+	return nil
 }
 
 // setGCPercent applies the config's GC target unless the environment set

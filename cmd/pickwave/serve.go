@@ -8,25 +8,32 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/station"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/web"
+	"github.com/pickwave/pickwave/webhook"
 )
 
 // Main is the running program: the store, the demo devices, the station
-// runtime and the server, opened in order and closed in reverse.
+// runtime, the webhook dispatcher and the server, opened in order and
+// closed in reverse.
 type Main struct {
 	Config Config
 	Logger *slog.Logger
 
 	DB             *store.DB
 	StationRuntime *station.Runtime
+	Webhooks       *webhook.Dispatcher
 	Server         *server.Server
 
 	demo         *demoDevices // --demo's simulated scanner, scale and printer
 	stationsDone chan error   // StationRuntime.Run's result
+	stopWebhooks context.CancelFunc
+	webhooksDone chan error // Webhooks.Run's result
 	stopForget   context.CancelFunc
 	forgetDone   chan struct{} // closed when forgetScans returns
 }
@@ -60,9 +67,21 @@ func (m *Main) Open(ctx context.Context) error {
 	m.StationRuntime = &station.Runtime{Store: db, Logger: m.Logger}
 	m.stationsDone = make(chan error, 1)
 	go func() { m.stationsDone <- m.StationRuntime.Run(context.WithoutCancel(ctx)) }()
+	// The dispatcher, too, stops in Close: deliveries go on while the
+	// server drains its requests.
+	wc := m.Config.Webhooks
+	metrics := webhook.NewMetrics()
+	m.Webhooks = &webhook.Dispatcher{Outbox: db, MaxAttempts: wc.MaxAttempts,
+		BackoffMin: time.Duration(wc.BackoffMin), BackoffMax: time.Duration(wc.BackoffMax),
+		Timeout: time.Duration(wc.Timeout), Workers: wc.Workers, Retention: time.Duration(wc.Retention),
+		Metrics: metrics, Logger: m.Logger}
+	wctx, stopWebhooks := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopWebhooks, m.webhooksDone = stopWebhooks, make(chan error, 1)
+	go func() { m.webhooksDone <- m.Webhooks.Run(wctx) }()
 	m.Server = &server.Server{
 		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db,
 		Stations: db, PrintQueue: db, StationRuntime: m.StationRuntime,
+		Webhooks: db, Collectors: []prometheus.Collector{metrics},
 		Logger: m.Logger, Web: web.Handler(), WriteStats: db.WriteStats,
 		MaxConns: m.Config.MaxConns, MaxConnsPerAddr: m.Config.MaxConnsPerAddr,
 		ReadTimeout: time.Duration(m.Config.ReadTimeout), HandheldLoginWait: time.Duration(m.Config.HandheldLoginWait),
@@ -149,7 +168,8 @@ func (m *Main) seedDemo(ctx context.Context) (bool, error) {
 
 // Close stops the server, letting in-flight requests finish within the
 // shutdown timeout, then the stations (their devices and websocket
-// clients) and the demo devices, then closes the store.
+// clients), the webhook dispatcher and the demo devices, then closes the
+// store.
 func (m *Main) Close() error {
 	var first error
 	if m.Server != nil {
@@ -162,6 +182,14 @@ func (m *Main) Close() error {
 	if m.StationRuntime != nil {
 		m.StationRuntime.Close()
 		if err := <-m.stationsDone; err != nil && first == nil {
+			first = err
+		}
+	}
+	if m.stopWebhooks != nil {
+		// Attempts in flight are cancelled and sent again after the
+		// restart; outcomes already known are recorded first.
+		m.stopWebhooks()
+		if err := <-m.webhooksDone; err != nil && first == nil {
 			first = err
 		}
 	}
