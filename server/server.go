@@ -34,6 +34,9 @@ type Server struct {
 	Stations       pickwave.StationService
 	PrintQueue     pickwave.PrintQueue
 	StationRuntime StationRuntime
+	// Backups takes the hot copies GET /api/v1/backup streams; nil
+	// leaves that route unavailable.
+	Backups pickwave.BackupService
 	// Logger receives request and error logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Web serves the UI for paths outside the API; nil serves none.
@@ -177,6 +180,7 @@ func (s *Server) routes() http.Handler {
 
 	api.GET("/users", s.allow(adminOnly...), s.listUsers)
 	api.POST("/users", s.allow(adminOnly...), s.createUser)
+	api.GET("/backup", s.allow(adminOnly...), s.backup)
 
 	api.GET("/skus", s.allow(anyRole...), s.listSKUs)
 	api.POST("/skus", s.allow(managers...), s.createSKU)
