@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pickwave/pickwave"
 )
@@ -37,6 +38,9 @@ type Server struct {
 	// Backups takes the hot copies GET /api/v1/backup streams; nil
 	// leaves that route unavailable.
 	Backups pickwave.BackupService
+	// Collectors are more metrics to serve on /metrics with the
+	// server's own (the scheduled backups'); Handler registers them.
+	Collectors []prometheus.Collector
 	// Logger receives request and error logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Web serves the UI for paths outside the API; nil serves none.
@@ -107,6 +111,7 @@ func (s *Server) Handler() http.Handler {
 			s.logger = slog.Default()
 		}
 		s.metrics = newMetrics()
+		s.metrics.registry.MustRegister(s.Collectors...)
 		s.handhelds = newHandheldHub()
 		s.logins = newLoginLimiter(s.LoginLimits)
 		s.handler = s.routes()

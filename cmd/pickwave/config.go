@@ -62,6 +62,15 @@ type Config struct {
 	// only by default. A badge is easier to guess or borrow than a
 	// password, and its login opens the handheld socket only.
 	BadgeRoles []pickwave.Role `json:"badge_roles"`
+	// BackupDir is where scheduled backups are written, each checked
+	// before it is kept; empty takes none. Best on another disk.
+	BackupDir string `json:"backup_dir"`
+	// BackupEvery is the time between scheduled backups; at least a
+	// minute.
+	BackupEvery Duration `json:"backup_every"`
+	// BackupKeep is how many of the newest backups are kept; older ones
+	// are deleted after each new one passes its check.
+	BackupKeep int `json:"backup_keep"`
 }
 
 // GC percent bounds.
@@ -85,6 +94,8 @@ func DefaultConfig() Config {
 		ReadTimeout:       Duration(server.DefaultReadTimeout),
 		HandheldLoginWait: Duration(server.DefaultHandheldLoginWait),
 		BadgeRoles:        slices.Clone(pickwave.BadgeRoles),
+		BackupEvery:       Duration(6 * time.Hour),
+		BackupKeep:        28,
 	}
 }
 
@@ -142,6 +153,9 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&fromFlags.MaxConnsPerAddr, "max-conns-per-addr", cfg.MaxConnsPerAddr, "`cap` on connections open at once from one IP address (negative: none)")
 	fs.DurationVar((*time.Duration)(&fromFlags.ReadTimeout), "read-timeout", time.Duration(cfg.ReadTimeout), "bound on reading a request and its body (negative: none)")
 	fs.DurationVar((*time.Duration)(&fromFlags.HandheldLoginWait), "handheld-login-wait", time.Duration(cfg.HandheldLoginWait), "close a handheld socket not logged in after this `long` (negative: never)")
+	fs.StringVar(&fromFlags.BackupDir, "backup-dir", cfg.BackupDir, "write a checked backup into this `directory` every --backup-every (empty: none)")
+	fs.DurationVar((*time.Duration)(&fromFlags.BackupEvery), "backup-every", time.Duration(cfg.BackupEvery), "time between scheduled backups (at least 1m)")
+	fs.IntVar(&fromFlags.BackupKeep, "backup-keep", cfg.BackupKeep, "keep this `many` newest scheduled backups")
 	badgeRoles := fs.String("badge-roles", "", "comma-separated `roles` that may log in by badge (default picker)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -178,6 +192,12 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.ReadTimeout = fromFlags.ReadTimeout
 		case "handheld-login-wait":
 			cfg.HandheldLoginWait = fromFlags.HandheldLoginWait
+		case "backup-dir":
+			cfg.BackupDir = fromFlags.BackupDir
+		case "backup-every":
+			cfg.BackupEvery = fromFlags.BackupEvery
+		case "backup-keep":
+			cfg.BackupKeep = fromFlags.BackupKeep
 		case "badge-roles":
 			cfg.BadgeRoles = nil
 			for r := range strings.SplitSeq(*badgeRoles, ",") {
@@ -197,6 +217,12 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	}
 	if r := time.Duration(cfg.ScanRetention); r != 0 && r < store.ScanRetentionMin {
 		return cfg, fmt.Errorf("scan retention %s: want 0 (keep for good) or at least %s", r, store.ScanRetentionMin)
+	}
+	if cfg.BackupDir != "" && time.Duration(cfg.BackupEvery) < time.Minute {
+		return cfg, fmt.Errorf("backup every %s: want at least 1m", time.Duration(cfg.BackupEvery))
+	}
+	if cfg.BackupDir != "" && cfg.BackupKeep < 1 {
+		return cfg, fmt.Errorf("backup keep %d: want at least 1", cfg.BackupKeep)
 	}
 	if cfg.GCPercent < minGCPercent || cfg.GCPercent > maxGCPercent {
 		return cfg, fmt.Errorf("gc percent %d: want %d to %d", cfg.GCPercent, minGCPercent, maxGCPercent)
