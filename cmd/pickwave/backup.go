@@ -46,6 +46,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, server.BackupName(time.Now()))
 	}
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("%s exists, and a backup never overwrites a file: give another name, or a directory", path)
+	}
 	var (
 		info store.FileInfo
 		err  error

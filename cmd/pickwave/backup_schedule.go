@@ -161,8 +161,9 @@ func newestBackup(dir string) (time.Time, bool) {
 	return backupTime(names[0])
 }
 
-// pruneBackups deletes all but the keep newest backups in dir and returns
-// the paths it deleted. Every file with a backup's name passed the check
+// pruneBackups deletes all but the keep newest backups in dir, and the
+// temporary files of backups a crash cut off, and returns the paths it
+// deleted. Every file with a backup's name passed the check
 // before it was given that name, so the newest are the ones to keep.
 func pruneBackups(dir string, keep int) ([]string, error) {
 	names, err := backups(dir)
@@ -176,6 +177,17 @@ func pruneBackups(dir string, keep int) ([]string, error) {
 			return removed, fmt.Errorf("delete old backup: %w", err)
 		}
 		removed = append(removed, path)
+	}
+	// A backup cut off by a crash leaves its temporary file (see
+	// store.WriteFile); one an hour old is no backup in progress.
+	temps, _ := filepath.Glob(filepath.Join(dir, ".pickwave-backup-*.tmp"))
+	for _, path := range temps {
+		if fi, err := os.Stat(path); err == nil && time.Since(fi.ModTime()) > time.Hour {
+			if err := os.Remove(path); err != nil {
+				return removed, fmt.Errorf("delete an unfinished backup: %w", err)
+			}
+			removed = append(removed, path)
+		}
 	}
 	return removed, nil
 }

@@ -21,7 +21,8 @@ import (
 
 // TestBackupSchedule_keepsTheNewestChecked takes five scheduled backups a
 // minute apart with --backup-keep 3: the three newest are left, each
-// sound, files that are not backups are left alone, and the metrics
+// sound, files that are not backups are left alone (but for what a
+// backup cut off by a crash left), and the metrics
 // count them; a backup that cannot be written is counted as failed.
 func TestBackupSchedule_keepsTheNewestChecked(t *testing.T) {
 	db := testenv.OpenStore(t, "", store.Options{NoSync: true})
@@ -33,6 +34,13 @@ func TestBackupSchedule_keepsTheNewestChecked(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, other), []byte("x"), 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+	stale := filepath.Join(dir, ".pickwave-backup-123.tmp")
+	if err := os.WriteFile(stale, []byte("cut off"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(stale, time.Now().Add(-2*time.Hour), time.Now().Add(-2*time.Hour)); err != nil {
+		t.Fatal(err)
 	}
 	clock := time.Date(2026, 12, 2, 23, 0, 0, 0, time.UTC)
 	b := newBackupSchedule(db, Config{BackupDir: dir, BackupEvery: Duration(time.Minute), BackupKeep: 3}, slog.New(slog.DiscardHandler))
@@ -64,6 +72,9 @@ func TestBackupSchedule_keepsTheNewestChecked(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, other)); err != nil {
 			t.Fatalf("%s, not a backup, was touched: %v", other, err)
 		}
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("the temporary file of a backup cut off two hours ago: %v", err)
 	}
 	if newest, ok := newestBackup(dir); !ok || !newest.Equal(clock.Add(-time.Minute)) {
 		t.Fatalf("newest backup %v %v", newest, ok)
@@ -111,6 +122,9 @@ func TestBackupAndRestore_offline(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "schema version") || !strings.Contains(stdout.String(), "events; checked: ok") {
 		t.Fatalf("backup said %q", stdout.String())
+	}
+	if err := run(context.Background(), []string{"backup", "--data", data, "--out", out}, &stdout, io.Discard); err == nil || !strings.Contains(err.Error(), "never overwrites") {
+		t.Fatalf("a backup over an existing file: %v", err)
 	}
 	stdout.Reset()
 	if err := run(context.Background(), []string{"check", "--file", out}, &stdout, io.Discard); err != nil || !strings.HasPrefix(stdout.String(), "ok") {
