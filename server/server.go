@@ -39,8 +39,11 @@ type Server struct {
 	// Webhooks manages webhooks and their deliveries; nil leaves the
 	// webhook routes unavailable.
 	Webhooks pickwave.WebhookService
+	// Backups takes the hot copies GET /api/v1/backup streams; nil
+	// leaves that route unavailable.
+	Backups pickwave.BackupService
 	// Collectors are more Prometheus metrics to serve on /metrics (the
-	// webhook dispatcher's).
+	// webhook dispatcher's, the scheduled backups').
 	Collectors []prometheus.Collector
 	// Logger receives request and error logs; nil means slog.Default().
 	Logger *slog.Logger
@@ -225,6 +228,7 @@ func (s *Server) routes() http.Handler {
 
 	api.GET("/users", s.allow(adminOnly...), s.listUsers)
 	api.POST("/users", s.allow(adminOnly...), s.createUser)
+	api.GET("/backup", s.allow(adminOnly...), s.backup)
 
 	api.GET("/skus", s.allow(anyRole...), s.listSKUs)
 	api.POST("/skus", s.allow(managers...), s.createSKU)

@@ -61,5 +61,7 @@
 // Only one process may open the data directory: bbolt holds an exclusive
 // file lock, and Open gives up after Options.LockTimeout with an error
 // that says the directory is in use. Long read transactions keep old pages
-// alive and make the file grow; the store's reads are short.
+// alive and make the file grow; the store's reads are short, but for a
+// backup (backup.go), which holds one read transaction while it copies
+// the file, and makes a commit that must grow the file wait for it.
 package store

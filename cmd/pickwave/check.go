@@ -16,11 +16,21 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", DefaultConfig().Data, "data `directory` of a stopped server")
+	file := fs.String("file", "", "a store `file` to check instead, such as a backup")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("check takes no arguments, got %q", fs.Args())
+	}
+	if *file != "" {
+		info, err := store.VerifyFile(*file)
+		if err != nil {
+			fmt.Fprintln(stdout, err)
+			return fmt.Errorf("store file %s is not sound", *file)
+		}
+		fmt.Fprintf(stdout, "ok: %d bytes, schema version %d, %d events\n", info.Size, info.SchemaVersion, info.Events)
+		return nil
 	}
 	if err := store.CheckFile(*data); err != nil {
 		fmt.Fprintln(stdout, err)

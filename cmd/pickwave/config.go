@@ -86,6 +86,15 @@ type Config struct {
 	TLSHosts []string `json:"tls_hosts"`
 	// Webhooks are the webhook sender's settings.
 	Webhooks WebhookConfig `json:"webhooks"`
+	// BackupDir is where scheduled backups are written, each checked
+	// before it is kept; empty takes none. Best on another disk.
+	BackupDir string `json:"backup_dir"`
+	// BackupEvery is the time between scheduled backups; at least a
+	// minute.
+	BackupEvery Duration `json:"backup_every"`
+	// BackupKeep is how many of the newest backups are kept; older ones
+	// are deleted after each new one passes its check.
+	BackupKeep int `json:"backup_keep"`
 }
 
 // WebhookConfig tunes webhook delivery (docs/webhooks.md).
@@ -147,6 +156,8 @@ func DefaultConfig() Config {
 			Workers:     webhook.DefaultWorkers,
 			Retention:   Duration(defaultWebhookRetention),
 		},
+		BackupEvery: Duration(6 * time.Hour),
+		BackupKeep:  28,
 	}
 }
 
@@ -210,6 +221,9 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar((*time.Duration)(&fromFlags.Webhooks.Timeout), "webhook-timeout", time.Duration(cfg.Webhooks.Timeout), "bound on one webhook attempt")
 	fs.IntVar(&fromFlags.Webhooks.Workers, "webhook-workers", cfg.Webhooks.Workers, "webhook `attempts` running at once")
 	fs.DurationVar((*time.Duration)(&fromFlags.Webhooks.Retention), "webhook-retention", time.Duration(cfg.Webhooks.Retention), "keep delivered and failed webhook deliveries this `long` (0: for good)")
+	fs.StringVar(&fromFlags.BackupDir, "backup-dir", cfg.BackupDir, "write a checked backup into this `directory` every --backup-every (empty: none)")
+	fs.DurationVar((*time.Duration)(&fromFlags.BackupEvery), "backup-every", time.Duration(cfg.BackupEvery), "time between scheduled backups (at least 1m)")
+	fs.IntVar(&fromFlags.BackupKeep, "backup-keep", cfg.BackupKeep, "keep this `many` newest scheduled backups")
 	badgeRoles := fs.String("badge-roles", "", "comma-separated `roles` that may log in by badge (default picker)")
 	fs.IntVar(&fromFlags.MaxInFlight, "max-in-flight", cfg.MaxInFlight, "`cap` on API requests served at once; more get 503 (negative: none)")
 	fs.IntVar(&fromFlags.MaxPendingWrites, "max-pending-writes", cfg.MaxPendingWrites, "`cap` on writes waiting for the store; more are shed (negative: none)")
@@ -284,6 +298,12 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.Webhooks.Workers = fromFlags.Webhooks.Workers
 		case "webhook-retention":
 			cfg.Webhooks.Retention = fromFlags.Webhooks.Retention
+		case "backup-dir":
+			cfg.BackupDir = fromFlags.BackupDir
+		case "backup-every":
+			cfg.BackupEvery = fromFlags.BackupEvery
+		case "backup-keep":
+			cfg.BackupKeep = fromFlags.BackupKeep
 		case "badge-roles":
 			cfg.BadgeRoles = nil
 			for r := range strings.SplitSeq(*badgeRoles, ",") {
@@ -306,6 +326,12 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	}
 	if err := cfg.Webhooks.validate(); err != nil {
 		return cfg, err
+	}
+	if cfg.BackupDir != "" && time.Duration(cfg.BackupEvery) < time.Minute {
+		return cfg, fmt.Errorf("backup every %s: want at least 1m", time.Duration(cfg.BackupEvery))
+	}
+	if cfg.BackupDir != "" && cfg.BackupKeep < 1 {
+		return cfg, fmt.Errorf("backup keep %d: want at least 1", cfg.BackupKeep)
 	}
 	if cfg.GCPercent < minGCPercent || cfg.GCPercent > maxGCPercent {
 		return cfg, fmt.Errorf("gc percent %d: want %d to %d", cfg.GCPercent, minGCPercent, maxGCPercent)

@@ -2,6 +2,8 @@
 //
 //	pickwave serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--config FILE]
 //	pickwave token --data DIR --role ROLE [--user NAME] [--ttl 720h]
+//	pickwave backup --server URL --token T --out FILE | --data DIR --out FILE
+//	pickwave restore --from FILE --data DIR
 //	pickwave devices [--json]
 //	pickwave sim scanner|scale|printer [--path P] [--addr A] [--protocol P]
 //
@@ -45,6 +47,13 @@ Usage:
   pickwave serve  [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--config FILE]
   pickwave token  --data DIR --role picker|packer|supervisor|admin [--user NAME] [--ttl 720h]
   pickwave check  --data DIR     verify a stopped server's store: bbolt pages and invariants
+                  [--file FILE]  (or a backup file)
+  pickwave backup --server URL --token ADMIN_TOKEN --out FILE
+                                 hot backup of a running server, verified before it is kept
+  pickwave backup --data DIR --out FILE
+                                 backup of a stopped server's store, verified
+  pickwave restore --from FILE --data DIR
+                                 verify a backup and put it in place of a stopped server's store
   pickwave devices [--json]      list serial ports: USB VID:PID, serial number, kind
   pickwave sim scanner|scale|printer [--path P] [--addr A] [--protocol P]
                                  run one simulated device until Ctrl-C
@@ -70,6 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runToken(ctx, args[1:], stdout, stderr)
 	case "check":
 		return runCheck(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], stdout, stderr)
 	case "devices":
 		return runDevices(ctx, args[1:], stdout, stderr)
 	case "sim":

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -36,6 +37,9 @@ type Main struct {
 	webhooksDone chan error // Webhooks.Run's result
 	stopForget   context.CancelFunc
 	forgetDone   chan struct{} // closed when forgetScans returns
+	backups      *backupSchedule
+	stopBackups  context.CancelFunc
+	backupsDone  chan struct{} // closed when the backup schedule returns
 }
 
 // Open opens the store, seeds the demo if asked, and starts serving.
@@ -52,6 +56,18 @@ func (m *Main) Open(ctx context.Context) error {
 		go func() {
 			defer close(m.forgetDone)
 			m.forgetScans(fctx, r, time.Hour)
+		}()
+	}
+	if m.Config.BackupDir != "" {
+		if err := os.MkdirAll(m.Config.BackupDir, 0o700); err != nil {
+			return fmt.Errorf("backup directory: %w", err)
+		}
+		m.backups = newBackupSchedule(db, m.Config, m.Logger)
+		bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		m.stopBackups, m.backupsDone = cancel, make(chan struct{})
+		go func() {
+			defer close(m.backupsDone)
+			m.backups.Run(bctx)
 		}()
 	}
 	if m.Config.Demo {
@@ -80,7 +96,7 @@ func (m *Main) Open(ctx context.Context) error {
 	go func() { m.webhooksDone <- m.Webhooks.Run(wctx) }()
 	m.Server = &server.Server{
 		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db,
-		Stations: db, PrintQueue: db, StationRuntime: m.StationRuntime,
+		Stations: db, PrintQueue: db, StationRuntime: m.StationRuntime, Backups: db,
 		Webhooks: db, Collectors: []prometheus.Collector{metrics},
 		Logger: m.Logger, Web: web.Handler(), WriteStats: db.WriteStats,
 		MaxConns: m.Config.MaxConns, MaxConnsPerAddr: m.Config.MaxConnsPerAddr,
@@ -89,6 +105,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	if m.Server.TLS, err = serverTLS(m.Config, m.Logger); err != nil {
 		return err
+	}
+	if m.backups != nil {
+		m.Server.Collectors = append(m.Server.Collectors, m.backups.collectors()...)
 	}
 	if err := m.Server.Open(m.Config.Addr); err != nil {
 		return err
@@ -201,6 +220,10 @@ func (m *Main) Close() error {
 	if m.stopForget != nil {
 		m.stopForget()
 		<-m.forgetDone
+	}
+	if m.stopBackups != nil {
+		m.stopBackups()
+		<-m.backupsDone
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil && first == nil {
