@@ -34,6 +34,11 @@ type Server struct {
 	Stations       pickwave.StationService
 	PrintQueue     pickwave.PrintQueue
 	StationRuntime StationRuntime
+	// Pack is the pack flow of the running stations (a *station.Runtime)
+	// and Shipments the shipments it makes; nil leaves the pack, shipment
+	// and tracking routes unavailable.
+	Pack      PackRuntime
+	Shipments pickwave.ShipmentService
 	// Logger receives request and error logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Web serves the UI for paths outside the API; nil serves none.
@@ -171,7 +176,8 @@ func (s *Server) routes() http.Handler {
 
 	api := r.Group("/api/v1", s.browserGuard)
 	api.POST("/login", s.login)
-	api.POST("/logout", s.logout) // works with a stale session too: it clears the cookie
+	api.POST("/logout", s.logout)        // works with a stale session too: it clears the cookie
+	api.GET("/track/:tracking", s.track) // public: a parcel's status, nothing personal
 	api.Use(s.authenticate)
 	api.GET("/me", s.me)
 
@@ -210,6 +216,7 @@ func (s *Server) routes() http.Handler {
 	api.GET("/carts/:id", s.allow(anyRole...), s.getCart)
 
 	s.stationRoutes(r, api)
+	s.packRoutes(api)
 	api.GET("/events", s.allow(managers...), s.listEvents)
 
 	// gin has set the Allow header to the methods the path has.

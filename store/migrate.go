@@ -97,6 +97,9 @@ var migrations = []migration{
 	// SSCCs and tracking numbers come from durable sequences, so that a
 	// number is never issued twice, even across a crash.
 	{name: "SSCC and tracking serials", up: createBuckets(spaceSSCCSeq, spaceTrackSeq)},
+	// Packing and shipping: the stations' pack sessions, idempotent pack
+	// scans, the totes of picked orders, shipments and their lookups.
+	{name: "shipments and packing", up: createBuckets(spacePackSess, spacePackReq, spacePackTotes, spaceShipments, spaceShipIndex)},
 }
 
 func createBuckets(names ...string) func(tx *bolt.Tx) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/carrier"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/station"
@@ -56,12 +59,16 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	// The runtime stops in Close, after the server, not when ctx ends.
-	m.StationRuntime = &station.Runtime{Store: db, Logger: m.Logger}
+	packing, err := m.packing()
+	if err != nil {
+		return err
+	}
+	m.StationRuntime = &station.Runtime{Store: db, Logger: m.Logger, Packing: packing}
 	m.stationsDone = make(chan error, 1)
 	go func() { m.stationsDone <- m.StationRuntime.Run(context.WithoutCancel(ctx)) }()
 	m.Server = &server.Server{
 		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db,
-		Stations: db, PrintQueue: db, StationRuntime: m.StationRuntime,
+		Stations: db, PrintQueue: db, StationRuntime: m.StationRuntime, Pack: m.StationRuntime, Shipments: db,
 		Logger: m.Logger, Web: web.Handler(),
 		MaxConns: m.Config.MaxConns, MaxConnsPerAddr: m.Config.MaxConnsPerAddr,
 		ReadTimeout: time.Duration(m.Config.ReadTimeout), HandheldLoginWait: time.Duration(m.Config.HandheldLoginWait),
@@ -71,6 +78,24 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Logger.Info("pickwave serving", "addr", "http://"+m.Server.Addr(), "data", db.Path(), "demo", m.Config.Demo)
 	return nil
+}
+
+// packing builds the station runtime's pack configuration.
+func (m *Main) packing() (station.Packing, error) {
+	c := m.Config.Packing
+	p := station.Packing{ShipFrom: c.ShipFrom, GS1Prefix: c.GS1Prefix, SSCCExtension: byte(c.SSCCExtension),
+		Rules: pickwave.PackRules{Cartons: c.Cartons,
+			Tolerance: pickwave.WeightTolerance{Percent: c.TolerancePercent, Grams: c.ToleranceGrams}}}
+	switch c.Carrier {
+	case "http":
+		p.Carrier = &carrier.HTTP{Name: cmp.Or(c.CarrierName, "http"), Endpoint: c.CarrierURL, Token: c.CarrierToken}
+		p.Service = c.Service
+	default:
+		name := cmp.Or(c.CarrierName, "local")
+		p.Carrier = &carrier.Local{Name: name, Service: c.Service, Country: c.Country, TrackingURL: c.TrackingURL,
+			Serials: carrier.SerialsFunc(func(ctx context.Context) (uint64, error) { return m.DB.NextTrackingSerial(ctx, name) })}
+	}
+	return p, nil
 }
 
 // forgetScans drops scan records older than the retention, at once and

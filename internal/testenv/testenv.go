@@ -59,7 +59,7 @@ func Server(db *store.DB, logger *slog.Logger) *server.Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Logger: logger}
+	return &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Shipments: db, Logger: logger}
 }
 
 // Eventually polls cond every few milliseconds until it holds, and fails
