@@ -107,6 +107,7 @@ var DemoCartons = []pickwave.Carton{
 	{Code: "BOX-S", Name: "Small box", LengthMM: 300, WidthMM: 200, HeightMM: 150, TareG: 150},
 	{Code: "BOX-M", Name: "Medium box", LengthMM: 400, WidthMM: 300, HeightMM: 250, TareG: 300},
 	{Code: "BOX-L", Name: "Large box", LengthMM: 600, WidthMM: 400, HeightMM: 400, TareG: 600},
+	{Code: "BOX-XL", Name: "Long box", LengthMM: 800, WidthMM: 400, HeightMM: 400, TareG: 800},
 }
 
 // GC percent bounds.
