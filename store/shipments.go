@@ -101,9 +101,6 @@ func (db *DB) PackLabel(ctx context.Context, station string, np pickwave.NewPack
 		if (s.Step != pickwave.PackWeigh && s.Step != pickwave.PackBlocked) || s.Package != np.Package {
 			return pickwave.Errorf(pickwave.ECONFLICT, "Package %d at station %s is not waiting for its label.", np.Package, station)
 		}
-		if s.Step == pickwave.PackBlocked && ov == nil && !np.NoScale {
-			return pickwave.Errorf(pickwave.ECONFLICT, "Package %d is blocked by its weight.", np.Package)
-		}
 		o, err := t.order(s.OrderID)
 		if err != nil {
 			return err

@@ -214,11 +214,15 @@ func (e *packEnv) events(typ string, after uint64) []*pickwave.Event {
 	return out
 }
 
-// startOrder picks an order, signs the packer in and brings the order
-// to the bench by scanning its tote.
-func (e *packEnv) startOrder() *pickwave.Order {
+// startOrder picks an order (the first of at least minUnits units),
+// signs the packer in and brings the order to the bench by scanning its
+// tote.
+func (e *packEnv) startOrder(minUnits ...int) *pickwave.Order {
 	e.t.Helper()
 	o, tote := e.pickOrder()
+	for len(minUnits) > 0 && units(o) < minUnits[0] {
+		o, tote = e.pickOrder()
+	}
 	e.mustCall(pickwave.RolePacker, "POST", "/api/v1/stations/"+demoStation+"/pack/sign-in", nil, nil)
 	if err := e.m.demo.scanner.Scan(tote); err != nil {
 		e.t.Fatal(err)
@@ -230,14 +234,41 @@ func (e *packEnv) startOrder() *pickwave.Order {
 	return o
 }
 
-// TestPack_endToEnd packs a picked tote at the demo station: its items
+// TestPack packs a picked tote at the demo station: its items
 // are verified (a wrong one refused and recorded), the weight comes from
 // the simulated scale through a pty, and the label reaches the loopback
 // printer with the tracking number the API reports; the order reads
 // packed, then shipped after a dock scan, and the public tracking shows
 // its status without a name or an address.
-func TestPack_endToEnd(t *testing.T) {
+//
+// The pack tests share one demo server, whose seeding is most of their
+// time; each works its own order.
+func TestPack(t *testing.T) {
 	e := newPackEnv(t)
+	for _, tc := range []struct {
+		name string
+		fn   func(t *testing.T, e *packEnv)
+	}{
+		{"end to end", packEndToEnd},
+		{"weight inside the tolerance", packWeightInside},
+		{"weight outside blocks until re-weighed", packWeightOutside},
+		{"unstable weight ignored", packWeightUnstable},
+		{"override recorded", packOverride},
+		{"several packages, reprint and void", packPackages},
+		{"station without a scale", packNoScale},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.t = t
+			e.m.demo.scale.SetMotion(false)
+			e.m.demo.scale.SetWeight(0) // the scale is empty between orders
+			// An order a failed case left on the bench is put aside.
+			e.call(pickwave.RolePacker, "POST", "/api/v1/stations/"+demoStation+"/pack/set-aside", nil, nil)
+			tc.fn(t, e)
+		})
+	}
+}
+
+func packEndToEnd(t *testing.T, e *packEnv) {
 	o := e.startOrder()
 	seq, _ := e.m.DB.LastSeq(context.Background())
 
@@ -364,4 +395,315 @@ func inOrder(o *pickwave.Order, sku string) bool {
 		}
 	}
 	return false
+}
+
+func units(o *pickwave.Order) int {
+	n := 0
+	for _, l := range o.Lines {
+		n += l.Picked
+	}
+	return n
+}
+
+// labels is how many labels the demo printer has printed.
+func (e *packEnv) labels() int { return len(e.m.demo.printer.Labels()) }
+
+// awaitLabels waits until the printer has printed n labels in all and
+// returns the last.
+func (e *packEnv) awaitLabels(n int) string {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.m.demo.printer.WaitLabels(ctx, n); err != nil {
+		e.t.Fatalf("labels at the printer: %v", err)
+	}
+	return string(e.m.demo.printer.Labels()[n-1])
+}
+
+// shipmentOf returns the order's latest shipment.
+func (e *packEnv) shipmentOf(o *pickwave.Order) pickwave.OrderShipment {
+	e.t.Helper()
+	var list struct {
+		Items []pickwave.OrderShipment `json:"items"`
+	}
+	e.mustCall(pickwave.RolePacker, "GET", "/api/v1/shipments?order_id="+o.ID, nil, &list)
+	if len(list.Items) == 0 {
+		e.t.Fatalf("order %s has no shipment", o.ID)
+	}
+	return list.Items[0]
+}
+
+// orderStatus is the order's status now.
+func (e *packEnv) orderStatus(o *pickwave.Order) pickwave.OrderStatus {
+	e.t.Helper()
+	got, err := e.m.DB.Order(context.Background(), o.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return got.Status
+}
+
+// polls waits until the station has asked the scale n more times, so
+// that n more readings were taken (and judged) since the call.
+func (e *packEnv) polls(n int) {
+	e.t.Helper()
+	start := len(e.m.demo.scale.Received())
+	testenv.Eventually(e.t, 10*time.Second, fmt.Sprintf("%d scale polls", n), func() bool {
+		return len(e.m.demo.scale.Received()) >= start+n
+	})
+}
+
+func packWeightInside(t *testing.T, e *packEnv) {
+	o := e.startOrder()
+	seq, _ := e.m.DB.LastSeq(context.Background())
+	before := e.labels()
+	s := e.scanAll(o)
+	w := float64(s.ExpectedG) + 0.8*(s.MaxG-float64(s.ExpectedG)) // inside, near the top
+	e.m.demo.scale.SetWeight(w)
+	e.awaitLabels(before + 1)
+	pk := e.shipmentOf(o).Packages[0]
+	if !pk.Weighed || pk.ExpectedG != s.ExpectedG || pk.Override != nil || float64(pk.WeightG) < w-1 || float64(pk.WeightG) > w+1 {
+		t.Fatalf("package %+v, weighed %.1f g", pk, w)
+	}
+	if n := len(e.events(pickwave.EventWeightBlocked, seq)); n != 0 {
+		t.Fatalf("%d weight_blocked events for a weight inside", n)
+	}
+	if st := e.orderStatus(o); st != pickwave.OrderPacked {
+		t.Fatalf("order %s", st)
+	}
+}
+
+func packWeightOutside(t *testing.T, e *packEnv) {
+	o := e.startOrder()
+	seq, _ := e.m.DB.LastSeq(context.Background())
+	before := e.labels()
+	s := e.scanAll(o)
+	heavy := s.MaxG + 200
+	e.m.demo.scale.SetWeight(heavy)
+	s = e.awaitStep(pickwave.PackBlocked)
+	if s.Check == nil || s.Check.Pass || s.Check.MeasuredG != heavy || s.Check.ExpectedG != s.ExpectedG {
+		t.Fatalf("check %+v", s.Check)
+	}
+	e.polls(5) // the same weight again and again: blocked once
+	if n := len(e.events(pickwave.EventWeightBlocked, seq)); n != 1 {
+		t.Fatalf("%d weight_blocked events, want 1", n)
+	}
+	if e.labels() != before || e.orderStatus(o) != pickwave.OrderPicked {
+		t.Fatal("a label was printed for a package outside the tolerance")
+	}
+	// The packer takes out what was wrong and weighs again.
+	e.m.demo.scale.SetWeight(s.MinG + 1)
+	e.awaitLabels(before + 1)
+	pk := e.shipmentOf(o).Packages[0]
+	if pk.Override != nil || !pk.Weighed || pk.WeightG != int(s.MinG+1+0.5) {
+		t.Fatalf("package %+v", pk)
+	}
+	if st := e.orderStatus(o); st != pickwave.OrderPacked {
+		t.Fatalf("order %s", st)
+	}
+}
+
+func packWeightUnstable(t *testing.T, e *packEnv) {
+	o := e.startOrder()
+	before := e.labels()
+	s := e.scanAll(o)
+	e.m.demo.scale.SetMotion(true)
+	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
+	testenv.Eventually(t, 10*time.Second, "the moving weight on the station", func() bool {
+		st, _ := e.m.StationRuntime.State(demoStation)
+		return st.Scale != nil && st.Scale.WeightG == float64(s.ExpectedG) && !st.Scale.Stable
+	})
+	e.polls(5)
+	if got := e.session(); got.Step != pickwave.PackWeigh || got.Check != nil || e.labels() != before {
+		t.Fatalf("an unstable weight was taken: %+v", got)
+	}
+	e.m.demo.scale.SetMotion(false)
+	e.awaitLabels(before + 1)
+	if st := e.orderStatus(o); st != pickwave.OrderPacked {
+		t.Fatalf("order %s", st)
+	}
+}
+
+func packOverride(t *testing.T, e *packEnv) {
+	o := e.startOrder()
+	seq, _ := e.m.DB.LastSeq(context.Background())
+	before := e.labels()
+	s := e.scanAll(o)
+	heavy := s.MaxG + 300
+	e.m.demo.scale.SetWeight(heavy)
+	e.awaitStep(pickwave.PackBlocked)
+	path := "/api/v1/stations/" + demoStation + "/pack/override"
+	if st := e.call(pickwave.RolePacker, "POST", path, map[string]string{"reason": "looks fine"}, nil); st != http.StatusForbidden {
+		t.Fatalf("a packer's override: %d", st)
+	}
+	var perr struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	if st := e.call(pickwave.RoleSupervisor, "POST", path, map[string]string{"reason": " "}, &perr); st != http.StatusBadRequest || perr.Error.Code != pickwave.EINVALID {
+		t.Fatalf("an override without a reason: %d %+v", st, perr)
+	}
+	reason := "double-wall carton, heavier than the catalog's"
+	var after pickwave.PackSession
+	e.mustCall(pickwave.RoleSupervisor, "POST", path, map[string]string{"reason": reason}, &after)
+	if after.Step != pickwave.PackIdle || after.LastShipmentID == "" {
+		t.Fatalf("session after the override: %+v", after)
+	}
+	e.awaitLabels(before + 1)
+	pk := e.shipmentOf(o).Packages[0]
+	if pk.Override == nil || pk.Override.By != "pat-supervisor" || pk.Override.Reason != reason || !pk.Weighed || float64(pk.WeightG) != heavy {
+		t.Fatalf("package %+v override %+v", pk, pk.Override)
+	}
+	evs := e.events(pickwave.EventWeightOverridden, seq)
+	if len(evs) != 1 || evs[0].Actor != "pat-supervisor" || !strings.Contains(string(evs[0].Payload), reason) {
+		t.Fatalf("override events %+v", evs)
+	}
+	if st := e.orderStatus(o); st != pickwave.OrderPacked {
+		t.Fatalf("order %s", st)
+	}
+}
+
+func packPackages(t *testing.T, e *packEnv) {
+	o := e.startOrder(2)
+	before := e.labels()
+	first := ""
+	for _, l := range o.Lines {
+		if l.Picked > 0 {
+			first = e.barcode(l.SKU)
+			break
+		}
+	}
+	scanPath := "/api/v1/stations/" + demoStation + "/pack/scan"
+	var res pickwave.PackScanResult
+	e.mustCall(pickwave.RolePacker, "POST", scanPath, pickwave.PackScanRequest{ID: "multi-1", Data: first}, &res)
+	if res.Verdict.Code != pickwave.PackOK {
+		t.Fatalf("first item: %+v", res.Verdict)
+	}
+	var s pickwave.PackSession
+	e.mustCall(pickwave.RolePacker, "POST", "/api/v1/stations/"+demoStation+"/pack/close-package", nil, &s)
+	if s.Step != pickwave.PackWeigh || s.Package != 1 {
+		t.Fatalf("after closing package 1: %+v", s)
+	}
+	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
+	e.awaitLabels(before + 1)
+	s = *e.awaitStep(pickwave.PackScan)
+	if s.Package != 2 || e.orderStatus(o) != pickwave.OrderPicked {
+		t.Fatalf("after package 1: %+v", s)
+	}
+	e.m.demo.scale.SetWeight(0)
+	// The rest, with the scanner.
+	left := *o
+	left.Lines = nil
+	skipped := false
+	for _, l := range o.Lines {
+		if l.Picked > 0 && !skipped && e.barcode(l.SKU) == first {
+			l.Picked--
+			skipped = true
+		}
+		left.Lines = append(left.Lines, l)
+	}
+	s = *e.scanAll(&left)
+	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
+	e.awaitLabels(before + 2)
+	sh := e.shipmentOf(o)
+	if len(sh.Packages) != 2 || sh.Status != pickwave.ShipmentPacked || e.orderStatus(o) != pickwave.OrderPacked {
+		t.Fatalf("shipment %+v", sh)
+	}
+
+	// Reprint package 1, idempotently.
+	testenv.Eventually(t, 10*time.Second, "package 1's label printed", func() bool {
+		j, err := e.m.DB.PrintJob(context.Background(), sh.Packages[0].PrintJobID)
+		return err == nil && j.Status == pickwave.PrintPrinted
+	})
+	reprint := "/api/v1/shipments/" + sh.ID + "/packages/1/reprint"
+	body := map[string]string{"reason": "label smudged", "request_id": "rp-1"}
+	var rp struct {
+		Shipment pickwave.OrderShipment `json:"shipment"`
+		PrintJob pickwave.PrintJob      `json:"print_job"`
+	}
+	if st := e.call(pickwave.RolePacker, "POST", reprint, body, &rp); st != http.StatusCreated || rp.PrintJob.ReprintOf != sh.Packages[0].PrintJobID {
+		t.Fatalf("reprint: %d %+v", st, rp)
+	}
+	job := rp.PrintJob.ID
+	if st := e.call(pickwave.RolePacker, "POST", reprint, body, &rp); st != http.StatusOK || rp.PrintJob.ID != job || len(rp.Shipment.Packages[0].Reprints) != 1 {
+		t.Fatalf("reprint again: %d %+v", st, rp)
+	}
+	if zpl := e.awaitLabels(before + 3); !strings.Contains(zpl, sh.Packages[0].TrackingNumber) {
+		t.Fatalf("the reprint is not package 1's label")
+	}
+
+	// Void package 2: the order is to be packed again, from its barcode.
+	var voided pickwave.OrderShipment
+	e.mustCall(pickwave.RolePacker, "POST", "/api/v1/shipments/"+sh.ID+"/packages/2/void", map[string]string{"reason": "carton torn"}, &voided)
+	if voided.Packages[1].Status != pickwave.PackageVoided || voided.Status != pickwave.ShipmentPacking || e.orderStatus(o) != pickwave.OrderPicked {
+		t.Fatalf("after the void: %+v, order %s", voided, e.orderStatus(o))
+	}
+	e.m.demo.scale.SetWeight(0)
+	e.mustCall(pickwave.RolePacker, "POST", scanPath, pickwave.PackScanRequest{ID: "multi-order", Data: o.ID}, &res)
+	if res.Verdict.Code != pickwave.PackOrder || res.Session.Package != 3 {
+		t.Fatalf("order scan: %+v, %+v", res.Verdict, res.Session)
+	}
+	s = *e.scanAll(&left)
+	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
+	e.awaitLabels(before + 4)
+	sh = e.shipmentOf(o)
+	if len(sh.Live()) != 2 || sh.Status != pickwave.ShipmentPacked || e.orderStatus(o) != pickwave.OrderPacked {
+		t.Fatalf("after packing again: %+v", sh)
+	}
+
+	// The dock: package 1 by its SSCC as a GS1 element string, package 3
+	// by tracking number; the voided one is refused.
+	var perr struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	if st := e.call(pickwave.RolePacker, "POST", "/api/v1/dock/scan", map[string]string{"data": sh.Packages[1].TrackingNumber}, &perr); st != http.StatusConflict {
+		t.Fatalf("dock scan of a voided package: %d %+v", st, perr)
+	}
+	e.mustCall(pickwave.RolePacker, "POST", "/api/v1/dock/scan", map[string]string{"data": "00" + sh.Packages[0].SSCC}, nil)
+	if st := e.orderStatus(o); st != pickwave.OrderPacked {
+		t.Fatalf("one of two packages shipped: order %s", st)
+	}
+	e.mustCall(pickwave.RolePacker, "POST", "/api/v1/dock/scan", map[string]string{"data": sh.Packages[2].TrackingNumber}, nil)
+	if st := e.orderStatus(o); st != pickwave.OrderShipped {
+		t.Fatalf("every package shipped: order %s", st)
+	}
+}
+
+func packNoScale(t *testing.T, e *packEnv) {
+	ctx := pickwave.WithActor(context.Background(), "admin")
+	st := &pickwave.Station{ID: "PACK-2", Name: "Pack 2 (no scale)",
+		Printer: &pickwave.PrinterConfig{URI: e.m.demo.printer.URI(), DPI: 300}}
+	if err := e.m.DB.CreateStation(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.StationRuntime.Reload(ctx, st.ID); err != nil {
+		t.Fatal(err)
+	}
+	o, tote := e.pickOrder()
+	before := e.labels()
+	base := "/api/v1/stations/PACK-2/pack"
+	var res pickwave.PackScanResult
+	if code := e.call(pickwave.RolePacker, "POST", base+"/scan", pickwave.PackScanRequest{ID: "ns-0", Data: tote}, nil); code != http.StatusForbidden {
+		t.Fatalf("a scan before signing in: %d", code)
+	}
+	e.mustCall(pickwave.RolePacker, "POST", base+"/sign-in", nil, nil)
+	e.mustCall(pickwave.RolePacker, "POST", base+"/scan", pickwave.PackScanRequest{ID: "ns-1", Data: tote}, &res)
+	if res.Verdict.Code != pickwave.PackOrder {
+		t.Fatalf("tote: %+v", res.Verdict)
+	}
+	n := 0
+	for _, l := range o.Lines {
+		for range l.Picked {
+			n++
+			e.mustCall(pickwave.RolePacker, "POST", base+"/scan", pickwave.PackScanRequest{ID: fmt.Sprintf("ns-item-%d", n), Data: e.barcode(l.SKU)}, &res)
+		}
+	}
+	// The last item labels the package at once: there is nothing to weigh.
+	if res.Verdict.Code != pickwave.PackComplete || res.Session.Step != pickwave.PackIdle || res.Session.LastShipmentID == "" {
+		t.Fatalf("last item: %+v %+v", res.Verdict, res.Session)
+	}
+	e.awaitLabels(before + 1)
+	sh := e.shipmentOf(o)
+	if !sh.NoScale || sh.Packages[0].Weighed || sh.StationID != "PACK-2" || e.orderStatus(o) != pickwave.OrderPacked {
+		t.Fatalf("shipment %+v", sh)
+	}
 }
