@@ -29,6 +29,7 @@ type Main struct {
 	Server         *server.Server
 
 	demo         *demoDevices // --demo's simulated scanner, scale and printer
+	demoSite     *demo.Site   // what --demo seeds; nil: demo.DefaultSite (tests seed less)
 	stationsDone chan error   // StationRuntime.Run's result
 	stopForget   context.CancelFunc
 	forgetDone   chan struct{} // closed when forgetScans returns
@@ -148,7 +149,11 @@ func (m *Main) seedDemo(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	start := time.Now()
-	if err := demo.Seed(ctx, m.DB, demo.DefaultSite(start)); err != nil {
+	site := demo.DefaultSite(start)
+	if m.demoSite != nil {
+		site = *m.demoSite
+	}
+	if err := demo.Seed(ctx, m.DB, site); err != nil {
 		return false, fmt.Errorf("seed demo: %w", err)
 	}
 	m.Logger.Info("demo warehouse seeded", "took", time.Since(start).Round(time.Millisecond),
