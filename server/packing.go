@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -20,6 +22,10 @@ type PackRuntime interface {
 	PackClosePackage(ctx context.Context, station string) (*pickwave.PackSession, error)
 	PackOverride(ctx context.Context, station, reason string) (*pickwave.PackSession, error)
 	PackCancel(ctx context.Context, station string) (*pickwave.PackSession, error)
+	// PackageLabel writes a PNG preview of a package's label.
+	PackageLabel(ctx context.Context, shipmentID string, n int, w io.Writer) error
+	// PackingSlip writes an order's packing slip as a printable HTML page.
+	PackingSlip(ctx context.Context, orderID string, w io.Writer) error
 }
 
 // Who may do what at the pack bench and the dock.
@@ -48,9 +54,11 @@ func (s *Server) packRoutes(api *gin.RouterGroup) {
 
 	api.GET("/shipments", s.allow(packers...), s.listShipments)
 	api.GET("/shipments/:id", s.allow(packers...), s.getShipment)
+	api.GET("/shipments/:id/packages/:n/label", s.allow(packers...), s.packageLabel)
 	api.POST("/shipments/:id/packages/:n/void", s.allow(packers...), s.voidPackage)
 	api.POST("/shipments/:id/packages/:n/reprint", s.allow(packers...), s.reprintPackage)
 	api.POST("/dock/scan", s.allow(dockScanners...), s.dockScan)
+	api.GET("/orders/:id/packing-slip", s.allow(packers...), s.packingSlip)
 }
 
 func (s *Server) packConfigured(c *gin.Context) bool {
@@ -305,4 +313,33 @@ func (s *Server) track(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, t)
+}
+
+func (s *Server) packageLabel(c *gin.Context) {
+	if !s.packConfigured(c) {
+		return
+	}
+	n, err := packageNumber(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := s.Pack.PackageLabel(c.Request.Context(), c.Param("id"), n, &buf); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "image/png", buf.Bytes())
+}
+
+func (s *Server) packingSlip(c *gin.Context) {
+	if !s.packConfigured(c) {
+		return
+	}
+	var buf bytes.Buffer
+	if err := s.Pack.PackingSlip(c.Request.Context(), c.Param("id"), &buf); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
 }

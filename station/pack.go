@@ -3,6 +3,7 @@ package station
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"time"
 
@@ -55,6 +56,8 @@ type PackStore interface {
 	NextSSCC(ctx context.Context, prefix string, extension byte) (string, error)
 	Order(ctx context.Context, id string) (*pickwave.Order, error)
 	Shipment(ctx context.Context, id string) (*pickwave.OrderShipment, error)
+	ShipmentOfOrder(ctx context.Context, orderID string) (*pickwave.OrderShipment, error)
+	SKU(ctx context.Context, code string) (*pickwave.SKU, error)
 }
 
 // packMessage is a verdict or an error pushed to the station's screens.
@@ -392,10 +395,7 @@ func (sr *stationRun) makeLabel(ctx context.Context, ps PackStore, s *pickwave.P
 	}
 	parcel.SSCC = sscc
 	now := time.Now()
-	refs := []string{o.ID}
-	if ext := o.ExternalID; ext != "" && len(ext) <= pickwave.MaxReferenceLen {
-		refs = append(refs, ext)
-	}
+	refs := references(o)
 	booked, err := cfg.Carrier.CreateShipment(ctx, &pickwave.ShipmentRequest{Service: cfg.Service, ShipFrom: cfg.ShipFrom,
 		ShipTo: o.ShipTo, Parcels: []pickwave.Parcel{parcel}, References: refs, ShipDate: now})
 	if err != nil {
@@ -405,12 +405,8 @@ func (sr *stationRun) makeLabel(ctx context.Context, ps PackStore, s *pickwave.P
 	if booked.Label != nil && booked.Label.Format == pickwave.LabelZPL {
 		zpl = booked.Label.Data // the carrier's own label, printed as it came
 	} else {
-		lbl := labels.Shipping{From: cfg.ShipFrom, To: o.ShipTo, Carrier: booked.Carrier, Service: booked.Service,
-			Tracking: booked.TrackingNumber, References: refs, WeightG: parcel.WeightGrams, Date: now,
-			DPI: labelDPI(st), SSCC: sscc}
-		if s.AllScanned() && s.Package == 1 {
-			lbl.Package, lbl.Packages = 1, 1
-		}
+		lbl := sr.rt.shippingLabel(o, st, booked.Carrier, booked.Service, booked.TrackingNumber, sscc,
+			parcel.WeightGrams, now, s.AllScanned() && s.Package == 1)
 		if zpl, err = lbl.ZPL(); err != nil {
 			return nil, err
 		}
@@ -430,4 +426,90 @@ func labelDPI(st *pickwave.Station) int {
 		return labels.DPI300
 	}
 	return labels.DPI203
+}
+
+// references are the label's and the carrier's references of an order:
+// its id, and the shop's id when it fits.
+func references(o *pickwave.Order) []string {
+	refs := []string{o.ID}
+	if ext := o.ExternalID; ext != "" && len(ext) <= pickwave.MaxReferenceLen {
+		refs = append(refs, ext)
+	}
+	return refs
+}
+
+// shippingLabel is the label Pickwave draws for a package; only package
+// "1 of 1" is printed, since an order's package count is known only when
+// its last package is closed.
+func (rt *Runtime) shippingLabel(o *pickwave.Order, st *pickwave.Station, carrier, service, tracking, sscc string, weightG int, date time.Time, only bool) labels.Shipping {
+	lbl := labels.Shipping{From: rt.Packing.ShipFrom, To: o.ShipTo, Carrier: carrier, Service: service,
+		Tracking: tracking, References: references(o), WeightG: weightG, Date: date, DPI: labelDPI(st), SSCC: sscc}
+	if only {
+		lbl.Package, lbl.Packages = 1, 1
+	}
+	return lbl
+}
+
+// PackageLabel writes a PNG preview of a package's label, drawn again
+// from the shipment and its order as it was printed.
+func (rt *Runtime) PackageLabel(ctx context.Context, shipmentID string, n int, w io.Writer) error {
+	ps, err := rt.packStore()
+	if err != nil {
+		return err
+	}
+	sh, err := ps.Shipment(ctx, shipmentID)
+	if err != nil {
+		return err
+	}
+	if n < 1 || n > len(sh.Packages) {
+		return pickwave.Errorf(pickwave.ENOTFOUND, "Shipment %s has no package %d.", sh.ID, n)
+	}
+	p := sh.Packages[n-1]
+	o, err := ps.Order(ctx, sh.OrderID)
+	if err != nil {
+		return err
+	}
+	st, err := rt.Store.Station(ctx, sh.StationID)
+	if err != nil {
+		st = &pickwave.Station{ID: sh.StationID}
+	}
+	only := len(sh.Packages) == 1 && sh.Status != pickwave.ShipmentPacking
+	return rt.shippingLabel(o, st, sh.Carrier, sh.Service, p.TrackingNumber, p.SSCC, p.WeightG, p.CreatedAt, only).WritePNG(w)
+}
+
+// PackingSlip writes the order's packing slip as a printable HTML page:
+// its lines, and what its latest shipment holds of each.
+func (rt *Runtime) PackingSlip(ctx context.Context, orderID string, w io.Writer) error {
+	ps, err := rt.packStore()
+	if err != nil {
+		return err
+	}
+	o, err := ps.Order(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	packed := map[string]int{}
+	slip := labels.PackingSlip{OrderID: o.ID, ExternalID: o.ExternalID, From: rt.Packing.ShipFrom, To: o.ShipTo, Date: time.Now()}
+	if sh, err := ps.ShipmentOfOrder(ctx, o.ID); err == nil {
+		for _, p := range sh.Live() {
+			for _, it := range p.Items {
+				packed[it.SKU] += it.Qty
+			}
+		}
+	} else if pickwave.ErrorCode(err) != pickwave.ENOTFOUND {
+		return err
+	}
+	short := false
+	for _, l := range o.Lines {
+		name := l.SKU
+		if sku, err := ps.SKU(ctx, l.SKU); err == nil {
+			name = sku.Name
+		}
+		slip.Lines = append(slip.Lines, labels.SlipLine{SKU: l.SKU, Name: name, Ordered: l.Qty, Packed: packed[l.SKU]})
+		short = short || packed[l.SKU] < l.Qty
+	}
+	if short && len(packed) > 0 {
+		slip.Note = "Items not in this shipment could not be sent."
+	}
+	return slip.WriteHTML(w)
 }

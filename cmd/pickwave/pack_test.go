@@ -94,6 +94,23 @@ func (e *packEnv) call(role pickwave.Role, method, path string, body, v any) int
 	return res.StatusCode
 }
 
+// raw GETs path as role and returns the body, which must have the content type.
+func (e *packEnv) raw(role pickwave.Role, path, contentType string) []byte {
+	e.t.Helper()
+	req, _ := http.NewRequest("GET", e.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+e.tokens[role])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != contentType {
+		e.t.Fatalf("GET %s: %d %s: %.200s", path, res.StatusCode, res.Header.Get("Content-Type"), data)
+	}
+	return data
+}
+
 func (e *packEnv) mustCall(role pickwave.Role, method, path string, body, v any) {
 	e.t.Helper()
 	var raw json.RawMessage
@@ -354,6 +371,21 @@ func packEndToEnd(t *testing.T, e *packEnv) {
 		payload.Packages != 1 || payload.Carrier != "local" || payload.Service == "" ||
 		len(payload.TrackingNumbers) != 1 || payload.TrackingNumbers[0] != pk.TrackingNumber || len(payload.TrackingURLs) != 1 {
 		t.Fatalf("order.packed payload %s: %v", packed[0].Payload, err)
+	}
+
+	// The label's preview and the packing slip.
+	png := e.raw(pickwave.RolePacker, "/api/v1/shipments/"+sh.ID+"/packages/1/label", "image/png")
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n")) {
+		t.Fatalf("label preview is no PNG: %.20q", png)
+	}
+	slip := string(e.raw(pickwave.RolePacker, "/api/v1/orders/"+o.ID+"/packing-slip", "text/html; charset=utf-8"))
+	if !strings.Contains(slip, o.ID) || !strings.Contains(slip, "data:image/png;base64,") {
+		t.Fatalf("packing slip:\n%s", slip)
+	}
+	for _, l := range s.Lines {
+		if !strings.Contains(slip, l.SKU) {
+			t.Fatalf("packing slip lacks %s:\n%s", l.SKU, slip)
+		}
 	}
 
 	// The dock scans the label: shipped.
