@@ -180,6 +180,21 @@ func TestPages_packScreen(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#pk-packages button[data-pkg="void"]`)))
 	b.waitFor("voided", `document.querySelector('#pk-packages li').dataset.status === 'voided'`)
 
+	// The public tracking page: status and dates, nothing personal.
+	b.do("track the parcel", chromedp.Navigate(f.url+"/track.html?n="+sh.Packages[0].TrackingNumber))
+	b.waitFor("the tracking", `document.body.dataset.state === 'ready'`)
+	if got := eval[string](b, `document.getElementById('tr-result').dataset.status`); got != "voided" {
+		t.Errorf("tracking status %q, want voided", got)
+	}
+	page := eval[string](b, `document.body.innerText`)
+	for _, private := range []string{o.ShipTo.Name, o.ShipTo.Address1, o.ID} {
+		if strings.Contains(page, private) {
+			t.Errorf("the tracking page shows %q", private)
+		}
+	}
+	b.do("back to the station", chromedp.Navigate(f.url+"/station.html#"+floorStation),
+		chromedp.WaitVisible(chromedp.CSS(`#view-station[data-station="`+floorStation+`"][data-state="ready"]`)))
+
 	// Change station: nothing of PACK-1 stays on screen.
 	b.do("change station", chromedp.Click(chromedp.CSS("#st-change")),
 		chromedp.WaitVisible(chromedp.CSS(`#pick-list[data-state="ready"] a[data-id="PACK-2"]`)),
