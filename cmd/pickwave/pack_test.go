@@ -22,23 +22,21 @@ import (
 // warehouse, its pack station PACK-1 with a scanner and a scale on
 // pseudo-terminals and a printer on a loopback port.
 type packEnv struct {
-	t      *testing.T
+	t      testing.TB
 	m      *Main
 	base   string
 	tokens map[pickwave.Role]string
 	totes  int
 }
 
-func newPackEnv(t *testing.T, configure ...func(*Config)) *packEnv {
+// newPackEnv seeds a demo site with the given number of orders.
+func newPackEnv(t testing.TB, orders int) *packEnv {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Addr, cfg.Data, cfg.Demo = "127.0.0.1:0", t.TempDir(), true
-	for _, fn := range configure {
-		fn(&cfg)
-	}
 	// A smaller site than --demo's seeds in a fraction of the time.
 	site := demo.DefaultSite(time.Now())
-	site.Aisles, site.Bays, site.SKUs, site.Orders = 4, 8, 60, 40
+	site.Aisles, site.Bays, site.SKUs, site.Orders = 4, 8, 60, orders
 	m := &Main{Config: cfg, Logger: quiet(), demoSite: &site}
 	if err := m.Open(context.Background()); err != nil {
 		m.Close()
@@ -266,7 +264,7 @@ func (e *packEnv) startOrder(minUnits ...int) *pickwave.Order {
 // The pack tests share one demo server, whose seeding is most of their
 // time; each works its own order.
 func TestPack(t *testing.T) {
-	e := newPackEnv(t)
+	e := newPackEnv(t, 40)
 	for _, tc := range []struct {
 		name string
 		fn   func(t *testing.T, e *packEnv)
