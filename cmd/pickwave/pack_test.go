@@ -16,6 +16,7 @@ import (
 	"github.com/pickwave/pickwave/carrier"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/internal/testenv"
+	"github.com/pickwave/pickwave/store"
 )
 
 // packEnv is `pickwave serve --demo` in the test's process: the demo
@@ -45,6 +46,10 @@ func newPackEnv(t testing.TB, orders int) *packEnv {
 	t.Cleanup(func() {
 		if err := m.Close(); err != nil {
 			t.Errorf("close: %v", err)
+		}
+		// Every invariant of the store, shipments and pack benches included.
+		if err := store.CheckFile(cfg.Data); err != nil {
+			t.Errorf("store after the test: %v", err)
 		}
 	})
 	e := &packEnv{t: t, m: m, base: "http://" + m.Server.Addr(), tokens: map[pickwave.Role]string{}}
