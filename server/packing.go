@@ -26,6 +26,9 @@ type PackRuntime interface {
 	PackageLabel(ctx context.Context, shipmentID string, n int, w io.Writer) error
 	// PackingSlip writes an order's packing slip as a printable HTML page.
 	PackingSlip(ctx context.Context, orderID string, w io.Writer) error
+	// CloseManifest closes the carrier's manifest of the packed packages
+	// and marks them shipped.
+	CloseManifest(ctx context.Context) (*pickwave.Manifest, []*pickwave.OrderShipment, error)
 }
 
 // Who may do what at the pack bench and the dock.
@@ -59,6 +62,7 @@ func (s *Server) packRoutes(api *gin.RouterGroup) {
 	api.POST("/shipments/:id/packages/:n/reprint", s.allow(packers...), s.reprintPackage)
 	api.POST("/dock/scan", s.allow(dockScanners...), s.dockScan)
 	api.GET("/orders/:id/packing-slip", s.allow(packers...), s.packingSlip)
+	api.POST("/manifests", s.allow(dockScanners...), s.closeManifest)
 }
 
 func (s *Server) packConfigured(c *gin.Context) bool {
@@ -342,4 +346,25 @@ func (s *Server) packingSlip(c *gin.Context) {
 		return
 	}
 	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// manifestResponse is a closed manifest and the shipments it shipped.
+type manifestResponse struct {
+	Manifest  *pickwave.Manifest        `json:"manifest"`
+	Shipments []*pickwave.OrderShipment `json:"shipments"`
+}
+
+func (s *Server) closeManifest(c *gin.Context) {
+	if !s.packConfigured(c) {
+		return
+	}
+	m, shipped, err := s.Pack.CloseManifest(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if shipped == nil {
+		shipped = []*pickwave.OrderShipment{}
+	}
+	c.JSON(http.StatusOK, manifestResponse{Manifest: m, Shipments: shipped})
 }

@@ -119,6 +119,8 @@ func TestPackRoutes_shipmentsAndTracking(t *testing.T) {
 	mustStatus(t, e.json("POST", "/api/v1/dock/scan", e.packer, map[string]string{"data": "LP000000015US"}), 404)
 	mustStatus(t, e.json("POST", "/api/v1/dock/scan", e.packer, map[string]string{"data": ""}), 400)
 	mustStatus(t, e.json("POST", "/api/v1/dock/scan", e.pick, map[string]string{"data": "LP000000015US"}), 403)
+	mustStatus(t, e.json("POST", "/api/v1/manifests", e.packer, nil), 409)
+	mustStatus(t, e.json("POST", "/api/v1/manifests", e.pick, nil), 403)
 	// Tracking is public.
 	mustStatus(t, e.json("GET", "/api/v1/track/LP000000015US", "", nil), 404)
 }

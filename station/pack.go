@@ -58,6 +58,8 @@ type PackStore interface {
 	Shipment(ctx context.Context, id string) (*pickwave.OrderShipment, error)
 	ShipmentOfOrder(ctx context.Context, orderID string) (*pickwave.OrderShipment, error)
 	SKU(ctx context.Context, code string) (*pickwave.SKU, error)
+	Shipments(ctx context.Context, f pickwave.ShipmentFilter) ([]*pickwave.OrderShipment, error)
+	ShipPackages(ctx context.Context, tracking []string) ([]*pickwave.OrderShipment, error)
 }
 
 // packMessage is a verdict or an error pushed to the station's screens.
@@ -512,4 +514,48 @@ func (rt *Runtime) PackingSlip(ctx context.Context, orderID string, w io.Writer)
 		slip.Note = "Items not in this shipment could not be sent."
 	}
 	return slip.WriteHTML(w)
+}
+
+// CloseManifest closes the carrier's manifest of every package of the
+// packed shipments (all their items labelled) that has not shipped, and
+// marks those packages shipped: the pickup took them. ECONFLICT when
+// there is nothing to manifest; the carrier's errors as they come.
+func (rt *Runtime) CloseManifest(ctx context.Context) (*pickwave.Manifest, []*pickwave.OrderShipment, error) {
+	ps, err := rt.packStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	if rt.Packing.Carrier == nil {
+		return nil, nil, pickwave.Errorf(pickwave.EUNAVAILABLE, "No carrier is set up.")
+	}
+	var tracking []string
+	for after := ""; ; {
+		page, err := ps.Shipments(ctx, pickwave.ShipmentFilter{Status: pickwave.ShipmentPacked, After: after, Limit: 1000})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, sh := range page {
+			for _, p := range sh.Packages {
+				if p.Status == pickwave.PackageLabelled && len(tracking) < pickwave.MaxManifestItems {
+					tracking = append(tracking, p.TrackingNumber)
+				}
+			}
+		}
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	if len(tracking) == 0 {
+		return nil, nil, pickwave.Errorf(pickwave.ECONFLICT, "No packed package waits for a manifest.")
+	}
+	m, err := rt.Packing.Carrier.CloseManifest(ctx, &pickwave.ManifestRequest{Date: time.Now(), TrackingNumbers: tracking})
+	if err != nil {
+		return nil, nil, err
+	}
+	shipped, err := ps.ShipPackages(ctx, tracking)
+	if err != nil {
+		return m, nil, fmt.Errorf("manifest %s closed at the carrier; marking its packages shipped: %w", m.ID, err)
+	}
+	return m, shipped, nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -281,6 +282,7 @@ func TestPack(t *testing.T) {
 		{"override recorded", packOverride},
 		{"several packages, reprint and void", packPackages},
 		{"station without a scale", packNoScale},
+		{"manifest ships the packed packages", packManifest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.t = t
@@ -745,5 +747,33 @@ func packNoScale(t *testing.T, e *packEnv) {
 	sh := e.shipmentOf(o)
 	if !sh.NoScale || sh.Packages[0].Weighed || sh.StationID != "PACK-2" || e.orderStatus(o) != pickwave.OrderPacked {
 		t.Fatalf("shipment %+v", sh)
+	}
+}
+
+func packManifest(t *testing.T, e *packEnv) {
+	o := e.startOrder()
+	before := e.labels()
+	s := e.scanAll(o)
+	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
+	e.awaitLabels(before + 1)
+	pk := e.shipmentOf(o).Packages[0]
+	var res struct {
+		Manifest  pickwave.Manifest        `json:"manifest"`
+		Shipments []pickwave.OrderShipment `json:"shipments"`
+	}
+	e.mustCall(pickwave.RoleSupervisor, "POST", "/api/v1/manifests", nil, &res)
+	if !slices.Contains(res.Manifest.TrackingNumbers, pk.TrackingNumber) || len(res.Manifest.Document) == 0 || len(res.Shipments) == 0 {
+		t.Fatalf("manifest %+v", res.Manifest)
+	}
+	for _, sh := range res.Shipments {
+		if sh.Status != pickwave.ShipmentShipped {
+			t.Fatalf("shipment %s after the manifest: %s", sh.ID, sh.Status)
+		}
+	}
+	if st := e.orderStatus(o); st != pickwave.OrderShipped {
+		t.Fatalf("order %s after the manifest", st)
+	}
+	if st := e.call(pickwave.RoleSupervisor, "POST", "/api/v1/manifests", nil, nil); st != http.StatusConflict {
+		t.Fatalf("a second manifest with nothing left: %d", st)
 	}
 }
