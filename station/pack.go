@@ -2,6 +2,7 @@ package station
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -66,6 +67,8 @@ type PackStore interface {
 type packMessage struct {
 	Type    string                `json:"type"`
 	Seq     uint64                `json:"seq"`
+	ID      string                `json:"id,omitempty"` // the scan's id, to match the answer
+	User    string                `json:"user,omitempty"`
 	Data    string                `json:"data,omitempty"`
 	Verdict *pickwave.PackVerdict `json:"verdict,omitempty"`
 	Error   *packError            `json:"error,omitempty"`
@@ -211,11 +214,11 @@ func (sr *stationRun) packScan(ctx context.Context, ps PackStore, req pickwave.P
 	defer sr.packMu.Unlock()
 	res, err := ps.PackScan(ctx, sr.id, req, sr.rt.rules())
 	if err != nil {
-		sr.pushError(err)
+		sr.pushPack(packMessage{Type: "pack_error", ID: pickwave.Clip(req.ID), Error: &packError{Code: pickwave.ErrorCode(err), Message: pickwave.ErrorMessage(err)}})
 		return nil, err
 	}
 	sr.setPack(res.Session)
-	sr.pushPack(packMessage{Type: "pack_verdict", Data: pickwave.Clip(req.Data), Verdict: &res.Verdict})
+	sr.pushPack(packMessage{Type: "pack_verdict", ID: pickwave.Clip(req.ID), Data: pickwave.Clip(req.Data), Verdict: &res.Verdict})
 	if res.Verdict.Code == pickwave.PackComplete {
 		res.Session = sr.afterStep(ctx, ps, res.Session)
 	}
@@ -558,4 +561,43 @@ func (rt *Runtime) CloseManifest(ctx context.Context) (*pickwave.Manifest, []*pi
 		return m, nil, fmt.Errorf("manifest %s closed at the carrier; marking its packages shipped: %w", m.ID, err)
 	}
 	return m, shipped, nil
+}
+
+// socketMessage is a message a station client sent: a pack scan, judged
+// for user when user is the station's signed-in packer. Its verdict, or
+// why it was refused, goes to all the station's clients, with its id.
+func (rt *Runtime) socketMessage(sr *stationRun, user string, data []byte) {
+	var m struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+		Data string `json:"data"`
+	}
+	refuse := func(id string, err error) {
+		sr.pushPack(packMessage{Type: "pack_error", ID: pickwave.Clip(id), User: user,
+			Error: &packError{Code: pickwave.ErrorCode(err), Message: pickwave.ErrorMessage(err)}})
+	}
+	if err := json.Unmarshal(data, &m); err != nil || m.Type != "pack_scan" {
+		refuse(m.ID, pickwave.Errorf(pickwave.EINVALID, `A station client sends only {"type": "pack_scan", "id": ..., "data": ...}.`))
+		return
+	}
+	ps, err := rt.packStore()
+	if err != nil {
+		refuse(m.ID, err)
+		return
+	}
+	sr.mu.Lock()
+	packer := ""
+	if sr.state.Pack != nil {
+		packer = sr.state.Pack.Packer
+	}
+	sr.mu.Unlock()
+	if packer != user {
+		refuse(m.ID, pickwave.Errorf(pickwave.EFORBIDDEN, "Sign in at station %s to scan here.", sr.id))
+		return
+	}
+	ctx, cancel := context.WithTimeout(pickwave.WithActor(rt.runContext(), user), storeTimeout)
+	defer cancel()
+	if _, err := sr.packScan(ctx, ps, pickwave.PackScanRequest{ID: m.ID, Data: m.Data}); err != nil && pickwave.ErrorCode(err) == pickwave.EINTERNAL {
+		sr.log.Error("pack scan from the station socket", "err", err)
+	}
 }

@@ -282,6 +282,7 @@ func TestPack(t *testing.T) {
 		{"override recorded", packOverride},
 		{"several packages, reprint and void", packPackages},
 		{"station without a scale", packNoScale},
+		{"scans over the station socket", packSocket},
 		{"manifest ships the packed packages", packManifest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -776,4 +777,49 @@ func packManifest(t *testing.T, e *packEnv) {
 	if st := e.call(pickwave.RoleSupervisor, "POST", "/api/v1/manifests", nil, nil); st != http.StatusConflict {
 		t.Fatalf("a second manifest with nothing left: %d", st)
 	}
+}
+
+func packSocket(t *testing.T, e *packEnv) {
+	o, tote := e.pickOrder()
+	e.mustCall(pickwave.RolePacker, "POST", "/api/v1/stations/"+demoStation+"/pack/sign-in", nil, nil)
+	hdr := func(r pickwave.Role) http.Header { return http.Header{"Authorization": {"Bearer " + e.tokens[r]}} }
+	ws := testenv.DialStation(t, e.base, demoStation, hdr(pickwave.RolePacker))
+	boss := testenv.DialStation(t, e.base, demoStation, hdr(pickwave.RoleSupervisor))
+	verdict := func(ws *testenv.StationSocket, id string) testenv.StationMessage {
+		return ws.Await("the answer to "+id, func(m testenv.StationMessage) bool {
+			return (m.Type == "pack_verdict" || m.Type == "pack_error") && m.ID == id
+		})
+	}
+	ws.Send(map[string]string{"type": "pack_scan", "id": "ws-1", "data": tote})
+	if m := verdict(ws, "ws-1"); m.Verdict == nil || m.Verdict.Code != pickwave.PackOrder {
+		t.Fatalf("tote over the socket: %+v", m)
+	}
+	// Every screen of the station sees the verdict.
+	if m := verdict(boss, "ws-1"); m.Verdict == nil || m.Verdict.Code != pickwave.PackOrder {
+		t.Fatalf("the other screen: %+v", m)
+	}
+	// Only the signed-in packer scans; nonsense is refused.
+	boss.Send(map[string]string{"type": "pack_scan", "id": "ws-2", "data": e.barcode(o.Lines[0].SKU)})
+	if m := verdict(boss, "ws-2"); m.Error == nil || m.Error.Code != pickwave.EFORBIDDEN {
+		t.Fatalf("a scan by someone not signed in: %+v", m)
+	}
+	ws.Send(map[string]string{"type": "hello", "id": "ws-3"})
+	if m := verdict(ws, "ws-3"); m.Error == nil || m.Error.Code != pickwave.EINVALID {
+		t.Fatalf("an unknown message: %+v", m)
+	}
+	n := 0
+	for _, l := range o.Lines {
+		for range l.Picked {
+			n++
+			id := fmt.Sprintf("ws-item-%d", n)
+			ws.Send(map[string]string{"type": "pack_scan", "id": id, "data": e.barcode(l.SKU)})
+			if m := verdict(ws, id); m.Verdict == nil || (m.Verdict.Code != pickwave.PackOK && m.Verdict.Code != pickwave.PackComplete) {
+				t.Fatalf("item over the socket: %+v", m)
+			}
+		}
+	}
+	s := e.awaitStep(pickwave.PackWeigh)
+	before := e.labels()
+	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
+	e.awaitLabels(before + 1)
 }
