@@ -234,7 +234,7 @@ type PackSession struct {
 
 // ScannedItems is the open package's contents.
 func (s *PackSession) ScannedItems() []PackageItem {
-	var out []PackageItem
+	out := []PackageItem{}
 	for _, l := range s.Lines {
 		if l.Scanned > 0 {
 			out = append(out, PackageItem{SKU: l.SKU, Qty: l.Scanned})
