@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/device"
@@ -575,6 +576,10 @@ func (rt *Runtime) socketMessage(sr *stationRun, user string, data []byte) {
 	refuse := func(id string, err error) {
 		sr.pushPack(packMessage{Type: "pack_error", ID: pickwave.Clip(id), User: user,
 			Error: &packError{Code: pickwave.ErrorCode(err), Message: pickwave.ErrorMessage(err)}})
+	}
+	if !utf8.Valid(data) {
+		refuse("", pickwave.Errorf(pickwave.EINVALID, "A station message must be UTF-8 text."))
+		return
 	}
 	if err := json.Unmarshal(data, &m); err != nil || m.Type != "pack_scan" {
 		refuse(m.ID, pickwave.Errorf(pickwave.EINVALID, `A station client sends only {"type": "pack_scan", "id": ..., "data": ...}.`))

@@ -89,6 +89,15 @@ func (ws *StationSocket) Send(v any) {
 	}
 }
 
+// SendText writes data as one text message, as it is (bytes that are
+// not UTF-8 included).
+func (ws *StationSocket) SendText(data []byte) {
+	ws.t.Helper()
+	if err := ws.conn.WriteMessage(websocket.TextMessage, data); err != nil {
+		ws.t.Fatalf("send %q: %v", data, err)
+	}
+}
+
 // Done is closed when the socket has ended, by either side.
 func (ws *StationSocket) Done() <-chan struct{} { return ws.done }
 
