@@ -803,7 +803,7 @@ func packSocket(t *testing.T, e *packEnv) {
 	if m := verdict(boss, "ws-2"); m.Error == nil || m.Error.Code != pickwave.EFORBIDDEN {
 		t.Fatalf("a scan by someone not signed in: %+v", m)
 	}
-	ws.SendText([]byte(`{"type": "pack_scan", "id": "ws-bad", "data": "\xff\xfe"}`))
+	ws.SendText([]byte("{\"type\": \"pack_scan\", \"id\": \"ws-bad\", \"data\": \"\xff\xfe\"}"))
 	if m := ws.Await("the refusal of bytes that are not UTF-8", func(m testenv.StationMessage) bool {
 		return m.Type == "pack_error" && m.Error != nil && m.Error.Code == pickwave.EINVALID && strings.Contains(m.Error.Message, "UTF-8")
 	}); m.ID != "" {
