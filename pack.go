@@ -438,6 +438,9 @@ type NewPackage struct {
 	Weighed        bool
 	NoScale        bool
 	ZPL            string
+	// RequestID is the override's request id, recorded with the label so
+	// a retried override is answered rather than done again.
+	RequestID string
 }
 
 // PackRules are a site's packing rules: its carton catalog and weight
@@ -480,12 +483,16 @@ type PackStore interface {
 	PackScan(ctx context.Context, station string, req PackScanRequest, rules PackRules) (*PackScanResult, error)
 	// PackClosePackage ends the open package before the order's last
 	// item, so it is weighed and labelled alone. ECONFLICT when nothing
-	// is scanned or the session is not scanning.
-	PackClosePackage(ctx context.Context, station string, rules PackRules) (*PackSession, error)
+	// is scanned or the session is not scanning. Idempotent on
+	// requestID: the same id again returns the session as it is now.
+	PackClosePackage(ctx context.Context, station, requestID string, rules PackRules) (*PackSession, error)
 	// PackWeighBlocked records a failed weight check (pack.weight_blocked).
 	PackWeighBlocked(ctx context.Context, station string, check WeightCheck) (*PackSession, error)
 	// PackOverride records a supervisor's override (pack.weight_overridden).
-	PackOverride(ctx context.Context, station, reason string) (*PackSession, *WeightOverride, error)
+	// A requestID whose label PackLabel recorded (NewPackage.RequestID)
+	// returns the session as it is now and a nil override: the override
+	// was done.
+	PackOverride(ctx context.Context, station, reason, requestID string) (*PackSession, *WeightOverride, error)
 	// PackLabel records the open package as labelled: it creates the
 	// shipment at the first package, queues the label on the station's
 	// printer and, with the order's last item, marks the order packed,

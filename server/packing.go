@@ -19,8 +19,8 @@ type PackRuntime interface {
 	PackSignIn(ctx context.Context, station, user string) (*pickwave.PackSession, error)
 	PackSignOut(ctx context.Context, station string) (*pickwave.PackSession, error)
 	PackScan(ctx context.Context, station string, req pickwave.PackScanRequest) (*pickwave.PackScanResult, error)
-	PackClosePackage(ctx context.Context, station string) (*pickwave.PackSession, error)
-	PackOverride(ctx context.Context, station, reason string) (*pickwave.PackSession, error)
+	PackClosePackage(ctx context.Context, station, requestID string) (*pickwave.PackSession, error)
+	PackOverride(ctx context.Context, station, reason, requestID string) (*pickwave.PackSession, error)
 	PackCancel(ctx context.Context, station string) (*pickwave.PackSession, error)
 	// PackageLabel writes a PNG preview of a package's label.
 	PackageLabel(ctx context.Context, shipmentID string, n int, w io.Writer) error
@@ -48,7 +48,11 @@ func (s *Server) packRoutes(api *gin.RouterGroup) {
 	}))
 	api.POST("/stations/:id/pack/scan", s.allow(packers...), s.packScan)
 	api.POST("/stations/:id/pack/close-package", s.allow(packers...), s.packStep(func(r PackRuntime, c *gin.Context) (*pickwave.PackSession, error) {
-		return r.PackClosePackage(c.Request.Context(), c.Param("id"))
+		req, err := requestID(c)
+		if err != nil {
+			return nil, err
+		}
+		return r.PackClosePackage(c.Request.Context(), c.Param("id"), req)
 	}))
 	api.POST("/stations/:id/pack/set-aside", s.allow(packers...), s.packStep(func(r PackRuntime, c *gin.Context) (*pickwave.PackSession, error) {
 		return r.PackCancel(c.Request.Context(), c.Param("id"))
@@ -167,7 +171,10 @@ func (s *Server) packOverride(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ps, err := s.Pack.PackOverride(c.Request.Context(), c.Param("id"), req.Reason)
+	if req.RequestID == "" {
+		req.RequestID = c.GetHeader("Idempotency-Key")
+	}
+	ps, err := s.Pack.PackOverride(c.Request.Context(), c.Param("id"), req.Reason, req.RequestID)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -173,9 +173,9 @@ func (rt *Runtime) PackCancel(ctx context.Context, id string) (*pickwave.PackSes
 
 // PackClosePackage closes the open package before the order's last item;
 // at a station without a scale it is labelled at once.
-func (rt *Runtime) PackClosePackage(ctx context.Context, id string) (*pickwave.PackSession, error) {
+func (rt *Runtime) PackClosePackage(ctx context.Context, id, requestID string) (*pickwave.PackSession, error) {
 	return rt.packStep(ctx, id, func(sr *stationRun, ps PackStore) (*pickwave.PackSession, error) {
-		s, err := ps.PackClosePackage(ctx, id, rt.rules())
+		s, err := ps.PackClosePackage(ctx, id, requestID, rt.rules())
 		if err != nil {
 			return nil, err
 		}
@@ -272,7 +272,7 @@ func (sr *stationRun) afterStep(ctx context.Context, ps PackStore, s *pickwave.P
 	if st.Scale != nil {
 		return s // the scale's next stable weight decides
 	}
-	if next, err := sr.label(ctx, ps, s, 0, false, nil); err == nil {
+	if next, err := sr.label(ctx, ps, s, 0, false, nil, ""); err == nil {
 		return next
 	}
 	return s
@@ -320,7 +320,7 @@ func (sr *stationRun) weigh(ctx context.Context, ps PackStore, grams float64) {
 	}
 	check := sr.rt.rules().Tolerance.Check(s.ExpectedG, grams)
 	if check.Pass {
-		sr.label(ctx, ps, s, grams, true, nil)
+		sr.label(ctx, ps, s, grams, true, nil, "")
 		return
 	}
 	if s.Step == pickwave.PackBlocked && s.Check != nil && math.Abs(s.Check.MeasuredG-grams) < 1 {
@@ -339,29 +339,32 @@ func (sr *stationRun) weigh(ctx context.Context, ps PackStore, grams float64) {
 // PackOverride releases a package held by its weight (or waiting for a
 // scale that cannot weigh it) with a supervisor's reason, and labels it
 // with the last stable weight, if any.
-func (rt *Runtime) PackOverride(ctx context.Context, id, reason string) (*pickwave.PackSession, error) {
+func (rt *Runtime) PackOverride(ctx context.Context, id, reason, requestID string) (*pickwave.PackSession, error) {
 	sr, ps, err := rt.packing(id)
 	if err != nil {
 		return nil, err
 	}
 	sr.packMu.Lock()
 	defer sr.packMu.Unlock()
-	s, ov, err := ps.PackOverride(ctx, id, reason)
+	s, ov, err := ps.PackOverride(ctx, id, reason, requestID)
 	if err != nil {
 		return nil, err
+	}
+	if ov == nil {
+		return s, nil // a retry of an override whose package is labelled
 	}
 	grams, weighed := 0.0, false
 	if s.Check != nil {
 		grams, weighed = s.Check.MeasuredG, true
 	}
-	return sr.label(ctx, ps, s, grams, weighed, ov)
+	return sr.label(ctx, ps, s, grams, weighed, ov, requestID)
 }
 
 // label books, renders, records and queues the open package's label;
 // packMu is held. A failure is pushed to the screens and returned; the
 // package stays waiting for its label.
-func (sr *stationRun) label(ctx context.Context, ps PackStore, s *pickwave.PackSession, grams float64, weighed bool, ov *pickwave.WeightOverride) (*pickwave.PackSession, error) {
-	next, err := sr.makeLabel(ctx, ps, s, grams, weighed, ov)
+func (sr *stationRun) label(ctx context.Context, ps PackStore, s *pickwave.PackSession, grams float64, weighed bool, ov *pickwave.WeightOverride, requestID string) (*pickwave.PackSession, error) {
+	next, err := sr.makeLabel(ctx, ps, s, grams, weighed, ov, requestID)
 	if err != nil {
 		if pickwave.ErrorCode(err) == pickwave.EINTERNAL {
 			sr.log.Error("package label", "err", err)
@@ -374,7 +377,7 @@ func (sr *stationRun) label(ctx context.Context, ps PackStore, s *pickwave.PackS
 	return next, nil
 }
 
-func (sr *stationRun) makeLabel(ctx context.Context, ps PackStore, s *pickwave.PackSession, grams float64, weighed bool, ov *pickwave.WeightOverride) (*pickwave.PackSession, error) {
+func (sr *stationRun) makeLabel(ctx context.Context, ps PackStore, s *pickwave.PackSession, grams float64, weighed bool, ov *pickwave.WeightOverride, requestID string) (*pickwave.PackSession, error) {
 	cfg := sr.rt.Packing
 	if cfg.Carrier == nil {
 		return nil, pickwave.Errorf(pickwave.EUNAVAILABLE, "No carrier is set up: packages cannot be labelled.")
@@ -419,7 +422,7 @@ func (sr *stationRun) makeLabel(ctx context.Context, ps PackStore, s *pickwave.P
 	}
 	next, _, _, err := ps.PackLabel(ctx, sr.id, pickwave.NewPackage{Package: s.Package, SSCC: sscc,
 		Carrier: booked.Carrier, Service: booked.Service, TrackingNumber: booked.TrackingNumber, TrackingURL: booked.TrackingURL,
-		WeightG: weightG, Weighed: weighed, NoScale: st.Scale == nil, ZPL: string(zpl)}, ov)
+		WeightG: weightG, Weighed: weighed, NoScale: st.Scale == nil, ZPL: string(zpl), RequestID: requestID}, ov)
 	if err != nil {
 		return nil, fmt.Errorf("record package %d of %s: %w", s.Package, s.OrderID, err)
 	}

@@ -371,13 +371,30 @@ func (t *txn) suggest(s *pickwave.PackSession, rules pickwave.PackRules) {
 	s.MinG, s.MaxG = rules.Tolerance.Band(weight)
 }
 
+// Keys of pack_requests for requests other than scans; a scan id cannot
+// start with a control character, so they never meet a scan's.
+func closeReqKey(station, req string) []byte    { return joinKey(station, "\x01close", req) }
+func overrideReqKey(station, req string) []byte { return joinKey(station, "\x01override", req) }
+
 // PackClosePackage ends the open package early.
-func (db *DB) PackClosePackage(ctx context.Context, station string, rules pickwave.PackRules) (*pickwave.PackSession, error) {
+func (db *DB) PackClosePackage(ctx context.Context, station, requestID string, rules pickwave.PackRules) (*pickwave.PackSession, error) {
+	if err := pickwave.ValidateRequestID("request_id", requestID); err != nil {
+		return nil, err
+	}
 	var out *pickwave.PackSession
 	err := db.update(ctx, func(t *txn) error {
 		s, err := t.packSession(station)
 		if err != nil {
 			return err
+		}
+		if requestID != "" {
+			if t.Get(spacePackReq, closeReqKey(station, requestID)) != nil {
+				out = s // done before: answered as it is now
+				return nil
+			}
+			if err := t.Put(spacePackReq, closeReqKey(station, requestID), []byte{1}); err != nil {
+				return err
+			}
 		}
 		if s.Step != pickwave.PackScan || len(s.ScannedItems()) == 0 {
 			return pickwave.Errorf(pickwave.ECONFLICT, "There is no open package with items to close at station %s.", station)
@@ -415,9 +432,12 @@ func (db *DB) PackWeighBlocked(ctx context.Context, station string, check pickwa
 }
 
 // PackOverride records a supervisor's override of the weight check.
-func (db *DB) PackOverride(ctx context.Context, station, reason string) (*pickwave.PackSession, *pickwave.WeightOverride, error) {
+func (db *DB) PackOverride(ctx context.Context, station, reason, requestID string) (*pickwave.PackSession, *pickwave.WeightOverride, error) {
 	reason = strings.TrimSpace(reason)
 	if err := pickwave.ValidateReason(reason); err != nil {
+		return nil, nil, err
+	}
+	if err := pickwave.ValidateRequestID("request_id", requestID); err != nil {
 		return nil, nil, err
 	}
 	var (
@@ -428,6 +448,10 @@ func (db *DB) PackOverride(ctx context.Context, station, reason string) (*pickwa
 		s, err := t.packSession(station)
 		if err != nil {
 			return err
+		}
+		if requestID != "" && t.Get(spacePackReq, overrideReqKey(station, requestID)) != nil {
+			out, ov = s, nil // labelled before: answered as it is now
+			return nil
 		}
 		if s.Step != pickwave.PackWeigh && s.Step != pickwave.PackBlocked {
 			return pickwave.Errorf(pickwave.ECONFLICT, "No package is being weighed at station %s: nothing to override.", station)

@@ -128,6 +128,11 @@ func (db *DB) PackLabel(ctx context.Context, station string, np pickwave.NewPack
 		if err != nil {
 			return err
 		}
+		if np.RequestID != "" {
+			if err := t.Put(spacePackReq, overrideReqKey(station, np.RequestID), []byte(sh.ID)); err != nil {
+				return err
+			}
+		}
 		pk := pickwave.Package{Number: len(sh.Packages) + 1, Status: pickwave.PackageLabelled, SSCC: np.SSCC,
 			TrackingNumber: np.TrackingNumber, TrackingURL: np.TrackingURL, Items: s.ScannedItems(),
 			ExpectedG: s.ExpectedG, WeightG: np.WeightG, Weighed: np.Weighed, Override: ov,

@@ -587,11 +587,18 @@ func packOverride(t *testing.T, e *packEnv) {
 	}
 	reason := "double-wall carton, heavier than the catalog's"
 	var after pickwave.PackSession
-	e.mustCall(pickwave.RoleSupervisor, "POST", path, map[string]string{"reason": reason}, &after)
+	body := map[string]string{"reason": reason, "request_id": "ov-1"}
+	e.mustCall(pickwave.RoleSupervisor, "POST", path, body, &after)
 	if after.Step != pickwave.PackIdle || after.LastShipmentID == "" {
 		t.Fatalf("session after the override: %+v", after)
 	}
 	e.awaitLabels(before + 1)
+	// Retried (its answer lost): answered, not done again.
+	var again pickwave.PackSession
+	e.mustCall(pickwave.RoleSupervisor, "POST", path, body, &again)
+	if again.LastShipmentID != after.LastShipmentID || again.Step != pickwave.PackIdle {
+		t.Fatalf("a retried override: %+v", again)
+	}
 	pk := e.shipmentOf(o).Packages[0]
 	if pk.Override == nil || pk.Override.By != "pat-supervisor" || pk.Override.Reason != reason || !pk.Weighed || float64(pk.WeightG) != math.Round(heavy) {
 		t.Fatalf("package %+v override %+v", pk, pk.Override)
@@ -622,9 +629,17 @@ func packPackages(t *testing.T, e *packEnv) {
 		t.Fatalf("first item: %+v", res.Verdict)
 	}
 	var s pickwave.PackSession
-	e.mustCall(pickwave.RolePacker, "POST", "/api/v1/stations/"+demoStation+"/pack/close-package", nil, &s)
+	closeBody := map[string]string{"request_id": "close-1"}
+	e.mustCall(pickwave.RolePacker, "POST", "/api/v1/stations/"+demoStation+"/pack/close-package", closeBody, &s)
 	if s.Step != pickwave.PackWeigh || s.Package != 1 {
 		t.Fatalf("after closing package 1: %+v", s)
+	}
+	e.mustCall(pickwave.RolePacker, "POST", "/api/v1/stations/"+demoStation+"/pack/close-package", closeBody, &s)
+	if s.Step != pickwave.PackWeigh || s.Package != 1 {
+		t.Fatalf("a retried close: %+v", s)
+	}
+	if st := e.call(pickwave.RolePacker, "POST", "/api/v1/stations/"+demoStation+"/pack/close-package", map[string]string{"request_id": "close-2"}, nil); st != http.StatusConflict {
+		t.Fatalf("closing again with a new request id: %d", st)
 	}
 	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
 	e.awaitLabels(before + 1)
