@@ -67,6 +67,18 @@ const (
 	EventOrderPacked       = "order.packed"
 	EventOrderShipped      = "order.shipped"
 	EventOrderShortShipped = "order.short_shipped" // shipped with fewer units than ordered
+
+	// The pack bench, for the floor and KPIs (webhooks need not send them).
+	EventPackSignedIn     = "pack.signed_in"
+	EventPackSignedOut    = "pack.signed_out"
+	EventPackStarted      = "pack.started"   // an order put on the bench
+	EventPackScanned      = "pack.scanned"   // an item counted
+	EventPackClosed       = "pack.closed"    // a package closed before the order's last item
+	EventPackSetAside     = "pack.set_aside" // the order taken off the bench unfinished
+	EventPackageLabelled  = "package.labelled"
+	EventPackageReprinted = "package.reprinted"
+	EventPackageVoided    = "package.voided"
+	EventPackageShipped   = "package.shipped"
 )
 
 // EventService reads the event log.

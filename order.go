@@ -38,7 +38,8 @@ var orderTransitions = map[OrderStatus][]OrderStatus{
 	OrderReleased:    {OrderAllocated, OrderPicking, OrderPicked, OrderCancelled},
 	OrderPicking:     {OrderPicked},
 	OrderPicked:      {OrderPacked},
-	OrderPacked:      {OrderShipped},
+	// A packed order whose package is voided is packed again.
+	OrderPacked: {OrderShipped, OrderPicked},
 }
 
 // Valid reports whether s is a known order state.

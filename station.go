@@ -245,6 +245,9 @@ type StationState struct {
 	Scanner   *ScannerState `json:"scanner"`
 	Scale     *ScaleState   `json:"scale"`
 	Printer   *PrinterState `json:"printer"`
+	// Pack is the station's pack session: who is signed in, the order on
+	// the bench and where its packing is.
+	Pack *PackSession `json:"pack,omitempty"`
 }
 
 // DeviceState is whether a device is connected: Online with the time it

@@ -18,6 +18,7 @@ import (
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/carrier"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/internal/contract"
 	"github.com/pickwave/pickwave/internal/testenv"
@@ -45,9 +46,13 @@ func TestContract_sweep(t *testing.T) {
 	if err := demo.Seed(ctx, usersLite{db}, demo.DefaultSite(time.Now())); err != nil {
 		t.Fatal(err)
 	}
-	rt := &station.Runtime{Store: db, Logger: slog.New(slog.DiscardHandler), StatusInterval: time.Second}
+	rt := &station.Runtime{Store: db, Logger: slog.New(slog.DiscardHandler), StatusInterval: time.Second, Packing: station.Packing{
+		Carrier: &carrier.Local{Service: "LP", Country: "US", Serials: carrier.SerialsFunc(func(ctx context.Context) (uint64, error) {
+			return db.NextTrackingSerial(ctx, "local")
+		})},
+		GS1Prefix: "0614141"}}
 	s := testenv.Server(db, nil)
-	s.Stations, s.PrintQueue, s.StationRuntime = db, db, rt
+	s.Stations, s.PrintQueue, s.StationRuntime, s.Pack = db, db, rt, rt
 	hs := httptest.NewServer(testenv.Checked(t, s.Handler()))
 	ran := make(chan error, 1)
 	go func() { ran <- rt.Run(ctx) }()

@@ -45,6 +45,11 @@ type Server struct {
 	// Collectors are more Prometheus metrics to serve on /metrics (the
 	// webhook dispatcher's, the scheduled backups').
 	Collectors []prometheus.Collector
+	// Pack is the pack flow of the running stations (a *station.Runtime)
+	// and Shipments the shipments it makes; nil leaves the pack, shipment
+	// and tracking routes unavailable.
+	Pack      PackRuntime
+	Shipments pickwave.ShipmentService
 	// Logger receives request and error logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Web serves the UI for paths outside the API; nil serves none.
@@ -222,7 +227,8 @@ func (s *Server) routes() http.Handler {
 	api.GET("/openapi.yaml", s.serveSpec(false))
 	api.GET("/openapi.json", s.serveSpec(true))
 	api.POST("/login", s.login)
-	api.POST("/logout", s.logout) // works with a stale session too: it clears the cookie
+	api.POST("/logout", s.logout)        // works with a stale session too: it clears the cookie
+	api.GET("/track/:tracking", s.track) // public: a parcel's status, nothing personal
 	api.Use(s.authenticate)
 	api.GET("/me", s.me)
 
@@ -263,6 +269,7 @@ func (s *Server) routes() http.Handler {
 
 	s.stationRoutes(r, api)
 	s.webhookRoutes(api)
+	s.packRoutes(api)
 	api.GET("/events", s.allow(managers...), s.listEvents)
 
 	// gin has set the Allow header to the methods the path has.

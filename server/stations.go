@@ -25,11 +25,12 @@ type StationRuntime interface {
 	Reload(ctx context.Context, id string) error
 	// Kick wakes a station's print worker after a job was queued.
 	Kick(id string)
-	// Watch checks that the station runs (an error when not, with nothing
+	// WatchAs checks that the station runs (an error when not, with nothing
 	// written), then calls upgrade and streams the station's messages to
 	// the websocket it returns; the runtime owns the connection from then
-	// on.
-	Watch(id string, upgrade func() (*websocket.Conn, error)) error
+	// on. user is the session's: pack scans it sends on the socket are
+	// judged for it.
+	WatchAs(id, user string, upgrade func() (*websocket.Conn, error)) error
 }
 
 // stationUsers may use pack stations; only admins configure them.
@@ -318,7 +319,7 @@ func (s *Server) stationSocket(c *gin.Context) {
 		return
 	}
 	upgrade := func() (*websocket.Conn, error) { return stationUpgrader.Upgrade(c.Writer, c.Request, nil) }
-	if err := s.StationRuntime.Watch(c.Param("id"), upgrade); err != nil {
+	if err := s.StationRuntime.WatchAs(c.Param("id"), session(c).User, upgrade); err != nil {
 		s.fail(c, err)
 	}
 }

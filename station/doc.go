@@ -36,6 +36,23 @@
 // worker starts (the process stopped, or the worker panicked, mid-send) is
 // held the same way. print_worker.go lists the rules.
 //
+// # Packing
+//
+// pack.go runs each station's pack bench on the store's rules
+// (pickwave.PackStore): the scanner's reads and the API's typed scans
+// are judged and committed before they are answered; the scale's stable
+// readings (only stable ones) are checked against the open package's
+// expected weight; a package that passes, is overridden, or is packed at
+// a station without a scale is labelled at once: an SSCC and a tracking
+// number (each committed before use, so never issued twice), the label
+// rendered by labels.Shipping (or the carrier's own ZPL), and the package
+// recorded with its print job in one transaction, then the print worker
+// is woken. One mutex per station serialises the pack steps; the scale's
+// reader never waits for it, it skips a reading while a step is under
+// way. The session is part of the station's state (state.pack), and
+// verdicts and refusals are pushed as pack_verdict and pack_error
+// messages.
+//
 // # State and messages
 //
 // Each station has one mutex over its state and its message sequence;
@@ -58,6 +75,10 @@
 //   - A panic is recovered, not fixed: a device that panics on every
 //     session is restarted with backoff forever, and each panic logs a
 //     stack; the log is where to look.
+//   - A crash after the carrier numbered a package and before PackLabel
+//     committed it loses that number (the package is numbered again when
+//     weighed again), and a carrier that books over HTTP may then hold a
+//     shipment nobody prints: void it at the carrier.
 //   - The outcome of a print under way when the runtime stops is still
 //     written, with a context of its own (10 s); if even that fails, the
 //     job stays sending and the next start holds it as interrupted.

@@ -35,9 +35,10 @@ const (
 	pongWait = 60 * time.Second
 	// Send pings to peer with this period. Must be less than pongWait.
 	pingPeriod = (pongWait * 9) / 10
-	// Maximum message size allowed from peer. Station clients send
-	// nothing the server needs; this bounds what they can make it read.
-	maxMessageSize = 512
+	// Maximum message size allowed from peer: a pack scan (pickwave.
+	// MaxPackScan bytes of barcode) in its JSON envelope. This bounds
+	// what a client can make the server read.
+	maxMessageSize = pickwave.MaxPackScan + 512
 	// Messages a client may fall behind by before it is dropped.
 	sendBuffer = 64
 	// Messages the hub may fall behind by before station messages are
@@ -62,6 +63,8 @@ type client struct {
 	minSeq uint64
 	// send carries outbound messages; only the hub closes it.
 	send chan []byte
+	// onMessage handles a message the client sent; nil ignores them.
+	onMessage func(data []byte)
 }
 
 // hub keeps the station websocket clients and fans messages out to them.
@@ -172,8 +175,9 @@ func (h *hub) add(c *client) bool {
 	}
 }
 
-// readPump reads (and discards) what the client sends, which keeps the
-// pong handler and close handshake working, and unregisters the client
+// readPump reads what the client sends, which keeps the pong handler and
+// close handshake working, hands each message to onMessage (pack scans;
+// answered to all the station's clients), and unregisters the client
 // when the connection ends.
 func (c *client) readPump() {
 	defer func() {
@@ -187,11 +191,15 @@ func (c *client) readPump() {
 	c.conn.SetReadDeadline(time.Now().Add(pongWait))
 	c.conn.SetPongHandler(func(string) error { c.conn.SetReadDeadline(time.Now().Add(pongWait)); return nil })
 	for {
-		if _, _, err := c.conn.ReadMessage(); err != nil {
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
 			if websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure, websocket.CloseAbnormalClosure) {
 				c.hub.log.Debug("station websocket read", "station", c.station, "err", err)
 			}
 			return
+		}
+		if c.onMessage != nil {
+			c.onMessage(data)
 		}
 	}
 }
@@ -233,6 +241,14 @@ func (c *client) writePump() {
 // answered the client and Watch returns nil. From then on the connection
 // belongs to the runtime: its hub alone reads, writes and closes it.
 func (rt *Runtime) Watch(id string, upgrade func() (*websocket.Conn, error)) error {
+	return rt.WatchAs(id, "", upgrade)
+}
+
+// WatchAs is Watch for a client with a session: user's pack scans sent
+// on the socket ({"type": "pack_scan", ...}) are judged as the API's
+// are, when user is the station's signed-in packer. Watch's clients
+// ("" user) may only watch.
+func (rt *Runtime) WatchAs(id, user string, upgrade func() (*websocket.Conn, error)) error {
 	rt.mu.Lock()
 	running, h, sr := rt.running, rt.hub, rt.stations[id]
 	rt.mu.Unlock()
@@ -247,6 +263,9 @@ func (rt *Runtime) Watch(id string, upgrade func() (*websocket.Conn, error)) err
 		return nil // answered by the upgrader
 	}
 	c := &client{hub: h, conn: conn, station: id, send: make(chan []byte, sendBuffer)}
+	if user != "" {
+		c.onMessage = func(data []byte) { rt.socketMessage(sr, user, data) }
+	}
 	// The station's lock is held from the snapshot until the hub has the
 	// client, so the station's next message reaches the hub after the
 	// client does and none falls in between. The hub never takes the

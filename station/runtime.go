@@ -52,6 +52,9 @@ type Runtime struct {
 	// means device.OpenPrinter. Tests put a printer that fails in
 	// unusual ways here.
 	OpenPrinter func(ctx context.Context, uri string) (device.Printer, error)
+	// Packing configures the pack flow (pack.go); Store must then also be
+	// a PackStore.
+	Packing Packing
 
 	reloadMu sync.Mutex // one Reload (or the shutdown) at a time
 
@@ -176,6 +179,7 @@ func (rt *Runtime) Reload(ctx context.Context, id string) error {
 	}
 	if sr == nil {
 		sr = newStationRun(rt, st.ID)
+		sr.loadPack(ctx)
 		rt.mu.Lock()
 		rt.stations[st.ID] = sr
 		rt.mu.Unlock()
@@ -233,6 +237,8 @@ type stationRun struct {
 	mu    sync.Mutex // guards state and seq
 	state pickwave.StationState
 	seq   uint64
+
+	packMu sync.Mutex // one pack step at a time (pack.go)
 }
 
 func newStationRun(rt *Runtime, id string) *stationRun {
@@ -394,13 +400,20 @@ func (sr *stationRun) startScanner(ctx context.Context, c pickwave.ScannerConfig
 	return goDevice(ctx, sr.log, sr.rt.DeviceBackoff, func(ctx context.Context) { sc.Run(ctx) })
 }
 
-// onScan records a scan and pushes it, then the new state.
+// onScan records a scan and pushes it, then the new state, and hands it
+// to the pack flow.
 func (sr *stationRun) onScan(scan device.Scan) {
+	if sr.recordScan(scan) {
+		sr.onPackScan(scan.Data)
+	}
+}
+
+func (sr *stationRun) recordScan(scan device.Scan) bool {
 	rec := &pickwave.StationScan{Data: scan.Data, Symbology: scan.Symbology, Time: scan.Time.UTC()}
 	sr.mu.Lock()
 	defer sr.mu.Unlock()
 	if sr.state.Scanner == nil {
-		return
+		return false
 	}
 	sr.seq++
 	sr.broadcastLocked(struct {
@@ -412,6 +425,7 @@ func (sr *stationRun) onScan(scan device.Scan) {
 	next.LastScan = rec
 	sr.state.Scanner = &next
 	sr.publishLocked()
+	return true
 }
 
 // scaleProtocol maps a station's protocol name to the device package's.
@@ -455,6 +469,11 @@ func (sr *stationRun) startScale(ctx context.Context, c pickwave.ScaleConfig) *d
 // onReading pushes the state when the reading differs from the last one
 // in weight, stability or flags: a polled scale repeating itself is quiet.
 func (sr *stationRun) onReading(r device.Reading) {
+	sr.publishReading(r)
+	sr.onPackWeight(r)
+}
+
+func (sr *stationRun) publishReading(r device.Reading) {
 	sr.mu.Lock()
 	defer sr.mu.Unlock()
 	cur := sr.state.Scale

@@ -112,6 +112,7 @@ func check(tx *bolt.Tx) error {
 	c.checkScanIDs()
 	c.checkIndexes()
 	c.checkWebhooks()
+	c.checkShipments()
 	return errors.Join(c.errs...)
 }
 
@@ -304,4 +305,89 @@ func (c *checker) checkIndexes() {
 		c.fail("tote %s: not on cart %s", k, v)
 		return nil
 	})
+}
+
+// checkShipments checks shipments against their index, their orders and
+// the packages' states, and the pack benches against their orders.
+func (c *checker) checkShipments() {
+	order := func(id string) *pickwave.Order {
+		o := new(pickwave.Order)
+		if data := c.get(spaceOrders, []byte(id)); data == nil || json.Unmarshal(data, o) != nil {
+			return nil
+		}
+		return o
+	}
+	each(c, spaceShipments, func(k []byte, sh *pickwave.OrderShipment) {
+		if sh.ID != string(k) {
+			c.fail("shipment %s stored under %q", sh.ID, k)
+		}
+		o := order(sh.OrderID)
+		if o == nil {
+			c.fail("shipment %s: order %s does not exist", sh.ID, sh.OrderID)
+			return
+		}
+		if c.get(spaceShipIndex, orderShipKey(sh.OrderID, sh.ID)) == nil {
+			c.fail("shipment %s: not indexed under order %s", sh.ID, sh.OrderID)
+		}
+		live, shipped := 0, 0
+		for _, p := range sh.Packages {
+			if string(c.get(spaceShipIndex, trackingKey(p.TrackingNumber))) != sh.ID || string(c.get(spaceShipIndex, ssccKey(p.SSCC))) != sh.ID {
+				c.fail("shipment %s: package %d's tracking number or SSCC is not indexed to it", sh.ID, p.Number)
+			}
+			if p.Status != pickwave.PackageVoided {
+				live++
+			}
+			if p.Status == pickwave.PackageShipped {
+				shipped++
+			}
+		}
+		switch {
+		case sh.Status == pickwave.ShipmentVoided && live > 0,
+			(sh.Status == pickwave.ShipmentPacked || sh.Status == pickwave.ShipmentShipped) && live == 0,
+			sh.Status == pickwave.ShipmentShipped && shipped != live:
+			c.fail("shipment %s is %s with %d live and %d shipped packages", sh.ID, sh.Status, live, shipped)
+		}
+		if (sh.Status == pickwave.ShipmentShipped) != (o.Status == pickwave.OrderShipped) && sh.Status != pickwave.ShipmentVoided {
+			c.fail("shipment %s is %s, its order %s is %s", sh.ID, sh.Status, o.ID, o.Status)
+		}
+		if sh.Status == pickwave.ShipmentPacked && o.Status != pickwave.OrderPacked {
+			c.fail("shipment %s is packed, its order %s is %s", sh.ID, o.ID, o.Status)
+		}
+	})
+	if b := c.tx.Bucket([]byte(spaceShipIndex)); b != nil {
+		_ = b.ForEach(func(k, v []byte) error {
+			id := string(v)
+			if k[0] == 'o' {
+				id = string(k[strings.LastIndexByte(string(k), 0)+1:])
+			}
+			if c.get(spaceShipments, []byte(id)) == nil {
+				c.fail("shipment index %q: shipment %s does not exist", k, id)
+			}
+			return nil
+		})
+	}
+	each(c, spacePackSess, func(k []byte, s *pickwave.PackSession) {
+		if c.get(spaceStations, k) == nil {
+			c.fail("pack session of station %s, which does not exist", k)
+		}
+		if s.OrderID == "" {
+			return
+		}
+		if o := order(s.OrderID); o == nil || o.Status != pickwave.OrderPicked {
+			c.fail("station %s packs order %s, which is not a picked order", k, s.OrderID)
+		}
+		for _, l := range s.Lines {
+			if l.Packed < 0 || l.Scanned < 0 || l.Packed+l.Scanned > l.Qty {
+				c.fail("station %s: line %s counts %d packed and %d scanned of %d", k, l.SKU, l.Packed, l.Scanned, l.Qty)
+			}
+		}
+	})
+	if b := c.tx.Bucket([]byte(spacePackTotes)); b != nil {
+		_ = b.ForEach(func(k, v []byte) error {
+			if order(string(v)) == nil {
+				c.fail("pack tote %s: order %s does not exist", k, v)
+			}
+			return nil
+		})
+	}
 }

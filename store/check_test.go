@@ -141,3 +141,62 @@ func TestCheck_findsBrokenWebhookOutbox(t *testing.T) {
 		})
 	}
 }
+
+// TestCheck_findsBrokenShipments breaks a shipment or a bench behind the
+// store's back and expects Check to name it.
+func TestCheck_findsBrokenShipments(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		want  string
+		spoil func(tx *bolt.Tx) error
+	}{
+		{"tracking number not indexed", "not indexed to it", func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte("shipment_index")).Delete([]byte("t\x00LP000000015US"))
+		}},
+		{"index of no shipment", "does not exist", func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte("shipment_index")).Put([]byte("t\x00LP000000023US"), []byte("SH-0000000009"))
+		}},
+		{"bench counts beyond the order", "packed and", func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte("pack_sessions")).Put([]byte("PACK-1"),
+				[]byte(`{"station_id":"PACK-1","step":"scan","order_id":"O-0000000002","lines":[{"sku":"S0101","qty":1,"packed":1,"scanned":1}]}`))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			db, err := store.Open(dir, store.Options{Now: func() time.Time { return t0 }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			packedSite(t, db)
+			s := mustPackScan(t, db, "1", "TOTE-pete-1", pickwave.PackOrder).Session
+			for _, l := range s.Lines {
+				for range l.Qty {
+					if _, err := db.PackScan(ctxAs("pat"), "PACK-1", pickwave.PackScanRequest{Data: barcodeOf(l.SKU)}, rules); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			sscc, _ := db.NextSSCC(ctxAs("pat"), "0614141", 0)
+			if _, _, _, err := db.PackLabel(ctxAs("pat"), "PACK-1", pickwave.NewPackage{Package: 1, SSCC: sscc, Carrier: "local",
+				TrackingNumber: "LP000000015US", ZPL: "^XA^XZ"}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Check(); err != nil {
+				t.Fatalf("sound store: %v", err)
+			}
+			db.Close()
+			b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{Timeout: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Update(tc.spoil); err != nil {
+				t.Fatal(err)
+			}
+			b.Close()
+			err = store.CheckFile(dir)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("check: %v; want a violation naming %q", err, tc.want)
+			}
+		})
+	}
+}

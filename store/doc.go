@@ -50,6 +50,20 @@
 // reserved and is backordered; a later receipt of the SKU into a pick
 // location allocates to backordered orders, oldest first.
 //
+// # Packing and shipping
+//
+// Each station's pack session is one record (pack_sessions), changed with
+// the event of the change in the same transaction; a pack scan with an id
+// records its answer (pack_requests), so a retry changes nothing. A
+// cart's totes are remembered for packing when the cart is done
+// (pack_totes) and forgotten when their order is packed. An order's
+// shipment (shipments, ids "SH-" and ten digits) holds its packages;
+// shipment_index finds a shipment by order, tracking number or SSCC, so a
+// dock scan and public tracking read one record. Labelling a package
+// writes the package, the shipment, the print job and, with the order's
+// last item, the order's packed status and its order.packed event in one
+// transaction (packing.go, shipments.go).
+//
 // # Schema
 //
 // The meta bucket holds the schema version; Open applies every newer

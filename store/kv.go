@@ -66,6 +66,11 @@ const (
 	spaceOpenTasks  = "tasks_open"     // task id → nil while the task is open; ids sort in walking order per cart
 	spaceSSCCSeq    = "sscc_seq"       // empty: its bucket sequence numbers SSCC serial references
 	spaceTrackSeq   = "tracking_seq"   // empty: its bucket sequence numbers carriers' tracking serials
+	spacePackSess   = "pack_sessions"  // station id → its pack session
+	spacePackReq    = "pack_requests"  // station \x00 scan id → the pack scan's answer
+	spacePackTotes  = "pack_totes"     // tote barcode → the picked order it holds, until packed
+	spaceShipments  = "shipments"      // shipment id → the order's shipment with its packages
+	spaceShipIndex  = "shipment_index" // o/t/c \x00 order, tracking number or SSCC → shipment id
 )
 
 // spacesV1 are the buckets of schema version 1.

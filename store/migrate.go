@@ -109,6 +109,9 @@ var migrations = []migration{
 		}
 		return tx.Bucket([]byte(spaceMeta)).Put(keyWebhookCursor, bytes.Clone(last))
 	}},
+	// Packing and shipping: the stations' pack sessions, idempotent pack
+	// scans, the totes of picked orders, shipments and their lookups.
+	{name: "shipments and packing", up: createBuckets(spacePackSess, spacePackReq, spacePackTotes, spaceShipments, spaceShipIndex)},
 }
 
 func createBuckets(names ...string) func(tx *bolt.Tx) error {

@@ -197,6 +197,12 @@ func (t *txn) order(id string) (*pickwave.Order, error) {
 // setStatus moves an order to a new state, keeping the status index and
 // the timeline, and logs an event of the given type.
 func (t *txn) setStatus(o *pickwave.Order, next pickwave.OrderStatus, eventType, note string) error {
+	return t.setStatusWith(o, next, eventType, note, nil)
+}
+
+// setStatusWith is setStatus with the event's payload; nil means the
+// order's own (orderEvent).
+func (t *txn) setStatusWith(o *pickwave.Order, next pickwave.OrderStatus, eventType, note string, payload any) error {
 	if !o.Status.CanMoveTo(next) {
 		return pickwave.Errorf(pickwave.ECONFLICT, "Order %s is %s and cannot become %s.", o.ID, o.Status, next)
 	}
@@ -212,7 +218,10 @@ func (t *txn) setStatus(o *pickwave.Order, next pickwave.OrderStatus, eventType,
 	if err := t.putOrder(o); err != nil {
 		return err
 	}
-	_, err := t.appendEvent(eventType, "order/"+o.ID, orderEvent(o))
+	if payload == nil {
+		payload = orderEvent(o)
+	}
+	_, err := t.appendEvent(eventType, "order/"+o.ID, payload)
 	return err
 }
 

@@ -655,6 +655,11 @@ func (t *txn) finishCart(st *pickerState, cart *pickwave.Cart) error {
 			if err := t.Delete(spaceTotes, []byte(tt.Tote)); err != nil {
 				return err
 			}
+			// The tote goes to packing with its order: a scan of it at a
+			// pack station brings the order up.
+			if err := t.Put(spacePackTotes, []byte(tt.Tote), []byte(tt.OrderID)); err != nil {
+				return err
+			}
 		}
 	}
 	st.CartID = ""

@@ -326,7 +326,9 @@ func (db *DB) MarkPrintRetry(ctx context.Context, id, reason string) (*pickwave.
 func (db *DB) MarkPrinted(ctx context.Context, id string) (*pickwave.PrintJob, error) {
 	return db.move(ctx, id, []pickwave.PrintStatus{pickwave.PrintQueued, pickwave.PrintSending}, func(t *txn, j *pickwave.PrintJob) string {
 		at := t.now
-		j.Status, j.PrintedAt = pickwave.PrintPrinted, &at
+		// An error of an earlier attempt (printer unreachable, paper
+		// out) no longer applies; the print.retried events keep it.
+		j.Status, j.PrintedAt, j.LastError = pickwave.PrintPrinted, &at, ""
 		return pickwave.EventPrintPrinted
 	})
 }

@@ -111,6 +111,26 @@ func TestPrintQueue_ConcurrentSameRequest(t *testing.T) {
 	mustPending(t, db, "PACK-1", got[0])
 }
 
+// TestPrintQueue_PrintedClearsError: a job printed after the printer was
+// unreachable no longer shows that as its note.
+func TestPrintQueue_PrintedClearsError(t *testing.T) {
+	db, _ := mustOpenStations(t)
+	ctx := ctxAs("worker")
+	mustStation(t, db, station("PACK-1", "", ""))
+	j := mustEnqueue(t, db, testJob("PACK-1", "a"))
+	if r, err := db.MarkPrintRetry(ctx, j.ID, "printer unreachable: dial tcp: connection refused"); err != nil || r.LastError == "" {
+		t.Fatalf("retry: %+v %v", r, err)
+	}
+	db.MarkPrintSending(ctx, j.ID)
+	p, err := db.MarkPrinted(ctx, j.ID)
+	if err != nil || p.Status != pickwave.PrintPrinted || p.LastError != "" {
+		t.Fatalf("printed: %+v %v", p, err)
+	}
+	if got, _ := db.PrintJob(ctx, j.ID); got.LastError != "" {
+		t.Fatalf("stored job keeps the old error %q", got.LastError)
+	}
+}
+
 func TestPrintQueue_Lifecycle(t *testing.T) {
 	db, _ := mustOpenStations(t)
 	ctx := ctxAs("worker")

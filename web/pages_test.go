@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/carrier"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/device"
 	"github.com/pickwave/pickwave/handheld"
@@ -58,6 +59,7 @@ type floor struct {
 	barcodes map[string][]pickwave.Barcode // by SKU, the each barcode first
 	skus     []*pickwave.SKU
 	sims     *floorSims // nil without a station
+	stations *station.Runtime
 }
 
 const floorStation = "PACK-1"
@@ -122,11 +124,19 @@ func newFloor(t *testing.T, users []string, withStation bool) *floor {
 	}
 
 	stations := &station.Runtime{Store: db, Logger: discard,
+		Packing: station.Packing{GS1Prefix: "0614141",
+			ShipFrom: pickwave.Address{Name: "Demo Warehouse", Address1: "1 Dock Road", City: "Columbus", PostalCode: "43215", Country: "US"},
+			Rules:    pickwave.PackRules{Cartons: []pickwave.Carton{{Code: "BOX-L", Name: "Large box", LengthMM: 800, WidthMM: 500, HeightMM: 500, TareG: 500}}},
+			Carrier: &carrier.Local{Service: "LP", Country: "US", Serials: carrier.SerialsFunc(func(ctx context.Context) (uint64, error) {
+				return db.NextTrackingSerial(ctx, "local")
+			})}},
 		StatusInterval: 100 * time.Millisecond,
 		PrintBackoff:   device.Backoff{Min: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 		DeviceBackoff:  device.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond}}
 	srv := testenv.Server(db, discard)
 	srv.Stations, srv.PrintQueue, srv.StationRuntime, srv.Web = db, db, stations, web.Handler()
+	srv.Pack, srv.Shipments = stations, db
+	f.stations = stations
 	hs := httptest.NewServer(testenv.Checked(t, srv.Handler()))
 	ran := make(chan error, 1)
 	go func() { ran <- stations.Run(context.Background()) }()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/gs1"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/webhook"
@@ -95,6 +96,51 @@ type Config struct {
 	// BackupKeep is how many of the newest backups are kept; older ones
 	// are deleted after each new one passes its check.
 	BackupKeep int `json:"backup_keep"`
+
+	// Packing is the pack stations' carrier, sender, SSCC numbering,
+	// carton catalog and weight tolerance.
+	Packing PackingConfig `json:"packing"`
+}
+
+// PackingConfig configures packing and shipping.
+type PackingConfig struct {
+	// Carrier is "local" (the own fleet: tracking numbers in UPU S10 form
+	// from the store's durable sequence) or "http" (a carrier's JSON API
+	// at CarrierURL, with CarrierToken).
+	Carrier      string `json:"carrier"`
+	CarrierName  string `json:"carrier_name"`
+	CarrierURL   string `json:"carrier_url"`
+	CarrierToken string `json:"carrier_token"`
+	// Service is the local carrier's S10 service indicator (two capital
+	// letters), or the service asked of an HTTP carrier.
+	Service string `json:"service"`
+	// Country is the local carrier's issuing country (ISO 3166 alpha-2).
+	Country string `json:"country"`
+	// TrackingURL is the tracking page template of the local carrier;
+	// {tracking} is replaced by the number.
+	TrackingURL string `json:"tracking_url"`
+	// ShipFrom is the sender on every label.
+	ShipFrom pickwave.Address `json:"ship_from"`
+	// GS1Prefix is the GS1 company prefix of the SSCCs, and
+	// SSCCExtension their extension digit.
+	GS1Prefix     string `json:"gs1_prefix"`
+	SSCCExtension int    `json:"sscc_extension"`
+	// Cartons is the carton catalog the smallest fitting carton is
+	// suggested from.
+	Cartons []pickwave.Carton `json:"cartons"`
+	// TolerancePercent and ToleranceGrams: a package's weight may differ
+	// from the expected by the larger of the two.
+	TolerancePercent float64 `json:"tolerance_percent"`
+	ToleranceGrams   float64 `json:"tolerance_grams"`
+}
+
+// DemoCartons is the default carton catalog.
+var DemoCartons = []pickwave.Carton{
+	{Code: "MAILER-S", Name: "Small mailer", LengthMM: 250, WidthMM: 180, HeightMM: 50, TareG: 40},
+	{Code: "BOX-S", Name: "Small box", LengthMM: 300, WidthMM: 200, HeightMM: 150, TareG: 150},
+	{Code: "BOX-M", Name: "Medium box", LengthMM: 400, WidthMM: 300, HeightMM: 250, TareG: 300},
+	{Code: "BOX-L", Name: "Large box", LengthMM: 600, WidthMM: 400, HeightMM: 400, TareG: 600},
+	{Code: "BOX-XL", Name: "Long box", LengthMM: 800, WidthMM: 400, HeightMM: 400, TareG: 800},
 }
 
 // WebhookConfig tunes webhook delivery (docs/webhooks.md).
@@ -158,6 +204,13 @@ func DefaultConfig() Config {
 		},
 		BackupEvery: Duration(6 * time.Hour),
 		BackupKeep:  28,
+		Packing: PackingConfig{
+			Carrier: "local", Service: "LP", Country: "US",
+			ShipFrom: pickwave.Address{Name: "Pickwave Demo Warehouse", Address1: "1 Dock Road",
+				City: "Columbus", Region: "OH", PostalCode: "43215", Country: "US"},
+			GS1Prefix: "0614141", Cartons: slices.Clone(DemoCartons),
+			TolerancePercent: pickwave.DefaultWeightTolerance.Percent, ToleranceGrams: pickwave.DefaultWeightTolerance.Grams,
+		},
 	}
 }
 
@@ -232,6 +285,11 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&fromFlags.TLSKey, "tls-key", cfg.TLSKey, "PEM private key `file` of --tls-cert")
 	fs.BoolVar(&fromFlags.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate kept in the data directory")
 	tlsHosts := fs.String("tls-hosts", "", "comma-separated extra `names` for the self-signed certificate")
+	fs.StringVar(&fromFlags.Packing.Carrier, "carrier", cfg.Packing.Carrier, "shipping `carrier`: local or http")
+	fs.StringVar(&fromFlags.Packing.CarrierURL, "carrier-url", cfg.Packing.CarrierURL, "base `URL` of an http carrier")
+	fs.StringVar(&fromFlags.Packing.GS1Prefix, "gs1-prefix", cfg.Packing.GS1Prefix, "GS1 company `prefix` of package SSCCs")
+	fs.Float64Var(&fromFlags.Packing.TolerancePercent, "weight-tolerance-percent", cfg.Packing.TolerancePercent, "accepted weight difference in `per cent` of the expected")
+	fs.Float64Var(&fromFlags.Packing.ToleranceGrams, "weight-tolerance-grams", cfg.Packing.ToleranceGrams, "accepted weight difference in `grams`, when more than the per cent")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -304,6 +362,16 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.BackupEvery = fromFlags.BackupEvery
 		case "backup-keep":
 			cfg.BackupKeep = fromFlags.BackupKeep
+		case "carrier":
+			cfg.Packing.Carrier = fromFlags.Packing.Carrier
+		case "carrier-url":
+			cfg.Packing.CarrierURL = fromFlags.Packing.CarrierURL
+		case "gs1-prefix":
+			cfg.Packing.GS1Prefix = fromFlags.Packing.GS1Prefix
+		case "weight-tolerance-percent":
+			cfg.Packing.TolerancePercent = fromFlags.Packing.TolerancePercent
+		case "weight-tolerance-grams":
+			cfg.Packing.ToleranceGrams = fromFlags.Packing.ToleranceGrams
 		case "badge-roles":
 			cfg.BadgeRoles = nil
 			for r := range strings.SplitSeq(*badgeRoles, ",") {
@@ -332,6 +400,9 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	}
 	if cfg.BackupDir != "" && cfg.BackupKeep < 1 {
 		return cfg, fmt.Errorf("backup keep %d: want at least 1", cfg.BackupKeep)
+	}
+	if err := cfg.Packing.validate(); err != nil {
+		return cfg, err
 	}
 	if cfg.GCPercent < minGCPercent || cfg.GCPercent > maxGCPercent {
 		return cfg, fmt.Errorf("gc percent %d: want %d to %d", cfg.GCPercent, minGCPercent, maxGCPercent)
@@ -380,4 +451,29 @@ func newLogger(cfg Config, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q: want text or json", cfg.LogFormat)
+}
+
+// validate checks the packing configuration before anything is opened.
+func (p PackingConfig) validate() error {
+	switch p.Carrier {
+	case "local":
+	case "http":
+		if p.CarrierURL == "" {
+			return fmt.Errorf("packing: carrier http needs carrier_url (--carrier-url)")
+		}
+	default:
+		return fmt.Errorf("packing: carrier %q: want local or http", p.Carrier)
+	}
+	if err := (pickwave.WeightTolerance{Percent: p.TolerancePercent, Grams: p.ToleranceGrams}).Validate(); err != nil {
+		return fmt.Errorf("packing: weight tolerance: %v", pickwave.ErrorMessage(err))
+	}
+	if _, err := gs1.BuildSSCC(byte(p.SSCCExtension), p.GS1Prefix, 0); err != nil || p.SSCCExtension < 0 || p.SSCCExtension > 9 {
+		return fmt.Errorf("packing: GS1 prefix %q with extension %d cannot number SSCCs", p.GS1Prefix, p.SSCCExtension)
+	}
+	for i, c := range p.Cartons {
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("packing: carton %d (%s): %v", i+1, c.Code, pickwave.ErrorMessage(err))
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/carrier"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/station"
@@ -32,6 +35,7 @@ type Main struct {
 	Server         *server.Server
 
 	demo         *demoDevices // --demo's simulated scanner, scale and printer
+	demoSite     *demo.Site   // what --demo seeds; nil: demo.DefaultSite (tests seed less)
 	stationsDone chan error   // StationRuntime.Run's result
 	stopWebhooks context.CancelFunc
 	webhooksDone chan error // Webhooks.Run's result
@@ -80,7 +84,11 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	// The runtime stops in Close, after the server, not when ctx ends.
-	m.StationRuntime = &station.Runtime{Store: db, Logger: m.Logger}
+	packing, err := m.packing()
+	if err != nil {
+		return err
+	}
+	m.StationRuntime = &station.Runtime{Store: db, Logger: m.Logger, Packing: packing}
 	m.stationsDone = make(chan error, 1)
 	go func() { m.stationsDone <- m.StationRuntime.Run(context.WithoutCancel(ctx)) }()
 	// The dispatcher, too, stops in Close: deliveries go on while the
@@ -96,7 +104,7 @@ func (m *Main) Open(ctx context.Context) error {
 	go func() { m.webhooksDone <- m.Webhooks.Run(wctx) }()
 	m.Server = &server.Server{
 		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db,
-		Stations: db, PrintQueue: db, StationRuntime: m.StationRuntime, Backups: db,
+		Stations: db, PrintQueue: db, StationRuntime: m.StationRuntime, Pack: m.StationRuntime, Shipments: db, Backups: db,
 		Webhooks: db, Collectors: []prometheus.Collector{metrics},
 		Logger: m.Logger, Web: web.Handler(), WriteStats: db.WriteStats,
 		MaxConns: m.Config.MaxConns, MaxConnsPerAddr: m.Config.MaxConnsPerAddr,
@@ -114,6 +122,24 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Logger.Info("pickwave serving", "addr", m.Server.URL(), "data", db.Path(), "demo", m.Config.Demo)
 	return nil
+}
+
+// packing builds the station runtime's pack configuration.
+func (m *Main) packing() (station.Packing, error) {
+	c := m.Config.Packing
+	p := station.Packing{ShipFrom: c.ShipFrom, GS1Prefix: c.GS1Prefix, SSCCExtension: byte(c.SSCCExtension),
+		Rules: pickwave.PackRules{Cartons: c.Cartons,
+			Tolerance: pickwave.WeightTolerance{Percent: c.TolerancePercent, Grams: c.ToleranceGrams}}}
+	switch c.Carrier {
+	case "http":
+		p.Carrier = &carrier.HTTP{Name: cmp.Or(c.CarrierName, "http"), Endpoint: c.CarrierURL, Token: c.CarrierToken}
+		p.Service = c.Service
+	default:
+		name := cmp.Or(c.CarrierName, "local")
+		p.Carrier = &carrier.Local{Name: name, Service: c.Service, Country: c.Country, TrackingURL: c.TrackingURL,
+			Serials: carrier.SerialsFunc(func(ctx context.Context) (uint64, error) { return m.DB.NextTrackingSerial(ctx, name) })}
+	}
+	return p, nil
 }
 
 // forgetScans drops scan records older than the retention, at once and
@@ -166,7 +192,11 @@ func (m *Main) seedDemo(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	start := time.Now()
-	if err := demo.Seed(ctx, m.DB, demo.DefaultSite(start)); err != nil {
+	site := demo.DefaultSite(start)
+	if m.demoSite != nil {
+		site = *m.demoSite
+	}
+	if err := demo.Seed(ctx, m.DB, site); err != nil {
 		return false, fmt.Errorf("seed demo: %w", err)
 	}
 	m.Logger.Info("demo warehouse seeded", "took", time.Since(start).Round(time.Millisecond),

@@ -22,7 +22,14 @@ type StationMessage struct {
 	Seq   uint64                 `json:"seq"`
 	State *pickwave.StationState `json:"state"`
 	Scan  *pickwave.StationScan  `json:"scan"`
-	At    time.Time              `json:"-"`
+	// ID, Verdict and Error are those of pack_verdict and pack_error.
+	ID      string                `json:"id"`
+	Verdict *pickwave.PackVerdict `json:"verdict"`
+	Error   *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+	At time.Time `json:"-"`
 }
 
 // StationSocket is a websocket client of one station: it reads every
@@ -71,6 +78,23 @@ func (ws *StationSocket) read() {
 		}
 		last = m.Seq
 		ws.msgs <- m
+	}
+}
+
+// Send writes v as one JSON message (a pack scan).
+func (ws *StationSocket) Send(v any) {
+	ws.t.Helper()
+	if err := ws.conn.WriteJSON(v); err != nil {
+		ws.t.Fatalf("send %v: %v", v, err)
+	}
+}
+
+// SendText writes data as one text message, as it is (bytes that are
+// not UTF-8 included).
+func (ws *StationSocket) SendText(data []byte) {
+	ws.t.Helper()
+	if err := ws.conn.WriteMessage(websocket.TextMessage, data); err != nil {
+		ws.t.Fatalf("send %q: %v", data, err)
 	}
 }
 

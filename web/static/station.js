@@ -1,7 +1,10 @@
 // Pickwave pack station page: a packer's PC shows its station's devices
 // live (/ws/station/{id}, see docs/protocol.md): scanner, scale and label
 // printer, the last scan, the weight, and the print jobs with test labels
-// and reprints. Plain JavaScript, no build step. Text that comes from the
+// and reprints; and the pack bench: sign in, scan (or type) a tote, an
+// order and its items into a checklist, the weight against the expected
+// band, the suggested carton, the last label with reprint and void, a
+// supervisor's override, and an error panel for every refusal. Plain JavaScript, no build step. Text that comes from the
 // server is only ever inserted as text, never parsed as HTML.
 'use strict';
 
@@ -99,6 +102,11 @@
     jobsAgain: false,
     testKey: '',     // idempotency key of a test label not yet answered
     reprintKeys: {}, // job id → idempotency key of a reprint not yet answered
+    pack: null,      // the station's pack session (state.pack)
+    scale: null,     // the scale's state, for the weight against the band
+    shipment: '',    // the shipment shown under "Last shipment"
+    shipmentGen: 0,
+    pkKeys: {},      // action → idempotency key not yet answered
   };
 
   function showView(name) {
@@ -228,6 +236,17 @@
     $('st-jobs-body').replaceChildren();
     $('st-jobs-empty').hidden = true;
     $('st-scans').replaceChildren();
+    // Nothing of the previous station may stay on screen: its last scan
+    // (the scans list is emptied above, the big last scan here) and its
+    // packing.
+    $('st-scan-data').replaceChildren('—');
+    $('st-scan-data').dataset.raw = '';
+    $('st-scan-sym').textContent = '';
+    $('st-scan-time').textContent = '';
+    clearError($('pk-error'));
+    $('pk-verdict').hidden = true;
+    renderPack(null);
+    renderShipment(null);
     renderState({ scanner: null, scale: null, printer: null });
     setLive('connecting');
     let st;
@@ -273,6 +292,12 @@
     state.scans = [];
     state.testKey = '';
     state.reprintKeys = {};
+    state.pack = null;
+    state.scale = null;
+    state.shipment = '';
+    state.packSig = '';
+    state.shipmentGen++;
+    state.pkKeys = {};
     clearTimeout(state.timer);
     state.timer = 0;
     clearTimeout(state.jobsTimer);
@@ -325,6 +350,8 @@
       if (seq) state.lastSeq = seq;
       if (m.type === 'state' && m.state) renderState(m.state);
       else if (m.type === 'scan' && m.scan) addScan(m.scan);
+      else if (m.type === 'pack_verdict' && m.verdict) showVerdict(m.verdict);
+      else if (m.type === 'pack_error' && m.error) showError($('pk-error'), m.error);
     });
     ws.addEventListener('close', () => {
       if (state.ws !== ws) return;
@@ -379,6 +406,9 @@
     if (s.scanner && s.scanner.last_scan) noteScan(s.scanner.last_scan);
     renderScale(s.scale);
     renderPrinter(s.printer);
+    state.scale = s.scale || null;
+    if ('pack' in s) renderPack(s.pack || null);
+    else renderWeight();
   }
 
   function renderScale(sc) {
@@ -468,7 +498,13 @@
 
   function renderScans() {
     const [last, ...rest] = state.scans;
-    if (!last) return;
+    if (!last) {
+      $('st-scan-data').replaceChildren('—');
+      $('st-scan-sym').textContent = '';
+      $('st-scan-time').textContent = '';
+      $('st-scans').replaceChildren();
+      return;
+    }
     const data = $('st-scan-data');
     data.replaceChildren(...scanNodes(last.data));
     data.dataset.raw = last.data;
@@ -477,6 +513,223 @@
     $('st-scans').replaceChildren(...rest.map((s) => h('li', null,
       h('span', { class: 'mono' }, scanNodes(s.data)),
       h('span', { class: 'muted' }, ' ' + [symbologyText(s.symbology), fmtTime(s.time)].filter(Boolean).join(' · ')))));
+  }
+
+  // ---- Packing -------------------------------------------------------------
+
+  const STEP_TEXT = { idle: 'waiting for an order', scan: 'scanning items', weigh: 'weigh the package', blocked: 'weight outside the tolerance' };
+
+  function renderPack(p) {
+    const before = state.pack;
+    state.pack = p;
+    const card = $('pk');
+    const step = p ? p.step : 'idle';
+    // A package that was being weighed and no longer is was labelled: the
+    // weight's complaint, if any, is over.
+    const labelled = before && p && before.station_id === p.station_id && ['weigh', 'blocked'].includes(before.step) &&
+      ((step === 'scan' && p.package > before.package) || (step === 'idle' && p.last_shipment_id && p.last_shipment_id !== before.last_shipment_id));
+    if (labelled) {
+      clearError($('pk-error'));
+      showVerdict({ code: 'ok', message: `Package ${before.package} of ${before.order_id} is labelled; its label is printing.` });
+    }
+    card.dataset.step = step;
+    const packer = p && p.packer ? p.packer : '';
+    card.dataset.packer = packer;
+    $('pk-packer').textContent = packer ? `Signed in: ${packer}` : 'Nobody signed in';
+    const me = state.user && packer === state.user.user;
+    $('pk-signin').hidden = me;
+    $('pk-signout').hidden = !packer;
+    $('pk-scan').disabled = !me;
+    $('pk-scan-submit').disabled = !me;
+    const order = p && p.order_id ? p.order_id : '';
+    card.dataset.order = order;
+    $('pk-order').textContent = order || '—';
+    $('pk-tote').textContent = p && p.tote ? `tote ${p.tote}` : '';
+    $('pk-package').textContent = order && p.package ? `package ${p.package}` : '';
+    const stepEl = $('pk-step');
+    stepEl.textContent = STEP_TEXT[step] || step;
+    stepEl.className = 'status pk-step-' + step;
+    const lines = p && Array.isArray(p.lines) ? p.lines : [];
+    $('pk-lines').replaceChildren(...lines.map((l) => {
+      const left = l.qty - l.packed - l.scanned;
+      return h('tr', { dataset: { sku: l.sku, done: String(left <= 0), scanned: String(l.scanned) } },
+        h('td', { class: 'pk-tick' }, left <= 0 ? '✓' : ''),
+        h('td', { class: 'mono' }, l.sku),
+        h('td', null, l.name || ''),
+        h('td', { class: 'num' }, String(l.scanned)),
+        h('td', { class: 'num' }, String(l.packed)),
+        h('td', { class: 'num' }, `${l.packed + l.scanned} of ${l.qty}` + (l.ordered > l.qty ? ` (${l.ordered} ordered)` : '')));
+    }));
+    $('pk-lines-empty').hidden = lines.length > 0;
+    $('pk-close').disabled = !(step === 'scan' && lines.some((l) => l.scanned > 0));
+    $('pk-aside').disabled = !order;
+    const slip = $('pk-slip');
+    slip.hidden = !order;
+    if (order) slip.href = `${API}/orders/${enc(order)}/packing-slip`;
+    const c = p && p.carton;
+    $('pk-carton').textContent = c ? `${c.code} · ${c.name || ''} (${c.length_mm} × ${c.width_mm} × ${c.height_mm} mm)` : order ? 'None of the catalog fits: choose one' : '—';
+    const canOverride = state.user && MANAGERS.includes(state.user.role);
+    $('pk-override').hidden = !(canOverride && (step === 'weigh' || step === 'blocked'));
+    renderWeight();
+    // The shipment shown changes with a package labelled: a new package
+    // number, or the bench idle again.
+    const shown = p ? (p.shipment_id || p.last_shipment_id || '') : '';
+    const sig = p ? `${shown}|${p.step}|${p.package}` : '';
+    if (shown !== state.shipment || sig !== state.packSig) {
+      state.packSig = sig;
+      loadShipment(shown);
+    }
+  }
+
+  // renderWeight shows the live weight against the open package's band.
+  function renderWeight() {
+    const p = state.pack;
+    const sc = state.scale;
+    const box = $('pk-weight');
+    const weighing = p && (p.step === 'weigh' || p.step === 'blocked' || p.step === 'scan') && p.expected_g > 0;
+    const g = sc && sc.online ? Number(sc.weight_g) || 0 : null;
+    $('pk-weight-now').textContent = g === null ? (sc ? 'scale offline' : 'no scale') : `${gramsFmt.format(g)} g`;
+    $('pk-weight-expected').textContent = weighing ? `expected ${p.expected_g} g (${gramsFmt.format(p.min_g)}–${gramsFmt.format(p.max_g)} g)` : '';
+    const band = $('pk-band');
+    band.hidden = !weighing;
+    if (weighing) {
+      band.min = 0;
+      band.max = Math.max(p.max_g * 1.3, (g || 0) * 1.05, 1);
+      band.low = p.min_g;
+      band.high = p.max_g;
+      band.optimum = p.expected_g;
+      band.value = Math.max(0, g || 0);
+    }
+    const inBand = weighing && g !== null && g >= p.min_g && g <= p.max_g;
+    box.dataset.band = !weighing || g === null ? 'none' : inBand ? 'in' : 'out';
+    box.dataset.stable = sc && sc.stable ? 'true' : 'false';
+    let text = '';
+    if (p && p.step === 'weigh') text = sc ? (sc.stable ? 'Reading the weight…' : 'Waiting for a stable weight.') : 'No scale: the label prints at once.';
+    if (p && p.step === 'blocked' && p.check) text = `Weighed ${gramsFmt.format(p.check.measured_g)} g: outside ${gramsFmt.format(p.check.min_g)}–${gramsFmt.format(p.check.max_g)} g. Fix the package and weigh again, or ask a supervisor to override.`;
+    $('pk-check').textContent = text;
+    $('pk-band-text').textContent = '';
+  }
+
+  function showVerdict(v) {
+    const box = $('pk-verdict');
+    box.dataset.code = String(v.code || '');
+    box.textContent = v.message || v.code || '';
+    box.hidden = false;
+    const refused = ['wrong', 'extra', 'refused', 'unknown'].includes(v.code);
+    if (refused) showError($('pk-error'), { message: v.message || 'Refused.' });
+    else clearError($('pk-error'));
+  }
+
+  // pkCall runs a pack action, with one idempotency key per action until
+  // the server answers, and shows any refusal in the error panel.
+  async function pkCall(action, method, path, body) {
+    const id = state.id;
+    if (!id) return null;
+    clearError($('pk-error'));
+    try {
+      const key = state.pkKeys[action] || (state.pkKeys[action] = newID());
+      const res = await api(method, path, body, method === 'POST' ? { 'Idempotency-Key': key } : undefined);
+      delete state.pkKeys[action];
+      return res;
+    } catch (err) {
+      if (err.status !== 0) delete state.pkKeys[action];
+      if (err.status !== 401 && id === state.id) showError($('pk-error'), err);
+      return null;
+    }
+  }
+
+  async function onPackScan(e) {
+    e.preventDefault();
+    const input = $('pk-scan');
+    const data = input.value.trim();
+    if (!data || !state.id) return;
+    const res = await pkCall('scan:' + data, 'POST', `/stations/${enc(state.id)}/pack/scan`, { data });
+    if (res) {
+      input.value = '';
+      showVerdict(res.verdict);
+      renderPack(res.session);
+    }
+    input.focus();
+  }
+
+  async function packStep(action, btn, path, body) {
+    if (btn) btn.disabled = true;
+    const res = await pkCall(action, 'POST', `/stations/${enc(state.id)}/pack/${path}`, body);
+    if (btn) btn.disabled = false;
+    if (res) renderPack(res);
+    return res;
+  }
+
+  async function onOverride() {
+    const reason = $('pk-override-reason').value.trim();
+    if (!reason) {
+      showError($('pk-error'), { message: 'An override needs a reason.' });
+      return;
+    }
+    if (await packStep('override', $('pk-override-submit'), 'override', { reason })) $('pk-override-reason').value = '';
+  }
+
+  // ---- The last shipment: label preview, reprint and void ---------------------
+
+  async function loadShipment(id) {
+    state.shipment = id;
+    const gen = ++state.shipmentGen;
+    if (!id) {
+      renderShipment(null);
+      return;
+    }
+    try {
+      const sh = await api('GET', `/shipments/${enc(id)}`);
+      if (gen === state.shipmentGen) renderShipment(sh);
+    } catch (err) {
+      if (gen === state.shipmentGen && err.status !== 401) showError($('pk-error'), err);
+    }
+  }
+
+  function renderShipment(sh) {
+    $('pk-last').hidden = !sh;
+    const img = $('pk-label');
+    if (!sh) {
+      img.removeAttribute('src');
+      $('pk-packages').replaceChildren();
+      return;
+    }
+    $('pk-last-id').textContent = sh.id;
+    $('pk-last').dataset.status = sh.status;
+    $('pk-last-status').textContent = sh.status + (sh.no_scale ? ' · no scale' : '');
+    const packages = Array.isArray(sh.packages) ? sh.packages : [];
+    const last = packages[packages.length - 1];
+    if (last) img.src = `${API}/shipments/${enc(sh.id)}/packages/${last.number}/label`;
+    else img.removeAttribute('src');
+    $('pk-packages').replaceChildren(...packages.map((p) => h('li', { dataset: { number: String(p.number), status: p.status } },
+      h('span', null, `#${p.number}`),
+      h('span', { class: 'mono' }, p.tracking_number),
+      h('span', { class: 'status' }, p.status),
+      h('span', { class: 'muted' }, `${p.weight_g} g` + (p.override ? ` · overridden by ${p.override.by}` : '') + (p.void_reason ? ` · ${p.void_reason}` : '')),
+      p.status === 'voided' ? null : h('button', { type: 'button', class: 'btn btn-small', dataset: { pkg: 'reprint', n: String(p.number) } }, 'Reprint'),
+      p.status === 'labelled' ? h('button', { type: 'button', class: 'btn btn-small', dataset: { pkg: 'void', n: String(p.number) } }, 'Void') : null)));
+  }
+
+  async function onPackageClick(e) {
+    const btn = e.target.closest('button[data-pkg]');
+    if (!btn || !state.shipment) return;
+    const reason = $('pk-reason').value.trim();
+    if (!reason) {
+      showError($('pk-error'), { message: `A ${btn.dataset.pkg} needs a reason.` });
+      return;
+    }
+    const id = state.shipment;
+    const n = btn.dataset.n;
+    btn.disabled = true;
+    const res = await pkCall(`${btn.dataset.pkg}:${id}:${n}`, 'POST', `/shipments/${enc(id)}/packages/${enc(n)}/${btn.dataset.pkg}`,
+      { reason });
+    btn.disabled = false;
+    if (!res) return;
+    $('pk-reason').value = '';
+    const sh = res.shipment || res;
+    if (id === state.shipment) renderShipment(sh);
+    if (res.print_job) $('st-print-msg').textContent = `Label of package ${n} queued again as ${res.print_job.id}.`;
+    loadJobs();
   }
 
   // ---- Print jobs ----------------------------------------------------------
@@ -522,7 +775,10 @@
 
   function jobRow(j) {
     const status = String(j.status || 'unknown');
-    const note = j.last_error ? j.last_error : j.reprint_of ? `reprint of ${j.reprint_of}` : '';
+    // A printed job's old error (the printer was unreachable, then came
+    // back) is no note any more.
+    const err = status === 'printed' ? '' : j.last_error;
+    const note = err ? err : j.reprint_of ? `reprint of ${j.reprint_of}` : '';
     let action = null;
     if (DONE.includes(status)) {
       action = h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'reprint', id: j.id } }, 'Reprint');
@@ -605,6 +861,13 @@
       location.hash = '';
     });
     $('st-test').addEventListener('click', onTestLabel);
+    $('pk-scan-form').addEventListener('submit', onPackScan);
+    $('pk-signin').addEventListener('click', () => packStep('sign-in', $('pk-signin'), 'sign-in'));
+    $('pk-signout').addEventListener('click', () => packStep('sign-out', $('pk-signout'), 'sign-out'));
+    $('pk-close').addEventListener('click', () => packStep('close', $('pk-close'), 'close-package'));
+    $('pk-aside').addEventListener('click', () => packStep('aside', $('pk-aside'), 'set-aside'));
+    $('pk-override-submit').addEventListener('click', onOverride);
+    $('pk-packages').addEventListener('click', onPackageClick);
     $('st-jobs-refresh').addEventListener('click', loadJobs);
     $('st-jobs-body').addEventListener('click', onJobsClick);
     window.addEventListener('hashchange', route);
