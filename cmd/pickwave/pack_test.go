@@ -8,8 +8,10 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/store"
+	"github.com/pickwave/pickwave/webhook"
 )
 
 // packEnv is `pickwave serve --demo` in the test's process: the demo
@@ -54,7 +57,7 @@ func newPackEnv(t testing.TB, orders int) *packEnv {
 		}
 	})
 	e := &packEnv{t: t, m: m, base: "http://" + m.Server.Addr(), tokens: map[pickwave.Role]string{}}
-	for _, r := range []pickwave.Role{pickwave.RolePacker, pickwave.RoleSupervisor} {
+	for _, r := range []pickwave.Role{pickwave.RolePacker, pickwave.RoleSupervisor, pickwave.RoleAdmin} {
 		tok, err := m.DB.MintToken(context.Background(), "pat-"+string(r), r, time.Hour)
 		if err != nil {
 			t.Fatal(err)
@@ -297,6 +300,15 @@ func TestPack(t *testing.T) {
 }
 
 func packEndToEnd(t *testing.T, e *packEnv) {
+	// The shop's webhook receiver, which checks every signature.
+	hooks := &hookReceiver{t: t}
+	receiver := httptest.NewServer(hooks)
+	defer receiver.Close()
+	var hook pickwave.Webhook
+	e.mustCall(pickwave.RoleAdmin, "POST", "/api/v1/webhooks", map[string]any{
+		"url": receiver.URL, "event_types": []string{"order.packed", "order.shipped"}}, &hook)
+	hooks.setSecret(hook.Secret)
+
 	o := e.startOrder()
 	seq, _ := e.m.DB.LastSeq(context.Background())
 
@@ -409,6 +421,17 @@ func packEndToEnd(t *testing.T, e *packEnv) {
 	}
 	if order.Status != pickwave.OrderShipped || !strings.HasSuffix(strings.Join(steps, ","), "picked,packed,shipped") {
 		t.Fatalf("order %s: %s, timeline %v", o.ID, order.Status, steps)
+	}
+
+	// The shop heard of both, signed, the shipped one with the tracking
+	// number and its URL.
+	testenv.Eventually(t, 15*time.Second, "order.packed and order.shipped delivered to the shop", func() bool {
+		return hooks.got("order.packed", o.ID) != nil && hooks.got("order.shipped", o.ID) != nil
+	})
+	shipped := hooks.got("order.shipped", o.ID)
+	if len(shipped.Data.TrackingNumbers) != 1 || shipped.Data.TrackingNumbers[0] != pk.TrackingNumber ||
+		len(shipped.Data.TrackingURLs) != 1 || !strings.Contains(shipped.Data.TrackingURLs[0], pk.TrackingNumber) {
+		t.Fatalf("order.shipped webhook: %+v, want tracking number %s and its URL", shipped, pk.TrackingNumber)
 	}
 
 	// Anyone may track it, and learns nothing personal.
@@ -843,4 +866,55 @@ func packSocket(t *testing.T, e *packEnv) {
 	before := e.labels()
 	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
 	e.awaitLabels(before + 1)
+}
+
+// hookReceiver is a shop's webhook endpoint: it verifies each delivery's
+// signature and keeps the bodies.
+type hookReceiver struct {
+	t      *testing.T
+	mu     sync.Mutex
+	secret string
+	bodies []hookBody
+}
+
+type hookBody struct {
+	ID      string                        `json:"id"`
+	Type    string                        `json:"type"`
+	OrderID string                        `json:"order_id"`
+	Data    pickwave.ShipmentEventPayload `json:"data"`
+}
+
+func (h *hookReceiver) setSecret(s string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.secret = s
+}
+
+func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := webhook.Verify(h.secret, r.Header, body, time.Now()); err != nil {
+		h.t.Errorf("webhook signature: %v", err)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var b hookBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		h.t.Errorf("webhook body %s: %v", body, err)
+	}
+	h.bodies = append(h.bodies, b)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// got returns the delivery of an event type for an order, nil before it.
+func (h *hookReceiver) got(typ, order string) *hookBody {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range h.bodies {
+		if h.bodies[i].Type == typ && h.bodies[i].OrderID == order {
+			return &h.bodies[i]
+		}
+	}
+	return nil
 }
