@@ -107,7 +107,16 @@ func TestPages_packScreen(t *testing.T) {
 	if err := f.sims.scanner.Scan(tote); err != nil {
 		t.Fatal(err)
 	}
-	b.waitFor("the order on the bench", fmt.Sprintf(`document.getElementById('pk').dataset.order === %q && document.getElementById('pk').dataset.step === 'scan'`, o.ID))
+	onBench := fmt.Sprintf(`document.getElementById('pk').dataset.order === %q && document.getElementById('pk').dataset.step === 'scan'`, o.ID)
+	for start := time.Now(); !eval[bool](b, onBench); time.Sleep(50 * time.Millisecond) {
+		if time.Since(start) > 20*time.Second {
+			// What the page shows says where the scan went.
+			t.Fatalf("the order %s is not on the bench after the scanner read tote %s: step %q, verdict %q, error %q, station's last scan %q%s", o.ID, tote,
+				eval[string](b, `document.getElementById('pk').dataset.step`), eval[string](b, `document.getElementById('pk-verdict').textContent`),
+				eval[string](b, `document.getElementById('pk-error').textContent`), eval[string](b, `(document.getElementById('st-scanner') || {}).textContent || ''`),
+				b.consoleText())
+		}
+	}
 	if n := eval[int](b, `document.querySelectorAll('#pk-lines tr').length`); n == 0 {
 		t.Fatal("no checklist")
 	}
