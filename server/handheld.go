@@ -72,6 +72,48 @@ type handheldSession struct {
 	outbox   []queued // unacknowledged, in seq order
 	conn     *handheldConn
 	detached time.Time // when conn last went; zero while connected
+
+	// judging holds the scan and short ids being judged for the session,
+	// each closed once its verdict is sequenced (see claim).
+	judging map[string]chan struct{}
+}
+
+// claim makes the caller the one judging id for the session, after
+// whoever judges it now has sequenced its verdict. A handheld that lost
+// its connection sends its unanswered scans again on the new one, and the
+// first sending may still be on its way through the store: without this,
+// the second could be answered from record (replayed) and sequenced before
+// the first sending's own verdict, which a handheld would read as the
+// scan judged twice. With it, an id's first verdict always comes first.
+// release must be called once the verdict (or error) is sent.
+func (sess *handheldSession) claim(ctx context.Context, id string) (release func(), err error) {
+	if id == "" {
+		return func() {}, nil
+	}
+	for {
+		sess.mu.Lock()
+		busy, ok := sess.judging[id]
+		if !ok {
+			done := make(chan struct{})
+			if sess.judging == nil {
+				sess.judging = map[string]chan struct{}{}
+			}
+			sess.judging[id] = done
+			sess.mu.Unlock()
+			return func() {
+				sess.mu.Lock()
+				delete(sess.judging, id)
+				sess.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		sess.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // handheldSessionIdle is how long a session without a connection is kept
@@ -547,6 +589,12 @@ func (c *handheldConn) handle(m handheld.ClientMessage) {
 		c.session.push(handheld.ServerMessage{Type: handheld.TypePrompt, Prompt: p, Ref: m.ID})
 	case handheld.TypeScan:
 		start := time.Now()
+		release, err := c.session.claim(ctx, m.ID)
+		if err != nil {
+			c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EUNAVAILABLE, Message: "The scan is still being judged; send it again.", Ref: m.ID})
+			return
+		}
+		defer release()
 		res, err := c.s.Picks.Scan(ctx, picker, m.ScanRequest())
 		if err != nil {
 			c.fail(err, m.ID)
@@ -556,6 +604,12 @@ func (c *handheldConn) handle(m handheld.ClientMessage) {
 		c.session.push(handheld.ServerMessage{Type: handheld.TypeVerdict, Result: res})
 		c.s.metrics.verdicts.Observe(time.Since(start).Seconds())
 	case handheld.TypeShort:
+		release, err := c.session.claim(ctx, m.ID)
+		if err != nil {
+			c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EUNAVAILABLE, Message: "The short is still being judged; send it again.", Ref: m.ID})
+			return
+		}
+		defer release()
 		res, err := c.s.Picks.Short(ctx, picker, m.ShortRequest())
 		if err != nil {
 			c.fail(err, m.ID)

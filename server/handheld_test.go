@@ -535,3 +535,63 @@ func TestHandheld_badInput(t *testing.T) {
 		t.Fatalf("foreign origin: %v", err)
 	}
 }
+
+// TestHandheld_resendNeverOvertakesTheFirstVerdict sends a scan and, at
+// once, the same scan again on a new connection resuming the session, as
+// a handheld does after a drop, many times over. Whatever the timing, the
+// handheld must read the id's first verdict first (not replayed) and every
+// later answer as replayed: a replay sequenced before the first judgement
+// would read as the scan judged twice.
+func TestHandheld_resendNeverOvertakesTheFirstVerdict(t *testing.T) {
+	f := newFloor(t, 3)
+	h := f.login(handheld.Options{})
+	takeCart(t, h)
+	session, token := h.Session(), h.Token()
+	h.Drop()
+	auth := http.Header{"Authorization": []string{"Bearer " + token}}
+
+	w := f.wire(auth)
+	w.send(handheld.ClientMessage{Type: handheld.TypeHello, Session: session, LastSeq: h.LastSeq()})
+	w.expect(handheld.TypeWelcome)
+	w.lastSeq = h.LastSeq()
+	for i := range 40 {
+		id := fmt.Sprintf("race-%d", i)
+		// A barcode that is never right: each verdict is quick and
+		// changes no task, so the cart lasts every round.
+		scan := handheld.ClientMessage{Type: handheld.TypeScan, ID: id, Device: "TC52-1", Data: "NOT-A-CODE"}
+		w.send(scan)
+		w2 := f.wire(auth)
+		w2.send(handheld.ClientMessage{Type: handheld.TypeHello, Session: session, LastSeq: w.lastSeq})
+		w2.lastSeq = w.lastSeq
+		w2.send(scan)
+		w.ws.Close()
+		var answers []*pickwave.ScanResult
+		for len(answers) < 2 {
+			m := w2.next()
+			switch m.Type {
+			case handheld.TypeVerdict:
+				if m.Result.ScanID == id {
+					answers = append(answers, m.Result)
+				}
+			case handheld.TypeError:
+				t.Fatalf("round %d: error %s %s", i, m.Code, m.Message)
+			}
+			if len(answers) == 1 && !answers[0].Replayed {
+				// The first sending never reached the server, or was
+				// judged and this is its verdict: a second answer
+				// comes only if the server had both.
+				w2.send(handheld.ClientMessage{Type: handheld.TypeAck, Seq: w2.lastSeq})
+				break
+			}
+		}
+		if answers[0].Replayed {
+			t.Fatalf("round %d: the first answer to %s is a replay: the first judgement came after it", i, id)
+		}
+		for _, a := range answers[1:] {
+			if !a.Replayed || a.Verdict != answers[0].Verdict {
+				t.Fatalf("round %d: %s answered %+v after %+v", i, id, a, answers[0])
+			}
+		}
+		w = w2
+	}
+}
