@@ -222,18 +222,26 @@ func packageNumber(c *gin.Context) (int, error) {
 	return n, nil
 }
 
-func (s *Server) voidPackage(c *gin.Context) {
+// packageRequest reads a package route's number and its reason body; it
+// answers the request itself when it returns false.
+func (s *Server) packageRequest(c *gin.Context) (n int, req reasonRequest, ok bool) {
 	if !s.packConfigured(c) {
-		return
+		return 0, req, false
 	}
 	n, err := packageNumber(c)
+	if err == nil {
+		err = bindJSON(c, &req)
+	}
 	if err != nil {
 		s.fail(c, err)
-		return
+		return 0, req, false
 	}
-	var req reasonRequest
-	if err := bindJSON(c, &req); err != nil {
-		s.fail(c, err)
+	return n, req, true
+}
+
+func (s *Server) voidPackage(c *gin.Context) {
+	n, req, ok := s.packageRequest(c)
+	if !ok {
 		return
 	}
 	sh, err := s.Shipments.VoidPackage(c.Request.Context(), c.Param("id"), n, req.Reason)
@@ -251,17 +259,8 @@ type reprintResponse struct {
 }
 
 func (s *Server) reprintPackage(c *gin.Context) {
-	if !s.packConfigured(c) {
-		return
-	}
-	n, err := packageNumber(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	var req reasonRequest
-	if err := bindJSON(c, &req); err != nil {
-		s.fail(c, err)
+	n, req, ok := s.packageRequest(c)
+	if !ok {
 		return
 	}
 	if req.RequestID == "" {

@@ -78,14 +78,8 @@ func (db *DB) PackSignIn(ctx context.Context, station, packer string) (*pickwave
 	if packer == "" {
 		return nil, pickwave.Errorf(pickwave.EINVALID, "Who signs in is required.")
 	}
-	var out *pickwave.PackSession
-	err := db.update(ctx, func(t *txn) error {
-		s, err := t.packSession(station)
-		if err != nil {
-			return err
-		}
+	return db.updatePackSession(ctx, station, func(t *txn, s *pickwave.PackSession) error {
 		if s.Packer == packer {
-			out = s
 			return nil
 		}
 		if s.OrderID != "" && s.Packer != "" {
@@ -95,21 +89,34 @@ func (db *DB) PackSignIn(ctx context.Context, station, packer string) (*pickwave
 		if err := t.putPackSession(s); err != nil {
 			return err
 		}
-		out = s
 		return t.packEvent(pickwave.EventPackSignedIn, s, packEvent{})
 	})
-	return out, err
 }
 
-// PackSignOut signs the station's packer out.
-func (db *DB) PackSignOut(ctx context.Context, station string) (*pickwave.PackSession, error) {
+// updatePackSession runs fn on the station's pack session in a write
+// transaction and returns the session as fn left it, once committed.
+func (db *DB) updatePackSession(ctx context.Context, station string, fn func(t *txn, s *pickwave.PackSession) error) (*pickwave.PackSession, error) {
 	var out *pickwave.PackSession
 	err := db.update(ctx, func(t *txn) error {
 		s, err := t.packSession(station)
 		if err != nil {
 			return err
 		}
+		if err := fn(t, s); err != nil {
+			return err
+		}
 		out = s
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PackSignOut signs the station's packer out.
+func (db *DB) PackSignOut(ctx context.Context, station string) (*pickwave.PackSession, error) {
+	return db.updatePackSession(ctx, station, func(t *txn, s *pickwave.PackSession) error {
 		if s.Packer == "" {
 			return nil
 		}
@@ -119,7 +126,6 @@ func (db *DB) PackSignOut(ctx context.Context, station string) (*pickwave.PackSe
 		s.Packer = ""
 		return t.putPackSession(s)
 	})
-	return out, err
 }
 
 // storedPackScan is a pack scan's recorded answer.
@@ -381,16 +387,10 @@ func (db *DB) PackClosePackage(ctx context.Context, station, requestID string, r
 	if err := pickwave.ValidateRequestID("request_id", requestID); err != nil {
 		return nil, err
 	}
-	var out *pickwave.PackSession
-	err := db.update(ctx, func(t *txn) error {
-		s, err := t.packSession(station)
-		if err != nil {
-			return err
-		}
+	return db.updatePackSession(ctx, station, func(t *txn, s *pickwave.PackSession) error {
 		if requestID != "" {
 			if t.Get(spacePackReq, closeReqKey(station, requestID)) != nil {
-				out = s // done before: answered as it is now
-				return nil
+				return nil // done before: answered as it is now
 			}
 			if err := t.Put(spacePackReq, closeReqKey(station, requestID), []byte{1}); err != nil {
 				return err
@@ -404,20 +404,13 @@ func (db *DB) PackClosePackage(ctx context.Context, station, requestID string, r
 		if err := t.putPackSession(s); err != nil {
 			return err
 		}
-		out = s
 		return t.packEvent(pickwave.EventPackClosed, s, packEvent{})
 	})
-	return out, err
 }
 
 // PackWeighBlocked records a weight outside the tolerance.
 func (db *DB) PackWeighBlocked(ctx context.Context, station string, check pickwave.WeightCheck) (*pickwave.PackSession, error) {
-	var out *pickwave.PackSession
-	err := db.update(ctx, func(t *txn) error {
-		s, err := t.packSession(station)
-		if err != nil {
-			return err
-		}
+	return db.updatePackSession(ctx, station, func(t *txn, s *pickwave.PackSession) error {
 		if s.Step != pickwave.PackWeigh && s.Step != pickwave.PackBlocked {
 			return pickwave.Errorf(pickwave.ECONFLICT, "No package is being weighed at station %s.", station)
 		}
@@ -425,10 +418,8 @@ func (db *DB) PackWeighBlocked(ctx context.Context, station string, check pickwa
 		if err := t.putPackSession(s); err != nil {
 			return err
 		}
-		out = s
 		return t.packEvent(pickwave.EventWeightBlocked, s, packEvent{Check: &check})
 	})
-	return out, err
 }
 
 // PackOverride records a supervisor's override of the weight check.
@@ -440,38 +431,27 @@ func (db *DB) PackOverride(ctx context.Context, station, reason, requestID strin
 	if err := pickwave.ValidateRequestID("request_id", requestID); err != nil {
 		return nil, nil, err
 	}
-	var (
-		out *pickwave.PackSession
-		ov  *pickwave.WeightOverride
-	)
-	err := db.update(ctx, func(t *txn) error {
-		s, err := t.packSession(station)
-		if err != nil {
-			return err
-		}
+	var ov *pickwave.WeightOverride
+	out, err := db.updatePackSession(ctx, station, func(t *txn, s *pickwave.PackSession) error {
+		ov = nil
 		if requestID != "" && t.Get(spacePackReq, overrideReqKey(station, requestID)) != nil {
-			out, ov = s, nil // labelled before: answered as it is now
-			return nil
+			return nil // labelled before: answered as it is now
 		}
 		if s.Step != pickwave.PackWeigh && s.Step != pickwave.PackBlocked {
 			return pickwave.Errorf(pickwave.ECONFLICT, "No package is being weighed at station %s: nothing to override.", station)
 		}
 		ov = &pickwave.WeightOverride{By: t.actor, Reason: reason, At: t.now}
-		out = s
 		return t.packEvent(pickwave.EventWeightOverridden, s, packEvent{Check: s.Check, Override: ov})
 	})
-	return out, ov, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, ov, nil
 }
 
 // PackCancel puts the order on the bench aside.
 func (db *DB) PackCancel(ctx context.Context, station string) (*pickwave.PackSession, error) {
-	var out *pickwave.PackSession
-	err := db.update(ctx, func(t *txn) error {
-		s, err := t.packSession(station)
-		if err != nil {
-			return err
-		}
-		out = s
+	return db.updatePackSession(ctx, station, func(t *txn, s *pickwave.PackSession) error {
 		if s.OrderID == "" {
 			return nil
 		}
@@ -481,7 +461,6 @@ func (db *DB) PackCancel(ctx context.Context, station string) (*pickwave.PackSes
 		idle(s)
 		return t.putPackSession(s)
 	})
-	return out, err
 }
 
 func idle(s *pickwave.PackSession) {
