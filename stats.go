@@ -16,4 +16,8 @@ type WriteStats struct {
 	// CommitCount and CommitSum are all commits and their seconds.
 	CommitCount uint64
 	CommitSum   float64
+	// FileBytes is the data file's size, and FreeBytes what of it is
+	// free pages: space that retention gave back, which new writes
+	// reuse before the file grows (bbolt never shrinks its file).
+	FileBytes, FreeBytes int64
 }

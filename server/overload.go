@@ -74,16 +74,18 @@ func setRetryAfter(h http.Header) {
 // writeStatsCollector exports the store's write path: writes waiting,
 // writes shed, and the commit-time histogram.
 type writeStatsCollector struct {
-	stats                  func() pickwave.WriteStats
-	pending, shed, commits *prometheus.Desc
+	stats                                      func() pickwave.WriteStats
+	pending, shed, commits, fileSize, freeSize *prometheus.Desc
 }
 
 func newWriteStatsCollector(stats func() pickwave.WriteStats) *writeStatsCollector {
 	return &writeStatsCollector{
-		stats:   stats,
-		pending: prometheus.NewDesc("pickwave_store_pending_writes", "Writes waiting for the store's committer now.", nil, nil),
-		shed:    prometheus.NewDesc("pickwave_store_shed_writes_total", "Writes the store refused as overload, unwritten (queue full or waited past their budget).", nil, nil),
-		commits: prometheus.NewDesc("pickwave_store_commit_seconds", "Time of each group commit: its batch's transaction and fsync.", nil, nil),
+		stats:    stats,
+		pending:  prometheus.NewDesc("pickwave_store_pending_writes", "Writes waiting for the store's committer now.", nil, nil),
+		shed:     prometheus.NewDesc("pickwave_store_shed_writes_total", "Writes the store refused as overload, unwritten (queue full or waited past their budget).", nil, nil),
+		commits:  prometheus.NewDesc("pickwave_store_commit_seconds", "Time of each group commit: its batch's transaction and fsync.", nil, nil),
+		fileSize: prometheus.NewDesc("pickwave_store_file_bytes", "Size of the data file.", nil, nil),
+		freeSize: prometheus.NewDesc("pickwave_store_free_bytes", "Bytes of the data file in free pages, which writes reuse before the file grows.", nil, nil),
 	}
 }
 
@@ -91,6 +93,8 @@ func (c *writeStatsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.pending
 	ch <- c.shed
 	ch <- c.commits
+	ch <- c.fileSize
+	ch <- c.freeSize
 }
 
 func (c *writeStatsCollector) Collect(ch chan<- prometheus.Metric) {
@@ -102,4 +106,6 @@ func (c *writeStatsCollector) Collect(ch chan<- prometheus.Metric) {
 		buckets[b] = st.CommitCounts[i]
 	}
 	ch <- prometheus.MustNewConstHistogram(c.commits, st.CommitCount, st.CommitSum, buckets)
+	ch <- prometheus.MustNewConstMetric(c.fileSize, prometheus.GaugeValue, float64(st.FileBytes))
+	ch <- prometheus.MustNewConstMetric(c.freeSize, prometheus.GaugeValue, float64(st.FreeBytes))
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -67,7 +68,7 @@ func (w *writeStats) observeCommit(d time.Duration) {
 }
 
 // WriteStats reports the write path's state for /metrics: writes
-// waiting, writes shed, and commit times.
+// waiting, writes shed, commit times, and the file's size and free space.
 func (db *DB) WriteStats() pickwave.WriteStats {
 	st := pickwave.WriteStats{
 		PendingWrites: int(db.stats.pending.Load()),
@@ -82,6 +83,10 @@ func (db *DB) WriteStats() pickwave.WriteStats {
 		st.CommitCounts[i] = cum
 	}
 	st.CommitCount = cum + db.stats.commits[len(commitBuckets)].Load()
+	if fi, err := os.Stat(db.path); err == nil {
+		st.FileBytes = fi.Size()
+	}
+	st.FreeBytes = int64(db.bolt.Stats().FreeAlloc)
 	return st
 }
 

@@ -34,7 +34,8 @@ import (
 //   - every open task's cart and order exist, and every open task is in
 //     the open-task index;
 //   - a wave's progress equals its tasks and carts;
-//   - the event log runs from 1 to its sequence without a gap;
+//   - the event log runs from 1, or the end of its archive, to its
+//     sequence without a gap;
 //   - every scan record's id is found again by the picker's scan id
 //     index, so a resend is answered from record;
 //   - a picker's cart exists and is the picker's;
@@ -46,7 +47,8 @@ func Check(db *bolt.DB) error {
 	return db.View(func(tx *bolt.Tx) error { return check(tx) })
 }
 
-// CheckFile opens the store in dir read-only and checks it. The store
+// CheckFile opens the store in dir read-only and checks it, and its
+// event archive in dir/archive. The store
 // must not be open in another process (bbolt locks the file).
 func CheckFile(dir string) error {
 	b, err := bolt.Open(filepath.Join(dir, FileName), 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
@@ -54,7 +56,19 @@ func CheckFile(dir string) error {
 		return fmt.Errorf("open %s for a check: %w", dir, err)
 	}
 	defer b.Close()
-	return Check(b)
+	if err := Check(b); err != nil {
+		return err
+	}
+	var through uint64
+	if err := b.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket([]byte(spaceMeta)).Get(keyArchivedThrough); len(v) == 8 {
+			through = binary.BigEndian.Uint64(v)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return checkArchive(filepath.Join(dir, ArchiveDirName), through)
 }
 
 // Check verifies the open store; see the package function Check.
@@ -229,7 +243,11 @@ func (c *checker) checkTasks() {
 
 func (c *checker) checkEvents() {
 	b := c.tx.Bucket([]byte(spaceEvents))
-	var want uint64 = 1
+	// Events up to the archive's end were moved to files (archive.go).
+	want := uint64(1)
+	if v := c.get(spaceMeta, keyArchivedThrough); len(v) == 8 {
+		want = binary.BigEndian.Uint64(v) + 1
+	}
 	_ = b.ForEach(func(k, _ []byte) error {
 		if len(k) != 8 || binary.BigEndian.Uint64(k) != want {
 			c.fail("event log: key %x where event %d belongs", k, want)

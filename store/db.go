@@ -57,11 +57,13 @@ type Options struct {
 // DB is the Pickwave store: one bbolt file holding every entity and the
 // event log. It implements the service interfaces of package pickwave.
 type DB struct {
-	bolt   *bolt.DB
-	path   string
-	now    func() time.Time
-	logger *slog.Logger
-	rules  wave.Rules
+	bolt *bolt.DB
+	path string
+	now  func() time.Time
+
+	archiveDir string // the event archive, ArchiveDirName beside the file; see archive.go
+	logger     *slog.Logger
+	rules      wave.Rules
 
 	badgeRoles []pickwave.Role // see Options.BadgeRoles
 
@@ -116,7 +118,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path, now: opts.Now, logger: opts.Logger, rules: opts.PickRules, badgeRoles: opts.BadgeRoles, commitPerWrite: opts.CommitPerWrite,
+	db := &DB{bolt: b, path: path, archiveDir: filepath.Join(dir, ArchiveDirName), now: opts.Now, logger: opts.Logger, rules: opts.PickRules, badgeRoles: opts.BadgeRoles, commitPerWrite: opts.CommitPerWrite,
 		maxPending: orDefault(opts.MaxPendingWrites, DefaultMaxPendingWrites), maxWait: orDefault(opts.MaxWriteWait, DefaultMaxWriteWait),
 		cache:   newRecordCache(),
 		changed: make(chan struct{}), writes: make(chan *writeReq, maxBatch), committerDone: make(chan struct{})}

@@ -9,11 +9,23 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// migration moves the schema one version forward inside one transaction.
+// migration moves the schema one version forward. A migration that
+// touches every record of a bucket that may be large is written as a
+// step instead of up: each call does at most migrationChunk records in a
+// transaction of its own and says when nothing is left, so that a big
+// store is never rewritten in one transaction (bbolt holds all of a
+// transaction's pages in memory until it commits). A step must leave the
+// store so that the next call, in this process or after a crash, goes on
+// where it stopped. The version is recorded in the transaction that
+// finishes the migration.
 type migration struct {
 	name string
 	up   func(tx *bolt.Tx) error
+	step func(tx *bolt.Tx) (done bool, err error)
 }
+
+// migrationChunk bounds the records one migration step touches.
+var migrationChunk = 10000
 
 // migrations run in order; the schema version is the number applied.
 // Append new ones; never edit or reorder those already released.
@@ -47,30 +59,44 @@ var migrations = []migration{
 	// Scan records were keyed by picker and client id, so every batch of
 	// scans dirtied a page per picker. They now append to a log in commit
 	// order, and a small index finds a retried id.
-	{name: "scan log", up: func(tx *bolt.Tx) error {
+	{name: "scan log", step: func(tx *bolt.Tx) (bool, error) {
 		if err := createBuckets(spaceScanLog, spaceScanIDs)(tx); err != nil {
-			return err
+			return false, err
+		}
+		old := tx.Bucket([]byte(spaceScans))
+		if old == nil {
+			return true, nil // moved and deleted by an earlier step
 		}
 		log, ids := tx.Bucket([]byte(spaceScanLog)), tx.Bucket([]byte(spaceScanIDs))
-		err := tx.Bucket([]byte(spaceScans)).ForEach(func(k, v []byte) error {
+		var moved [][]byte
+		c := old.Cursor()
+		for k, v := c.First(); k != nil && len(moved) < migrationChunk; k, v = c.Next() {
 			var e struct {
 				Record struct {
 					Seq uint64 `json:"seq"`
 				} `json:"record"`
 			}
 			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("decode scan %q: %w", k, err)
+				return false, fmt.Errorf("decode scan %q: %w", k, err)
 			}
 			key := u64key(e.Record.Seq)
 			if err := log.Put(key, v); err != nil {
-				return err
+				return false, err
 			}
-			return ids.Put(k, key)
-		})
-		if err != nil {
-			return err
+			if err := ids.Put(k, key); err != nil {
+				return false, err
+			}
+			moved = append(moved, bytes.Clone(k))
 		}
-		return tx.DeleteBucket([]byte(spaceScans))
+		for _, k := range moved {
+			if err := old.Delete(k); err != nil {
+				return false, err
+			}
+		}
+		if len(moved) == migrationChunk {
+			return false, nil
+		}
+		return true, tx.DeleteBucket([]byte(spaceScans))
 	}},
 	// Badge login looked for the badge among all users.
 	{name: "badge index", up: func(tx *bolt.Tx) error {
@@ -131,24 +157,43 @@ var keySchemaVersion = []byte("schema_version")
 func SchemaVersion() int { return len(migrations) }
 
 func (db *DB) migrate() error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	var have int
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists([]byte(spaceMeta))
 		if err != nil {
 			return fmt.Errorf("create meta bucket: %w", err)
 		}
-		var have int
 		if v := meta.Get(keySchemaVersion); v != nil {
 			have = int(binary.BigEndian.Uint64(v))
 		}
-		if have > len(migrations) {
-			return fmt.Errorf("data schema version %d is newer than this pickwave (%d): upgrade pickwave", have, len(migrations))
-		}
-		for i := have; i < len(migrations); i++ {
-			if err := migrations[i].up(tx); err != nil {
-				return fmt.Errorf("migration %d (%s): %w", i+1, migrations[i].name, err)
-			}
-			db.logger.Info("schema migrated", "version", i+1, "migration", migrations[i].name)
-		}
-		return meta.Put(keySchemaVersion, u64key(uint64(len(migrations))))
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("data schema version %d is newer than this pickwave (%d): upgrade pickwave", have, len(migrations))
+	}
+	for i := have; i < len(migrations); i++ {
+		m, steps := migrations[i], 0
+		for done := false; !done; steps++ {
+			err := db.bolt.Update(func(tx *bolt.Tx) error {
+				var err error
+				if m.step != nil {
+					done, err = m.step(tx)
+				} else {
+					done, err = true, m.up(tx)
+				}
+				if err != nil || !done {
+					return err
+				}
+				return tx.Bucket([]byte(spaceMeta)).Put(keySchemaVersion, u64key(uint64(i+1)))
+			})
+			if err != nil {
+				return fmt.Errorf("migration %d (%s): %w", i+1, m.name, err)
+			}
+		}
+		db.logger.Info("schema migrated", "version", i+1, "migration", m.name, "transactions", steps)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -106,6 +107,62 @@ func TestMigrate_fromVersion5(t *testing.T) {
 	got, _ := db.Wave(ctxAs("t"), w.ID)
 	if got.Status != pickwave.WaveCompleted || got.Progress.UnitsPicked != got.Progress.Units {
 		t.Fatalf("wave %s %+v after picking", got.Status, got.Progress)
+	}
+}
+
+// TestMigrate_scanLogInChunks moves 2,500 schema-5 scan records with
+// 100 records a transaction, through a crash after the seventh: the
+// first open fails, the next one goes on where it stopped, and every
+// record is found again by its id.
+func TestMigrate_scanLogInChunks(t *testing.T) {
+	defer store.SetMigrationChunk(100)()
+	dir := t.TempDir()
+	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2500
+	rewind(t, db, dir, 5, func(tx *bolt.Tx) error {
+		if err := downgradeScans(tx); err != nil {
+			return err
+		}
+		old := tx.Bucket([]byte("scans"))
+		for i := range n {
+			rec := fmt.Sprintf(`{"record":{"id":"old-%d","user":"pete","raw":"4006381333931","verdict":{"code":"ok","message":"Moved."},"seq":%d}}`, i, 1000+i)
+			if err := old.Put([]byte(fmt.Sprintf("pete\x00old-%d", i)), []byte(rec)); err != nil {
+				return err
+			}
+		}
+		return tx.DeleteBucket([]byte("badges"))
+	})
+
+	mend := store.CrashMigrationAfter(6, 7)
+	_, err = store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)}) // unchecked: expected to fail
+	mend()
+	if !errors.Is(err, store.ErrCrash) {
+		t.Fatalf("open with a crashing migration: %v", err)
+	}
+	b, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = b.View(func(tx *bolt.Tx) error {
+		if v := binary.BigEndian.Uint64(tx.Bucket([]byte("meta")).Get([]byte("schema_version"))); v != 5 {
+			t.Errorf("schema version %d after a crash in migration 6, want 5", v)
+		}
+		if left := tx.Bucket([]byte("scans")).Stats().KeyN; left != n-700 {
+			t.Errorf("%d old records left after 7 steps of 100, want %d", left, n-700)
+		}
+		return nil
+	})
+	b.Close()
+
+	db = mustOpenDir(t, dir) // its cleanup checks every record is found by its id
+	for _, id := range []string{"old-0", "old-1234", "old-2499"} {
+		again, err := db.Scan(ctxAs("pete"), "pete", pickwave.ScanRequest{ID: id, Device: "TC52", Data: "4006381333931"})
+		if err != nil || !again.Replayed || again.Verdict.Code != "ok" {
+			t.Fatalf("scan %s sent again after the migration: %+v, %v; want answered from its record", id, again, err)
+		}
 	}
 }
 

@@ -498,12 +498,10 @@ func (t *txn) webhookCursor() uint64 {
 	return 0
 }
 
-// walkEvents calls fn for each pair of a log event after after (up to
-// limit events) and an enabled webhook that wants it, and returns the
-// last sequence read and whether fn was called.
-func (t *txn) walkEvents(after uint64, limit int, fn func(w *pickwave.Webhook, ev *pickwave.Event, typ, orderID string) error) (uint64, bool, error) {
+// enabledWebhooks lists the webhooks that get events.
+func (t *txn) enabledWebhooks() ([]*pickwave.Webhook, error) {
 	var hooks []*pickwave.Webhook
-	if err := t.Scan(spaceWebhooks, []byte(webhookKeyPrefix), nil, func(k, v []byte) error {
+	err := t.Scan(spaceWebhooks, []byte(webhookKeyPrefix), nil, func(k, v []byte) error {
 		w := new(pickwave.Webhook)
 		if err := decode(spaceWebhooks, k, v, w); err != nil {
 			return err
@@ -512,7 +510,16 @@ func (t *txn) walkEvents(after uint64, limit int, fn func(w *pickwave.Webhook, e
 			hooks = append(hooks, w)
 		}
 		return nil
-	}); err != nil {
+	})
+	return hooks, err
+}
+
+// walkEvents calls fn for each pair of a log event after after (up to
+// limit events) and an enabled webhook that wants it, and returns the
+// last sequence read and whether fn was called.
+func (t *txn) walkEvents(after uint64, limit int, fn func(w *pickwave.Webhook, ev *pickwave.Event, typ, orderID string) error) (uint64, bool, error) {
+	hooks, err := t.enabledWebhooks()
+	if err != nil {
 		return after, false, err
 	}
 	if len(hooks) == 0 {
@@ -521,7 +528,7 @@ func (t *txn) walkEvents(after uint64, limit int, fn func(w *pickwave.Webhook, e
 		return max(after, last), false, err
 	}
 	reached, n, wanted := after, 0, false
-	err := t.Scan(spaceEvents, nil, u64key(after), func(_, v []byte) error {
+	err = t.Scan(spaceEvents, nil, u64key(after), func(_, v []byte) error {
 		ev := new(pickwave.Event)
 		if err := decode(spaceEvents, nil, v, ev); err != nil {
 			return err

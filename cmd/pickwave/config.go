@@ -46,6 +46,11 @@ type Config struct {
 	// are dropped hourly, and a scan id sent again after that is refused
 	// with code gone, never judged again. At least store.ScanRetentionMin.
 	ScanRetention Duration `json:"scan_retention"`
+	// EventRetention is how long events stay in the store; older whole
+	// days are moved hourly into dated files in DATA/archive, from which
+	// the event log is still read (store.ArchiveEvents). Zero keeps them
+	// in the store for good. At least a day.
+	EventRetention Duration `json:"event_retention"`
 	// MaxConns caps the connections open at once, websockets included;
 	// more are closed on accept and counted in
 	// pickwave_connections_refused_total. Negative: no cap.
@@ -185,6 +190,8 @@ func DefaultConfig() Config {
 		LogFormat:       "text",
 		ShutdownTimeout: Duration(15 * time.Second),
 		GCPercent:       400,
+		ScanRetention:   Duration(30 * 24 * time.Hour),
+		EventRetention:  Duration(90 * 24 * time.Hour),
 
 		MaxConns:          server.DefaultMaxConns,
 		MaxConnsPerAddr:   server.DefaultMaxConnsPerAddr,
@@ -264,6 +271,7 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&fromFlags.LogFormat, "log-format", cfg.LogFormat, "log `format`: text or json")
 	fs.IntVar(&fromFlags.GCPercent, "gc-percent", cfg.GCPercent, fmt.Sprintf("garbage collector `target` (GOGC), %d to %d; a GOGC environment variable wins", minGCPercent, maxGCPercent))
 	fs.DurationVar((*time.Duration)(&fromFlags.ScanRetention), "scan-retention", time.Duration(cfg.ScanRetention), "keep scan records this `long` (0: for good; at least a week)")
+	fs.DurationVar((*time.Duration)(&fromFlags.EventRetention), "event-retention", time.Duration(cfg.EventRetention), "keep events in the store this `long`, older days move to DATA/archive (0: for good; at least a day)")
 	fs.IntVar(&fromFlags.MaxConns, "max-conns", cfg.MaxConns, "`cap` on connections open at once (negative: none)")
 	fs.IntVar(&fromFlags.MaxConnsPerAddr, "max-conns-per-addr", cfg.MaxConnsPerAddr, "`cap` on connections open at once from one IP address (negative: none)")
 	fs.DurationVar((*time.Duration)(&fromFlags.ReadTimeout), "read-timeout", time.Duration(cfg.ReadTimeout), "bound on reading a request and its body (negative: none)")
@@ -317,6 +325,8 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.GCPercent = fromFlags.GCPercent
 		case "scan-retention":
 			cfg.ScanRetention = fromFlags.ScanRetention
+		case "event-retention":
+			cfg.EventRetention = fromFlags.EventRetention
 		case "max-conns":
 			cfg.MaxConns = fromFlags.MaxConns
 		case "max-conns-per-addr":
@@ -391,6 +401,9 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	}
 	if r := time.Duration(cfg.ScanRetention); r != 0 && r < store.ScanRetentionMin {
 		return cfg, fmt.Errorf("scan retention %s: want 0 (keep for good) or at least %s", r, store.ScanRetentionMin)
+	}
+	if r := time.Duration(cfg.EventRetention); r != 0 && r < 24*time.Hour {
+		return cfg, fmt.Errorf("event retention %s: want 0 (keep in the store for good) or at least 24h", r)
 	}
 	if err := cfg.Webhooks.validate(); err != nil {
 		return cfg, err

@@ -92,6 +92,12 @@ func TestServe_flagsAndConfig(t *testing.T) {
 	if cfg, err := parseServeFlags([]string{"--scan-retention", "720h"}, io.Discard); err != nil || time.Duration(cfg.ScanRetention) != 720*time.Hour {
 		t.Fatalf("scan retention of 30 days: %+v, %v", cfg, err)
 	}
+	if _, err := parseServeFlags([]string{"--event-retention", "1h"}, io.Discard); err == nil || !strings.Contains(err.Error(), "event retention") {
+		t.Fatalf("event retention of an hour: %v", err)
+	}
+	if cfg, err := parseServeFlags([]string{"--event-retention", "0"}, io.Discard); err != nil || cfg.EventRetention != 0 || time.Duration(cfg.ScanRetention) != 30*24*time.Hour {
+		t.Fatalf("event retention 0 (for good), scan retention by default: %+v, %v", cfg, err)
+	}
 	if err := os.WriteFile(cfgPath, []byte(`{"adress": "x"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}

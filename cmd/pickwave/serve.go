@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,7 +39,7 @@ type Main struct {
 	stopWebhooks context.CancelFunc
 	webhooksDone chan error // Webhooks.Run's result
 	stopForget   context.CancelFunc
-	forgetDone   chan struct{} // closed when forgetScans returns
+	forgetDone   chan struct{} // closed when retain returns
 	backups      *backupSchedule
 	stopBackups  context.CancelFunc
 	backupsDone  chan struct{} // closed when the backup schedule returns
@@ -54,12 +53,12 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.DB = db
-	if r := time.Duration(m.Config.ScanRetention); r > 0 {
+	if m.Config.ScanRetention > 0 || m.Config.EventRetention > 0 {
 		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		m.stopForget, m.forgetDone = cancel, make(chan struct{})
 		go func() {
 			defer close(m.forgetDone)
-			m.forgetScans(fctx, r, time.Hour)
+			m.retain(fctx, time.Hour)
 		}()
 	}
 	if m.Config.BackupDir != "" {
@@ -140,44 +139,6 @@ func (m *Main) packing() (station.Packing, error) {
 			Serials: carrier.SerialsFunc(func(ctx context.Context) (uint64, error) { return m.DB.NextTrackingSerial(ctx, name) })}
 	}
 	return p, nil
-}
-
-// forgetScans drops scan records older than the retention, at once and
-// then every period, until ctx ends. It works in chunks of a thousand
-// records, each its own transaction, so handheld scans wait little.
-func (m *Main) forgetScans(ctx context.Context, retention, every time.Duration) {
-	log := m.Logger.With("component", "scan-retention")
-	defer func() {
-		if r := recover(); r != nil {
-			log.Error("scan retention stopped", "panic", r, "stack", string(debug.Stack()))
-		}
-	}()
-	ticker := time.NewTicker(every)
-	defer ticker.Stop()
-	for {
-		before, total := time.Now().Add(-retention), 0
-		for {
-			n, more, err := m.DB.ForgetScans(ctx, before, 1000)
-			total += n
-			if err != nil {
-				if ctx.Err() == nil {
-					log.Error("forget old scan records", "err", err)
-				}
-				break
-			}
-			if !more {
-				break
-			}
-		}
-		if total > 0 {
-			log.Info("old scan records dropped", "count", total, "before", before)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
 }
 
 // seedDemo seeds the demo warehouse into empty data and reports whether
