@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,7 @@ type Client struct {
 	baseErr  error
 	http     *http.Client
 	maxBytes int64
+	retries  int
 
 	mu    sync.Mutex
 	token string
@@ -59,12 +61,21 @@ func WithToken(token string) Option { return func(c *Client) { c.token = token }
 // means DefaultMaxResponseBytes.
 func WithMaxResponseBytes(n int64) Option { return func(c *Client) { c.maxBytes = n } }
 
+// DefaultRetries is how often a call refused as overload is sent again.
+const DefaultRetries = 3
+
+// WithRetries sets how often a call is sent again after the server
+// refused it with nothing done (429 too many requests from this address
+// or 503 overloaded, with a Retry-After of at most 5 s, which it waits
+// out); 0 never. Without this option, DefaultRetries.
+func WithRetries(n int) Option { return func(c *Client) { c.retries = max(n, 0) } }
+
 // New returns a client of the server at baseURL (for example
 // "http://127.0.0.1:8080"; a path prefix is kept, for a server behind a
 // proxy). A baseURL that is not an absolute http or https URL makes every
 // call fail with EINVALID.
 func New(baseURL string, opts ...Option) *Client {
-	c := &Client{http: &http.Client{Timeout: 30 * time.Second}}
+	c := &Client{http: &http.Client{Timeout: 30 * time.Second}, retries: DefaultRetries}
 	u, err := url.Parse(baseURL)
 	switch {
 	case err != nil:
@@ -192,17 +203,63 @@ func (c *Client) do(ctx context.Context, r call) error {
 	if len(r.query) > 0 {
 		u.RawQuery = r.query.Encode()
 	}
-	body, ctype := r.body, r.contentType
+	var data []byte
 	if r.in != nil {
-		data, err := json.Marshal(r.in)
-		if err != nil {
+		var err error
+		if data, err = json.Marshal(r.in); err != nil {
 			return fmt.Errorf("%s: encode request: %w", what, err)
 		}
+	}
+	for attempt := 0; ; attempt++ {
+		res, answer, err := c.send(ctx, r, u.String(), data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if res.StatusCode >= 200 && res.StatusCode <= 299 {
+			return r.decode(what, res.StatusCode, answer)
+		}
+		wait, again := retryable(res)
+		if !again || attempt == c.retries || (r.body != nil && r.in == nil) {
+			return fmt.Errorf("%s: %w", what, decodeError(res.StatusCode, answer))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%s: %w", what, decodeError(res.StatusCode, answer))
+		case <-t.C:
+		}
+	}
+}
+
+// maxRetryWait is the longest Retry-After the client waits out itself:
+// an overloaded or rate-limited server asks for a second; a login lockout
+// for half a minute or more, which is the caller's to decide.
+const maxRetryWait = 5 * time.Second
+
+// retryable says whether an answer may be sent again, and after how long:
+// 429 and 503 with a short Retry-After mean nothing was done.
+func retryable(res *http.Response) (time.Duration, bool) {
+	if res.StatusCode != http.StatusTooManyRequests && res.StatusCode != http.StatusServiceUnavailable {
+		return 0, false
+	}
+	secs, err := strconv.Atoi(res.Header.Get("Retry-After"))
+	if err != nil || secs < 0 || time.Duration(secs)*time.Second > maxRetryWait {
+		return 0, false
+	}
+	return time.Duration(secs) * time.Second, true
+}
+
+// send sends the call once, with data as its JSON body when not nil, and
+// returns the answer read in full.
+func (c *Client) send(ctx context.Context, r call, url string, data []byte) (*http.Response, []byte, error) {
+	body, ctype := r.body, r.contentType
+	if data != nil {
 		body, ctype = bytes.NewReader(data), "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
+	req, err := http.NewRequestWithContext(ctx, r.method, url, body)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return nil, nil, err
 	}
 	for k, vs := range r.header {
 		req.Header[k] = vs
@@ -223,21 +280,23 @@ func (c *Client) do(ctx context.Context, r call) error {
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return nil, nil, err
 	}
 	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, c.maxBytes+1))
+	answer, err := io.ReadAll(io.LimitReader(res.Body, c.maxBytes+1))
 	if err != nil {
-		return fmt.Errorf("%s: read answer: %w", what, err)
+		return nil, nil, fmt.Errorf("read answer: %w", err)
 	}
-	if int64(len(data)) > c.maxBytes {
-		return fmt.Errorf("%s: the answer is larger than %d bytes", what, c.maxBytes)
+	if int64(len(answer)) > c.maxBytes {
+		return nil, nil, fmt.Errorf("the answer is larger than %d bytes", c.maxBytes)
 	}
-	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return fmt.Errorf("%s: %w", what, decodeError(res.StatusCode, data))
-	}
+	return res, answer, nil
+}
+
+// decode stores a successful answer where the call wants it.
+func (r call) decode(what string, status int, data []byte) error {
 	if r.status != nil {
-		*r.status = res.StatusCode
+		*r.status = status
 	}
 	switch {
 	case r.raw != nil:

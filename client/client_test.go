@@ -543,3 +543,31 @@ func TestClient_contextCancel(t *testing.T) {
 		t.Fatal("the call did not return when its context was cancelled")
 	}
 }
+
+// A call refused with nothing done (429 for its address's rate) is sent
+// again after the Retry-After the server asks for, unless told not to.
+func TestClient_retriesWhenRateLimited(t *testing.T) {
+	db := testenv.OpenStore(t, "", store.Options{NoSync: true})
+	srv := testenv.Server(db, nil)
+	srv.APIRate, srv.APIBurst = 1, 1
+	hs := httptest.NewServer(testenv.Checked(t, srv.Handler()))
+	t.Cleanup(hs.Close)
+	token, _ := db.MintToken(context.Background(), "sue", pickwave.RoleSupervisor, time.Hour)
+	ctx := context.Background()
+
+	once := client.New(hs.URL, client.WithToken(token), client.WithRetries(0))
+	if _, err := once.Me(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err := once.Me(ctx)
+	wantCode(t, "a second call at once, without retries", err, pickwave.ETOOMANY)
+
+	c := client.New(hs.URL, client.WithToken(token))
+	start := time.Now()
+	if _, err := c.Me(ctx); err != nil {
+		t.Fatalf("with retries: %v", err)
+	}
+	if waited := time.Since(start); waited < 500*time.Millisecond {
+		t.Fatalf("answered after %s: the retry did not wait for Retry-After", waited)
+	}
+}

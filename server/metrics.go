@@ -64,14 +64,14 @@ func newMetrics(more ...prometheus.Collector) *metrics {
 		}, []string{"reason"}),
 		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pickwave_shed_total",
-			Help: "Work refused as overload, by what: request (an API request over the in-flight bound) or scan (a handheld message the store shed).",
+			Help: "Work refused as overload, by what: request (an API request over the in-flight bound), rate (an API request over its address's rate) or scan (a handheld message the store shed).",
 		}, []string{"what"}),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "pickwave_http_inflight",
 			Help: "API requests being served now.",
 		}),
 	}
-	for _, what := range []string{"request", "scan"} {
+	for _, what := range []string{"request", "rate", "scan"} {
 		m.shed.WithLabelValues(what)
 	}
 	for _, limit := range []string{"total", "address"} {

@@ -85,6 +85,10 @@ type Server struct {
 	// means DefaultMaxInFlight; negative, no bound. Websockets, /healthz
 	// and /metrics are not counted.
 	MaxInFlight int
+	// APIRate and APIBurst limit the API requests of one remote address
+	// (see rate_limit.go): APIRate a second, APIBurst at once. Zero means
+	// DefaultAPIRate and DefaultAPIBurst; a negative APIRate, no limit.
+	APIRate, APIBurst int
 	// WriteStats, when set, reports the store's write path for /metrics
 	// (writes waiting and shed, commit times).
 	WriteStats func() pickwave.WriteStats
@@ -95,6 +99,7 @@ type Server struct {
 	logins    *loginLimiter
 	handler   http.Handler
 	inflight  chan struct{} // places for API requests; nil: no bound
+	rates     *rateLimiter  // per-address API limit; nil: none
 	http      *http.Server
 	ln        net.Listener
 }
@@ -138,6 +143,9 @@ func (s *Server) Handler() http.Handler {
 		s.logins = newLoginLimiter(s.LoginLimits)
 		if n := orDefault(s.MaxInFlight, DefaultMaxInFlight); n > 0 {
 			s.inflight = make(chan struct{}, n)
+		}
+		if rate := orDefault(s.APIRate, DefaultAPIRate); rate > 0 {
+			s.rates = newRateLimiter(rate, orDefault(s.APIBurst, DefaultAPIBurst), nil)
 		}
 		if s.WriteStats != nil {
 			s.metrics.registry.MustRegister(newWriteStatsCollector(s.WriteStats))
@@ -223,7 +231,7 @@ func (s *Server) routes() http.Handler {
 	r.GET("/metrics", s.authenticate, s.allow(managers...), gin.WrapH(s.metrics.handler()))
 	r.GET("/ws/handheld", s.serveHandheld)
 
-	api := r.Group("/api/v1", s.limitInFlight, s.browserGuard)
+	api := r.Group("/api/v1", s.limitRate, s.limitInFlight, s.browserGuard)
 	api.GET("/openapi.yaml", s.serveSpec(false))
 	api.GET("/openapi.json", s.serveSpec(true))
 	api.POST("/login", s.login)

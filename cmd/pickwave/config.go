@@ -72,6 +72,11 @@ type Config struct {
 	// MaxInFlight bounds the API requests served at once; more wait 50 ms
 	// for a place, then get 503 with Retry-After. Negative: no bound.
 	MaxInFlight int `json:"max_in_flight"`
+	// APIRate and APIBurst limit one remote address's API requests: a
+	// second, and at once; more get 429 with Retry-After. A negative
+	// APIRate: no limit.
+	APIRate  int `json:"api_rate"`
+	APIBurst int `json:"api_burst"`
 	// MaxPendingWrites bounds the writes waiting for the store; one more
 	// is refused at once as overload. Negative: no bound.
 	MaxPendingWrites int `json:"max_pending_writes"`
@@ -199,6 +204,8 @@ func DefaultConfig() Config {
 		HandheldLoginWait: Duration(server.DefaultHandheldLoginWait),
 		BadgeRoles:        slices.Clone(pickwave.BadgeRoles),
 		MaxInFlight:       server.DefaultMaxInFlight,
+		APIRate:           server.DefaultAPIRate,
+		APIBurst:          server.DefaultAPIBurst,
 		MaxPendingWrites:  store.DefaultMaxPendingWrites,
 		MaxWriteWait:      Duration(store.DefaultMaxWriteWait),
 		Webhooks: WebhookConfig{
@@ -287,6 +294,8 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&fromFlags.BackupKeep, "backup-keep", cfg.BackupKeep, "keep this `many` newest scheduled backups")
 	badgeRoles := fs.String("badge-roles", "", "comma-separated `roles` that may log in by badge (default picker)")
 	fs.IntVar(&fromFlags.MaxInFlight, "max-in-flight", cfg.MaxInFlight, "`cap` on API requests served at once; more get 503 (negative: none)")
+	fs.IntVar(&fromFlags.APIRate, "api-rate", cfg.APIRate, "API `requests` a second from one address; more get 429 (negative: no limit)")
+	fs.IntVar(&fromFlags.APIBurst, "api-burst", cfg.APIBurst, "API `requests` one address may send at once before --api-rate applies")
 	fs.IntVar(&fromFlags.MaxPendingWrites, "max-pending-writes", cfg.MaxPendingWrites, "`cap` on writes waiting for the store; more are shed (negative: none)")
 	fs.DurationVar((*time.Duration)(&fromFlags.MaxWriteWait), "max-write-wait", time.Duration(cfg.MaxWriteWait), "shed a write that waited this `long` for the store (negative: never)")
 	fs.StringVar(&fromFlags.TLSCert, "tls-cert", cfg.TLSCert, "serve HTTPS with this PEM certificate `file` (with --tls-key)")
@@ -337,6 +346,10 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.HandheldLoginWait = fromFlags.HandheldLoginWait
 		case "max-in-flight":
 			cfg.MaxInFlight = fromFlags.MaxInFlight
+		case "api-rate":
+			cfg.APIRate = fromFlags.APIRate
+		case "api-burst":
+			cfg.APIBurst = fromFlags.APIBurst
 		case "max-pending-writes":
 			cfg.MaxPendingWrites = fromFlags.MaxPendingWrites
 		case "max-write-wait":
@@ -401,6 +414,9 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	}
 	if r := time.Duration(cfg.ScanRetention); r != 0 && r < store.ScanRetentionMin {
 		return cfg, fmt.Errorf("scan retention %s: want 0 (keep for good) or at least %s", r, store.ScanRetentionMin)
+	}
+	if cfg.APIRate > 0 && cfg.APIBurst < 1 {
+		return cfg, fmt.Errorf("api burst %d: want at least 1 with an API rate", cfg.APIBurst)
 	}
 	if r := time.Duration(cfg.EventRetention); r != 0 && r < 24*time.Hour {
 		return cfg, fmt.Errorf("event retention %s: want 0 (keep in the store for good) or at least 24h", r)

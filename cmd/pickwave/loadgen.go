@@ -92,6 +92,10 @@ type loadgenConfig struct {
 	// TLS trusts the server's pinned certificate (--tls-fingerprint);
 	// nil trusts the system's roots.
 	TLS *tls.Config
+	// APIFlood clients read APIFloodPath beside the handhelds, with
+	// Token (see loadgen_flood.go).
+	APIFlood     int
+	APIFloodPath string
 }
 
 func parseLoadgenFlags(args []string, stderr io.Writer) (loadgenConfig, error) {
@@ -108,6 +112,8 @@ func parseLoadgenFlags(args []string, stderr io.Writer) (loadgenConfig, error) {
 	fs.StringVar(&cfg.BadgePrefix, "badge-prefix", "", "badges are PREFIX0001 and on; without --token they must exist already")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a server that is not on this machine")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "random seed for the wrong scans and disconnects")
+	fs.IntVar(&cfg.APIFlood, "api-flood", 0, "also flood the API with this many clients while the handhelds scan (needs --token)")
+	fs.StringVar(&cfg.APIFloodPath, "api-flood-path", "/api/v1/orders?limit=100", "what the flood's clients read")
 	fingerprint := fs.String("tls-fingerprint", "", "trust the https server whose certificate has this SHA-256 `fingerprint` (as serve logs it)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -137,6 +143,12 @@ func parseLoadgenFlags(args []string, stderr io.Writer) (loadgenConfig, error) {
 		return cfg, errors.New("--disconnect must be between 0 and 1")
 	case !(cfg.Rate >= 0 && cfg.Rate <= 1e6):
 		return cfg, errors.New("--rate must be 0 or a number of scans per second")
+	case cfg.APIFlood < 0 || cfg.APIFlood > maxLoadHandhelds:
+		return cfg, fmt.Errorf("--api-flood must be 0 to %d", maxLoadHandhelds)
+	case cfg.APIFlood > 0 && cfg.Token == "":
+		return cfg, errors.New("--api-flood needs --token")
+	case !strings.HasPrefix(cfg.APIFloodPath, "/"):
+		return cfg, errors.New("--api-flood-path must start with /")
 	}
 	if cfg.BadgePrefix == "" {
 		cfg.BadgePrefix = "LOAD-"
@@ -447,6 +459,10 @@ func (lg *loadgen) run(ctx context.Context) (*loadReport, error) {
 	runCtx, cancel := context.WithTimeout(ctx, lg.cfg.Duration)
 	defer cancel()
 	start := time.Now()
+	var flood *floodReport
+	if lg.cfg.APIFlood > 0 {
+		wg.Go(func() { flood = lg.flood(runCtx) })
+	}
 	for i, h := range hs {
 		wg.Go(func() { h.run(ctx, runCtx, start, i) })
 	}
@@ -468,7 +484,7 @@ func (lg *loadgen) run(ctx context.Context) (*loadReport, error) {
 	}
 	wg.Wait()
 
-	rep := &loadReport{Handhelds: len(hs), Elapsed: elapsed, Waves: lg.waves, canPlan: lg.cfg.Token != ""}
+	rep := &loadReport{Handhelds: len(hs), Elapsed: elapsed, Waves: lg.waves, canPlan: lg.cfg.Token != "", flood: flood}
 	if lg.waveErr != nil {
 		rep.note(fmt.Sprintf("planning waves: %v", lg.waveErr))
 	}
@@ -922,7 +938,8 @@ type loadReport struct {
 	Handhelds int
 	Elapsed   time.Duration
 	Waves     int
-	canPlan   bool // loadgen had a token to plan waves with
+	canPlan   bool         // loadgen had a token to plan waves with
+	flood     *floodReport // the API flood's, when there was one
 
 	rtts                       []time.Duration
 	scans, ok, refused, noTask int
@@ -1086,6 +1103,9 @@ func (r *loadReport) print(w io.Writer) {
 	fmt.Fprintf(w, "disconnects    %d forced, %d unforced; %d sessions not resumed (server restarted?)\n", r.forced, r.unforced, r.newSessions)
 	fmt.Fprintf(w, "shed           %d scans refused as overload and sent again after the server's pause (%.1f %% of answered)\n",
 		r.shed, 100*float64(r.shed)/float64(max(r.scans, 1)))
+	if r.flood != nil {
+		r.flood.print(w, secs)
+	}
 	fmt.Fprintf(w, "waves          %d planned and released\n", r.Waves)
 	fmt.Fprintf(w, "sequence       %d messages repeated, %d skipped\n", r.repeats, r.gaps)
 	fmt.Fprintf(w, "lost scans     %d (sent, never answered)\n", r.lost)

@@ -109,6 +109,8 @@ func (m *Main) Open(ctx context.Context) error {
 		MaxConns: m.Config.MaxConns, MaxConnsPerAddr: m.Config.MaxConnsPerAddr,
 		ReadTimeout: time.Duration(m.Config.ReadTimeout), HandheldLoginWait: time.Duration(m.Config.HandheldLoginWait),
 		MaxInFlight: m.Config.MaxInFlight,
+		APIRate:     m.Config.APIRate,
+		APIBurst:    m.Config.APIBurst,
 	}
 	if m.Server.TLS, err = serverTLS(m.Config, m.Logger); err != nil {
 		return err

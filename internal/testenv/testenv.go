@@ -59,12 +59,15 @@ func OpenStore(tb testing.TB, dir string, opts store.Options) *store.DB {
 
 // Server returns a server on every service of db; set the station
 // services and the web handler on it when a test needs them. logger nil
-// discards logs.
+// discards logs. Its per-address API rate limit is off, because a test
+// sends every request from one address at machine speed; a test of the
+// limit sets APIRate.
 func Server(db *store.DB, logger *slog.Logger) *server.Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Webhooks: db, Backups: db, Shipments: db, Logger: logger}
+	return &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Webhooks: db, Backups: db, Shipments: db, Logger: logger,
+		APIRate: -1}
 }
 
 // Checked returns h, a server's handler, with every exchange checked
