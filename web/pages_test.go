@@ -66,6 +66,13 @@ const floorStation = "PACK-1"
 
 func newFloor(t *testing.T, users []string, withStation bool) *floor {
 	t.Helper()
+	return newFloorWith(t, users, withStation, nil)
+}
+
+// newFloorWith is newFloor with more made in the store before the wave
+// is planned (orders, stock).
+func newFloorWith(t *testing.T, users []string, withStation bool, before func(ctx context.Context, db *store.DB) error) *floor {
+	t.Helper()
 	ctx := context.Background()
 	discard := slog.New(slog.DiscardHandler)
 	f := &floor{t: t, barcodes: map[string][]pickwave.Barcode{}}
@@ -95,6 +102,12 @@ func newFloor(t *testing.T, users []string, withStation bool) *floor {
 	if err != nil {
 		db.Close()
 		t.Fatal(err)
+	}
+	if before != nil {
+		if err := before(ctx, db); err != nil {
+			db.Close()
+			t.Fatal(err)
+		}
 	}
 	planned, err := db.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 8}, 1)
 	if err != nil {

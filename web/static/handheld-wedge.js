@@ -21,10 +21,12 @@
 //     fast too) are never read as scans;
 //     and a person's Enter in the scan box sends what they typed (the page
 //     does that, not Wedge);
-//   - holds a shortcut key (say "*" for a quantity) pressed on an empty
-//     scan box for maxGapMs before acting on it: when the next key comes
-//     sooner it was a barcode's first character (Code 39 and HIBC codes
-//     start with "*" or "+"), it goes into the box, and the burst goes on;
+//   - waits maxGapMs after a shortcut key (say "*" for a quantity)
+//     pressed on an empty scan box before acting on it: when the next key
+//     comes sooner it was a barcode's first character (Code 39 and HIBC
+//     codes start with "*" or "+") and stays in the box with the rest of
+//     the burst; only when nothing follows is it taken back out of the
+//     box and acted on;
 //   - reads GS (FNC1 in GS1 barcodes), which wedges type as the control
 //     character or as Ctrl+], into the burst and the field.
 //
@@ -95,13 +97,13 @@ export class Wedge {
     el.dispatchEvent(new Event('input', { bubbles: true }));
   }
 
-  // flushHeld types a held shortcut key as the character it is.
+  // flushHeld forgets a shortcut key waiting to be acted on: it stays
+  // in the box as the character it is.
   flushHeld() {
     const h = this.held;
     if (!h) return;
     clearTimeout(h.timer);
     this.held = null;
-    this.insert(h.target, h.key);
   }
 
   // accepts says whether a burst typed into el is a scan.
@@ -133,7 +135,6 @@ export class Wedge {
         const h = this.held;
         clearTimeout(h.timer);
         this.held = null;
-        this.insert(h.target, h.key);
         this.buf = h.key;
         this.fast = true;
         this.last = h.at;
@@ -168,12 +169,13 @@ export class Wedge {
     if (!printable) return;
 
     const ch = gsKey ? GS : key;
-    if (gap > this.maxGapMs) {
+    // Recomputed: a shortcut key taken as data above moved this.last.
+    if (now - this.last > this.maxGapMs) {
       // The first key of what may be a burst.
       const sc = this.shortcuts[ch];
       if (sc && target === this.scanField && this.scanField.value === '' && this.canShortcut()) {
-        e.preventDefault();
-        e.stopImmediatePropagation();
+        // The key types itself into the box as usual; if nothing follows
+        // soon, it was the shortcut: out of the box, and acted on.
         const snap = this.snapshot(target);
         this.reset();
         this.held = {
@@ -181,7 +183,10 @@ export class Wedge {
           timer: setTimeout(() => {
             if (this.held && this.held.key === ch && this.held.at === now) {
               this.held = null;
-              sc();
+              if (this.scanField.value === ch) {
+                this.scanField.value = '';
+                sc();
+              }
             }
           }, this.maxGapMs + 10),
         };
