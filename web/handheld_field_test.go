@@ -27,7 +27,7 @@ func (b *browser) saveShot(name string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -95,7 +95,7 @@ func bulkOrder(ctx context.Context, db *store.DB, qty int) (*pickwave.SKU, error
 }
 
 // unobscured says whether the element sel is on screen and on top at its
-// centre, and not under the scan bar.
+// centre, and not under the scan bar, on a page no wider than the screen.
 func (b *browser) unobscured(sel string) bool {
 	b.t.Helper()
 	return eval[bool](b, fmt.Sprintf(`(() => {
@@ -104,7 +104,8 @@ func (b *browser) unobscured(sel string) bool {
 		const r = el.getBoundingClientRect();
 		const bar = document.querySelector('.hh-scanbar').getBoundingClientRect();
 		const x = r.left + r.width / 2, y = r.top + r.height / 2;
-		return r.height > 0 && r.top >= 0 && r.bottom <= bar.top + 0.5 && document.elementFromPoint(x, y) === el;
+		const fits = document.documentElement.scrollWidth <= document.documentElement.clientWidth;
+		return fits && r.height > 0 && r.top >= 0 && r.bottom <= bar.top + 0.5 && document.elementFromPoint(x, y) === el;
 	})()`, sel))
 }
 
