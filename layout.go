@@ -1,5 +1,12 @@
 package pickwave
 
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
 // Depot ends of an aisle.
 const (
 	DepotFront = "front" // the depot is on the front cross aisle (y = 0)
@@ -37,6 +44,27 @@ type Depot struct {
 	Aisle int `json:"aisle"`
 	// End is DepotFront or DepotBack; "" means DepotFront.
 	End string `json:"end"`
+	// DropOff names the place a finished cart is left for packing, as
+	// the handheld shows it (say "Pack staging, lane 2 by PACK-1"); up to
+	// MaxDropOffLen characters of printable text. "" means the depot
+	// itself (see Depot.Place).
+	DropOff string `json:"drop_off,omitempty"`
+}
+
+// MaxDropOffLen bounds Depot.DropOff, in characters.
+const MaxDropOffLen = 120
+
+// Place is where finished carts go: DropOff, or the depot's position
+// when the site named no drop-off.
+func (d Depot) Place() string {
+	if d.DropOff != "" {
+		return d.DropOff
+	}
+	end := d.End
+	if end == "" {
+		end = DepotFront
+	}
+	return fmt.Sprintf("Depot at the %s of aisle %d", end, d.Aisle)
 }
 
 // Validate reports every field that is out of range as an EINVALID error
@@ -63,6 +91,10 @@ func (l Layout) Validate() error {
 	}
 	if l.Depot.End != "" && l.Depot.End != DepotFront && l.Depot.End != DepotBack {
 		fe.Add("depot.end", "must be %q or %q, not %q", DepotFront, DepotBack, l.Depot.End)
+	}
+	if d := l.Depot.DropOff; !utf8.ValidString(d) || utf8.RuneCountInString(d) > MaxDropOffLen || strings.TrimSpace(d) != d ||
+		strings.IndexFunc(d, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		fe.Add("depot.drop_off", "must be at most %d characters of printable text without leading or trailing spaces", MaxDropOffLen)
 	}
 	return fe.Err("The layout is not valid.")
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pickwave/pickwave"
@@ -41,6 +42,11 @@ func TestLayout_Validate(t *testing.T) {
 		{"empty block", func(l *pickwave.Layout) { l.CrossAisles = 22 }, []string{"cross_aisles"}},
 		{"depot outside", func(l *pickwave.Layout) { l.Depot.Aisle = 11 }, []string{"depot.aisle"}},
 		{"depot side", func(l *pickwave.Layout) { l.Depot.End = "left" }, []string{"depot.end"}},
+		{"drop-off named", func(l *pickwave.Layout) { l.Depot.DropOff = "Pack staging, lane 2 · PACK-1" }, nil},
+		{"drop-off too long", func(l *pickwave.Layout) { l.Depot.DropOff = strings.Repeat("x", pickwave.MaxDropOffLen+1) }, []string{"depot.drop_off"}},
+		{"drop-off control character", func(l *pickwave.Layout) { l.Depot.DropOff = "Lane\n2" }, []string{"depot.drop_off"}},
+		{"drop-off padded", func(l *pickwave.Layout) { l.Depot.DropOff = " Lane 2" }, []string{"depot.drop_off"}},
+		{"drop-off not UTF-8", func(l *pickwave.Layout) { l.Depot.DropOff = "Lane \xff" }, []string{"depot.drop_off"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := good
@@ -63,6 +69,21 @@ func TestLayout_Validate(t *testing.T) {
 				t.Fatalf("fields %v, want %v", got, tc.fields)
 			}
 		})
+	}
+}
+
+func TestDepot_Place(t *testing.T) {
+	for _, tc := range []struct {
+		depot pickwave.Depot
+		want  string
+	}{
+		{pickwave.Depot{Aisle: 1}, "Depot at the front of aisle 1"},
+		{pickwave.Depot{Aisle: 4, End: pickwave.DepotBack}, "Depot at the back of aisle 4"},
+		{pickwave.Depot{Aisle: 1, DropOff: "Pack staging, lane 2"}, "Pack staging, lane 2"},
+	} {
+		if got := tc.depot.Place(); got != tc.want {
+			t.Errorf("%+v: Place() = %q, want %q", tc.depot, got, tc.want)
+		}
 	}
 }
 

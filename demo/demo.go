@@ -51,6 +51,10 @@ func DefaultSite(now time.Time) Site {
 // Password is every demo user's password.
 const Password = "pickwave"
 
+// DropOff is where the demo's finished carts are left: the staging lane
+// in front of pack station PACK-1, at the depot (layout depot.drop_off).
+const DropOff = "Pack staging lane 1, by PACK-1"
+
 // Users are the demo logins; the README lists them. Seed gives each
 // picker a badge (see Badge).
 var Users = []pickwave.User{
@@ -118,9 +122,9 @@ func Seed(ctx context.Context, svc Services, site Site) error {
 		}
 	}
 	// Bays 1.3 m wide, aisles 3 m apart centre to centre, the depot (pack
-	// area) at the front of aisle 1.
+	// area) at the front of aisle 1, where finished carts wait for PACK-1.
 	layout := pickwave.Layout{Aisles: site.Aisles, BaysPerAisle: site.Bays, BayWidthM: 1.3, AislePitchM: 3,
-		CrossAisles: 2, Depot: pickwave.Depot{Aisle: 1, End: pickwave.DepotFront}}
+		CrossAisles: 2, Depot: pickwave.Depot{Aisle: 1, End: pickwave.DepotFront, DropOff: DropOff}}
 	if err := svc.SetLayout(actx, layout); err != nil {
 		return fmt.Errorf("seed layout: %w", err)
 	}

@@ -165,7 +165,7 @@ func (t *txn) pickerState(picker string) (*pickerState, error) {
 // prompt works out the picker's next step from its state and the cart.
 func (t *txn) prompt(st *pickerState) (*pickwave.Prompt, error) {
 	if st.CartID == "" {
-		return &pickwave.Prompt{Done: true}, nil // the cart just finished
+		return t.donePrompt(&pickwave.Prompt{Done: true}) // the cart just finished
 	}
 	cart, err := t.cart(st.CartID)
 	if err != nil {
@@ -177,7 +177,7 @@ func (t *txn) prompt(st *pickerState) (*pickwave.Prompt, error) {
 // promptOn is prompt for the picker's cart, already read.
 func (t *txn) promptOn(st *pickerState, cart *pickwave.Cart) (*pickwave.Prompt, error) {
 	if st.CartID == "" {
-		return &pickwave.Prompt{CartID: cart.ID, Done: true}, nil // the cart just finished
+		return t.donePrompt(&pickwave.Prompt{CartID: cart.ID, Done: true}) // the cart just finished
 	}
 	p := &pickwave.Prompt{CartID: cart.ID}
 	for _, tote := range cart.Totes {
@@ -192,11 +192,16 @@ func (t *txn) promptOn(st *pickerState, cart *pickwave.Cart) (*pickwave.Prompt, 
 	}
 	p.TasksLeft = len(open)
 	if p.Step == pickwave.StepBindTote {
+		if len(open) > 0 {
+			if p.NextStop, err = t.nextStop(open[0]); err != nil {
+				return nil, err
+			}
+		}
 		return p, nil
 	}
 	if len(open) == 0 {
 		p.Done = true
-		return p, nil
+		return t.donePrompt(p)
 	}
 	currentID := open[0]
 	if slices.Contains(open, st.TaskID) {
@@ -215,6 +220,45 @@ func (t *txn) promptOn(st *pickerState, cart *pickwave.Cart) (*pickwave.Prompt, 
 	if sku, err := t.sku(current.SKU); err == nil {
 		p.SKUName, p.ImageURL = sku.Name, sku.ImageURL
 	}
+	// The stop after this one: the first open task in walking order that
+	// is not the current one.
+	for _, id := range open {
+		if id != current.ID {
+			if p.NextStop, err = t.nextStop(id); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	return p, nil
+}
+
+// nextStop previews the open task id.
+func (t *txn) nextStop(id string) (*pickwave.NextStop, error) {
+	task, err := t.task(id)
+	if err != nil {
+		return nil, err
+	}
+	ns := &pickwave.NextStop{TaskID: task.ID, Location: task.Location, Aisle: task.Aisle, Bay: task.Bay,
+		SKU: task.SKU, Qty: task.Remaining()}
+	if sku, err := t.sku(task.SKU); err == nil {
+		ns.SKUName = sku.Name
+	}
+	return ns, nil
+}
+
+// donePrompt completes a Done prompt with where the cart goes: the
+// layout's drop-off, or its depot. A site without a layout (it has no
+// waves either) says nothing.
+func (t *txn) donePrompt(p *pickwave.Prompt) (*pickwave.Prompt, error) {
+	l, err := t.layout()
+	switch {
+	case pickwave.ErrorCode(err) == pickwave.ENOTFOUND:
+		return p, nil
+	case err != nil:
+		return nil, err
+	}
+	p.DropOff = l.Depot.Place()
 	return p, nil
 }
 
@@ -281,6 +325,9 @@ func (t *txn) replay(picker string, st *pickerState, id string) (*pickwave.ScanR
 		}
 	case e.Record.Step != "":
 		p.Done = true // the cart it was scanned on is finished
+		if p, err = t.donePrompt(p); err != nil {
+			return nil, err
+		}
 	}
 	return &pickwave.ScanResult{ScanID: id, Verdict: e.Record.Verdict, Prompt: *p, Replayed: true}, nil
 }
@@ -772,7 +819,7 @@ func (t *txn) short(picker string, req pickwave.ShortRequest) (*pickwave.ScanRes
 	if err != nil {
 		return nil, err
 	}
-	rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictOK, Message: msg, Next: next.Step}
+	rec.Verdict = pickwave.Verdict{Code: pickwave.VerdictOK, Message: msg, Next: next.Step, Short: missing}
 	return t.recordScan(picker, st, rec, next)
 }
 

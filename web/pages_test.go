@@ -66,6 +66,13 @@ const floorStation = "PACK-1"
 
 func newFloor(t *testing.T, users []string, withStation bool) *floor {
 	t.Helper()
+	return newFloorWith(t, users, withStation, nil)
+}
+
+// newFloorWith is newFloor with more made in the store before the wave
+// is planned (orders, stock).
+func newFloorWith(t *testing.T, users []string, withStation bool, before func(ctx context.Context, db *store.DB) error) *floor {
+	t.Helper()
 	ctx := context.Background()
 	discard := slog.New(slog.DiscardHandler)
 	f := &floor{t: t, barcodes: map[string][]pickwave.Barcode{}}
@@ -95,6 +102,12 @@ func newFloor(t *testing.T, users []string, withStation bool) *floor {
 	if err != nil {
 		db.Close()
 		t.Fatal(err)
+	}
+	if before != nil {
+		if err := before(ctx, db); err != nil {
+			db.Close()
+			t.Fatal(err)
+		}
 	}
 	planned, err := db.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 8}, 1)
 	if err != nil {
@@ -230,6 +243,46 @@ func (b *browser) scan(code string) hhShown {
 	b.do("scan "+code, chromedp.SendKeys(chromedp.CSS("#hh-scan"), code+"\n"))
 	b.waitFor("the answer to "+code, fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
 	return b.handheld()
+}
+
+// hhSaved is the handheld page's state as kept in IndexedDB.
+type hhSaved struct {
+	Session string `json:"session"`
+	LastSeq int    `json:"lastSeq"`
+	Token   string `json:"token"`
+	User    string `json:"user"`
+	Prompt  *struct {
+		Step    string `json:"step"`
+		Done    bool   `json:"done"`
+		DropOff string `json:"drop_off"`
+	} `json:"prompt"`
+	Outbox []struct {
+		ID  string `json:"id"`
+		Msg struct {
+			Type  string `json:"type"`
+			Data  string `json:"data"`
+			Count int    `json:"count"`
+		} `json:"msg"`
+	} `json:"outbox"`
+}
+
+// hhSavedJS reads the page's IndexedDB: the state record and the outbox.
+const hhSavedJS = `new Promise((resolve, reject) => {
+	const r = indexedDB.open('pickwave-handheld');
+	r.onerror = () => reject(r.error);
+	r.onsuccess = () => {
+		const db = r.result;
+		const tx = db.transaction(['state', 'outbox']);
+		const st = tx.objectStore('state').get('current');
+		const ob = tx.objectStore('outbox').getAll();
+		tx.oncomplete = () => { db.close(); resolve(Object.assign({}, st.result || {}, {outbox: ob.result || []})); };
+		tx.onerror = () => reject(tx.error);
+	};
+})`
+
+func (b *browser) hhSaved() hhSaved {
+	b.t.Helper()
+	return eval[hhSaved](b, hhSavedJS, chromedp.EvalAwaitPromise)
 }
 
 func (b *browser) verdict() (code, message string) {
@@ -371,14 +424,14 @@ func TestPages_handheldPicksACart(t *testing.T) {
 		case s.Step == "location" && tasksDone >= 1 && !reloaded:
 			// Reload mid-cart: the page resumes its session and goes on.
 			reloaded = true
-			session := eval[string](b, `JSON.parse(sessionStorage.getItem('pickwave.handheld')).session`)
+			session := b.hhSaved().Session
 			b.do("reload the page", chromedp.Reload())
 			b.waitFor("the page back online", fmt.Sprintf(`document.body.dataset.screen === 'pick' && document.getElementById('hh-conn').dataset.state === 'online' && Number(document.body.dataset.seq) > %d`, s.Seq))
 			after := b.handheld()
 			if after.Step != s.Step || after.Task != s.Task || after.Location != s.Location {
 				t.Fatalf("after a reload the page shows %+v, before %+v", after, s)
 			}
-			if got := eval[string](b, `JSON.parse(sessionStorage.getItem('pickwave.handheld')).session`); got != session {
+			if got := b.hhSaved().Session; got != session {
 				t.Errorf("after a reload the session is %s, was %s: not resumed", got, session)
 			}
 			s = after
@@ -459,6 +512,13 @@ func TestPages_handheldPicksACart(t *testing.T) {
 			if want := fmt.Sprintf("%s × %s short at %s; a count is requested.", s.Left, s.SKU, s.Location); code != pickwave.VerdictOK || !strings.HasPrefix(msg, want) {
 				t.Errorf("short shows %s %q, want ok %q", code, msg, want)
 			}
+			// Shown as a short: amber with a warning, never a green tick.
+			if kind, green, mark := eval[string](b, `document.getElementById('hh-verdict').dataset.kind`),
+				eval[bool](b, `document.getElementById('hh-verdict').classList.contains('hh-ok')`),
+				eval[string](b, `getComputedStyle(document.getElementById('hh-verdict-msg'), '::before').content`); kind != "short" || green || !strings.Contains(mark, "Short") {
+				t.Errorf("a short is shown as kind %q, green %v, marked %s", kind, green, mark)
+			}
+			b.screenshot("pickwave-handheld-short.png")
 			task, err := f.db.Task(ctx, s.Task)
 			if err != nil || task.Status != pickwave.TaskShort || task.Picked != 0 || strconv.Itoa(task.Short) != s.Left {
 				t.Fatalf("after the short the task is %+v, %v", task, err)
@@ -521,7 +581,7 @@ func TestPages_handheldPicksACart(t *testing.T) {
 	}
 
 	// Logging out ends the token; then in again with a user name and password.
-	token := eval[string](b, `JSON.parse(sessionStorage.getItem('pickwave.handheld')).token`)
+	token := b.hhSaved().Token
 	b.do("log out",
 		chromedp.Click(chromedp.CSS("#hh-logout")),
 		chromedp.WaitVisible(chromedp.CSS("#hh-login")),

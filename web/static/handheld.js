@@ -1,897 +1,1118 @@
-// Pickwave handheld picking page: for a picker on an Android handheld with a
-// keyboard-wedge scanner. It speaks the handheld websocket (/ws/handheld,
-// see server/handheld.go): log in by badge or password, take a cart, scan
-// what each prompt asks for, report shorts. Plain JavaScript, no build
+// Pickwave handheld picking page: for a picker on an Android handheld with
+// a keyboard-wedge scanner (or a phone's camera). It speaks the handheld
+// websocket (/ws/handheld, docs/protocol.md): log in by badge or
+// password, take a cart, scan what each prompt asks for (once per pack,
+// or once with a keyed quantity), report shorts, and at the end of the
+// cart take it where the server says. Plain JavaScript modules, no build
 // step; text from the server is only ever set with textContent.
 //
-// Resilience: every scan gets a client id and stays in a pending list
-// (kept in sessionStorage) until its verdict arrives; after a reconnect or
-// a reload the page says hello with its session and the last sequence
-// number it processed, the server replays what was missed, and pending
-// scans are sent again with the same id (the server answers a repeat with
-// the stored verdict and applies it once).
-'use strict';
+// Field-ready:
+//   - Every scan and short gets a client id and is written to IndexedDB
+//     (handheld-store.js) before it is sent; it stays there until its
+//     answer arrives. After a reconnect, a reload, a closed tab or a
+//     browser restart the page says hello with its session and the last
+//     sequence number processed, and sends what is still kept, in the
+//     order it was made, with the same ids: the server answers an id it
+//     has seen from record, so nothing is applied twice.
+//   - The current prompt is kept there too, and a service worker
+//     (handheld-sw.js) keeps the page itself, so a reload in a Wi-Fi dead
+//     spot opens on the current task.
+//   - Scanner bursts are told apart from typing (handheld-wedge.js);
+//     the camera scans where the browser has a BarcodeDetector
+//     (handheld-camera.js).
+import { Store } from './handheld-store.js';
+import { Wedge } from './handheld-wedge.js';
+import { Camera, formats as cameraFormats } from './handheld-camera.js';
 
-(() => {
-  const STORE_KEY = 'pickwave.handheld';
-  const DEVICE_KEY = 'pickwave.device';
-  const COOKIE = 'pickwave_session';
-  const WS_PATH = '/ws/handheld';
-  const BACKOFF_MIN_MS = 1000;
-  const BACKOFF_MAX_MS = 5000;
-  const MAX_PENDING = 50;
-  const MAX_RETRIES = 3;   // sends of a scan the server could not carry out
-  const RETRY_MS = 2000;
-  const GS = '\u001d';
+const LEGACY_KEY = 'pickwave.handheld'; // the sessionStorage state of earlier versions
+const DEVICE_KEY = 'pickwave.device';
+const COOKIE = 'pickwave_session';
+const WS_PATH = '/ws/handheld';
+const BACKOFF_MIN_MS = 1000;
+const BACKOFF_MAX_MS = 5000;
+const MAX_PENDING = 500;  // scans kept while offline
+const WINDOW = 16;        // kept scans sent ahead of their answers
+const MAX_RETRIES = 3;    // sends of a scan the server could not carry out
+const RETRY_MS = 2000;
+const MAX_COUNT = 100000; // the protocol's bound on a keyed count and a found count
 
-  const $ = (id) => document.getElementById(id);
-  const { newID, plural, wsURL } = window.Pickwave;
-  const scan = $('hh-scan');
+const $ = (id) => document.getElementById(id);
+const { newID, plural, wsURL } = window.Pickwave;
+const scan = $('hh-scan');
 
-  // ---- Ids and the device name -------------------------------------------
+// ---- Ids and the device name ---------------------------------------------
 
-  // deviceName names this handheld in the scan records: ?device=TC52-07
-  // in the address (kept), or a random name made once per browser.
-  function deviceName() {
-    const ok = (s) => typeof s === 'string' && /^[\x21-\x7e]{1,64}$/.test(s);
-    let name = new URLSearchParams(location.search).get('device');
-    try {
-      if (ok(name)) localStorage.setItem(DEVICE_KEY, name);
-      else name = localStorage.getItem(DEVICE_KEY);
-      if (!ok(name)) {
-        name = 'web-' + newID().slice(0, 8);
-        localStorage.setItem(DEVICE_KEY, name);
-      }
-    } catch (err) {
-      if (!ok(name)) name = 'web-' + newID().slice(0, 8);
+// deviceName names this handheld in the scan records: ?device=TC52-07
+// in the address (kept), or a random name made once per browser.
+function deviceName() {
+  const ok = (s) => typeof s === 'string' && /^[\x21-\x7e]{1,64}$/.test(s);
+  let name = new URLSearchParams(location.search).get('device');
+  try {
+    if (ok(name)) localStorage.setItem(DEVICE_KEY, name);
+    else name = localStorage.getItem(DEVICE_KEY);
+    if (!ok(name)) {
+      name = 'web-' + newID().slice(0, 8);
+      localStorage.setItem(DEVICE_KEY, name);
     }
-    return name;
+  } catch (err) {
+    if (!ok(name)) name = 'web-' + newID().slice(0, 8);
   }
-  const device = deviceName();
+  return name;
+}
+const device = deviceName();
 
-  // ---- Stored state ------------------------------------------------------
+// ---- State -----------------------------------------------------------------
 
-  // st survives reloads of this tab (sessionStorage): the session to
-  // resume, the last sequence number processed, the token that lets the
-  // socket say hello, the scans not yet answered and the last prompt.
-  function fresh() {
-    return { session: '', lastSeq: 0, token: '', user: '', role: '', pending: [], prompt: null };
-  }
+// st is saved in IndexedDB: the session to resume, the last sequence
+// number processed, the token that lets the socket say hello, and the
+// last prompt. pending mirrors the outbox of the logged-in user, in order.
+function fresh() {
+  return { session: '', lastSeq: 0, token: '', user: '', role: '', prompt: null };
+}
 
-  function load() {
-    try {
-      const raw = sessionStorage.getItem(STORE_KEY);
-      if (!raw) return null;
-      const v = JSON.parse(raw);
-      if (!v || typeof v !== 'object' || !Array.isArray(v.pending)) return null;
-      return Object.assign(fresh(), v);
-    } catch (err) {
-      return null;
+let store = null;
+let st = fresh();
+let pending = []; // [{id, msg, kept}] oldest first; kept: in IndexedDB
+
+let saving = Promise.resolve();
+
+function save() {
+  const snap = JSON.parse(JSON.stringify(st));
+  saving = saving.then(() => store.saveState(snap)).catch(() => { /* storage full or off */ });
+  showPending();
+}
+
+function showPending() {
+  document.body.dataset.seq = String(st.lastSeq);
+  document.body.dataset.pending = String(pending.length);
+  const n = pending.length;
+  $('hh-pending').hidden = n === 0;
+  $('hh-pending').textContent = n === 1 ? '1 waiting' : `${n} waiting`;
+}
+
+// The socket authenticates its upgrade with the session cookie, and hello
+// carries the token too (a browser restart drops the cookie, not the
+// token kept in IndexedDB).
+function cookieTail() {
+  return `; Path=${WS_PATH}; SameSite=Strict` + (location.protocol === 'https:' ? '; Secure' : '');
+}
+function setCookie(token) {
+  if (/^[A-Za-z0-9._~-]+$/.test(token)) document.cookie = `${COOKIE}=${token}` + cookieTail();
+}
+function clearCookie() {
+  document.cookie = `${COOKIE}=; Max-Age=0` + cookieTail();
+}
+
+// ---- Runtime state -------------------------------------------------------
+
+const rt = {
+  ws: null,
+  opened: false,     // the current socket has opened
+  authed: false,     // the current socket got a welcome
+  everOpened: false,
+  backoff: BACKOFF_MIN_MS,
+  timer: 0,
+  loginMsg: null,    // a login to send when the socket opens (held in memory only)
+  loginRef: '',
+  helloRef: '',
+  syncRef: '',
+  takeRef: '',
+  probing: false,
+  shortReason: '',
+  sent: new Set(),   // ids sent on this socket, not answered yet
+  retries: {},       // scan id → sends answered unavailable or internal
+  count: 0,          // the keyed quantity for the next item scan; 0: none
+  queueing: Promise.resolve(),
+};
+
+// ---- Feedback: sound and vibration -------------------------------------
+
+let audio = null;
+
+// unlockAudio makes the audio context during a user gesture (a key press
+// of the scanner counts), as browsers require.
+function unlockAudio() {
+  try {
+    if (!audio) {
+      const AC = window.AudioContext || window.webkitAudioContext;
+      if (!AC) return;
+      audio = new AC();
     }
+    if (audio.state === 'suspended') audio.resume().catch(() => {});
+  } catch (err) {
+    audio = null;
   }
+}
 
-  function save() {
-    try { sessionStorage.setItem(STORE_KEY, JSON.stringify(st)); } catch (err) { /* storage full or off */ }
-    document.body.dataset.seq = String(st.lastSeq);
-    document.body.dataset.pending = String(st.pending.length);
-    const n = st.pending.length;
-    $('hh-pending').hidden = n === 0;
-    $('hh-pending').textContent = n === 1 ? '1 waiting' : `${n} waiting`;
+function beep(kind) {
+  try {
+    if (!audio || audio.state !== 'running') return;
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.type = 'square';
+    osc.frequency.value = { pick: 1760, short: 660 }[kind] || 220;
+    gain.gain.value = 0.06;
+    osc.connect(gain);
+    gain.connect(audio.destination);
+    const t = audio.currentTime;
+    osc.start(t);
+    osc.stop(t + (kind === 'pick' ? 0.07 : kind === 'short' ? 0.2 : 0.4));
+  } catch (err) { /* no sound then */ }
+}
+
+function buzz(pattern) {
+  try {
+    if (typeof navigator.vibrate === 'function') navigator.vibrate(pattern);
+  } catch (err) { /* no vibration then */ }
+}
+
+// ---- Screens -------------------------------------------------------------
+
+const SCREENS = ['login', 'idle', 'pick', 'done'];
+
+function showScreen(name) {
+  $('hh-boot').hidden = true;
+  for (const s of SCREENS) $('hh-' + s).hidden = s !== name;
+  document.body.dataset.screen = name;
+  const titles = { login: 'Log in', idle: 'Take a cart', pick: 'Picking', done: 'Cart done' };
+  document.title = `${titles[name]} · Pickwave`;
+}
+
+function setConn(state) {
+  const el = $('hh-conn');
+  el.dataset.state = state;
+  el.textContent = { online: 'Online', connecting: 'Connecting…', reconnecting: 'Offline' }[state] || state;
+}
+
+// showVerdict shows the answer to a scan: green when units or a step were
+// accepted, amber with a warning sign for an accepted short (units
+// missing is never good news), red with the server's message otherwise.
+function showVerdict(v, feedback) {
+  const box = $('hh-verdict');
+  const ok = v.code === 'ok';
+  const kind = !ok ? 'wrong' : v.short > 0 ? 'short' : 'pick';
+  box.className = 'hh-verdict ' + { pick: 'hh-ok', short: 'hh-shortv', wrong: 'hh-bad' }[kind];
+  box.dataset.code = v.code || '';
+  box.dataset.kind = kind;
+  $('hh-verdict-msg').textContent = v.message || (ok ? 'OK' : v.code);
+  const exp = $('hh-verdict-expected');
+  // The expected value, unless the message says it already.
+  exp.hidden = ok || !v.expected || String(v.message || '').includes(v.expected);
+  exp.textContent = v.expected ? 'Expected: ' + v.expected : '';
+  box.hidden = false;
+  if (feedback !== false) {
+    beep(kind);
+    if (kind !== 'pick') buzz(kind === 'short' ? [120, 60, 120] : [180, 80, 180]);
   }
+}
 
-  // The socket authenticates its upgrade with the session cookie. The
-  // token from the welcome is set as a cookie for the handheld socket only,
-  // so that a reconnect can say hello without the badge again.
-  function cookieTail() {
-    return `; Path=${WS_PATH}; SameSite=Strict` + (location.protocol === 'https:' ? '; Secure' : '');
+// showNotice shows something that is not a verdict, in amber.
+function showNotice(message) {
+  const box = $('hh-verdict');
+  box.className = 'hh-verdict hh-warn';
+  box.dataset.code = 'notice';
+  box.dataset.kind = 'notice';
+  $('hh-verdict-msg').textContent = message;
+  $('hh-verdict-expected').hidden = true;
+  box.hidden = false;
+}
+
+function hideVerdict() {
+  $('hh-verdict').hidden = true;
+  $('hh-verdict').dataset.code = '';
+  $('hh-verdict').dataset.kind = '';
+}
+
+function showLoginError(message) {
+  const box = $('hh-login-error');
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function day(iso) {
+  if (!iso || iso.startsWith('0001-01-01')) return '';
+  const d = new Date(iso);
+  return isNaN(d) ? '' : d.toISOString().slice(0, 10);
+}
+
+// sameOrigin says whether an image may be shown under the page's CSP
+// (img-src 'self' data:); others are left out rather than refused.
+function sameOrigin(url) {
+  if (typeof url !== 'string' || !url) return false;
+  if (url.startsWith('data:image/')) return true;
+  try {
+    return new URL(url, location.href).origin === location.origin;
+  } catch (err) {
+    return false;
   }
-  function setCookie(token) {
-    if (/^[A-Za-z0-9._~-]+$/.test(token)) document.cookie = `${COOKIE}=${token}` + cookieTail();
+}
+
+const STEP_TITLES = { location: 'Go to location', item: 'Pick item', tote: 'Put in tote' };
+
+function render() {
+  $('hh-user').textContent = st.user || '';
+  $('hh-logout').hidden = !st.token;
+  if (!st.token) {
+    showScreen('login');
+    return;
   }
-  function clearCookie() {
-    document.cookie = `${COOKIE}=; Max-Age=0` + cookieTail();
+  const p = st.prompt;
+  if (!p) {
+    showScreen('idle');
+    $('hh-take').disabled = !!rt.takeRef;
+    return;
   }
-
-  let st = load();
-  if (!st) {
-    // A new tab: nobody is logged in here, whatever an old cookie says.
-    st = fresh();
-    clearCookie();
-  }
-
-  // ---- Runtime state -----------------------------------------------------
-
-  const rt = {
-    ws: null,
-    opened: false,     // the current socket has opened
-    authed: false,     // the current socket got a welcome
-    everOpened: false,
-    backoff: BACKOFF_MIN_MS,
-    timer: 0,
-    loginMsg: null,    // a login to send when the socket opens (held in memory only)
-    loginRef: '',
-    helloRef: '',
-    syncRef: '',
-    takeRef: '',
-    probing: false,
-    shortReason: '',
-    retries: {},       // scan id → sends answered unavailable or internal
-  };
-
-  // ---- Feedback: sound and vibration -------------------------------------
-
-  let audio = null;
-
-  // unlockAudio makes the audio context during a user gesture (a key press
-  // of the scanner counts), as browsers require.
-  function unlockAudio() {
-    try {
-      if (!audio) {
-        const AC = window.AudioContext || window.webkitAudioContext;
-        if (!AC) return;
-        audio = new AC();
-      }
-      if (audio.state === 'suspended') audio.resume().catch(() => {});
-    } catch (err) {
-      audio = null;
-    }
-  }
-
-  function beep(ok) {
-    try {
-      if (!audio || audio.state !== 'running') return;
-      const osc = audio.createOscillator();
-      const gain = audio.createGain();
-      osc.type = 'square';
-      osc.frequency.value = ok ? 1760 : 220;
-      gain.gain.value = 0.06;
-      osc.connect(gain);
-      gain.connect(audio.destination);
-      const t = audio.currentTime;
-      osc.start(t);
-      osc.stop(t + (ok ? 0.07 : 0.4));
-    } catch (err) { /* no sound then */ }
-  }
-
-  function buzz(pattern) {
-    try {
-      if (typeof navigator.vibrate === 'function') navigator.vibrate(pattern);
-    } catch (err) { /* no vibration then */ }
-  }
-
-  // ---- Screens -----------------------------------------------------------
-
-  const SCREENS = ['login', 'idle', 'pick', 'done'];
-
-  function showScreen(name) {
-    $('hh-boot').hidden = true;
-    for (const s of SCREENS) $('hh-' + s).hidden = s !== name;
-    document.body.dataset.screen = name;
-    const titles = { login: 'Log in', idle: 'Take a cart', pick: 'Picking', done: 'Cart done' };
-    document.title = `${titles[name]} · Pickwave`;
-  }
-
-  function setConn(state) {
-    const el = $('hh-conn');
-    el.dataset.state = state;
-    el.textContent = { online: 'Online', connecting: 'Connecting…', reconnecting: 'Reconnecting…' }[state] || state;
-  }
-
-  // showVerdict shows the answer to a scan: green when accepted, red with
-  // the server's message otherwise.
-  function showVerdict(v, feedback) {
-    const box = $('hh-verdict');
-    const ok = v.code === 'ok';
-    box.className = 'hh-verdict ' + (ok ? 'hh-ok' : 'hh-bad');
-    box.dataset.code = v.code || '';
-    $('hh-verdict-msg').textContent = v.message || (ok ? 'OK' : v.code);
-    const exp = $('hh-verdict-expected');
-    // The expected value, unless the message says it already.
-    exp.hidden = ok || !v.expected || String(v.message || '').includes(v.expected);
-    exp.textContent = v.expected ? 'Expected: ' + v.expected : '';
-    box.hidden = false;
-    if (feedback !== false) {
-      beep(ok);
-      if (!ok) buzz([180, 80, 180]);
-    }
-  }
-
-  // showNotice shows something that is not a verdict, in amber.
-  function showNotice(message) {
-    const box = $('hh-verdict');
-    box.className = 'hh-verdict hh-warn';
-    box.dataset.code = 'notice';
-    $('hh-verdict-msg').textContent = message;
-    $('hh-verdict-expected').hidden = true;
-    box.hidden = false;
-  }
-
-  function hideVerdict() {
-    $('hh-verdict').hidden = true;
-    $('hh-verdict').dataset.code = '';
-  }
-
-  function showLoginError(message) {
-    const box = $('hh-login-error');
-    box.textContent = message;
-    box.hidden = !message;
-  }
-
-  function day(iso) {
-    if (!iso || iso.startsWith('0001-01-01')) return '';
-    const d = new Date(iso);
-    return isNaN(d) ? '' : d.toISOString().slice(0, 10);
-  }
-
-  // sameOrigin says whether an image may be shown under the page's CSP
-  // (img-src 'self' data:); others are left out rather than refused.
-  function sameOrigin(url) {
-    if (typeof url !== 'string' || !url) return false;
-    if (url.startsWith('data:image/')) return true;
-    try {
-      return new URL(url, location.href).origin === location.origin;
-    } catch (err) {
-      return false;
-    }
-  }
-
-  const STEP_TITLES = { location: 'Go to location', item: 'Pick item', tote: 'Put in tote' };
-
-  function render() {
-    $('hh-user').textContent = st.user || '';
-    $('hh-logout').hidden = !st.token;
-    if (!st.token) {
-      showScreen('login');
-      return;
-    }
-    const p = st.prompt;
-    if (!p) {
-      showScreen('idle');
-      $('hh-take').disabled = !!rt.takeRef;
-      return;
-    }
-    if (p.done) {
-      $('hh-done-cart').textContent = p.cart_id || '';
-      $('hh-next').disabled = !!rt.takeRef;
-      closeShort();
-      showScreen('done');
-      return;
-    }
-    renderPick(p);
-    showScreen('pick');
-  }
-
-  function renderPick(p) {
-    const pick = $('hh-pick');
-    pick.dataset.step = p.step || '';
-    pick.dataset.cart = p.cart_id || '';
-    $('hh-cart').textContent = p.cart_id || '';
-    $('hh-left').textContent = plural(p.tasks_left || 0, 'task') + ' left';
-
-    const bind = p.step === 'bind_tote' || !p.task;
-    $('hh-p-bind').hidden = !bind;
-    $('hh-p-task').hidden = bind;
-    if (bind) {
-      pick.dataset.task = '';
-      $('hh-bind-slot').textContent = String(p.slot || '');
-      $('hh-bind-big').textContent = String(p.slot || '');
-      closeShort();
-      return;
-    }
-
-    const t = p.task;
-    pick.dataset.task = t.id || '';
-    const card = $('hh-p-task');
-    card.dataset.step = p.step;
-    $('hh-step').textContent = STEP_TITLES[p.step] || p.step;
-    $('hh-loc').textContent = t.location || '';
-    const where = [];
-    if (t.aisle) where.push('Aisle ' + t.aisle);
-    if (t.bay) where.push('Bay ' + t.bay);
-    $('hh-aislebay').textContent = where.join(' · ');
-
-    // The item: what to pick here, shown from the location step on.
-    const tote = p.step === 'tote';
-    $('hh-item').hidden = false;
-    $('hh-sku').textContent = t.sku || '';
-    $('hh-name').textContent = p.sku_name || '';
-    const img = $('hh-img');
-    if (sameOrigin(p.image_url) && !tote) {
-      if (img.getAttribute('src') !== p.image_url) img.src = p.image_url;
-      img.hidden = false;
-    } else {
-      img.hidden = true;
-      img.removeAttribute('src');
-    }
-    const lot = t.lot || '';
-    const exp = day(t.expiry);
-    $('hh-lot').textContent = lot;
-    $('hh-exp').textContent = exp;
-    $('hh-lot-wrap').hidden = !lot;
-    $('hh-exp-wrap').hidden = !exp;
-    $('hh-lotexp').hidden = !lot && !exp;
-
-    const qty = t.qty || 0;
-    const picked = t.picked || 0;
-    const short = t.short || 0;
-    const left = Math.max(qty - picked - short, 0);
-    $('hh-qtyrow').hidden = tote;
-    $('hh-qty').textContent = String(left);
-    $('hh-qty-total').textContent = String(qty);
-    const notes = [];
-    if (picked) notes.push(`${picked} picked`);
-    if (short) notes.push(`${short} short`);
-    $('hh-qty-note').textContent = notes.length ? ' · ' + notes.join(' · ') : '';
-
-    $('hh-toterow').hidden = !tote;
-    $('hh-slot').textContent = String(t.tote_slot || '');
-
-    const instr = {
-      location: 'Scan the location label.',
-      item: left === 1 ? 'Scan the item.' : `Scan each unit (or a case), ${left} to go. Then put them in slot ${t.tote_slot}.`,
-      tote: `Put the ${plural(picked, 'unit')} in the tote in slot ${t.tote_slot} and scan the tote.`,
-    }[p.step] || '';
-    $('hh-instr').textContent = instr;
-    // A short is reported while the units are being looked for.
-    $('hh-short-open').hidden = tote;
-    if (tote) closeShort();
-  }
-
-  // ---- The socket --------------------------------------------------------
-
-  function send(msg) {
-    const ws = rt.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-    try {
-      ws.send(JSON.stringify(msg));
-      return true;
-    } catch (err) {
-      return false;
-    }
-  }
-
-  function connect() {
-    clearTimeout(rt.timer);
-    rt.timer = 0;
-    if (rt.ws) return;
-    const url = wsURL(WS_PATH);
-    let ws;
-    try {
-      ws = new WebSocket(url);
-    } catch (err) {
-      scheduleReconnect();
-      return;
-    }
-    rt.ws = ws;
-    rt.opened = false;
-    rt.authed = false;
-    setConn(rt.everOpened ? 'reconnecting' : 'connecting');
-    ws.addEventListener('open', () => {
-      if (rt.ws !== ws) return;
-      rt.opened = true;
-      rt.everOpened = true;
-      onOpen();
-    });
-    ws.addEventListener('message', (ev) => {
-      if (rt.ws !== ws) return;
-      let m;
-      try { m = JSON.parse(ev.data); } catch (err) { return; }
-      if (m && typeof m === 'object') onMessage(m);
-    });
-    ws.addEventListener('close', () => {
-      if (rt.ws !== ws) return;
-      const opened = rt.opened;
-      rt.ws = null;
-      rt.opened = false;
-      rt.authed = false;
-      rt.syncRef = '';
-      if (rt.takeRef) {
-        rt.takeRef = '';
-        render();
-      }
-      if (!opened) probe();
-      scheduleReconnect();
-    });
-  }
-
-  function scheduleReconnect() {
-    if (rt.timer || rt.ws) return;
-    setConn('reconnecting');
-    const delay = rt.backoff;
-    rt.backoff = Math.min(rt.backoff * 2, BACKOFF_MAX_MS);
-    rt.timer = setTimeout(connect, delay);
-  }
-
-  // reconnectNow skips the wait, when the network or the page comes back.
-  function reconnectNow() {
-    if (rt.ws) return;
-    rt.backoff = BACKOFF_MIN_MS;
-    connect();
-  }
-
-  function onOpen() {
-    if (st.token) {
-      rt.helloRef = 'hello-' + newID();
-      send({ type: 'hello', id: rt.helloRef, session: st.session || undefined, last_seq: st.lastSeq || undefined });
-      return;
-    }
-    rt.backoff = BACKOFF_MIN_MS;
-    setConn('online');
-    if (rt.loginMsg) send(rt.loginMsg);
-  }
-
-  // probe runs when a socket could not even open. The server refuses the
-  // upgrade with 401 when the cookie's token is no longer valid; a plain
-  // GET of the socket's address tells that apart from a server that is
-  // down (the browser does not show a websocket's HTTP status).
-  async function probe() {
-    if (rt.probing) return;
-    rt.probing = true;
-    try {
-      const res = await fetch(WS_PATH, { credentials: 'same-origin', cache: 'no-store' });
-      if (res.status === 401) {
-        if (st.token) {
-          sessionEnded('Your session has ended. Scan your badge to go on.');
-        } else {
-          showLoginError('The server refuses an old login saved in this browser. Log out in the supervisor console, or clear this site’s cookies, then try again.');
-        }
-      }
-    } catch (err) {
-      // The server cannot be reached: keep trying.
-    } finally {
-      rt.probing = false;
-    }
-  }
-
-  function onMessage(m) {
-    switch (m.type) {
-      case 'welcome': onWelcome(m); break;
-      case 'prompt':
-      case 'verdict': onSequenced(m); break;
-      case 'error': onError(m); break;
-      default: break;
-    }
-  }
-
-  function onWelcome(m) {
-    const resumed = !!st.session && m.session === st.session;
-    if (st.user && m.user !== st.user) {
-      // Someone else logged in on this handheld: the old picker's scans
-      // and prompt are not theirs.
-      st.pending = [];
-      st.prompt = null;
-    }
-    if (!resumed) st.lastSeq = 0; // a new session numbers from 1
-    st.session = m.session || '';
-    st.user = m.user || '';
-    st.role = m.role || '';
-    if (m.token) {
-      st.token = m.token;
-      setCookie(m.token);
-    }
-    rt.loginMsg = null;
-    rt.loginRef = '';
-    rt.helloRef = '';
-    rt.authed = true;
-    rt.backoff = BACKOFF_MIN_MS;
-    $('hh-password').value = '';
-    showLoginError('');
-    save();
-    setConn('online');
-    render();
-    // Scans not answered yet go again with their ids; then ask where we
-    // are, which settles whatever the prompt on screen was.
-    for (const msg of st.pending) send(msg);
-    rt.syncRef = 'sync-' + newID();
-    send({ type: 'prompt', id: rt.syncRef });
-  }
-
-  function takePending(id) {
-    if (!id) return null;
-    const i = st.pending.findIndex((p) => p.id === id);
-    if (i < 0) return null;
-    return st.pending.splice(i, 1)[0];
-  }
-
-  function onSequenced(m) {
-    const seq = Number(m.seq) || 0;
-    if (seq && seq <= st.lastSeq) {
-      // Seen already (a replay after a reconnect): just acknowledge.
-      send({ type: 'ack', seq: st.lastSeq });
-      return;
-    }
-    const gap = seq > st.lastSeq + 1 && st.lastSeq > 0;
-    if (m.type === 'prompt') {
-      if (m.prompt) {
-        if (rt.takeRef) hideVerdict(); // a fresh cart
-        rt.takeRef = '';
-        applyPrompt(m.prompt);
-      }
-    } else if (m.result) {
-      const r = m.result;
-      const mine = takePending(r.scan_id);
-      delete rt.retries[r.scan_id];
-      // A replayed answer to a scan no longer pending was shown before.
-      if (mine || !r.replayed) {
-        showVerdict(r.verdict || { code: 'ok', message: '' });
-        if (r.prompt) applyPrompt(r.prompt);
-      }
-    }
-    if (seq) st.lastSeq = seq;
-    save();
-    if (seq) send({ type: 'ack', seq: st.lastSeq });
-    if (gap && rt.authed) requestSync();
-  }
-
-  function requestSync() {
-    rt.syncRef = 'sync-' + newID();
-    send({ type: 'prompt', id: rt.syncRef });
-  }
-
-  function applyPrompt(p) {
-    if (p.done) st.prompt = p;
-    else if (!p.cart_id) st.prompt = null; // no cart
-    else st.prompt = p;
-    save();
-    render();
-  }
-
-  function onError(m) {
-    const ref = m.ref || '';
-    const message = m.message || 'Something went wrong.';
-    if (ref && (ref === rt.loginRef || ref === rt.helloRef)) {
-      rt.loginMsg = null;
-      rt.loginRef = '';
-      rt.helloRef = '';
-      if (m.code === 'forbidden') {
-        // A user who may not pick: the server has logged the socket in
-        // anyway, so drop it rather than leave that session on it.
-        sessionEnded(message);
-        dropSocket();
-      } else if (ref === rt.helloRef && m.code === 'unauthorized') {
-        sessionEnded('Your session has ended. Scan your badge to go on.');
-      } else {
-        showLoginError(message); // a wrong badge or password
-      }
-      return;
-    }
-    if (ref && ref === rt.syncRef) {
-      rt.syncRef = '';
-      if (m.code === 'not_found') {
-        // No cart. A finished cart stays on screen until the next is taken.
-        if (!(st.prompt && st.prompt.done)) {
-          st.prompt = null;
-          save();
-          render();
-        }
-      } else {
-        showNotice(message);
-      }
-      return;
-    }
-    if (ref && ref === rt.takeRef) {
-      rt.takeRef = '';
-      const box = $('hh-idle-msg');
-      box.textContent = message;
-      box.hidden = false;
-      if (!(st.prompt && st.prompt.done)) st.prompt = null;
-      save();
-      render();
-      if (st.prompt && st.prompt.done) showNotice(message);
-      return;
-    }
-    const pending = st.pending.find((p) => p.id === ref);
-    if (pending && (m.code === 'unavailable' || m.code === 'internal')) {
-      // Not carried out, and worth another go with the same id: now and
-      // then after a reconnect (the server may be stopping).
-      const tries = (rt.retries[ref] || 0) + 1;
-      rt.retries[ref] = tries;
-      if (tries <= MAX_RETRIES) {
-        showNotice(message + ' Trying again…');
-        setTimeout(() => {
-          if (rt.authed && st.pending.some((p) => p.id === ref)) send(pending);
-        }, RETRY_MS * tries);
-        return;
-      }
-    }
-    if (takePending(ref)) {
-      delete rt.retries[ref];
-      save();
-      showVerdict({ code: m.code || 'error', message });
-      return;
-    }
-    if (m.code === 'unauthorized') {
-      sessionEnded('Your session has ended. Scan your badge to go on.');
-      dropSocket();
-      return;
-    }
-    showVerdict({ code: m.code || 'error', message });
-  }
-
-  // dropSocket closes the current socket; a new one opens after the backoff.
-  function dropSocket() {
-    const ws = rt.ws;
-    if (ws) ws.close();
-  }
-
-  // sessionEnded forgets the token but keeps the session, the sequence
-  // number and the pending scans: logging in again resumes them.
-  function sessionEnded(message) {
-    st.token = '';
-    clearCookie();
-    save();
-    render();
-    showLoginError(message);
-  }
-
-  // ---- Actions -----------------------------------------------------------
-
-  function login(fields) {
-    showLoginError('');
-    rt.loginRef = 'login-' + newID();
-    rt.loginMsg = Object.assign({ type: 'login', id: rt.loginRef, session: st.session || undefined, last_seq: st.lastSeq || undefined }, fields);
-    if (rt.opened && !rt.authed) {
-      send(rt.loginMsg);
-    } else if (rt.authed) {
-      // A socket logged in by an old cookie: log in on it anew.
-      send(rt.loginMsg);
-    } else {
-      reconnectNow();
-    }
-  }
-
-  function submitScan(raw) {
-    if (typeof raw !== 'string' || raw.trim() === '') return;
-    if (!st.token) {
-      login({ badge: raw.trim() });
-      return;
-    }
+  if (p.done) {
+    $('hh-done-cart').textContent = p.cart_id || '';
+    $('hh-dropoff').textContent = p.drop_off || '';
+    $('hh-dropoff-box').hidden = !p.drop_off;
+    $('hh-next').disabled = !!rt.takeRef;
     closeShort();
-    queue({ type: 'scan', id: newID(), device, data: raw });
+    setCount(0);
+    showScreen('done');
+    return;
   }
+  renderPick(p);
+  showScreen('pick');
+}
 
-  // queue sends a scan or short report now, or when the connection is
-  // back; it stays pending until its answer arrives.
-  function queue(msg) {
-    if (st.pending.length >= MAX_PENDING) {
-      showVerdict({ code: 'queue_full', message: `${MAX_PENDING} scans are waiting for the connection. Wait until it is back, then scan again.` });
-      return;
-    }
-    st.pending.push(msg);
-    save();
-    if (!rt.authed || !send(msg)) {
-      showNotice('No connection. The scan is kept and sent when the connection is back.');
-    }
-  }
+function renderNextStop(p, first) {
+  const ns = p.next_stop;
+  $('hh-nextstop').hidden = !ns;
+  if (!ns) return;
+  const here = p.task && ns.location === p.task.location;
+  $('hh-nextstop-label').textContent = first ? 'First stop' : here ? 'Next, same location' : 'Next stop';
+  $('hh-nextstop-loc').textContent = ns.location || '';
+  $('hh-nextstop-what').textContent = `${ns.sku} × ${ns.qty}` + (ns.sku_name ? ` · ${ns.sku_name}` : '');
+}
 
-  function takeCart() {
-    if (!rt.authed) {
-      showNotice('No connection. Wait until it is back, then take a cart.');
-      return;
-    }
-    $('hh-idle-msg').hidden = true;
-    rt.takeRef = 'take-' + newID();
-    send({ type: 'take_cart', id: rt.takeRef });
-    render();
-  }
+function renderPick(p) {
+  const pick = $('hh-pick');
+  pick.dataset.step = p.step || '';
+  pick.dataset.cart = p.cart_id || '';
+  $('hh-cart').textContent = p.cart_id || '';
+  $('hh-left').textContent = plural(p.tasks_left || 0, 'task') + ' left';
 
-  async function logout() {
-    const n = st.pending.length;
-    if (n && !window.confirm(`${plural(n, 'scan')} not sent yet will be lost. Log out anyway?`)) return;
-    const token = st.token;
-    st = fresh();
-    clearCookie();
-    save();
-    rt.loginMsg = null;
-    rt.retries = {};
-    hideVerdict();
+  const bind = p.step === 'bind_tote' || !p.task;
+  $('hh-p-bind').hidden = !bind;
+  $('hh-p-task').hidden = bind || !$('hh-short').hidden;
+  renderNextStop(p, bind);
+  if (bind) {
+    pick.dataset.task = '';
+    $('hh-bind-slot').textContent = String(p.slot || '');
+    $('hh-bind-big').textContent = String(p.slot || '');
     closeShort();
-    render();
-    const ws = rt.ws;
+    setCount(0);
+    return;
+  }
+
+  const t = p.task;
+  if (pick.dataset.task !== (t.id || '') || p.step !== 'item') setCount(0);
+  pick.dataset.task = t.id || '';
+  const card = $('hh-p-task');
+  card.dataset.step = p.step;
+  $('hh-step').textContent = STEP_TITLES[p.step] || p.step;
+  $('hh-loc').textContent = t.location || '';
+  const where = [];
+  if (t.aisle) where.push('Aisle ' + t.aisle);
+  if (t.bay) where.push('Bay ' + t.bay);
+  $('hh-aislebay').textContent = where.join(' · ');
+
+  // The item: what to pick here, shown from the location step on.
+  const tote = p.step === 'tote';
+  $('hh-item').hidden = false;
+  $('hh-sku').textContent = t.sku || '';
+  $('hh-name').textContent = p.sku_name || '';
+  const img = $('hh-img');
+  if (sameOrigin(p.image_url) && !tote) {
+    if (img.getAttribute('src') !== p.image_url) img.src = p.image_url;
+    img.hidden = false;
+  } else {
+    img.hidden = true;
+    img.removeAttribute('src');
+  }
+  const lot = t.lot || '';
+  const exp = day(t.expiry);
+  $('hh-lot').textContent = lot;
+  $('hh-exp').textContent = exp;
+  $('hh-lot-wrap').hidden = !lot;
+  $('hh-exp-wrap').hidden = !exp;
+  $('hh-lotexp').hidden = !lot && !exp;
+
+  const qty = t.qty || 0;
+  const picked = t.picked || 0;
+  const short = t.short || 0;
+  const left = Math.max(qty - picked - short, 0);
+  $('hh-qtyrow').hidden = tote;
+  $('hh-qty').textContent = String(left);
+  $('hh-qty-total').textContent = String(qty);
+  const notes = [];
+  if (picked) notes.push(`${picked} picked`);
+  if (short) notes.push(`${short} short`);
+  $('hh-qty-note').textContent = notes.length ? ' · ' + notes.join(' · ') : '';
+
+  $('hh-toterow').hidden = !tote;
+  $('hh-slot').textContent = String(t.tote_slot || '');
+
+  const instr = {
+    location: 'Scan the location label.',
+    item: left === 1 ? 'Scan the item.' : `Scan each unit, or key the quantity and scan once: ${left} to go. Then put them in slot ${t.tote_slot}.`,
+    tote: `Put the ${plural(picked, 'unit')} in the tote in slot ${t.tote_slot} and scan the tote.`,
+  }[p.step] || '';
+  $('hh-instr').textContent = instr;
+  // A quantity is keyed for item scans of more than one unit.
+  $('hh-count-open').hidden = p.step !== 'item' || left < 2;
+  if (p.step !== 'item' || left < 2) closeCount();
+  // A short is reported while the units are being looked for.
+  $('hh-short-open').hidden = tote;
+  if (tote) closeShort();
+}
+
+// ---- The socket ------------------------------------------------------------
+
+function send(msg) {
+  const ws = rt.ws;
+  if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+  try {
+    ws.send(JSON.stringify(msg));
+    return true;
+  } catch (err) {
+    return false;
+  }
+}
+
+function connect() {
+  clearTimeout(rt.timer);
+  rt.timer = 0;
+  if (rt.ws) return;
+  let ws;
+  try {
+    ws = new WebSocket(wsURL(WS_PATH));
+  } catch (err) {
+    scheduleReconnect();
+    return;
+  }
+  rt.ws = ws;
+  rt.opened = false;
+  rt.authed = false;
+  rt.sent.clear();
+  setConn(rt.everOpened || pending.length ? 'reconnecting' : 'connecting');
+  ws.addEventListener('open', () => {
+    if (rt.ws !== ws) return;
+    rt.opened = true;
+    rt.everOpened = true;
+    onOpen();
+  });
+  ws.addEventListener('message', (ev) => {
+    if (rt.ws !== ws) return;
+    let m;
+    try { m = JSON.parse(ev.data); } catch (err) { return; }
+    if (m && typeof m === 'object') onMessage(m);
+  });
+  ws.addEventListener('close', () => {
+    if (rt.ws !== ws) return;
+    const opened = rt.opened;
     rt.ws = null;
     rt.opened = false;
     rt.authed = false;
-    if (ws) ws.close();
+    rt.syncRef = '';
+    rt.sent.clear();
+    if (rt.takeRef) {
+      rt.takeRef = '';
+      render();
+    }
+    if (!opened) probe();
+    scheduleReconnect();
+  });
+}
+
+function scheduleReconnect() {
+  if (rt.timer || rt.ws) return;
+  setConn('reconnecting');
+  const delay = rt.backoff;
+  rt.backoff = Math.min(rt.backoff * 2, BACKOFF_MAX_MS);
+  rt.timer = setTimeout(connect, delay);
+}
+
+// reconnectNow skips the wait, when the network or the page comes back.
+function reconnectNow() {
+  if (rt.ws) return;
+  rt.backoff = BACKOFF_MIN_MS;
+  connect();
+}
+
+function onOpen() {
+  if (st.token) {
+    rt.helloRef = 'hello-' + newID();
+    send({ type: 'hello', id: rt.helloRef, token: st.token, session: st.session || undefined, last_seq: st.lastSeq || undefined });
+    return;
+  }
+  rt.backoff = BACKOFF_MIN_MS;
+  setConn('online');
+  if (rt.loginMsg) send(rt.loginMsg);
+}
+
+// probe runs when a socket could not even open. The server refuses the
+// upgrade with 401 when the cookie's token is no longer valid; a plain
+// GET of the socket's address tells that apart from a server that is
+// down (the browser does not show a websocket's HTTP status).
+async function probe() {
+  if (rt.probing) return;
+  rt.probing = true;
+  try {
+    const res = await fetch(WS_PATH, { credentials: 'same-origin', cache: 'no-store' });
+    if (res.status === 401) {
+      if (st.token) {
+        sessionEnded('Your session has ended. Scan your badge to go on.');
+      } else {
+        showLoginError('The server refuses an old login saved in this browser. Log out in the supervisor console, or clear this site’s cookies, then try again.');
+      }
+    }
+  } catch (err) {
+    // The server cannot be reached: keep trying.
+  } finally {
+    rt.probing = false;
+  }
+}
+
+function onMessage(m) {
+  switch (m.type) {
+    case 'welcome': onWelcome(m); break;
+    case 'prompt':
+    case 'verdict': onSequenced(m); break;
+    case 'error': onError(m); break;
+    default: break;
+  }
+}
+
+async function onWelcome(m) {
+  const resumed = !!st.session && m.session === st.session;
+  const newUser = m.user !== st.user;
+  if (st.user && newUser) {
+    // Someone else logged in on this handheld: the old picker's prompt is
+    // not theirs. The old picker's kept scans stay in the outbox and go
+    // out when that picker logs in here again.
+    st.prompt = null;
+  }
+  if (!resumed) st.lastSeq = 0; // a new session numbers from 1
+  st.session = m.session || '';
+  st.user = m.user || '';
+  st.role = m.role || '';
+  if (m.token) {
+    st.token = m.token;
+    setCookie(m.token);
+  }
+  rt.loginMsg = null;
+  rt.loginRef = '';
+  rt.helloRef = '';
+  rt.authed = true;
+  rt.backoff = BACKOFF_MIN_MS;
+  $('hh-password').value = '';
+  showLoginError('');
+  if (newUser) {
+    await rt.queueing;
+    await loadPending();
+  }
+  save();
+  setConn('online');
+  render();
+  // Scans not answered yet go again, in order, with their ids; with none
+  // kept, ask where we are, which settles whatever prompt is on screen
+  // (each verdict carries the prompt after it).
+  if (pending.length) flush();
+  else requestSync();
+}
+
+// loadPending reads the logged-in picker's kept scans.
+async function loadPending() {
+  try {
+    const all = await store.outbox();
+    pending = all.filter((r) => r.user === st.user).map((r) => ({ id: r.id, msg: r.msg, kept: true }));
+  } catch (err) { /* keep what is in memory */ }
+  showPending();
+}
+
+// flush sends kept scans in order, at most WINDOW ahead of their answers;
+// none goes before it is kept, nor before one made earlier.
+function flush() {
+  if (!rt.authed) return;
+  for (const p of pending) {
+    if (rt.sent.size >= WINDOW || !p.kept) break;
+    if (rt.sent.has(p.id)) continue;
+    if (!send(p.msg)) break;
+    rt.sent.add(p.id);
+  }
+}
+
+function takePending(id) {
+  if (!id) return null;
+  const i = pending.findIndex((p) => p.id === id);
+  if (i < 0) return null;
+  const [p] = pending.splice(i, 1);
+  rt.sent.delete(id);
+  store.remove(id).catch(() => {});
+  showPending();
+  return p;
+}
+
+function onSequenced(m) {
+  const seq = Number(m.seq) || 0;
+  if (seq && seq <= st.lastSeq) {
+    // Seen already (a replay after a reconnect): just acknowledge.
+    send({ type: 'ack', seq: st.lastSeq });
+    return;
+  }
+  const gap = seq > st.lastSeq + 1 && st.lastSeq > 0;
+  if (m.type === 'prompt') {
+    if (m.prompt) {
+      if (rt.takeRef) hideVerdict(); // a fresh cart
+      rt.takeRef = '';
+      applyPrompt(m.prompt);
+    }
+  } else if (m.result) {
+    const r = m.result;
+    const mine = takePending(r.scan_id);
+    delete rt.retries[r.scan_id];
+    // A replayed answer to a scan no longer pending was shown before.
+    if (mine || !r.replayed) {
+      showVerdict(r.verdict || { code: 'ok', message: '' });
+      if (r.prompt) applyPrompt(r.prompt);
+    }
+  }
+  if (seq) st.lastSeq = seq;
+  save();
+  if (seq) send({ type: 'ack', seq: st.lastSeq });
+  flush();
+  if (gap && rt.authed) requestSync();
+}
+
+function requestSync() {
+  rt.syncRef = 'sync-' + newID();
+  send({ type: 'prompt', id: rt.syncRef });
+}
+
+function applyPrompt(p) {
+  if (p.done) st.prompt = p;
+  else if (!p.cart_id) st.prompt = null; // no cart
+  else st.prompt = p;
+  save();
+  render();
+}
+
+function onError(m) {
+  const ref = m.ref || '';
+  const message = m.message || 'Something went wrong.';
+  if (ref && (ref === rt.loginRef || ref === rt.helloRef)) {
+    const hello = ref === rt.helloRef;
+    rt.loginMsg = null;
+    rt.loginRef = '';
+    rt.helloRef = '';
+    if (m.code === 'forbidden') {
+      // A user who may not pick: the server has logged the socket in
+      // anyway, so drop it rather than leave that session on it.
+      sessionEnded(message);
+      dropSocket();
+    } else if (hello && m.code === 'unauthorized') {
+      sessionEnded('Your session has ended. Scan your badge to go on.');
+    } else {
+      showLoginError(message); // a wrong badge or password
+    }
+    return;
+  }
+  if (ref && ref === rt.syncRef) {
+    rt.syncRef = '';
+    if (m.code === 'not_found') {
+      // No cart. A finished cart stays on screen until the next is taken.
+      if (!(st.prompt && st.prompt.done)) {
+        st.prompt = null;
+        save();
+        render();
+      }
+    } else {
+      showNotice(message);
+    }
+    return;
+  }
+  if (ref && ref === rt.takeRef) {
+    rt.takeRef = '';
+    const box = $('hh-idle-msg');
+    box.textContent = message;
+    box.hidden = false;
+    if (!(st.prompt && st.prompt.done)) st.prompt = null;
+    save();
+    render();
+    if (st.prompt && st.prompt.done) showNotice(message);
+    return;
+  }
+  const kept = pending.find((p) => p.id === ref);
+  if (kept && (m.code === 'unavailable' || m.code === 'internal')) {
+    // Not carried out, and worth another go with the same id: later on
+    // this socket, and after a reconnect (the server may be stopping).
+    const tries = (rt.retries[ref] || 0) + 1;
+    rt.retries[ref] = tries;
+    if (tries <= MAX_RETRIES) {
+      showNotice(message + ' Trying again…');
+      const wait = Number(m.retry_after_ms) > 0 ? Number(m.retry_after_ms) : RETRY_MS * tries;
+      setTimeout(() => {
+        if (rt.authed && pending.some((p) => p.id === ref)) send(kept.msg);
+      }, wait);
+      return;
+    }
+  }
+  if (takePending(ref)) {
+    // Refused for good (invalid, gone): the scan is not kept.
+    delete rt.retries[ref];
+    save();
+    showVerdict({ code: m.code || 'error', message });
+    flush();
+    return;
+  }
+  if (m.code === 'unauthorized') {
+    sessionEnded('Your session has ended. Scan your badge to go on.');
+    dropSocket();
+    return;
+  }
+  showVerdict({ code: m.code || 'error', message });
+}
+
+// dropSocket closes the current socket; a new one opens after the backoff.
+function dropSocket() {
+  const ws = rt.ws;
+  if (ws) ws.close();
+}
+
+// sessionEnded forgets the token but keeps the session, the sequence
+// number and the kept scans: logging in again resumes them.
+function sessionEnded(message) {
+  st.token = '';
+  clearCookie();
+  save();
+  render();
+  showLoginError(message);
+}
+
+// ---- Actions -------------------------------------------------------------
+
+function login(fields) {
+  showLoginError('');
+  rt.loginRef = 'login-' + newID();
+  rt.loginMsg = Object.assign({ type: 'login', id: rt.loginRef, session: st.session || undefined, last_seq: st.lastSeq || undefined }, fields);
+  if (rt.opened) {
+    // A fresh socket, or one logged in by an old cookie: log in on it.
+    send(rt.loginMsg);
+  } else {
     reconnectNow();
-    if (token) {
-      try {
-        await fetch('/api/v1/logout', { method: 'POST', headers: { Authorization: 'Bearer ' + token }, credentials: 'omit' });
-      } catch (err) { /* the token expires by itself */ }
+  }
+}
+
+// submitScan takes one scan from the wedge, a person's Enter or the
+// camera: a badge before login, else a scan for the server.
+function submitScan(raw) {
+  if (typeof raw !== 'string' || raw.trim() === '') return;
+  if (!st.token) {
+    login({ badge: raw.trim() });
+    return;
+  }
+  closeShort();
+  const msg = { type: 'scan', id: newID(), device, data: raw };
+  if (rt.count > 1 && st.prompt && st.prompt.step === 'item') msg.count = rt.count;
+  closeCount();
+  setCount(0);
+  queue(msg);
+}
+
+// queue keeps a scan or short report, then sends it now or when the
+// connection is back; it stays kept until its answer arrives. Messages
+// are kept and sent in the order they were made.
+function queue(msg) {
+  if (pending.length >= MAX_PENDING) {
+    showVerdict({ code: 'queue_full', message: `${MAX_PENDING} scans are waiting for the connection. Wait until it is back, then scan again.` });
+    return;
+  }
+  const user = st.user;
+  const entry = { id: msg.id, msg, kept: false };
+  pending.push(entry);
+  showPending();
+  rt.queueing = rt.queueing.then(async () => {
+    try {
+      await store.add(user, msg);
+    } catch (err) {
+      showNotice('This scan could not be kept on the handheld; it is sent, but lost if the page closes before the answer.');
     }
-  }
-
-  // ---- Short picks -------------------------------------------------------
-
-  function openShort() {
-    const p = st.prompt;
-    const t = p && p.task;
-    if (t) {
-      const left = Math.max((t.qty || 0) - (t.picked || 0) - (t.short || 0), 0);
-      $('hh-short-what').textContent = `${t.sku} at ${t.location}: ${left} of ${t.qty} not picked yet`;
-    }
-    rt.shortReason = '';
-    for (const b of document.querySelectorAll('.hh-reason')) b.setAttribute('aria-pressed', 'false');
-    // The count starts empty: the picker types what is there, or says it
-    // was not counted. A default of 0 would record "none left" untouched.
-    $('hh-found').value = '';
-    $('hh-found').disabled = false;
-    $('hh-found-skip').checked = false;
-    $('hh-short-error').hidden = true;
-    updateShortSend();
-    $('hh-short').hidden = false;
-    $('hh-p-task').hidden = true;
-  }
-
-  function closeShort() {
-    if ($('hh-short').hidden) return;
-    $('hh-short').hidden = true;
-    if (st.prompt && st.prompt.task && st.prompt.step !== 'bind_tote') $('hh-p-task').hidden = false;
-  }
-
-  // MAX_FOUND is the protocol's bound on a count.
-  const MAX_FOUND = 100000;
-
-  // foundValue is the typed count: a whole number 0 to MAX_FOUND, or -1.
-  function foundValue() {
-    const v = $('hh-found').value.trim();
-    if (!/^\d{1,6}$/.test(v) || Number(v) > MAX_FOUND) return -1;
-    return Number(v);
-  }
-
-  // shortReady says the form can be sent: a reason, and a count or "not counted".
-  function shortReady() {
-    return !!rt.shortReason && ($('hh-found-skip').checked || foundValue() >= 0);
-  }
-
-  function updateShortSend() {
-    $('hh-short-send').disabled = !shortReady();
-  }
-
-  function sendShort() {
-    const box = $('hh-short-error');
-    if (!rt.shortReason) {
-      box.textContent = 'Choose why the units are short.';
-      box.hidden = false;
+    entry.kept = true; // or could not be: it goes anyway
+    if (!rt.authed) {
+      showNotice('No connection. The scan is kept and sent when the connection is back.');
       return;
     }
-    const skip = $('hh-found-skip').checked;
-    const found = foundValue();
-    if (!skip && found < 0) {
-      box.textContent = `Count the units left at the location and type the number (0 to ${MAX_FOUND}), or tick “Not counted”.`;
-      box.hidden = false;
-      return;
+    flush();
+  });
+}
+
+function takeCart() {
+  if (!rt.authed) {
+    showNotice('No connection. Wait until it is back, then take a cart.');
+    return;
+  }
+  $('hh-idle-msg').hidden = true;
+  rt.takeRef = 'take-' + newID();
+  send({ type: 'take_cart', id: rt.takeRef });
+  render();
+}
+
+async function logout() {
+  const n = pending.length;
+  if (n && !window.confirm(`${plural(n, 'scan')} not sent yet will be lost. Log out anyway?`)) return;
+  const token = st.token;
+  const user = st.user;
+  st = fresh();
+  pending = [];
+  clearCookie();
+  save();
+  store.clear(user).catch(() => {});
+  rt.loginMsg = null;
+  rt.retries = {};
+  hideVerdict();
+  closeShort();
+  render();
+  const ws = rt.ws;
+  rt.ws = null;
+  rt.opened = false;
+  rt.authed = false;
+  if (ws) ws.close();
+  reconnectNow();
+  if (token) {
+    try {
+      await fetch('/api/v1/logout', { method: 'POST', headers: { Authorization: 'Bearer ' + token }, credentials: 'omit' });
+    } catch (err) { /* the token expires by itself */ }
+  }
+}
+
+// ---- Keyed quantity ------------------------------------------------------
+
+// countValue is the typed quantity: a whole number 1 to MAX_COUNT, or 0.
+function countValue() {
+  const v = $('hh-count').value.trim();
+  if (!/^\d{1,6}$/.test(v) || Number(v) < 1 || Number(v) > MAX_COUNT) return 0;
+  return Number(v);
+}
+
+function setCount(n) {
+  rt.count = n;
+  const chip = $('hh-count-chip');
+  chip.hidden = n < 2;
+  chip.textContent = n >= 2 ? `× ${n}` : '';
+  document.body.dataset.count = String(n);
+}
+
+function openCount() {
+  const p = st.prompt;
+  if (!p || p.step !== 'item' || !p.task) return;
+  const t = p.task;
+  const left = Math.max((t.qty || 0) - (t.picked || 0) - (t.short || 0), 0);
+  closeShort();
+  $('hh-count-box').hidden = false;
+  // The units still to pick: the usual answer, typed over when not.
+  $('hh-count').value = String(left);
+  setCount(left);
+  $('hh-count').focus();
+  $('hh-count').select();
+  $('hh-count-box').scrollIntoView({ block: 'nearest' });
+}
+
+function closeCount() {
+  $('hh-count-box').hidden = true;
+  if (document.activeElement === $('hh-count')) scan.focus();
+}
+
+// ---- Short picks -------------------------------------------------------
+
+function openShort() {
+  const p = st.prompt;
+  const t = p && p.task;
+  if (!t) return;
+  closeCount();
+  setCount(0);
+  const left = Math.max((t.qty || 0) - (t.picked || 0) - (t.short || 0), 0);
+  $('hh-short-what').textContent = `${t.sku} at ${t.location}: ${left} of ${t.qty} not picked yet`;
+  rt.shortReason = '';
+  for (const b of document.querySelectorAll('.hh-reason')) b.setAttribute('aria-pressed', 'false');
+  // The count starts empty: the picker types what is there, or says it
+  // was not counted. A default of 0 would record "none left" untouched.
+  $('hh-found').value = '';
+  $('hh-found').disabled = false;
+  $('hh-found-skip').checked = false;
+  $('hh-short-error').hidden = true;
+  updateShortSend();
+  $('hh-short').hidden = false;
+  $('hh-p-task').hidden = true;
+  $('hh-short').scrollIntoView({ block: 'start' });
+}
+
+function closeShort() {
+  if ($('hh-short').hidden) return;
+  $('hh-short').hidden = true;
+  if (st.prompt && st.prompt.task && st.prompt.step !== 'bind_tote') $('hh-p-task').hidden = false;
+}
+
+// foundValue is the typed count: a whole number 0 to MAX_COUNT, or -1.
+function foundValue() {
+  const v = $('hh-found').value.trim();
+  if (!/^\d{1,6}$/.test(v) || Number(v) > MAX_COUNT) return -1;
+  return Number(v);
+}
+
+// shortReady says the form can be sent: a reason, and a count or "not counted".
+function shortReady() {
+  return !!rt.shortReason && ($('hh-found-skip').checked || foundValue() >= 0);
+}
+
+function updateShortSend() {
+  $('hh-short-send').disabled = !shortReady();
+}
+
+function sendShort() {
+  const box = $('hh-short-error');
+  if (!rt.shortReason) {
+    box.textContent = 'Choose why the units are short.';
+    box.hidden = false;
+    return;
+  }
+  const skip = $('hh-found-skip').checked;
+  const found = foundValue();
+  if (!skip && found < 0) {
+    box.textContent = `Count the units left at the location and type the number (0 to ${MAX_COUNT}), or tick “Not counted”.`;
+    box.hidden = false;
+    return;
+  }
+  closeShort();
+  const m = { type: 'short', id: newID(), device, reason: rt.shortReason };
+  if (!skip) m.found = found; // not counted: no found at all
+  queue(m);
+}
+
+// ---- Camera --------------------------------------------------------------
+
+let camera = null;
+
+async function setUpCamera() {
+  const fmts = await cameraFormats();
+  $('hh-camera-open').hidden = fmts.length === 0;
+  if (fmts.length) camera = new Camera($('hh-camera-video'), fmts);
+}
+
+async function openCamera() {
+  if (!camera) return;
+  $('hh-camera').hidden = false;
+  try {
+    await camera.start((code) => {
+      $('hh-camera').hidden = true;
+      submitScan(code);
+    });
+  } catch (err) {
+    $('hh-camera').hidden = true;
+    showNotice('The camera could not be opened: allow it for this page, or scan with the scanner.');
+  }
+}
+
+function closeCamera() {
+  if (camera) camera.stop();
+  $('hh-camera').hidden = true;
+}
+
+// ---- Focus and keys ------------------------------------------------------
+
+// ownsFocus says whether a focused element takes typing itself (the
+// password, the counts); anything else hands focus back to the scan box,
+// so the next scan always lands there.
+function ownsFocus(el) {
+  if (!el || el === scan || el === document.body) return false;
+  const tag = el.tagName;
+  return (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') && !el.disabled;
+}
+
+function refocus() {
+  if (ownsFocus(document.activeElement)) return;
+  if (document.activeElement !== scan) {
+    try { scan.focus({ preventScroll: true }); } catch (err) { scan.focus(); }
+  }
+}
+
+// onScanKey handles a person's keys in the scan box (a scanner's bursts
+// are taken by the wedge before they get here): Enter sends what was typed.
+function onScanKey(e) {
+  unlockAudio();
+  if (e.key === 'Enter' || e.keyCode === 13 || (e.key === 'Tab' && scan.value !== '')) {
+    e.preventDefault();
+    const v = scan.value;
+    scan.value = '';
+    submitScan(v);
+  }
+}
+
+function toggleKeyboard() {
+  const on = scan.inputMode !== 'text';
+  scan.inputMode = on ? 'text' : 'none';
+  $('hh-keyboard').setAttribute('aria-pressed', on ? 'true' : 'false');
+  scan.blur();
+  scan.focus();
+}
+
+// canShortcut: shortcuts act on the picking screen with no form open.
+function canShortcut() {
+  return document.body.dataset.screen === 'pick' && $('hh-short').hidden && $('hh-camera').hidden;
+}
+
+// ---- Start -----------------------------------------------------------------
+
+async function loadState() {
+  store = await Store.open();
+  let saved = null;
+  try { saved = await store.loadState(); } catch (err) { saved = null; }
+  // An earlier version kept its state and unanswered scans in this tab's
+  // sessionStorage: carry them over once.
+  try {
+    const raw = sessionStorage.getItem(LEGACY_KEY);
+    if (raw) {
+      const v = JSON.parse(raw);
+      if (v && typeof v === 'object' && Array.isArray(v.pending)) {
+        if (!saved) saved = { session: v.session, lastSeq: v.lastSeq, token: v.token, user: v.user, role: v.role, prompt: v.prompt };
+        for (const msg of v.pending) {
+          if (msg && msg.id) await store.add(v.user || '', msg).catch(() => {});
+        }
+      }
+      sessionStorage.removeItem(LEGACY_KEY);
     }
+  } catch (err) { /* nothing to carry over */ }
+  if (saved && typeof saved === 'object') st = Object.assign(fresh(), saved);
+  if (st.token) setCookie(st.token);
+  else clearCookie(); // nobody is logged in here, whatever an old cookie says
+  await loadPending();
+  if (!store.durable) showNotice('This browser does not keep scans on the handheld: stay in Wi-Fi range until each is answered.');
+}
+
+function wire() {
+  scan.addEventListener('keydown', onScanKey);
+  scan.addEventListener('blur', () => setTimeout(refocus, 0));
+  document.addEventListener('click', () => setTimeout(refocus, 0));
+  document.addEventListener('pointerdown', unlockAudio, { passive: true });
+  window.addEventListener('focus', refocus);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') {
+      refocus();
+      reconnectNow();
+    } else {
+      closeCamera();
+    }
+  });
+  window.addEventListener('online', reconnectNow);
+
+  // The wedge: bursts are scans wherever the focus is; "*" keys a
+  // quantity and "#" reports a short, on an empty scan box only.
+  new Wedge({
+    scanField: scan,
+    onScan: (data) => { unlockAudio(); submitScan(data); },
+    shortcuts: {
+      '*': () => { if (!$('hh-count-open').hidden) openCount(); },
+      '#': () => { if (!$('hh-short-open').hidden && !$('hh-p-task').hidden) openShort(); },
+    },
+    canShortcut,
+  });
+  window.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape') return;
+    closeCount();
+    setCount(0);
     closeShort();
-    const m = { type: 'short', id: newID(), device, reason: rt.shortReason };
-    if (!skip) m.found = found; // not counted: no found at all
-    queue(m);
-  }
+    closeCamera();
+    refocus();
+  });
 
-  // ---- Focus and keys ----------------------------------------------------
-
-  // ownsFocus says whether a focused element takes typing itself (the
-  // password, the found count); anything else hands focus back to the
-  // scan box, so the next scan always lands there.
-  function ownsFocus(el) {
-    if (!el || el === scan || el === document.body) return false;
-    const tag = el.tagName;
-    return (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') && !el.disabled;
-  }
-
-  function refocus() {
-    if (ownsFocus(document.activeElement)) return;
-    if (document.activeElement !== scan) {
-      try { scan.focus({ preventScroll: true }); } catch (err) { scan.focus(); }
-    }
-  }
-
-  function insertAtCaret(text) {
-    const start = scan.selectionStart ?? scan.value.length;
-    const end = scan.selectionEnd ?? scan.value.length;
-    scan.setRangeText(text, start, end, 'end');
-  }
-
-  function onScanKey(e) {
-    unlockAudio();
-    if (e.key === 'Enter' || e.keyCode === 13 || (e.key === 'Tab' && scan.value !== '')) {
-      e.preventDefault();
-      const v = scan.value;
-      scan.value = '';
-      submitScan(v);
+  $('hh-pw-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const username = $('hh-username').value.trim();
+    const password = $('hh-password').value;
+    if (!username || !password) {
+      showLoginError('Enter your user name and password.');
       return;
     }
-    // GS (FNC1) of GS1 barcodes: a wedge types it as the control character
-    // or as Ctrl+]. It goes into the value as is.
-    if (e.key === GS || (e.ctrlKey && !e.altKey && !e.metaKey && (e.key === ']' || e.code === 'BracketRight'))) {
+    login({ username, password });
+  });
+  // Enter in the found count sends the short; it must not reach the scan box.
+  $('hh-found').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
       e.preventDefault();
-      insertAtCaret(GS);
+      sendShort();
     }
-  }
-
-  function toggleKeyboard() {
-    const on = scan.inputMode !== 'text';
-    scan.inputMode = on ? 'text' : 'none';
-    $('hh-keyboard').setAttribute('aria-pressed', on ? 'true' : 'false');
-    scan.blur();
-    scan.focus();
-  }
-
-  // ---- Start -------------------------------------------------------------
-
-  function boot() {
-    scan.addEventListener('keydown', onScanKey);
-    scan.addEventListener('blur', () => setTimeout(refocus, 0));
-    document.addEventListener('click', () => setTimeout(refocus, 0));
-    document.addEventListener('pointerdown', unlockAudio, { passive: true });
-    window.addEventListener('focus', refocus);
-    document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible') {
-        refocus();
-        reconnectNow();
-      }
-    });
-    window.addEventListener('online', reconnectNow);
-
-    $('hh-pw-form').addEventListener('submit', (e) => {
+  });
+  // A quantity typed and confirmed with Enter waits for the item scan.
+  $('hh-count').addEventListener('input', () => setCount(countValue()));
+  $('hh-count').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
       e.preventDefault();
-      const username = $('hh-username').value.trim();
-      const password = $('hh-password').value;
-      if (!username || !password) {
-        showLoginError('Enter your user name and password.');
-        return;
-      }
-      login({ username, password });
-    });
-    // Enter in the found count sends the short; it must not reach the scan box.
-    $('hh-found').addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') {
-        e.preventDefault();
-        sendShort();
-      }
-    });
-    $('hh-take').addEventListener('click', takeCart);
-    $('hh-next').addEventListener('click', takeCart);
-    $('hh-logout').addEventListener('click', logout);
-    $('hh-keyboard').addEventListener('click', toggleKeyboard);
-    $('hh-short-open').addEventListener('click', openShort);
-    $('hh-short-cancel').addEventListener('click', closeShort);
-    $('hh-short-send').addEventListener('click', sendShort);
-    for (const b of document.querySelectorAll('.hh-reason')) {
-      b.addEventListener('click', () => {
-        rt.shortReason = b.dataset.reason;
-        for (const o of document.querySelectorAll('.hh-reason')) o.setAttribute('aria-pressed', o === b ? 'true' : 'false');
-        $('hh-short-error').hidden = true;
-        updateShortSend();
-      });
+      setCount(countValue());
+      scan.focus();
     }
-    $('hh-found').addEventListener('input', () => {
+  });
+  $('hh-count-open').addEventListener('click', openCount);
+  $('hh-count-clear').addEventListener('click', () => {
+    setCount(0);
+    closeCount();
+  });
+  $('hh-take').addEventListener('click', takeCart);
+  $('hh-next').addEventListener('click', takeCart);
+  $('hh-logout').addEventListener('click', logout);
+  $('hh-keyboard').addEventListener('click', toggleKeyboard);
+  $('hh-camera-open').addEventListener('click', openCamera);
+  $('hh-camera-close').addEventListener('click', closeCamera);
+  $('hh-short-open').addEventListener('click', openShort);
+  $('hh-short-cancel').addEventListener('click', closeShort);
+  $('hh-short-send').addEventListener('click', sendShort);
+  for (const b of document.querySelectorAll('.hh-reason')) {
+    b.addEventListener('click', () => {
+      rt.shortReason = b.dataset.reason;
+      for (const o of document.querySelectorAll('.hh-reason')) o.setAttribute('aria-pressed', o === b ? 'true' : 'false');
       $('hh-short-error').hidden = true;
       updateShortSend();
     });
-    $('hh-found-skip').addEventListener('change', () => {
-      const skip = $('hh-found-skip').checked;
-      $('hh-found').disabled = skip;
-      if (skip) $('hh-found').value = '';
-      updateShortSend();
-    });
-    // + and − adjust a typed count; on an empty field + starts at 1, − does nothing.
-    const step = (d) => {
-      if ($('hh-found-skip').checked) return;
-      const cur = foundValue();
-      if (cur < 0 && d < 0) return;
-      const v = Math.min(Math.max(Math.max(cur, 0) + d, 0), MAX_FOUND);
-      $('hh-found').value = String(v);
-      updateShortSend();
-    };
-    $('hh-found-minus').addEventListener('click', () => step(-1));
-    $('hh-found-plus').addEventListener('click', () => step(1));
-    $('hh-img').addEventListener('error', () => { $('hh-img').hidden = true; });
-
-    save();
-    render();
-    refocus();
-    connect();
   }
+  $('hh-found').addEventListener('input', () => {
+    $('hh-short-error').hidden = true;
+    updateShortSend();
+  });
+  $('hh-found-skip').addEventListener('change', () => {
+    const skip = $('hh-found-skip').checked;
+    $('hh-found').disabled = skip;
+    if (skip) $('hh-found').value = '';
+    updateShortSend();
+  });
+  // + and − adjust a typed count; on an empty field + starts at 1, − does nothing.
+  const step = (d) => {
+    if ($('hh-found-skip').checked) return;
+    const cur = foundValue();
+    if (cur < 0 && d < 0) return;
+    const v = Math.min(Math.max(Math.max(cur, 0) + d, 0), MAX_COUNT);
+    $('hh-found').value = String(v);
+    updateShortSend();
+  };
+  $('hh-found-minus').addEventListener('click', () => step(-1));
+  $('hh-found-plus').addEventListener('click', () => step(1));
+  $('hh-img').addEventListener('error', () => { $('hh-img').hidden = true; });
+}
 
-  boot();
-})();
+async function boot() {
+  wire();
+  await loadState();
+  setCount(0);
+  showPending();
+  render();
+  refocus();
+  connect();
+  setUpCamera();
+  // The page itself is kept for dead spots (browsers allow service
+  // workers on https and on localhost only).
+  if ('serviceWorker' in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register('/handheld-sw.js', { scope: '/handheld' }).catch(() => {});
+  }
+  document.body.dataset.ready = '1';
+}
+
+boot();
