@@ -157,7 +157,12 @@ export class Wedge {
         this.restore(snap);
         let scanned = data;
         if (target === this.scanField) {
-          scanned = this.scanField.value;
+          // The box holds the burst, after what a person typed or the
+          // first keys of a wedge that stalled; but when the focus came
+          // to the box in the middle of the burst, only the burst's end:
+          // then the burst is the scan.
+          const box = this.scanField.value;
+          scanned = box.endsWith(data) ? box : data;
           this.scanField.value = '';
         }
         this.onScan(scanned, target);
