@@ -128,6 +128,11 @@ type CountService interface {
 	// lifts the hold. EINVALID for a bad count, ENOTFOUND, ECONFLICT when
 	// the count was confirmed already.
 	ConfirmCount(ctx context.Context, id string, c CountConfirmation) (*CycleCount, error)
+}
+
+// CountRequestService raises counts on demand and reports their KPI. The
+// store implements it; the HTTP routes for it are still to come.
+type CountRequestService interface {
 	// RequestCount raises a count on demand and holds the row; the open
 	// count of the row when it has one. EINVALID, ENOTFOUND for no such
 	// stock.

@@ -128,21 +128,3 @@ func (s *InventoryService) ConfirmCount(ctx context.Context, id string, conf pic
 	}
 	return &cc, nil
 }
-
-// RequestCount raises a cycle count on demand. EINVALID, ENOTFOUND.
-func (s *InventoryService) RequestCount(ctx context.Context, r pickwave.CountRequest) (*pickwave.CycleCount, error) {
-	var cc pickwave.CycleCount
-	if err := s.c.do(ctx, call{method: "POST", path: "/api/v1/counts", in: r, out: &cc}); err != nil {
-		return nil, err
-	}
-	return &cc, nil
-}
-
-// Accuracy returns the inventory accuracy KPI.
-func (s *InventoryService) Accuracy(ctx context.Context) (*pickwave.InventoryAccuracy, error) {
-	var a pickwave.InventoryAccuracy
-	if err := s.c.do(ctx, call{method: "GET", path: "/api/v1/counts/accuracy", out: &a}); err != nil {
-		return nil, err
-	}
-	return &a, nil
-}

@@ -92,7 +92,9 @@ func (t *txn) moveStock(m stockMoved) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if to.Kind == pickwave.LocationPick && dst.Available() > 0 && !m.holdBackorders {
+	// Backordered orders take units at a pick location; units in
+	// reserve make their face due for replenishment (allocateLine).
+	if to.Kind != pickwave.LocationReceiving && dst.Available() > 0 && !m.holdBackorders {
 		if err := t.retryBackorders(m.SKU); err != nil {
 			return 0, err
 		}
