@@ -168,7 +168,7 @@ func TestHandheldWork_receivePutawayReplenish(t *testing.T) {
 	if res.Prompt.Step != pickwave.StepPutawayTo || res.Prompt.Suggested != "R01-03-2" || res.Prompt.Qty != 240 {
 		t.Fatalf("putaway prompt %+v", res.Prompt)
 	}
-	res = s.work(put, pickwave.WorkRequest{ID: "p2", Kind: pickwave.WorkPutaway, Data: "DOCK-1"}, pickwave.VerdictNotAllowed)
+	s.work(put, pickwave.WorkRequest{ID: "p2", Kind: pickwave.WorkPutaway, Data: "DOCK-1"}, pickwave.VerdictNotAllowed)
 	res = s.work(put, pickwave.WorkRequest{ID: "p3", Kind: pickwave.WorkPutaway, Data: "R03-09-2"}, pickwave.VerdictOK)
 	if !strings.Contains(res.Verdict.Message, "override recorded") || res.Prompt.Step != pickwave.StepPutawayItem {
 		t.Fatalf("override verdict %+v", res)
