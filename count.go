@@ -45,6 +45,48 @@ type CycleCount struct {
 	ConfirmedBy string     `json:"confirmed_by,omitempty"`
 	ConfirmedAt *time.Time `json:"confirmed_at,omitempty"`
 	Note        string     `json:"note,omitempty"`
+
+	// Source says what raised the count: a short (the default), a
+	// replenishment that found the face short, or a person on demand.
+	Source string `json:"source,omitempty"`
+	// Attempts are the blind counts made on handhelds, first first. A
+	// first count within the tolerance of the books is accepted; beyond
+	// it, someone else counts again and that recount is accepted.
+	Attempts []CountAttempt `json:"attempts,omitempty"`
+	// AssignedTo is the user counting it now on a handheld.
+	AssignedTo string `json:"assigned_to,omitempty"`
+	// RightFirst, on a confirmed count, says the first count agreed with
+	// the books within the tolerance: the inventory accuracy KPI.
+	RightFirst *bool `json:"right_first,omitempty"`
+}
+
+// Count sources.
+const (
+	CountFromShort    = "short"
+	CountFromDemand   = "demand"
+	CountFromSchedule = "schedule"
+)
+
+// CountAttempt is one blind count of a cycle count.
+type CountAttempt struct {
+	By      string    `json:"by"`
+	Counted int       `json:"counted"`
+	At      time.Time `json:"at"`
+}
+
+// CountRequest asks for a count on demand: a SKU lot at a location.
+type CountRequest struct {
+	Location string `json:"location"`
+	SKU      string `json:"sku"`
+	Lot      string `json:"lot,omitempty"`
+}
+
+// InventoryAccuracy is the KPI of counts: the share of confirmed counts
+// whose first count agreed with the books.
+type InventoryAccuracy struct {
+	Counted    int     `json:"counted"`     // confirmed counts with a first count on a handheld
+	RightFirst int     `json:"right_first"` // of those, right at the first count
+	Accuracy   float64 `json:"accuracy"`    // RightFirst / Counted; 1 when nothing was counted
 }
 
 // CountConfirmation is what a supervisor enters for a count: the units
@@ -86,4 +128,15 @@ type CountService interface {
 	// lifts the hold. EINVALID for a bad count, ENOTFOUND, ECONFLICT when
 	// the count was confirmed already.
 	ConfirmCount(ctx context.Context, id string, c CountConfirmation) (*CycleCount, error)
+}
+
+// CountRequestService raises counts on demand and reports their KPI. The
+// store implements it; the HTTP routes for it are still to come.
+type CountRequestService interface {
+	// RequestCount raises a count on demand and holds the row; the open
+	// count of the row when it has one. EINVALID, ENOTFOUND for no such
+	// stock.
+	RequestCount(ctx context.Context, r CountRequest) (*CycleCount, error)
+	// Accuracy is the inventory accuracy KPI over confirmed counts.
+	Accuracy(ctx context.Context) (*InventoryAccuracy, error)
 }

@@ -23,6 +23,7 @@ const (
 	EventSKUCreated       = "sku.created"
 	EventLocationCreated  = "location.created"
 	EventStockAdjusted    = "stock.adjusted"
+	EventStockMoved       = "stock.moved" // putaway, replenishment, a move: from one location to another
 	EventOrderCreated     = "order.created"
 	EventOrderAllocated   = "order.allocated"
 	EventOrderCancelled   = "order.cancelled"
@@ -45,6 +46,7 @@ const (
 	EventTaskAdded        = "task.added"
 	EventCountRequested   = "count.requested"
 	EventCountConfirmed   = "count.confirmed"
+	EventCountRecount     = "count.recount"     // a blind count beyond tolerance: someone else counts again
 	EventOrderBackordered = "order.backordered" // a reservation moved and could not be covered
 	EventOrderReallocated = "order.reallocated" // a reservation moved off a location held for a count
 	EventStationCreated   = "station.created"
@@ -79,6 +81,16 @@ const (
 	EventPackageReprinted = "package.reprinted"
 	EventPackageVoided    = "package.voided"
 	EventPackageShipped   = "package.shipped"
+
+	// Inventory on the floor.
+	EventInboundCreated   = "inbound.created"
+	EventInboundReceived  = "inbound.received"   // a pallet, carton or item received at a dock
+	EventInboundRefused   = "inbound.refused"    // a mis-receipt: recorded, nothing received
+	EventInboundClosed    = "inbound.closed"     // with the lines short, if any
+	EventWorkJudged       = "work.judged"        // a work message answered (receive, putaway, count, move...)
+	EventReplenishDue     = "replenishment.due"  // a task to fill a pick face from reserve
+	EventReplenishDone    = "replenishment.done" // the face filled
+	EventReorderSuggested = "reorder.suggested"  // available stock across the site fell below the reorder point
 )
 
 // EventService reads the event log.

@@ -29,8 +29,13 @@ type SKU struct {
 	LotTracked    bool      `json:"lot_tracked"`
 	ExpiryTracked bool      `json:"expiry_tracked"`
 	ImageURL      string    `json:"image_url,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	// ReorderPoint and ReorderQty: when available stock across the site
+	// falls below the point, a reorder.suggested event proposes ordering
+	// the quantity. Zero point: no reorder signals.
+	ReorderPoint int       `json:"reorder_point,omitempty"`
+	ReorderQty   int       `json:"reorder_qty,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // Limits on free-text fields, so one bad record cannot bloat every page.
@@ -69,6 +74,12 @@ func (s *SKU) Validate() error {
 			fe.Add(f.name, "must not be negative")
 		}
 	}
+	if s.ReorderPoint < 0 || s.ReorderPoint > MaxStock {
+		fe.Add("reorder_point", "must be between 0 and %d", MaxStock)
+	}
+	if s.ReorderQty < 0 || s.ReorderQty > MaxStock {
+		fe.Add("reorder_qty", "must be between 0 and %d", MaxStock)
+	}
 	if s.ExpiryTracked && !s.LotTracked {
 		fe.Add("expiry_tracked", "needs lot_tracked: expiry dates are kept per lot")
 	}
@@ -91,13 +102,25 @@ const (
 
 // Location is one bin: a bay level in an aisle.
 type Location struct {
-	Code      string       `json:"code"`
-	Zone      string       `json:"zone"`
-	Aisle     int          `json:"aisle"`
-	Bay       int          `json:"bay"`
-	Level     int          `json:"level"`
-	Kind      LocationKind `json:"kind"`
-	CreatedAt time.Time    `json:"created_at"`
+	Code  string       `json:"code"`
+	Zone  string       `json:"zone"`
+	Aisle int          `json:"aisle"`
+	Bay   int          `json:"bay"`
+	Level int          `json:"level"`
+	Kind  LocationKind `json:"kind"`
+	// Face makes a pick location the pick face of one SKU, with the
+	// min/max that replenishment keeps it between; nil for none.
+	Face      *PickFace `json:"face,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// PickFace is a pick location's SKU and the units it should hold:
+// replenishment is due when available stock drops below Min and fills it
+// up to Max, which is also the room putaway counts on.
+type PickFace struct {
+	SKU string `json:"sku"`
+	Min int    `json:"min"`
+	Max int    `json:"max"`
 }
 
 // Validate checks the location's fields.
@@ -116,8 +139,20 @@ func (l *Location) Validate() error {
 	if l.Level < 0 || l.Level > MaxLevels {
 		fe.Add("level", "must be between 0 and %d", MaxLevels)
 	}
-	if l.Kind != LocationPick && l.Kind != LocationReserve {
-		fe.Add("kind", "must be %q or %q", LocationPick, LocationReserve)
+	if !slices.Contains(LocationKinds, l.Kind) {
+		fe.Add("kind", "must be %q, %q or %q", LocationPick, LocationReserve, LocationReceiving)
+	}
+	if f := l.Face; f != nil {
+		checkCode(&fe, "face.sku", f.SKU)
+		if l.Kind != LocationPick {
+			fe.Add("face", "is for pick locations only")
+		}
+		if f.Max < 1 || f.Max > MaxStock {
+			fe.Add("face.max", "must be between 1 and %d", MaxStock)
+		}
+		if f.Min < 0 || f.Min > f.Max {
+			fe.Add("face.min", "must be between 0 and max")
+		}
 	}
 	return fe.Err("The location is not valid.")
 }
@@ -170,6 +205,13 @@ type Adjustment struct {
 
 // Adjustment reasons a client may send.
 var AdjustmentReasons = []string{"receipt", "count", "damage", "return", "correction", "transfer"}
+
+// Stock movement reasons, in stock.moved events.
+const (
+	MovePutaway   = "putaway"
+	MoveReplenish = "replenish"
+	MoveManual    = "move"
+)
 
 // Validate checks the adjustment's own fields.
 func (a *Adjustment) Validate() error {

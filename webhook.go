@@ -36,6 +36,7 @@ const (
 var WebhookEventTypes = []string{
 	EventOrderAllocated, EventOrderBackordered, EventOrderPicked,
 	EventOrderPacked, EventOrderShipped, EventOrderShortShipped,
+	EventReorderSuggested, // about a SKU: its order_id is empty
 }
 
 // WebhookEventType returns the webhook event type of a log event and the

@@ -155,6 +155,8 @@ type entry struct {
 type reply struct {
 	res    *pickwave.ScanResult
 	prompt *pickwave.Prompt
+	work   *pickwave.WorkPrompt // a work prompt asked for
+	wres   *pickwave.WorkResult // a work_scan's answer
 	msg    *ServerMessage
 	err    error
 }
@@ -624,7 +626,7 @@ func (c *Client) book(l *link, m *ServerMessage) (ack uint64) {
 			c.token = m.Token
 		}
 		c.deliverReq(l.hello, reply{msg: m})
-	case TypePrompt, TypeVerdict:
+	case TypePrompt, TypeVerdict, TypeWork, TypeWorkVerdict:
 		switch {
 		case m.Seq <= c.lastSeq:
 			c.stats.Repeats++
@@ -645,6 +647,12 @@ func (c *Client) book(l *link, m *ServerMessage) (ack uint64) {
 		}
 		if m.Result != nil {
 			c.answer(m.Result)
+		}
+		if m.Work != nil && m.Ref != "" {
+			c.deliverReq(m.Ref, reply{work: m.Work, msg: m})
+		}
+		if m.WorkResult != nil {
+			c.answerWork(m.WorkResult)
 		}
 		if c.opts.AckEvery > 0 && c.lastSeq-c.acked >= uint64(c.opts.AckEvery) {
 			c.acked = c.lastSeq
@@ -696,6 +704,21 @@ func (c *Client) deliverScan(id string, r reply) {
 // answer books a verdict in the ledger: the first for an id counts, later
 // ones are duplicates that must agree with it.
 func (c *Client) answer(r *pickwave.ScanResult) {
+	res := *r
+	c.answerWith(&res, &res.Prompt, reply{res: &res})
+}
+
+// answerWork books a work verdict in the ledger as answer does; the
+// picking prompt stays as it was.
+func (c *Client) answerWork(w *pickwave.WorkResult) {
+	res := &pickwave.ScanResult{ScanID: w.ScanID, Verdict: w.Verdict, Replayed: w.Replayed}
+	wres := *w
+	c.answerWith(res, nil, reply{res: res, wres: &wres})
+}
+
+// answerWith books r and hands out rep; prompt, when not nil, becomes
+// the client's prompt on a first answer.
+func (c *Client) answerWith(r *pickwave.ScanResult, prompt *pickwave.Prompt, rep reply) {
 	e := c.ledger[r.ScanID]
 	if e == nil {
 		c.stats.Unknown++
@@ -708,8 +731,10 @@ func (c *Client) answer(r *pickwave.ScanResult) {
 		// A later answer's prompt may be older than what came since (a
 		// connection the server was closing may still push one): only
 		// the first answer's counts.
-		p := r.Prompt
-		c.prompt = &p
+		if prompt != nil {
+			p := *prompt
+			c.prompt = &p
+		}
 	} else {
 		c.stats.Duplicates++
 		if r.Verdict != e.Verdict && !e.Changed {
@@ -724,8 +749,7 @@ func (c *Client) answer(r *pickwave.ScanResult) {
 			c.judgedAgain(e)
 		}
 	}
-	res := *r
-	c.deliverScan(r.ScanID, reply{res: &res})
+	c.deliverScan(r.ScanID, rep)
 }
 
 func (c *Client) judgedAgain(e *entry) {
@@ -778,10 +802,46 @@ func (c *Client) Resend(ctx context.Context, id string) (*pickwave.ScanResult, e
 }
 
 func (c *Client) request(ctx context.Context, m ClientMessage) (*pickwave.ScanResult, error) {
+	r, err := c.requestReply(ctx, m)
+	return r.res, err
+}
+
+// WorkScan sends a work message (a scan or an action of a receiving,
+// putaway, count, replenishment or move task) and waits for its verdict,
+// as Scan does: the id goes in the ledger, and a resend is answered from
+// record.
+func (c *Client) WorkScan(ctx context.Context, req pickwave.WorkRequest) (*pickwave.WorkResult, error) {
+	if req.ID == "" {
+		req.ID = c.NewID()
+	}
+	if req.Device == "" {
+		req.Device = c.opts.Device
+	}
+	r, err := c.requestReply(ctx, WorkMessage(req))
+	if err != nil {
+		return nil, err
+	}
+	if r.wres == nil {
+		return nil, fmt.Errorf("work scan %s answered with a pick verdict", req.ID)
+	}
+	return r.wres, nil
+}
+
+// Work asks what to do now in work of the kind and returns the prompt;
+// an *Error with code forbidden when the user's role may not do it.
+func (c *Client) Work(ctx context.Context, kind pickwave.WorkKind) (*pickwave.WorkPrompt, error) {
+	r, err := c.askMsg(ctx, ClientMessage{Type: TypeWork, Kind: kind})
+	if err != nil {
+		return nil, err
+	}
+	return r.work, nil
+}
+
+func (c *Client) requestReply(ctx context.Context, m ClientMessage) (reply, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return nil, ErrClosed
+		return reply{}, ErrClosed
 	}
 	e := c.enter(m)
 	wasAnswered := e.Answered
@@ -801,18 +861,18 @@ func (c *Client) request(ctx context.Context, m ClientMessage) (*pickwave.ScanRe
 		if !c.unwait(m.ID, w) {
 			r = <-w // answered meanwhile
 		} else {
-			return nil, err
+			return reply{}, err
 		}
 	}
 	if r.err != nil {
-		return nil, r.err
+		return reply{}, r.err
 	}
 	if wasAnswered && !r.res.Replayed {
 		c.mu.Lock()
 		c.judgedAgain(e)
 		c.mu.Unlock()
 	}
-	return r.res, nil
+	return r, nil
 }
 
 // unwait removes w from the waiters of id; false when it was answered.
@@ -886,33 +946,42 @@ func (c *Client) RequestPrompt(ctx context.Context) (*pickwave.Prompt, error) {
 }
 
 func (c *Client) ask(ctx context.Context, typ string) (*pickwave.Prompt, error) {
+	r, err := c.askMsg(ctx, ClientMessage{Type: typ})
+	if err != nil {
+		return nil, err
+	}
+	return r.prompt, nil
+}
+
+// askMsg sends a request m (its id chosen here) and waits for its answer.
+func (c *Client) askMsg(ctx context.Context, m ClientMessage) (reply, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return nil, ErrClosed
+		return reply{}, ErrClosed
 	}
 	l := c.link
 	if l == nil {
 		c.mu.Unlock()
-		return nil, ErrDisconnected
+		return reply{}, ErrDisconnected
 	}
 	c.nreq++
-	id := typ + "-" + strconv.Itoa(c.nreq)
+	m.ID = m.Type + "-" + strconv.Itoa(c.nreq)
 	w := make(waiter, 1)
-	c.reqWait[id] = w
+	c.reqWait[m.ID] = w
 	c.mu.Unlock()
-	err := c.write(ctx, l, ClientMessage{Type: typ, ID: id})
+	err := c.write(ctx, l, m)
 	var r reply
 	if err == nil {
 		r, err = c.wait(ctx, l, w)
 	}
 	if err != nil {
 		c.mu.Lock()
-		delete(c.reqWait, id)
+		delete(c.reqWait, m.ID)
 		c.mu.Unlock()
-		return nil, err
+		return reply{}, err
 	}
-	return r.prompt, r.err
+	return r, r.err
 }
 
 // Ack acknowledges every sequenced message processed so far.

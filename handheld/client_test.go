@@ -340,8 +340,14 @@ func TestClient_logins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := handheld.Dial(ctx(t), s.url(), handheld.Options{Token: packer}); handheld.ErrorCode(err) != pickwave.EFORBIDDEN {
+	// A packer logs in to work the dock, and may not pick.
+	pc, err := handheld.Dial(ctx(t), s.url(), handheld.Options{Token: packer})
+	if err != nil {
 		t.Fatalf("packer: %v", err)
+	}
+	defer pc.Close()
+	if _, err := pc.TakeCart(ctx(t)); handheld.ErrorCode(err) != pickwave.EFORBIDDEN {
+		t.Fatalf("packer take_cart: %v", err)
 	}
 }
 

@@ -29,6 +29,16 @@ const (
 	TypeVerdict = "verdict"
 	// TypeError answers a message that was not carried out.
 	TypeError = "error"
+
+	// TypeWork asks, from the handheld, for what to do now in work of a
+	// kind (receive, putaway, count, replenish, move); from the server it
+	// is the sequenced answer, a work prompt.
+	TypeWork = "work"
+	// TypeWorkScan is one scan or action of a work task, with the
+	// client's id.
+	TypeWorkScan = "work_scan"
+	// TypeWorkVerdict is the sequenced, committed answer to a work_scan.
+	TypeWorkVerdict = "work_verdict"
 )
 
 // CloseReplaced is the websocket close code a handheld gets when its picker
@@ -104,6 +114,23 @@ type ClientMessage struct {
 	// Found is the picker's own count of what is left at the location,
 	// when counted: recorded as a cycle count's first count, not applied.
 	Found *int `json:"found,omitempty"`
+
+	// Work and work_scan: the kind of work and an action instead of a
+	// scan (done, all, cancel). A work_scan's reason (over-receipt,
+	// closing a notice short) travels in Reason.
+	Kind   pickwave.WorkKind `json:"kind,omitempty"`
+	Action string            `json:"action,omitempty"`
+}
+
+// WorkRequest is the work message a TypeWorkScan message carries.
+func (m *ClientMessage) WorkRequest() pickwave.WorkRequest {
+	return pickwave.WorkRequest{ID: m.ID, Device: m.Device, Kind: m.Kind, Data: m.Data, Count: m.Count, Action: m.Action, Reason: string(m.Reason)}
+}
+
+// WorkMessage is the TypeWorkScan message of a work request.
+func WorkMessage(req pickwave.WorkRequest) ClientMessage {
+	return ClientMessage{Type: TypeWorkScan, ID: req.ID, Device: req.Device, Kind: req.Kind, Data: req.Data,
+		Count: req.Count, Action: req.Action, Reason: pickwave.ShortReason(req.Reason)}
 }
 
 // ScanRequest is the scan a TypeScan message carries.
@@ -143,6 +170,11 @@ type ServerMessage struct {
 	Prompt *pickwave.Prompt `json:"prompt,omitempty"`
 	// Result is a verdict's committed answer to a scan or short.
 	Result *pickwave.ScanResult `json:"result,omitempty"`
+	// Work is a work message's prompt; WorkResult a work_verdict's answer.
+	Work       *pickwave.WorkPrompt `json:"work,omitempty"`
+	WorkResult *pickwave.WorkResult `json:"work_result,omitempty"`
+	// Kinds, on a welcome, are the kinds of work the user's role may do.
+	Kinds []pickwave.WorkKind `json:"kinds,omitempty"`
 
 	// Error: a code of the root package (pickwave.EINVALID...) and a
 	// sentence for the picker.
@@ -159,5 +191,5 @@ type ServerMessage struct {
 // Sequenced reports whether the message is numbered in its session and
 // kept in the outbox until acknowledged: prompts and verdicts.
 func (m *ServerMessage) Sequenced() bool {
-	return m.Type == TypePrompt || m.Type == TypeVerdict
+	return m.Type == TypePrompt || m.Type == TypeVerdict || m.Type == TypeWork || m.Type == TypeWorkVerdict
 }

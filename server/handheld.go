@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -571,6 +572,13 @@ func (c *handheldConn) handle(m handheld.ClientMessage) {
 	}
 	picker := c.session.picker
 	switch m.Type {
+	case handheld.TypeTakeCart, handheld.TypePrompt, handheld.TypeScan, handheld.TypeShort:
+		if !c.user.Role.MayDo(pickwave.WorkPick) {
+			c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EFORBIDDEN, Message: fmt.Sprintf("A %s may not pick.", c.user.Role), Ref: m.ID})
+			return
+		}
+	}
+	switch m.Type {
 	case handheld.TypeAck:
 		c.session.ack(m.Seq)
 	case handheld.TypeTakeCart:
@@ -616,9 +624,51 @@ func (c *handheldConn) handle(m handheld.ClientMessage) {
 			return
 		}
 		c.session.push(handheld.ServerMessage{Type: handheld.TypeVerdict, Result: res})
+	case handheld.TypeWork:
+		if !c.mayWork(m.Kind, m.ID) {
+			return
+		}
+		p, err := c.s.Work.WorkPrompt(ctx, picker, m.Kind)
+		if err != nil {
+			c.fail(err, m.ID)
+			return
+		}
+		c.session.push(handheld.ServerMessage{Type: handheld.TypeWork, Work: p, Ref: m.ID})
+	case handheld.TypeWorkScan:
+		if !c.mayWork(m.Kind, m.ID) {
+			return
+		}
+		release, err := c.session.claim(ctx, m.ID)
+		if err != nil {
+			c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EUNAVAILABLE, Message: "The scan is still being judged; send it again.", Ref: m.ID})
+			return
+		}
+		defer release()
+		res, err := c.s.Work.Work(ctx, picker, m.WorkRequest())
+		if err != nil {
+			c.fail(err, m.ID)
+			return
+		}
+		c.session.push(handheld.ServerMessage{Type: handheld.TypeWorkVerdict, WorkResult: res})
 	default:
 		c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EINVALID, Message: "Unknown message type " + truncate(m.Type, 40) + ".", Ref: m.ID})
 	}
+}
+
+// mayWork says whether the user may do work of the kind, and answers
+// with an error when not: roles decide the kinds (pickwave.WorkKindsOf).
+func (c *handheldConn) mayWork(kind pickwave.WorkKind, ref string) bool {
+	switch {
+	case c.s.Work == nil:
+		c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EUNAVAILABLE, Message: "This server runs no floor work.", Ref: ref})
+	case kind == pickwave.WorkPick || !kind.Valid():
+		c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EINVALID, Message: "kind must be receive, putaway, count, replenish or move.", Ref: ref})
+	case !c.user.Role.MayDo(kind):
+		c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EFORBIDDEN, Message: fmt.Sprintf("A %s may not %s.", c.user.Role, kind), Ref: ref})
+	default:
+		return true
+	}
+	return false
 }
 
 // fail answers a request that could not be carried out; internal errors
@@ -636,8 +686,10 @@ func (c *handheldConn) fail(err error, ref string) {
 	c.reply(msg)
 }
 
-// handheldRoles may pick: pickers, and supervisors or admins covering.
-var handheldRoles = []pickwave.Role{pickwave.RolePicker, pickwave.RoleSupervisor, pickwave.RoleAdmin}
+// handheldRoles may use a handheld: every role with some kind of floor
+// work (pickwave.WorkKindsOf); which kinds each may do is checked per
+// message.
+var handheldRoles = []pickwave.Role{pickwave.RolePicker, pickwave.RolePacker, pickwave.RoleSupervisor, pickwave.RoleAdmin}
 
 func (c *handheldConn) login(ctx context.Context, m handheld.ClientMessage) {
 	var (
@@ -683,12 +735,13 @@ func (c *handheldConn) hello(ctx context.Context, m handheld.ClientMessage) {
 // current prompt of a new one.
 func (c *handheldConn) welcome(ctx context.Context, m handheld.ClientMessage, token string) {
 	if !slices.Contains(handheldRoles, c.user.Role) {
-		c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EFORBIDDEN, Message: "Only pickers, supervisors and admins can pick.", Ref: m.ID})
+		c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EFORBIDDEN, Message: "This role has no work on a handheld.", Ref: m.ID})
 		return
 	}
 	sess, resumed := c.s.handhelds.attach(c, c.user.User, m.Session, func(sess *handheldSession, resumed bool) {
 		// welcome is not sequenced; its seq field tells the newest seq sent.
-		c.reply(handheld.ServerMessage{Type: handheld.TypeWelcome, Session: sess.id, User: c.user.User, Role: c.user.Role, Token: token, Seq: sess.seq})
+		c.reply(handheld.ServerMessage{Type: handheld.TypeWelcome, Session: sess.id, User: c.user.User, Role: c.user.Role, Token: token, Seq: sess.seq,
+			Kinds: pickwave.WorkKindsOf(c.user.Role)})
 		if !resumed {
 			return
 		}
@@ -699,7 +752,7 @@ func (c *handheldConn) welcome(ctx context.Context, m handheld.ClientMessage, to
 		}
 	})
 	c.session = sess
-	if resumed {
+	if resumed || !c.user.Role.MayDo(pickwave.WorkPick) {
 		return
 	}
 	p, err := c.s.Picks.Prompt(ctx, c.user.User)

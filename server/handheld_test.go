@@ -520,10 +520,19 @@ func TestHandheld_badInput(t *testing.T) {
 		t.Fatal("oversized frame did not close the connection")
 	}
 	f.login(handheld.Options{})
-	// A packer's session may not pick; a forged token is refused at the door.
+	// A packer's session works the dock but may not pick; a forged token
+	// is refused at the door.
 	token, _ := f.db.MintToken(context.Background(), "pat", pickwave.RolePacker, time.Hour)
-	if _, err := handheld.Dial(testCtx(t), f.wsURL(), handheld.Options{Token: token}); handheld.ErrorCode(err) != "forbidden" {
+	packer, err := handheld.Dial(testCtx(t), f.wsURL(), handheld.Options{Token: token})
+	if err != nil {
 		t.Fatalf("packer hello: %v", err)
+	}
+	defer packer.Close()
+	if _, err := packer.TakeCart(testCtx(t)); handheld.ErrorCode(err) != "forbidden" {
+		t.Fatalf("packer take_cart: %v", err)
+	}
+	if _, err := packer.Work(testCtx(t), pickwave.WorkCount); handheld.ErrorCode(err) != "forbidden" {
+		t.Fatalf("packer count: %v", err)
 	}
 	url := f.wsURL()
 	if _, res, err := websocket.DefaultDialer.Dial(url, http.Header{"Authorization": []string{"Bearer forged"}}); err == nil || res.StatusCode != http.StatusUnauthorized {

@@ -30,6 +30,11 @@ type Server struct {
 	Waves     pickwave.WaveService
 	Planner   pickwave.PlanService
 	Picks     pickwave.PickService
+	// Inbound takes inbound notices and Work runs receiving, putaway,
+	// counts, replenishment and moves on handhelds; nil leaves their
+	// routes and messages unavailable.
+	Inbound pickwave.InboundService
+	Work    pickwave.WorkService
 	// Stations and PrintQueue keep pack stations and their print jobs;
 	// StationRuntime runs their devices (a *station.Runtime). Nil leaves
 	// the station routes unavailable.

@@ -126,7 +126,7 @@ func (db *DB) commitBatch(batch []*writeReq) {
 			refused = refused[:0]
 			for i, r := range live {
 				ct := &countingTx{Tx: boltTx{btx}}
-				t := &txn{Tx: ct, now: now, actor: pickwave.ActorFrom(r.ctx), cache: db.cache}
+				t := &txn{Tx: ct, now: now, actor: pickwave.ActorFrom(r.ctx), cache: db.cache, countTolerance: db.countTolerance}
 				if err := runSafely(r.fn, t); err != nil {
 					r.err = err
 					if ct.writes == 0 {

@@ -30,8 +30,16 @@ func (t *txn) count(id string) (*pickwave.CycleCount, error) {
 // count when it has one, else a new one. found is the picker's own count,
 // recorded on the count; nil when the picker did not count.
 func (t *txn) requestCount(task *pickwave.Task, reason pickwave.ShortReason, found *int, picker string) (*pickwave.CycleCount, error) {
-	key := stockKey(task.SKU, task.Location, task.Lot)
-	s := &pickwave.Stock{SKU: task.SKU, Location: task.Location, Lot: task.Lot}
+	return t.holdForCount(&pickwave.CycleCount{Location: task.Location, SKU: task.SKU, Lot: task.Lot,
+		Found: found, Reason: reason, Picker: picker, TaskID: task.ID, Source: pickwave.CountFromShort})
+}
+
+// holdForCount holds a stock row for a count: the row's open count when
+// it has one, else want, stored as a new count.
+func (t *txn) holdForCount(want *pickwave.CycleCount) (*pickwave.CycleCount, error) {
+	found := want.Found
+	key := stockKey(want.SKU, want.Location, want.Lot)
+	s := &pickwave.Stock{SKU: want.SKU, Location: want.Location, Lot: want.Lot}
 	if _, err := t.getJSON(spaceStock, key, s); err != nil {
 		return nil, err
 	}
@@ -54,13 +62,12 @@ func (t *txn) requestCount(task *pickwave.Task, reason pickwave.ShortReason, fou
 	if err != nil {
 		return nil, err
 	}
-	cc := &pickwave.CycleCount{ID: countID(seq), Location: task.Location, SKU: task.SKU, Lot: task.Lot,
-		Expected: s.OnHand, Found: found, Reason: reason, Picker: picker, TaskID: task.ID, At: t.now,
-		Status: pickwave.CountOpen}
+	cc := want
+	cc.ID, cc.Expected, cc.At, cc.Status = countID(seq), s.OnHand, t.now, pickwave.CountOpen
 	if err := t.putJSON(spaceCounts, []byte(cc.ID), cc); err != nil {
 		return nil, err
 	}
-	if _, err := t.appendEvent(pickwave.EventCountRequested, "location/"+task.Location, cc); err != nil {
+	if _, err := t.appendEvent(pickwave.EventCountRequested, "location/"+cc.Location, cc); err != nil {
 		return nil, err
 	}
 	s.CountID = cc.ID
@@ -267,51 +274,63 @@ func (db *DB) ConfirmCount(ctx context.Context, id string, c pickwave.CountConfi
 		if cc.Status == pickwave.CountConfirmed {
 			return pickwave.Errorf(pickwave.ECONFLICT, "Count %s was confirmed by %s already.", cc.ID, cc.ConfirmedBy)
 		}
-		inHand, err := t.unitsInHand(cc.SKU, cc.Location, cc.Lot)
-		if err != nil {
-			return err
-		}
-		key := stockKey(cc.SKU, cc.Location, cc.Lot)
-		s := &pickwave.Stock{SKU: cc.SKU, Location: cc.Location, Lot: cc.Lot}
-		found, err := t.getJSON(spaceStock, key, s)
-		if err != nil {
-			return err
-		}
-		before := s.OnHand
-		s.OnHand = *c.Counted + inHand
-		now := t.now
-		cc.Status, cc.Counted, cc.Delta = pickwave.CountConfirmed, c.Counted, s.OnHand-before
-		cc.ConfirmedBy, cc.ConfirmedAt, cc.Note = t.actor, &now, c.Note
-		if err := t.putJSON(spaceCounts, []byte(cc.ID), cc); err != nil {
-			return err
-		}
-		if cc.Delta != 0 {
-			adj := pickwave.Adjustment{SKU: cc.SKU, Location: cc.Location, Lot: cc.Lot, Expiry: s.Expiry, Delta: cc.Delta, Reason: "count"}
-			seq, err := t.appendEvent(pickwave.EventStockAdjusted, "sku/"+cc.SKU, adj)
-			if err != nil {
-				return err
-			}
-			if !found {
-				s.ReceivedSeq = seq
-			}
-		}
-		// The count is stored confirmed first: putStock lifts the hold
-		// of a confirmed count once the reservations fit.
-		if err := t.putStock(s); err != nil {
-			return err
-		}
-		if _, err := t.appendEvent(pickwave.EventCountConfirmed, "location/"+cc.Location, cc); err != nil {
-			return err
-		}
 		out = cc
-		loc, err := t.location(cc.Location)
-		if err != nil {
-			return err
-		}
-		if s.CountID == "" && s.Available() > 0 && loc.Kind == pickwave.LocationPick {
-			return t.retryBackorders(cc.SKU)
-		}
-		return nil
+		return t.confirmCount(cc, *c.Counted, c.Note)
 	})
 	return out, err
+}
+
+// confirmCount applies an accepted count of the units on the shelf: see
+// ConfirmCount.
+func (t *txn) confirmCount(cc *pickwave.CycleCount, counted int, note string) error {
+	inHand, err := t.unitsInHand(cc.SKU, cc.Location, cc.Lot)
+	if err != nil {
+		return err
+	}
+	key := stockKey(cc.SKU, cc.Location, cc.Lot)
+	s := &pickwave.Stock{SKU: cc.SKU, Location: cc.Location, Lot: cc.Lot}
+	found, err := t.getJSON(spaceStock, key, s)
+	if err != nil {
+		return err
+	}
+	before := s.OnHand
+	s.OnHand = counted + inHand
+	now := t.now
+	cc.Status, cc.Counted, cc.Delta = pickwave.CountConfirmed, &counted, s.OnHand-before
+	cc.ConfirmedBy, cc.ConfirmedAt, cc.Note = t.actor, &now, note
+	cc.AssignedTo = ""
+	if err := t.putJSON(spaceCounts, []byte(cc.ID), cc); err != nil {
+		return err
+	}
+	if cc.Delta != 0 {
+		adj := pickwave.Adjustment{SKU: cc.SKU, Location: cc.Location, Lot: cc.Lot, Expiry: s.Expiry, Delta: cc.Delta, Reason: "count"}
+		seq, err := t.appendEvent(pickwave.EventStockAdjusted, "sku/"+cc.SKU, adj)
+		if err != nil {
+			return err
+		}
+		if !found {
+			s.ReceivedSeq = seq
+		}
+	}
+	// The count is stored confirmed first: putStock lifts the hold
+	// of a confirmed count once the reservations fit.
+	if err := t.putStock(s); err != nil {
+		return err
+	}
+	if _, err := t.appendEvent(pickwave.EventCountConfirmed, "location/"+cc.Location, cc); err != nil {
+		return err
+	}
+	loc, err := t.location(cc.Location)
+	if err != nil {
+		return err
+	}
+	if s.CountID == "" && s.Available() > 0 && loc.Kind == pickwave.LocationPick {
+		if err := t.retryBackorders(cc.SKU); err != nil {
+			return err
+		}
+	}
+	if cc.Delta < 0 {
+		return t.stockDropped(cc.SKU, cc.Location)
+	}
+	return nil
 }

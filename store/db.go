@@ -52,6 +52,10 @@ type Options struct {
 	// that waited longer is refused, unwritten, when its batch starts.
 	// Zero means DefaultMaxWriteWait; negative, no bound.
 	MaxWriteWait time.Duration
+	// CountTolerance is how many units a blind count may differ from the
+	// books and still be accepted at the first count; beyond it someone
+	// else counts again. Zero means a count must agree exactly.
+	CountTolerance int
 }
 
 // DB is the Pickwave store: one bbolt file holding every entity and the
@@ -66,6 +70,8 @@ type DB struct {
 	rules      wave.Rules
 
 	badgeRoles []pickwave.Role // see Options.BadgeRoles
+
+	countTolerance int // see Options.CountTolerance
 
 	commitPerWrite bool          // see Options.CommitPerWrite
 	maxPending     int           // see Options.MaxPendingWrites; 0: none
@@ -118,7 +124,8 @@ func Open(dir string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path, archiveDir: filepath.Join(dir, ArchiveDirName), now: opts.Now, logger: opts.Logger, rules: opts.PickRules, badgeRoles: opts.BadgeRoles, commitPerWrite: opts.CommitPerWrite,
+	db := &DB{bolt: b, path: path, archiveDir: filepath.Join(dir, ArchiveDirName), now: opts.Now, logger: opts.Logger, rules: opts.PickRules, badgeRoles: opts.BadgeRoles,
+		countTolerance: max(0, opts.CountTolerance), commitPerWrite: opts.CommitPerWrite,
 		maxPending: orDefault(opts.MaxPendingWrites, DefaultMaxPendingWrites), maxWait: orDefault(opts.MaxWriteWait, DefaultMaxWriteWait),
 		cache:   newRecordCache(),
 		changed: make(chan struct{}), writes: make(chan *writeReq, maxBatch), committerDone: make(chan struct{})}
@@ -184,6 +191,8 @@ type txn struct {
 	// cache is the committer's record cache; nil in read-only
 	// transactions, which run concurrently.
 	cache *recordCache
+	// countTolerance is Options.CountTolerance.
+	countTolerance int
 }
 
 // view runs fn in a read-only transaction.
@@ -192,7 +201,7 @@ func (db *DB) view(ctx context.Context, fn func(t *txn) error) error {
 		return err
 	}
 	return db.bolt.View(func(btx *bolt.Tx) error {
-		return fn(&txn{Tx: boltTx{btx}, now: db.now().UTC(), actor: pickwave.ActorFrom(ctx)})
+		return fn(&txn{Tx: boltTx{btx}, now: db.now().UTC(), actor: pickwave.ActorFrom(ctx), countTolerance: db.countTolerance})
 	})
 }
 

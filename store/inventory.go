@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/gs1"
@@ -213,79 +214,107 @@ func (db *DB) AdjustStock(ctx context.Context, adj *pickwave.Adjustment) (*pickw
 		return nil, err
 	}
 	var out *pickwave.Stock
-	err := db.update(ctx, func(t *txn) error {
-		sku, err := t.sku(adj.SKU)
-		if err != nil {
-			return err
-		}
-		loc, err := t.location(adj.Location)
-		if err != nil {
-			return err
-		}
-		var fe pickwave.FieldErrors
-		switch {
-		case sku.LotTracked && adj.Lot == "":
-			fe.Add("lot", "is required: SKU %s is lot-tracked", sku.Code)
-		case !sku.LotTracked && adj.Lot != "":
-			fe.Add("lot", "must be empty: SKU %s is not lot-tracked", sku.Code)
-		}
-		if sku.ExpiryTracked && adj.Expiry == nil && adj.Delta > 0 {
-			fe.Add("expiry", "is required: SKU %s is expiry-tracked", sku.Code)
-		}
-		if !sku.ExpiryTracked && adj.Expiry != nil {
-			fe.Add("expiry", "must be empty: SKU %s is not expiry-tracked", sku.Code)
-		}
-		if err := fe.Err("The adjustment is not valid."); err != nil {
-			return err
-		}
-		key := stockKey(adj.SKU, adj.Location, adj.Lot)
-		st := new(pickwave.Stock)
-		found, err := t.getJSON(spaceStock, key, st)
-		if err != nil {
-			return err
-		}
-		if !found {
-			st = &pickwave.Stock{SKU: adj.SKU, Location: adj.Location, Lot: adj.Lot, Expiry: adj.Expiry}
-		}
-		if found && adj.Expiry != nil && st.Expiry != nil && !adj.Expiry.Equal(*st.Expiry) {
-			return &pickwave.Error{Code: pickwave.EINVALID, Message: "The adjustment is not valid.",
-				Details: []pickwave.FieldError{{Field: "expiry", Reason: fmt.Sprintf(
-					"lot %s at %s already expires on %s", adj.Lot, adj.Location, st.Expiry.Format("2006-01-02"))}}}
-		}
-		next := st.OnHand + adj.Delta
-		if next < 0 {
-			return &pickwave.Error{Code: pickwave.EINVALID, Message: fmt.Sprintf(
-				"Only %d of %s on hand at %s; cannot remove %d.", st.OnHand, adj.SKU, adj.Location, -adj.Delta),
-				Details: []pickwave.FieldError{{Field: "delta", Reason: "would take stock below zero"}}}
-		}
-		if next > pickwave.MaxStock {
-			return &pickwave.Error{Code: pickwave.EINVALID, Message: fmt.Sprintf(
-				"%d of %s at %s would be more than %d, the most a location holds.", next, adj.SKU, adj.Location, pickwave.MaxStock),
-				Details: []pickwave.FieldError{{Field: "delta", Reason: "would take stock above the most a location holds"}}}
-		}
-		if next < st.Reserved {
-			return &pickwave.Error{Code: pickwave.ECONFLICT, Message: fmt.Sprintf(
-				"%d of %s at %s are reserved for orders; on hand cannot go below that.", st.Reserved, adj.SKU, adj.Location),
-				Details: []pickwave.FieldError{{Field: "delta", Reason: "would take stock below what is reserved"}}}
-		}
-		st.OnHand = next
-		seq, err := t.appendEvent(pickwave.EventStockAdjusted, "sku/"+adj.SKU, adj)
-		if err != nil {
-			return err
-		}
-		if !found {
-			st.ReceivedSeq = seq
-		}
-		if err := t.putStock(st); err != nil {
-			return err
-		}
-		out = st
-		if adj.Delta > 0 && loc.Kind == pickwave.LocationPick {
-			return t.retryBackorders(adj.SKU)
-		}
-		return nil
+	err := db.update(ctx, func(t *txn) (err error) {
+		out, err = t.adjust(adj)
+		return err
 	})
 	return out, err
+}
+
+// adjust applies a validated adjustment in t: see AdjustStock.
+func (t *txn) adjust(adj *pickwave.Adjustment) (*pickwave.Stock, error) {
+	sku, err := t.sku(adj.SKU)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := t.location(adj.Location)
+	if err != nil {
+		return nil, err
+	}
+	if err := lotFits(sku, adj.Lot, adj.Expiry, adj.Delta > 0); err != nil {
+		return nil, err
+	}
+	key := stockKey(adj.SKU, adj.Location, adj.Lot)
+	st := new(pickwave.Stock)
+	found, err := t.getJSON(spaceStock, key, st)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		st = &pickwave.Stock{SKU: adj.SKU, Location: adj.Location, Lot: adj.Lot, Expiry: adj.Expiry}
+	}
+	if err := expiryFits(st, found, adj.Expiry); err != nil {
+		return nil, err
+	}
+	next := st.OnHand + adj.Delta
+	if next < 0 {
+		return nil, &pickwave.Error{Code: pickwave.EINVALID, Message: fmt.Sprintf(
+			"Only %d of %s on hand at %s; cannot remove %d.", st.OnHand, adj.SKU, adj.Location, -adj.Delta),
+			Details: []pickwave.FieldError{{Field: "delta", Reason: "would take stock below zero"}}}
+	}
+	if next > pickwave.MaxStock {
+		return nil, &pickwave.Error{Code: pickwave.EINVALID, Message: fmt.Sprintf(
+			"%d of %s at %s would be more than %d, the most a location holds.", next, adj.SKU, adj.Location, pickwave.MaxStock),
+			Details: []pickwave.FieldError{{Field: "delta", Reason: "would take stock above the most a location holds"}}}
+	}
+	if next < st.Reserved {
+		return nil, &pickwave.Error{Code: pickwave.ECONFLICT, Message: fmt.Sprintf(
+			"%d of %s at %s are reserved for orders; on hand cannot go below that.", st.Reserved, adj.SKU, adj.Location),
+			Details: []pickwave.FieldError{{Field: "delta", Reason: "would take stock below what is reserved"}}}
+	}
+	st.OnHand = next
+	seq, err := t.appendEvent(pickwave.EventStockAdjusted, "sku/"+adj.SKU, adj)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		st.ReceivedSeq = seq
+	}
+	if err := t.putStock(st); err != nil {
+		return nil, err
+	}
+	if adj.Delta > 0 && loc.Kind == pickwave.LocationPick {
+		if err := t.retryBackorders(adj.SKU); err != nil {
+			return nil, err
+		}
+	}
+	if adj.Delta < 0 {
+		if err := t.stockDropped(adj.SKU, adj.Location); err != nil {
+			return nil, err
+		}
+	} else if err := t.checkReorder(adj.SKU); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// lotFits checks a lot and expiry against what the SKU tracks; adding
+// says units come in, which need their expiry.
+func lotFits(sku *pickwave.SKU, lot string, expiry *time.Time, adding bool) error {
+	var fe pickwave.FieldErrors
+	switch {
+	case sku.LotTracked && lot == "":
+		fe.Add("lot", "is required: SKU %s is lot-tracked", sku.Code)
+	case !sku.LotTracked && lot != "":
+		fe.Add("lot", "must be empty: SKU %s is not lot-tracked", sku.Code)
+	}
+	if sku.ExpiryTracked && expiry == nil && adding {
+		fe.Add("expiry", "is required: SKU %s is expiry-tracked", sku.Code)
+	}
+	if !sku.ExpiryTracked && expiry != nil {
+		fe.Add("expiry", "must be empty: SKU %s is not expiry-tracked", sku.Code)
+	}
+	return fe.Err("The adjustment is not valid.")
+}
+
+// expiryFits refuses a second expiry date for a lot at a location.
+func expiryFits(st *pickwave.Stock, found bool, expiry *time.Time) error {
+	if found && expiry != nil && st.Expiry != nil && !expiry.Equal(*st.Expiry) {
+		return &pickwave.Error{Code: pickwave.EINVALID, Message: "The adjustment is not valid.",
+			Details: []pickwave.FieldError{{Field: "expiry", Reason: fmt.Sprintf(
+				"lot %s at %s already expires on %s", st.Lot, st.Location, st.Expiry.Format("2006-01-02"))}}}
+	}
+	return nil
 }
 
 // StockOf lists a SKU's stock rows by location and lot.

@@ -71,6 +71,16 @@ const (
 	spacePackTotes  = "pack_totes"     // tote barcode → the picked order it holds, until packed
 	spaceShipments  = "shipments"      // shipment id → the order's shipment with its packages
 	spaceShipIndex  = "shipment_index" // o/t/c \x00 order, tracking number or SSCC → shipment id
+	spaceInbound    = "inbound"        // notice id → inbound notice
+	spaceInboundRef = "inbound_refs"   // supplier \x00 reference → notice id
+	spaceInboundSSC = "inbound_sscc"   // SSCC → where it is announced and received (ssccEntry)
+	spaceReceipts   = "receipts"       // receipt id → stock received at a dock
+	spaceRcptOpen   = "receipts_open"  // receipt id → nil while units wait for putaway
+	spaceWork       = "work_state"     // user \x00 kind → where the user is in that work
+	spaceWorkLog    = "work_log"       // user \x00 message id → the work message's record with its verdict
+	spaceReplen     = "replenishments" // task id → replenishment task
+	spaceReplenFace = "replen_faces"   // pick face → its open replenishment task id
+	spaceReorder    = "reorder"        // SKU → nil while a reorder suggestion stands
 )
 
 // spacesV1 are the buckets of schema version 1.
@@ -197,4 +207,17 @@ func joinKey(parts ...string) []byte {
 		b = append(b, p...)
 	}
 	return b
+}
+
+// splitKey is joinKey's inverse.
+func splitKey(k []byte) []string {
+	var parts []string
+	for {
+		i := bytes.IndexByte(k, 0)
+		if i < 0 {
+			return append(parts, string(k))
+		}
+		parts = append(parts, string(k[:i]))
+		k = k[i+1:]
+	}
 }

@@ -138,6 +138,9 @@ var migrations = []migration{
 	// Packing and shipping: the stations' pack sessions, idempotent pack
 	// scans, the totes of picked orders, shipments and their lookups.
 	{name: "shipments and packing", up: createBuckets(spacePackSess, spacePackReq, spacePackTotes, spaceShipments, spaceShipIndex)},
+	// Inventory on the floor: inbound notices and their SSCCs, receipts
+	// waiting at the dock, and the handheld work tasks' state and records.
+	{name: "inbound and floor work", up: createBuckets(spaceInbound, spaceInboundRef, spaceInboundSSC, spaceReceipts, spaceRcptOpen, spaceWork, spaceWorkLog, spaceReplen, spaceReplenFace, spaceReorder)},
 }
 
 func createBuckets(names ...string) func(tx *bolt.Tx) error {

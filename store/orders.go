@@ -288,7 +288,14 @@ func (t *txn) allocateLine(l *pickwave.OrderLine) error {
 			l.Allocations = append(l.Allocations, pickwave.Allocation{Location: st.Location, Lot: st.Lot, Expiry: st.Expiry, Qty: take})
 		}
 	}
-	return nil
+	if need > 0 {
+		// Orders need more than the pick locations hold: the face is
+		// due, ahead of the wave that will want these units.
+		if err := t.replenishFor(l.SKU, need, pickwave.ReplenishDemand); err != nil {
+			return err
+		}
+	}
+	return t.checkReorder(l.SKU)
 }
 
 // release gives back every reservation an order holds.

@@ -804,6 +804,13 @@ func (t *txn) short(picker string, req pickwave.ShortRequest) (*pickwave.ScanRes
 	if _, err := t.requestCount(task, req.Reason, req.Found, picker); err != nil {
 		return nil, err
 	}
+	if added < missing {
+		// Reserve may hold what the pick locations do not: the rest
+		// waits for the face's replenishment and is re-pointed there.
+		if err := t.waitForReplenishment(task, missing-added); err != nil {
+			return nil, err
+		}
+	}
 	msg := fmt.Sprintf("%d × %s short at %s; a count is requested.", missing, task.SKU, task.Location)
 	if added > 0 {
 		msg += fmt.Sprintf(" %d found elsewhere: added to your cart.", added)
@@ -859,6 +866,13 @@ func (t *txn) shortTask(task *pickwave.Task, missing int) error {
 // locations and adds a task for each to the cart; what cannot be found
 // is marked short on the order line. It returns the units re-reserved.
 func (t *txn) reallocate(cart *pickwave.Cart, task *pickwave.Task, missing int) (int, error) {
+	return t.reallocateAt(cart, task, missing, "", true)
+}
+
+// reallocateAt is reallocate at one pick location only (every other one
+// for ""); fresh says the units are newly missing, rather than short
+// already on the order line (a short re-pointed after replenishment).
+func (t *txn) reallocateAt(cart *pickwave.Cart, task *pickwave.Task, missing int, only string, fresh bool) (int, error) {
 	o, err := t.order(task.OrderID)
 	if err != nil {
 		return 0, err
@@ -873,7 +887,9 @@ func (t *txn) reallocate(cart *pickwave.Cart, task *pickwave.Task, missing int) 
 		return 0, fmt.Errorf("task %s: line %s missing from order %s", task.ID, task.LineID, o.ID)
 	}
 	// Allocate the missing units anywhere but the short location.
-	line.Short += missing
+	if fresh {
+		line.Short += missing
+	}
 	need := missing
 	rows, err := t.stockOf(task.SKU)
 	if err != nil {
@@ -889,7 +905,8 @@ func (t *txn) reallocate(cart *pickwave.Cart, task *pickwave.Task, missing int) 
 		if need == 0 {
 			break
 		}
-		if s.Location == task.Location || s.Available() <= 0 || (s.Expiry != nil && !s.Expiry.After(t.now)) {
+		if (only == "" && s.Location == task.Location) || (only != "" && s.Location != only) ||
+			s.Available() <= 0 || (s.Expiry != nil && !s.Expiry.After(t.now)) {
 			continue
 		}
 		loc, err := t.location(s.Location)

@@ -102,7 +102,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.stopWebhooks, m.webhooksDone = stopWebhooks, make(chan error, 1)
 	go func() { m.webhooksDone <- m.Webhooks.Run(wctx) }()
 	m.Server = &server.Server{
-		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db,
+		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Inbound: db, Work: db,
 		Stations: db, PrintQueue: db, StationRuntime: m.StationRuntime, Pack: m.StationRuntime, Shipments: db, Backups: db,
 		Webhooks: db, Collectors: []prometheus.Collector{metrics},
 		Logger: m.Logger, Web: web.Handler(), WriteStats: db.WriteStats,
