@@ -62,6 +62,7 @@ type loginKey struct {
 	first    time.Time // the first failure counted
 	lockouts int       // lockouts in a row, which set the next one's length
 	until    time.Time // locked out until then
+	checking int       // attempts being checked now (see begin)
 }
 
 func newLoginLimiter(l LoginLimits) *loginLimiter {
@@ -103,6 +104,64 @@ func (l *loginLimiter) locked(keys ...string) time.Duration {
 		}
 	}
 	return wait
+}
+
+// busyWait is the pause asked of an attempt refused because enough
+// attempts of its keys are being checked already.
+const busyWait = time.Second
+
+// begin admits an attempt to be checked, or says how long to wait. An
+// attempt counts against its keys from here until end: without that, a
+// guesser sending many at once would have them all checked before the
+// first failure was counted. So no more attempts of a key are checked at
+// once than the failures it has left before a lockout.
+func (l *loginLimiter) begin(keys ...string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.limits.Now()
+	var wait time.Duration
+	for _, k := range keys {
+		if e, ok := l.keys[k]; ok {
+			lk := e.Value.(*loginKey)
+			wait = max(wait, lk.until.Sub(now))
+			if wait <= 0 && lk.recent(now, l.limits.Window)+lk.checking >= l.limits.Failures {
+				wait = busyWait
+			}
+		}
+	}
+	if wait > 0 {
+		return wait
+	}
+	for _, k := range keys {
+		l.touch(k).checking++
+	}
+	return 0
+}
+
+// end counts an attempt that begin admitted as done; failed counts its
+// failure (see fail), else its account's failures are forgotten.
+func (l *loginLimiter) end(failed bool, keys ...string) []lockout {
+	l.mu.Lock()
+	for _, k := range keys {
+		if e, ok := l.keys[k]; ok {
+			if lk := e.Value.(*loginKey); lk.checking > 0 {
+				lk.checking--
+			}
+		}
+	}
+	l.mu.Unlock()
+	if failed {
+		return l.fail(keys...)
+	}
+	return nil
+}
+
+// recent is how many failures of the key count now.
+func (lk *loginKey) recent(now time.Time, window time.Duration) int {
+	if lk.failures == 0 || now.Sub(lk.first) > window {
+		return 0
+	}
+	return lk.failures
 }
 
 // lockout is a key that a failure locked out.
@@ -148,10 +207,16 @@ func (l *loginLimiter) fail(keys ...string) []lockout {
 func (l *loginLimiter) succeed(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if e, ok := l.keys[key]; ok {
-		l.order.Remove(e)
-		delete(l.keys, key)
+	e, ok := l.keys[key]
+	if !ok {
+		return
 	}
+	if lk := e.Value.(*loginKey); lk.checking > 0 {
+		*lk = loginKey{key: key, checking: lk.checking} // others still being checked
+		return
+	}
+	l.order.Remove(e)
+	delete(l.keys, key)
 }
 
 // touch returns the record of key, made the most recently touched, adding
@@ -215,7 +280,7 @@ func remoteHost(remoteAddr string) string {
 // Retry-After header; its credentials are not checked.
 func (s *Server) guardLogin(a loginAttempt, login func() (string, *pickwave.Session, error)) (string, *pickwave.Session, time.Duration, error) {
 	keys := []string{"addr:" + a.remote, a.account}
-	if wait := s.logins.locked(keys...); wait > 0 {
+	if wait := s.logins.begin(keys...); wait > 0 {
 		s.metrics.loginsRefused.WithLabelValues(refusedLockedOut).Inc()
 		secs := int((wait + time.Second - 1) / time.Second)
 		return "", nil, time.Duration(secs) * time.Second, &pickwave.Error{Code: pickwave.ETOOMANY,
@@ -224,12 +289,15 @@ func (s *Server) guardLogin(a loginAttempt, login func() (string, *pickwave.Sess
 	}
 	token, sess, err := login()
 	if err == nil {
+		s.logins.end(false, keys...)
 		s.logins.succeed(a.account)
 		return token, sess, 0, nil
 	}
-	if pickwave.ErrorCode(err) == pickwave.EUNAUTHORIZED {
+	failed := pickwave.ErrorCode(err) == pickwave.EUNAUTHORIZED
+	lockouts := s.logins.end(failed, keys...)
+	if failed {
 		s.metrics.loginsRefused.WithLabelValues(refusedBadCredentials).Inc()
-		for _, lo := range s.logins.fail(keys...) {
+		for _, lo := range lockouts {
 			// The key names the address or the account (a user name or
 			// badge tried); never the password.
 			s.logger.Warn("login locked out after failures", "key", lo.key, "remote", a.remote, "for", lo.wait)

@@ -20,6 +20,7 @@ package testenv
 import (
 	"log/slog"
 	"net/http"
+	"runtime"
 	"testing"
 	"time"
 
@@ -88,5 +89,46 @@ func Eventually(tb testing.TB, timeout time.Duration, what string, cond func() b
 			tb.Fatalf("waited %s for %s", timeout, what)
 		}
 		time.Sleep(5 * time.Millisecond) // polling a condition, not waiting for time
+	}
+}
+
+// Baseline is the process's goroutines and live heap at one moment, so
+// that a test can show an attack's load gone once the attack ends.
+type Baseline struct {
+	Goroutines int
+	HeapBytes  uint64
+}
+
+// TakeBaseline collects garbage and records the goroutines and the live
+// heap now. Take it once the server under test is up and has served a
+// request, so that what it starts lazily is in the baseline.
+func TakeBaseline() Baseline {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return Baseline{Goroutines: runtime.NumGoroutine(), HeapBytes: m.HeapAlloc}
+}
+
+// Settled waits up to ten seconds for the process to come back to the
+// baseline: no more goroutines than it had, and a live heap at most
+// maxGrowth bytes above it. It fails tb with both figures otherwise. Idle
+// keep-alive connections of http.DefaultClient are closed first: they
+// are the test's, not the server's.
+func (b Baseline) Settled(tb testing.TB, what string, maxGrowth uint64) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		http.DefaultClient.CloseIdleConnections()
+		now := TakeBaseline()
+		if now.Goroutines <= b.Goroutines && now.HeapBytes <= b.HeapBytes+maxGrowth {
+			tb.Logf("after %s: %d goroutines (baseline %d), live heap %.1f MB (baseline %.1f MB)",
+				what, now.Goroutines, b.Goroutines, float64(now.HeapBytes)/1e6, float64(b.HeapBytes)/1e6)
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("after %s: %d goroutines (baseline %d), live heap %.1f MB (baseline %.1f MB, at most %.1f MB more allowed)",
+				what, now.Goroutines, b.Goroutines, float64(now.HeapBytes)/1e6, float64(b.HeapBytes)/1e6, float64(maxGrowth)/1e6)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the runtime's figures
 	}
 }
