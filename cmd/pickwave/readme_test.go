@@ -23,7 +23,7 @@ import (
 var readmeSkips = map[string]string{
 	"make run    #": "the test serves the demo itself, as make run does; make test is what runs this test",
 	"./bin/pickwave sim scanner                          #": "three simulators that run until Ctrl-C, one per terminal, waiting for typed commands",
-	`pickwave backup --server "$PICKWAVE_URL"`:            "the restore drill, which TestReadme_restoreDrill runs line by line with its variables",
+	`pickwave backup --server "$PICKWAVE_URL"`:              "the restore drill, which TestReadme_restoreDrill runs line by line with its variables",
 }
 
 // readmeStopped marks a block that runs with the server stopped: its
