@@ -453,6 +453,9 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	if err := cfg.DemoFloor.validate(cfg.Demo); err != nil {
 		return cfg, err
 	}
+	if cfg.DemoFloor.Enabled && (cfg.TLSCert != "" || cfg.TLSSelfSigned) {
+		return cfg, errors.New("--demo-floor runs over plain HTTP: serve the demo without --tls-*")
+	}
 	if cfg.GCPercent < minGCPercent || cfg.GCPercent > maxGCPercent {
 		return cfg, fmt.Errorf("gc percent %d: want %d to %d", cfg.GCPercent, minGCPercent, maxGCPercent)
 	}

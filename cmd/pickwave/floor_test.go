@@ -158,3 +158,25 @@ func TestServe_demoFloor(t *testing.T) {
 	t.Logf("the floor's own count: %v orders, %v waves, %v carts, %v picks, %v packed; %v picks per picker and floor minute",
 		stopped["orders"], stopped["waves"], stopped["carts"], stopped["picks"], stopped["packed"], stopped["picks_per_min"])
 }
+
+func TestServe_demoFloorFlags(t *testing.T) {
+	def, err := parseServeFlags(nil, io.Discard)
+	if err != nil || def.DemoFloor.Enabled || def.DemoFloor.Pickers != 3 || def.DemoFloor.Speed != 1 || time.Duration(def.DemoFloor.OrderEvery) != 30*time.Second {
+		t.Fatalf("defaults %+v, %v", def.DemoFloor, err)
+	}
+	cfg, err := parseServeFlags([]string{"--demo", "--demo-floor", "--demo-floor-pickers", "5", "--demo-floor-speed", "20", "--demo-floor-order-every", "10s"}, io.Discard)
+	if err != nil || !cfg.DemoFloor.Enabled || cfg.DemoFloor.Pickers != 5 || cfg.DemoFloor.Speed != 20 || time.Duration(cfg.DemoFloor.OrderEvery) != 10*time.Second {
+		t.Fatalf("flags %+v, %v", cfg.DemoFloor, err)
+	}
+	for _, bad := range [][]string{
+		{"--demo-floor"}, // without --demo
+		{"--demo", "--demo-floor", "--demo-floor-pickers", "0"},
+		{"--demo", "--demo-floor", "--demo-floor-speed", "0.5"},
+		{"--demo", "--demo-floor", "--demo-floor-order-every", "10ms"},
+		{"--demo", "--demo-floor", "--tls-self-signed"},
+	} {
+		if _, err := parseServeFlags(bad, io.Discard); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
