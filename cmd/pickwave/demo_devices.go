@@ -230,21 +230,22 @@ func (d *demoDevices) serveControl(c net.Conn) {
 }
 
 // demoBench is one demo station: its id, its name when created, and
-// whether it is made only with a freshly seeded demo warehouse.
+// whether to create it when the data does not have it.
 type demoBench struct {
-	id, name   string
-	seededOnly bool
+	id, name string
+	create   bool
 }
 
 // attachDemoDevices starts the simulators and attaches them to the demo
-// stations: PACK-1, created with the demo warehouse, and with the demo
-// floor PACK-9, for its packers. An existing station is updated at every
-// later --demo start, since the printer's port changes from run to run.
-// Data that was not seeded by --demo and has no PACK-1 gets no PACK-1.
+// stations: PACK-1, created with the demo warehouse, and PACK-9, created
+// for the demo floor's packers with the first --demo-floor start. An
+// existing one is updated at every later --demo start, since the
+// printer's port changes from run to run. Data that was not seeded by
+// --demo and has no PACK-1 gets no PACK-1.
 func (m *Main) attachDemoDevices(ctx context.Context, seeded bool) error {
-	benches := []demoBench{{id: demoStation, name: "Pack station 1 (simulated devices)", seededOnly: true}}
-	if m.Config.DemoFloor.Enabled {
-		benches = append(benches, demoBench{id: floorStation, name: "Pack station 9 (the demo floor's packers)"})
+	benches := []demoBench{
+		{id: demoStation, name: "Pack station 1 (simulated devices)", create: seeded},
+		{id: floorStation, name: "Pack station 9 (the demo floor's packers)", create: m.Config.DemoFloor.Enabled},
 	}
 	var attach []demoBench
 	exists := map[string]*pickwave.Station{}
@@ -255,8 +256,10 @@ func (m *Main) attachDemoDevices(ctx context.Context, seeded bool) error {
 			exists[b.id] = st
 		case pickwave.ErrorCode(err) != pickwave.ENOTFOUND:
 			return err
-		case b.seededOnly && !seeded:
-			m.Logger.Info("demo: no demo pack station in this data; no simulated devices attached", "station", b.id)
+		case !b.create:
+			if b.id == demoStation {
+				m.Logger.Info("demo: no demo pack station in this data; no simulated devices attached", "station", b.id)
+			}
 			continue
 		}
 		attach = append(attach, b)

@@ -31,7 +31,8 @@ type Config struct {
 	// Tokens returns a bearer token acting as user with role; the floor
 	// asks for an admin token for itself and one for each of its people.
 	Tokens func(ctx context.Context, user string, role pickwave.Role) (string, error)
-	// HTTPClient calls the API; nil: a client with a 30 s timeout.
+	// HTTPClient calls the API; nil: a client with a 30 s timeout and a
+	// transport of its own.
 	HTTPClient *http.Client
 
 	// Pickers is how many simulated pickers work; 0: 3.
@@ -158,7 +159,8 @@ func New(cfg Config) (*Floor, error) {
 		cfg.Seed = time.Now().UnixNano()
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		// A transport of its own, whose connections Run closes at the end.
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -220,6 +222,7 @@ func (f *Floor) api(ctx context.Context, user string, role pickwave.Role) (*clie
 // until ctx ends; every goroutine it starts has returned when it returns.
 // It returns an error only when the floor cannot start.
 func (f *Floor) Run(ctx context.Context) error {
+	defer f.cfg.HTTPClient.CloseIdleConnections()
 	admin, err := f.api(ctx, "demo-floor", pickwave.RoleAdmin)
 	if err != nil {
 		return err

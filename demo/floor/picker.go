@@ -59,8 +59,18 @@ func (p *picker) run(ctx context.Context) {
 			}
 		}
 		err := p.step(ctx)
+		e, shed := errors.AsType[*handheld.Error](err)
 		switch {
 		case err == nil || ctx.Err() != nil:
+		case shed && e.RetryAfter > 0:
+			// The server shed the scan as overload, undone: after the
+			// pause it asks for, the step is done again.
+			t := time.NewTimer(e.RetryAfter)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
 		case transient(err):
 			p.reconnect(ctx)
 		default:
