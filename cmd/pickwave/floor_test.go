@@ -24,7 +24,11 @@ import (
 // printed, PACK-1 stays free, a person picks alongside on a handheld, and
 // nothing is logged at error or warning level. The simulated pickers'
 // picks per minute are logged (go test -run TestServe_demoFloor -v).
+//
+// It runs in parallel with TestReadme_examples: both mostly wait on
+// servers of their own, and together they take the time of the longer.
 func TestServe_demoFloor(t *testing.T) {
+	t.Parallel()
 	const speed = 20
 	runFor := 2 * time.Minute
 	if testing.Short() {

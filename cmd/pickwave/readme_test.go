@@ -110,6 +110,7 @@ func TestReadme_examples(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs a server")
 	}
+	t.Parallel() // with TestServe_demoFloor
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("no bash")
