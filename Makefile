@@ -10,9 +10,9 @@ CONTRACT_LOG := bin/contract.log
 
 .PHONY: run build test test-deps bench lint fuzz clean
 
-## run: build and serve the demo warehouse on $(ADDR) with data in $(DATA)
+## run: build and serve the demo warehouse, its live floor running, on $(ADDR) with data in $(DATA)
 run: build
-	./$(BIN) serve --addr $(ADDR) --data $(DATA) --demo
+	./$(BIN) serve --addr $(ADDR) --data $(DATA) --demo --demo-floor
 
 ## build: compile the pickwave binary into bin/
 build:

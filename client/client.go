@@ -23,8 +23,8 @@ const DefaultMaxResponseBytes = 64 << 20
 // Client talks to one Pickwave server. Its service fields are the API
 // grouped as the root package's services.
 type Client struct {
-	// Orders, Inventory, Planner, Waves, Stations, PrintJobs, Users and
-	// Events call the API's routes; see the package doc for what each
+	// Orders, Inventory, Planner, Waves, Stations, PrintJobs, Users,
+	// Events and Pack call the API's routes; see the package doc for what each
 	// implements.
 	Orders    *OrderService
 	Inventory *InventoryService
@@ -34,6 +34,7 @@ type Client struct {
 	PrintJobs *PrintJobService
 	Users     *UserService
 	Events    *EventService
+	Pack      *PackService
 
 	base     *url.URL
 	baseErr  error
@@ -101,6 +102,7 @@ func New(baseURL string, opts ...Option) *Client {
 	c.PrintJobs = &PrintJobService{c}
 	c.Users = &UserService{c}
 	c.Events = &EventService{c}
+	c.Pack = &PackService{c}
 	return c
 }
 

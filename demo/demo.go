@@ -147,14 +147,11 @@ func Seed(ctx context.Context, svc Services, site Site) error {
 
 	// Popularity is skewed: a few SKUs are in most orders.
 	zipf := rand.NewZipf(rng, 1.2, 8, uint64(len(skus)-1))
-	carriers := []struct{ carrier, service string }{
-		{"UPS", "Ground"}, {"UPS", "Next Day Air"}, {"FedEx", "Home Delivery"}, {"USPS", "Priority Mail"},
-	}
 	for n := 0; n < site.Orders; n++ {
 		in := newOrder(rng, n, site.Now)
-		cs := carriers[rng.Intn(len(carriers))]
-		in.Carrier, in.Service = cs.carrier, cs.service
-		lines := linesPerOrder(rng)
+		cs := Carriers[rng.Intn(len(Carriers))]
+		in.Carrier, in.Service = cs.Carrier, cs.Service
+		lines := LinesPerOrder(rng)
 		seen := map[int]bool{}
 		for len(in.Lines) < lines {
 			k := int(zipf.Uint64())
@@ -175,9 +172,9 @@ func Seed(ctx context.Context, svc Services, site Site) error {
 	return nil
 }
 
-// linesPerOrder follows a typical e-commerce mix: most orders have one
-// or two lines.
-func linesPerOrder(rng *rand.Rand) int {
+// LinesPerOrder follows a typical e-commerce mix: most orders have one
+// or two lines, a few up to five.
+func LinesPerOrder(rng *rand.Rand) int {
 	switch p := rng.Intn(100); {
 	case p < 45:
 		return 1
@@ -189,6 +186,11 @@ func linesPerOrder(rng *rand.Rand) int {
 		return 4
 	}
 	return 5
+}
+
+// Carriers are the carriers and services the demo's orders ship with.
+var Carriers = []struct{ Carrier, Service string }{
+	{"UPS", "Ground"}, {"UPS", "Next Day Air"}, {"FedEx", "Home Delivery"}, {"USPS", "Priority Mail"},
 }
 
 var (
@@ -297,13 +299,21 @@ var (
 )
 
 func newOrder(rng *rand.Rand, n int, now time.Time) *pickwave.OrderInput {
+	return ShopOrder(rng, fmt.Sprintf("WEB-%06d", 100001+n), 100001+n, now)
+}
+
+// ShopOrder is an order as the demo's web shop sends it, without lines,
+// carrier or service: a customer with an address in one of a few cities,
+// a carrier cutoff later today or tomorrow, a priority. customer numbers
+// the customer's e-mail address.
+func ShopOrder(rng *rand.Rand, externalID string, customer int, now time.Time) *pickwave.OrderInput {
 	name := firstNames[rng.Intn(len(firstNames))] + " " + lastNames[rng.Intn(len(lastNames))]
 	c := cities[rng.Intn(len(cities))]
 	// Carrier cutoffs later today, a few tomorrow.
 	cutoff := now.UTC().Truncate(time.Hour).Add(time.Duration(2+rng.Intn(30)) * time.Hour)
 	return &pickwave.OrderInput{
-		ExternalID: fmt.Sprintf("WEB-%06d", 100001+n),
-		Customer:   pickwave.Customer{Name: name, Email: fmt.Sprintf("customer%d@example.com", 100001+n), Phone: fmt.Sprintf("+1-555-01%02d", rng.Intn(100))},
+		ExternalID: externalID,
+		Customer:   pickwave.Customer{Name: name, Email: fmt.Sprintf("customer%d@example.com", customer), Phone: fmt.Sprintf("+1-555-01%02d", rng.Intn(100))},
 		ShipTo: pickwave.Address{Name: name, Address1: fmt.Sprintf("%d %s", 1+rng.Intn(9000), streets[rng.Intn(len(streets))]),
 			City: c.city, Region: c.region, PostalCode: c.postal, Country: "US"},
 		ShipBy:   cutoff,

@@ -2,12 +2,14 @@ package demo_test
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/internal/testenv"
+	"github.com/pickwave/pickwave/ordercsv"
 	"github.com/pickwave/pickwave/store"
 )
 
@@ -58,6 +60,48 @@ func TestSeed_believableSite(t *testing.T) {
 	for _, u := range demo.Users {
 		if _, _, err := db.Login(ctx, u.Name, demo.Password); err != nil {
 			t.Fatalf("demo login %s: %v", u.Name, err)
+		}
+	}
+}
+
+// TestOrdersCSV_importsIntoTheDemo checks the README's sample file,
+// demo/orders.csv: it parses, every row is valid against the demo's SKUs,
+// and it imports all its orders, allocated; sent again, they are existing.
+func TestOrdersCSV_importsIntoTheDemo(t *testing.T) {
+	db := testenv.OpenStore(t, t.TempDir(), store.Options{NoSync: true})
+	defer db.Close()
+	ctx := pickwave.WithActor(context.Background(), "test")
+	if err := demo.Seed(ctx, db, demo.DefaultSite(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	for round := 1; round <= 2; round++ {
+		f, err := os.Open("orders.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		orders, err := ordercsv.Parse(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("orders.csv: %v", err)
+		}
+		res, err := db.ImportOrders(ctx, orders)
+		if err != nil {
+			t.Fatalf("round %d: import: %v", round, err)
+		}
+		if len(orders) != 3 {
+			t.Fatalf("orders.csv has %d orders, the README says 3", len(orders))
+		}
+		got := res.Created
+		if round == 2 {
+			got = res.Existing
+		}
+		if len(got) != 3 || len(res.Created)+len(res.Existing) != 3 {
+			t.Fatalf("round %d: %d created, %d existing", round, len(res.Created), len(res.Existing))
+		}
+		for _, o := range got {
+			if o.Status != pickwave.OrderAllocated {
+				t.Fatalf("round %d: order %s is %s", round, o.ExternalID, o.Status)
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,6 +29,9 @@ type Config struct {
 	Data string `json:"data"`
 	// Demo seeds a demo warehouse into empty data.
 	Demo bool `json:"demo"`
+	// DemoFloor runs the live demo floor (package demo/floor) beside a
+	// --demo server: a shop, a supervisor, pickers and a packer.
+	DemoFloor DemoFloorConfig `json:"demo_floor"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"log_level"`
 	// LogFormat is text or json.
@@ -186,6 +190,35 @@ const (
 	maxGCPercent = 2000
 )
 
+// DemoFloorConfig is the live demo floor's part of the configuration.
+type DemoFloorConfig struct {
+	// Enabled runs it; it needs Demo.
+	Enabled bool `json:"enabled"`
+	// Pickers is how many simulated pickers work.
+	Pickers int `json:"pickers"`
+	// Speed runs the floor's time this many times faster than the clock
+	// (walking, scanning, packing, the orders' rate); 1 is real time.
+	Speed float64 `json:"speed"`
+	// OrderEvery is the floor time between two of the shop's orders.
+	OrderEvery Duration `json:"order_every"`
+}
+
+func (d DemoFloorConfig) validate(demo bool) error {
+	switch {
+	case !d.Enabled:
+		return nil
+	case !demo:
+		return errors.New("--demo-floor needs --demo: it works the demo warehouse")
+	case d.Pickers < 1 || d.Pickers > 50:
+		return fmt.Errorf("demo floor pickers %d: want 1 to 50", d.Pickers)
+	case !(d.Speed >= 1 && d.Speed <= 1000):
+		return fmt.Errorf("demo floor speed %g: want 1 (real time) to 1000", d.Speed)
+	case time.Duration(d.OrderEvery) < time.Second:
+		return fmt.Errorf("demo floor order every %s: want at least 1s", time.Duration(d.OrderEvery))
+	}
+	return nil
+}
+
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
@@ -197,6 +230,7 @@ func DefaultConfig() Config {
 		GCPercent:       400,
 		ScanRetention:   Duration(30 * 24 * time.Hour),
 		EventRetention:  Duration(90 * 24 * time.Hour),
+		DemoFloor:       DemoFloorConfig{Pickers: 3, Speed: 1, OrderEvery: Duration(30 * time.Second)},
 
 		MaxConns:          server.DefaultMaxConns,
 		MaxConnsPerAddr:   server.DefaultMaxConnsPerAddr,
@@ -274,6 +308,10 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&fromFlags.Addr, "addr", cfg.Addr, "HTTP listen `address`")
 	fs.StringVar(&fromFlags.Data, "data", cfg.Data, "data `directory` (holds pickwave.db)")
 	fs.BoolVar(&fromFlags.Demo, "demo", false, "seed a demo warehouse into empty data")
+	fs.BoolVar(&fromFlags.DemoFloor.Enabled, "demo-floor", false, "with --demo: run the live demo floor (simulated shop, supervisor, pickers and packer)")
+	fs.IntVar(&fromFlags.DemoFloor.Pickers, "demo-floor-pickers", cfg.DemoFloor.Pickers, "simulated `pickers` on the demo floor")
+	fs.Float64Var(&fromFlags.DemoFloor.Speed, "demo-floor-speed", cfg.DemoFloor.Speed, "run the demo floor this many `times` faster than real time")
+	fs.DurationVar((*time.Duration)(&fromFlags.DemoFloor.OrderEvery), "demo-floor-order-every", time.Duration(cfg.DemoFloor.OrderEvery), "floor time between two orders of the demo floor's shop")
 	fs.StringVar(&fromFlags.LogLevel, "log-level", cfg.LogLevel, "log `level`: debug, info, warn, error")
 	fs.StringVar(&fromFlags.LogFormat, "log-format", cfg.LogFormat, "log `format`: text or json")
 	fs.IntVar(&fromFlags.GCPercent, "gc-percent", cfg.GCPercent, fmt.Sprintf("garbage collector `target` (GOGC), %d to %d; a GOGC environment variable wins", minGCPercent, maxGCPercent))
@@ -326,6 +364,14 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.Data = fromFlags.Data
 		case "demo":
 			cfg.Demo = fromFlags.Demo
+		case "demo-floor":
+			cfg.DemoFloor.Enabled = fromFlags.DemoFloor.Enabled
+		case "demo-floor-pickers":
+			cfg.DemoFloor.Pickers = fromFlags.DemoFloor.Pickers
+		case "demo-floor-speed":
+			cfg.DemoFloor.Speed = fromFlags.DemoFloor.Speed
+		case "demo-floor-order-every":
+			cfg.DemoFloor.OrderEvery = fromFlags.DemoFloor.OrderEvery
 		case "log-level":
 			cfg.LogLevel = fromFlags.LogLevel
 		case "log-format":
@@ -432,6 +478,12 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	}
 	if err := cfg.Packing.validate(); err != nil {
 		return cfg, err
+	}
+	if err := cfg.DemoFloor.validate(cfg.Demo); err != nil {
+		return cfg, err
+	}
+	if cfg.DemoFloor.Enabled && (cfg.TLSCert != "" || cfg.TLSSelfSigned) {
+		return cfg, errors.New("--demo-floor runs over plain HTTP: serve the demo without --tls-*")
 	}
 	if cfg.GCPercent < minGCPercent || cfg.GCPercent > maxGCPercent {
 		return cfg, fmt.Errorf("gc percent %d: want %d to %d", cfg.GCPercent, minGCPercent, maxGCPercent)

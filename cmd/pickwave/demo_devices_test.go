@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -98,4 +99,72 @@ func TestServe_demoNoStation(t *testing.T) {
 		t.Fatalf("demo station: %v", err)
 	}
 	db.Close()
+}
+
+// TestSim_stationFeedsBuiltInDevices types into PACK-1's built-in
+// simulated scanner and scale of a running `pickwave serve --demo`, as
+// `pickwave sim scanner|scale --station PACK-1` does, through the control
+// socket under the data directory: the scan and the weight reach the
+// station. A station without built-in devices, an unknown device and a
+// data directory with no server are refused with what to do.
+func TestSim_stationFeedsBuiltInDevices(t *testing.T) {
+	dir := t.TempDir()
+	db := testenv.OpenStore(t, dir, store.Options{})
+	ctx := context.Background()
+	if err := db.CreateStation(ctx, &pickwave.Station{ID: demoStation, Name: "Pack 1"}); err != nil {
+		t.Fatal(err)
+	}
+	token, err := db.MintToken(ctx, "pat", pickwave.RolePacker, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	runCtx, cancel := context.WithCancel(ctx)
+	logs := &testenv.Buffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(runCtx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data", dir, "--log-format", "json"}, io.Discard, logs)
+	}()
+	base := waitForLog(t, logs, "pickwave serving", "addr")
+	api := client.New(base, client.WithToken(token))
+	sim := func(in string, args ...string) (string, error) {
+		var out bytes.Buffer
+		err := runSim(ctx, append(args, "--data", dir), strings.NewReader(in), &out, &out)
+		return out.String(), err
+	}
+
+	out, err := sim("0061414100014\n", "scanner", "--station", demoStation)
+	if err != nil || !strings.Contains(out, `scanned "0061414100014"`) {
+		t.Fatalf("sim scanner --station: %v\n%s", err, out)
+	}
+	out, err = sim("1250\n", "scale", "--station", demoStation)
+	if err != nil || !strings.Contains(out, "weight 1250 g") {
+		t.Fatalf("sim scale --station: %v\n%s", err, out)
+	}
+	testenv.Eventually(t, 15*time.Second, "the typed scan and weight at PACK-1", func() bool {
+		_, s, err := api.Stations.StationWithState(ctx, demoStation)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s != nil && s.Scanner != nil && s.Scanner.LastScan != nil && s.Scanner.LastScan.Data == "0061414100014" &&
+			s.Scale != nil && s.Scale.Stable && s.Scale.WeightG == 1250
+	})
+	out, err = sim("paper-out\nno-such-command\npaper-in\n", "printer", "--station", demoStation)
+	if err != nil || !strings.Contains(out, "ok: paper-out") || !strings.Contains(out, `error: unknown printer command "no-such-command"`) {
+		t.Fatalf("sim printer --station: %v\n%s", err, out)
+	}
+	if _, err := sim("", "scanner", "--station", "PACK-7"); err == nil || !strings.Contains(err.Error(), "these have: PACK-1") {
+		t.Fatalf("a station without built-in devices: %v", err)
+	}
+	if _, err := sim("", "label-maker", "--station", demoStation); err == nil {
+		t.Fatal("an unknown device accepted")
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if _, err := sim("", "scanner", "--station", demoStation); err == nil || !strings.Contains(err.Error(), "no running `pickwave serve --demo`") {
+		t.Fatalf("with the server stopped: %v", err)
+	}
 }

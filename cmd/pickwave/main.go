@@ -1,11 +1,11 @@
 // Command pickwave runs a warehouse-floor picking and packing server.
 //
-//	pickwave serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--config FILE]
+//	pickwave serve [--addr 127.0.0.1:8080] [--data ./data] [--demo [--demo-floor]] [--config FILE]
 //	pickwave token --data DIR --role ROLE [--user NAME] [--ttl 720h]
 //	pickwave backup --server URL --token T --out FILE | --data DIR --out FILE
 //	pickwave restore --from FILE --data DIR
 //	pickwave devices [--json]
-//	pickwave sim scanner|scale|printer [--path P] [--addr A] [--protocol P]
+//	pickwave sim scanner|scale|printer [--path P] [--addr A] [--protocol P] | --station ID [--data DIR]
 //
 // Run `pickwave help` for every subcommand.
 package main
@@ -44,7 +44,7 @@ func describe(err error) string {
 const usage = `pickwave runs a warehouse floor: orders, waves, picking, packing.
 
 Usage:
-  pickwave serve  [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--config FILE]
+  pickwave serve  [--addr 127.0.0.1:8080] [--data ./data] [--demo [--demo-floor]] [--config FILE]
   pickwave token  --data DIR --role picker|packer|supervisor|admin [--user NAME] [--ttl 720h]
   pickwave check  --data DIR     verify a stopped server's store: bbolt pages and invariants
                   [--file FILE]  (or a backup file)
@@ -57,6 +57,8 @@ Usage:
   pickwave devices [--json]      list serial ports: USB VID:PID, serial number, kind
   pickwave sim scanner|scale|printer [--path P] [--addr A] [--protocol P]
                                  run one simulated device until Ctrl-C
+  pickwave sim scanner|scale|printer --station PACK-1 [--data ./data]
+                                 type into a --demo server's built-in simulated device
   pickwave loadgen [--url http://127.0.0.1:8080] [--handhelds 10] [--duration 30s] [--wrong 0.05]
                    [--disconnect 0.01] [--rate 0] [--token ADMIN_TOKEN | --badge-prefix B]
                                  drive simulated handhelds; print scans/s, round trips, faults

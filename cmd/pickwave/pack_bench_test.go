@@ -27,9 +27,9 @@ func BenchmarkPack_lastScanToLabel(b *testing.B) {
 	var lat []time.Duration
 	for b.Loop() {
 		b.StopTimer()
-		e.m.demo.scale.SetWeight(0)
+		e.m.demo.benches[demoStation].scale.SetWeight(0)
 		o, tote := e.pickOrder()
-		if err := e.m.demo.scanner.Scan(tote); err != nil {
+		if err := e.m.demo.benches[demoStation].scanner.Scan(tote); err != nil {
 			b.Fatal(err)
 		}
 		s := e.awaitStep(pickwave.PackScan)
@@ -42,7 +42,7 @@ func BenchmarkPack_lastScanToLabel(b *testing.B) {
 			}
 		}
 		for _, c := range codes[:len(codes)-1] {
-			if err := e.m.demo.scanner.Scan(c); err != nil {
+			if err := e.m.demo.benches[demoStation].scanner.Scan(c); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -52,16 +52,16 @@ func BenchmarkPack_lastScanToLabel(b *testing.B) {
 		for _, l := range s.Lines {
 			weight += l.WeightG * l.Qty
 		}
-		e.m.demo.scale.SetWeight(float64(weight))
+		e.m.demo.benches[demoStation].scale.SetWeight(float64(weight))
 		labels := e.labels()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		b.StartTimer()
 
 		start := time.Now()
-		if err := e.m.demo.scanner.Scan(codes[len(codes)-1]); err != nil {
+		if err := e.m.demo.benches[demoStation].scanner.Scan(codes[len(codes)-1]); err != nil {
 			b.Fatal(err)
 		}
-		if err := e.m.demo.printer.WaitLabels(ctx, labels+1); err != nil {
+		if err := e.m.demo.benches[demoStation].printer.WaitLabels(ctx, labels+1); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(start))

@@ -216,7 +216,7 @@ func (e *packEnv) awaitStep(step pickwave.PackStep) *pickwave.PackSession {
 // is then weighed.
 func (e *packEnv) scanAll(o *pickwave.Order) *pickwave.PackSession {
 	e.t.Helper()
-	sc := e.m.demo.scanner
+	sc := e.m.demo.benches[demoStation].scanner
 	for _, l := range o.Lines {
 		for range l.Picked {
 			if err := sc.Scan(e.barcode(l.SKU)); err != nil {
@@ -253,7 +253,7 @@ func (e *packEnv) startOrder(minUnits ...int) *pickwave.Order {
 		o, tote = e.pickOrder()
 	}
 	e.mustCall(pickwave.RolePacker, "POST", "/api/v1/stations/"+demoStation+"/pack/sign-in", nil, nil)
-	if err := e.m.demo.scanner.Scan(tote); err != nil {
+	if err := e.m.demo.benches[demoStation].scanner.Scan(tote); err != nil {
 		e.t.Fatal(err)
 	}
 	s := e.awaitStep(pickwave.PackScan)
@@ -290,8 +290,8 @@ func TestPack(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.t = t
-			e.m.demo.scale.SetMotion(false)
-			e.m.demo.scale.SetWeight(0) // the scale is empty between orders
+			e.m.demo.benches[demoStation].scale.SetMotion(false)
+			e.m.demo.benches[demoStation].scale.SetWeight(0) // the scale is empty between orders
 			// An order a failed case left on the bench is put aside.
 			e.call(pickwave.RolePacker, "POST", "/api/v1/stations/"+demoStation+"/pack/set-aside", nil, nil)
 			tc.fn(t, e)
@@ -349,13 +349,13 @@ func packEndToEnd(t *testing.T, e *packEnv) {
 	if s.ExpectedG <= 0 || s.Carton == nil {
 		t.Fatalf("session to weigh: %+v", s)
 	}
-	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
+	e.m.demo.benches[demoStation].scale.SetWeight(float64(s.ExpectedG))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := e.m.demo.printer.WaitLabels(ctx, 1); err != nil {
+	if err := e.m.demo.benches[demoStation].printer.WaitLabels(ctx, 1); err != nil {
 		t.Fatalf("no label at the printer: %v", err)
 	}
-	zpl := string(e.m.demo.printer.Labels()[0])
+	zpl := string(e.m.demo.benches[demoStation].printer.Labels()[0])
 
 	var list struct {
 		Items []pickwave.OrderShipment `json:"items"`
@@ -472,7 +472,7 @@ func units(o *pickwave.Order) int {
 }
 
 // labels is how many labels the demo printer has printed.
-func (e *packEnv) labels() int { return len(e.m.demo.printer.Labels()) }
+func (e *packEnv) labels() int { return len(e.m.demo.benches[demoStation].printer.Labels()) }
 
 // awaitLabels waits until the printer has printed n labels in all and
 // returns the last.
@@ -480,10 +480,10 @@ func (e *packEnv) awaitLabels(n int) string {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := e.m.demo.printer.WaitLabels(ctx, n); err != nil {
+	if err := e.m.demo.benches[demoStation].printer.WaitLabels(ctx, n); err != nil {
 		e.t.Fatalf("labels at the printer: %v", err)
 	}
-	return string(e.m.demo.printer.Labels()[n-1])
+	return string(e.m.demo.benches[demoStation].printer.Labels()[n-1])
 }
 
 // shipmentOf returns the order's latest shipment.
@@ -513,9 +513,9 @@ func (e *packEnv) orderStatus(o *pickwave.Order) pickwave.OrderStatus {
 // that n more readings were taken (and judged) since the call.
 func (e *packEnv) polls(n int) {
 	e.t.Helper()
-	start := len(e.m.demo.scale.Received())
+	start := len(e.m.demo.benches[demoStation].scale.Received())
 	testenv.Eventually(e.t, 10*time.Second, fmt.Sprintf("%d scale polls", n), func() bool {
-		return len(e.m.demo.scale.Received()) >= start+n
+		return len(e.m.demo.benches[demoStation].scale.Received()) >= start+n
 	})
 }
 
@@ -525,7 +525,7 @@ func packWeightInside(t *testing.T, e *packEnv) {
 	before := e.labels()
 	s := e.scanAll(o)
 	w := float64(s.ExpectedG) + 0.8*(s.MaxG-float64(s.ExpectedG)) // inside, near the top
-	e.m.demo.scale.SetWeight(w)
+	e.m.demo.benches[demoStation].scale.SetWeight(w)
 	e.awaitLabels(before + 1)
 	pk := e.shipmentOf(o).Packages[0]
 	if !pk.Weighed || pk.ExpectedG != s.ExpectedG || pk.Override != nil || float64(pk.WeightG) < w-1 || float64(pk.WeightG) > w+1 {
@@ -545,7 +545,7 @@ func packWeightOutside(t *testing.T, e *packEnv) {
 	before := e.labels()
 	s := e.scanAll(o)
 	heavy := s.MaxG + 200
-	e.m.demo.scale.SetWeight(heavy)
+	e.m.demo.benches[demoStation].scale.SetWeight(heavy)
 	s = e.awaitStep(pickwave.PackBlocked)
 	if s.Check == nil || s.Check.Pass || s.Check.MeasuredG != heavy || s.Check.ExpectedG != s.ExpectedG {
 		t.Fatalf("check %+v", s.Check)
@@ -558,7 +558,7 @@ func packWeightOutside(t *testing.T, e *packEnv) {
 		t.Fatal("a label was printed for a package outside the tolerance")
 	}
 	// The packer takes out what was wrong and weighs again.
-	e.m.demo.scale.SetWeight(s.MinG + 1)
+	e.m.demo.benches[demoStation].scale.SetWeight(s.MinG + 1)
 	e.awaitLabels(before + 1)
 	pk := e.shipmentOf(o).Packages[0]
 	if pk.Override != nil || !pk.Weighed || pk.WeightG != int(s.MinG+1+0.5) {
@@ -573,8 +573,8 @@ func packWeightUnstable(t *testing.T, e *packEnv) {
 	o := e.startOrder()
 	before := e.labels()
 	s := e.scanAll(o)
-	e.m.demo.scale.SetMotion(true)
-	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
+	e.m.demo.benches[demoStation].scale.SetMotion(true)
+	e.m.demo.benches[demoStation].scale.SetWeight(float64(s.ExpectedG))
 	testenv.Eventually(t, 10*time.Second, "the moving weight on the station", func() bool {
 		st, _ := e.m.StationRuntime.State(demoStation)
 		return st.Scale != nil && st.Scale.WeightG == float64(s.ExpectedG) && !st.Scale.Stable
@@ -583,7 +583,7 @@ func packWeightUnstable(t *testing.T, e *packEnv) {
 	if got := e.session(); got.Step != pickwave.PackWeigh || got.Check != nil || e.labels() != before {
 		t.Fatalf("an unstable weight was taken: %+v", got)
 	}
-	e.m.demo.scale.SetMotion(false)
+	e.m.demo.benches[demoStation].scale.SetMotion(false)
 	e.awaitLabels(before + 1)
 	if st := e.orderStatus(o); st != pickwave.OrderPacked {
 		t.Fatalf("order %s", st)
@@ -596,7 +596,7 @@ func packOverride(t *testing.T, e *packEnv) {
 	before := e.labels()
 	s := e.scanAll(o)
 	heavy := s.MaxG + 300
-	e.m.demo.scale.SetWeight(heavy)
+	e.m.demo.benches[demoStation].scale.SetWeight(heavy)
 	e.awaitStep(pickwave.PackBlocked)
 	path := "/api/v1/stations/" + demoStation + "/pack/override"
 	if st := e.call(pickwave.RolePacker, "POST", path, map[string]string{"reason": "looks fine"}, nil); st != http.StatusForbidden {
@@ -664,13 +664,13 @@ func packPackages(t *testing.T, e *packEnv) {
 	if st := e.call(pickwave.RolePacker, "POST", "/api/v1/stations/"+demoStation+"/pack/close-package", map[string]string{"request_id": "close-2"}, nil); st != http.StatusConflict {
 		t.Fatalf("closing again with a new request id: %d", st)
 	}
-	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
+	e.m.demo.benches[demoStation].scale.SetWeight(float64(s.ExpectedG))
 	e.awaitLabels(before + 1)
 	s = *e.awaitStep(pickwave.PackScan)
 	if s.Package != 2 || e.orderStatus(o) != pickwave.OrderPicked {
 		t.Fatalf("after package 1: %+v", s)
 	}
-	e.m.demo.scale.SetWeight(0)
+	e.m.demo.benches[demoStation].scale.SetWeight(0)
 	// The rest, with the scanner.
 	left := *o
 	left.Lines = nil
@@ -683,7 +683,7 @@ func packPackages(t *testing.T, e *packEnv) {
 		left.Lines = append(left.Lines, l)
 	}
 	s = *e.scanAll(&left)
-	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
+	e.m.demo.benches[demoStation].scale.SetWeight(float64(s.ExpectedG))
 	e.awaitLabels(before + 2)
 	sh := e.shipmentOf(o)
 	if len(sh.Packages) != 2 || sh.Status != pickwave.ShipmentPacked || e.orderStatus(o) != pickwave.OrderPacked {
@@ -718,13 +718,13 @@ func packPackages(t *testing.T, e *packEnv) {
 	if voided.Packages[1].Status != pickwave.PackageVoided || voided.Status != pickwave.ShipmentPacking || e.orderStatus(o) != pickwave.OrderPicked {
 		t.Fatalf("after the void: %+v, order %s", voided, e.orderStatus(o))
 	}
-	e.m.demo.scale.SetWeight(0)
+	e.m.demo.benches[demoStation].scale.SetWeight(0)
 	e.mustCall(pickwave.RolePacker, "POST", scanPath, pickwave.PackScanRequest{ID: "multi-order", Data: o.ID}, &res)
 	if res.Verdict.Code != pickwave.PackOrder || res.Session.Package != 3 {
 		t.Fatalf("order scan: %+v, %+v", res.Verdict, res.Session)
 	}
 	s = *e.scanAll(&left)
-	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
+	e.m.demo.benches[demoStation].scale.SetWeight(float64(s.ExpectedG))
 	e.awaitLabels(before + 4)
 	sh = e.shipmentOf(o)
 	if len(sh.Live()) != 2 || sh.Status != pickwave.ShipmentPacked || e.orderStatus(o) != pickwave.OrderPacked {
@@ -752,7 +752,7 @@ func packPackages(t *testing.T, e *packEnv) {
 func packNoScale(t *testing.T, e *packEnv) {
 	ctx := pickwave.WithActor(context.Background(), "admin")
 	st := &pickwave.Station{ID: "PACK-2", Name: "Pack 2 (no scale)",
-		Printer: &pickwave.PrinterConfig{URI: e.m.demo.printer.URI(), DPI: 300}}
+		Printer: &pickwave.PrinterConfig{URI: e.m.demo.benches[demoStation].printer.URI(), DPI: 300}}
 	if err := e.m.DB.CreateStation(ctx, st); err != nil {
 		t.Fatal(err)
 	}
@@ -793,7 +793,7 @@ func packManifest(t *testing.T, e *packEnv) {
 	o := e.startOrder()
 	before := e.labels()
 	s := e.scanAll(o)
-	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
+	e.m.demo.benches[demoStation].scale.SetWeight(float64(s.ExpectedG))
 	e.awaitLabels(before + 1)
 	pk := e.shipmentOf(o).Packages[0]
 	var res struct {
@@ -864,7 +864,7 @@ func packSocket(t *testing.T, e *packEnv) {
 	}
 	s := e.awaitStep(pickwave.PackWeigh)
 	before := e.labels()
-	e.m.demo.scale.SetWeight(float64(s.ExpectedG))
+	e.m.demo.benches[demoStation].scale.SetWeight(float64(s.ExpectedG))
 	e.awaitLabels(before + 1)
 }
 

@@ -3,9 +3,11 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/carrier"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/demo/floor"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/station"
 	"github.com/pickwave/pickwave/store"
@@ -43,6 +46,10 @@ type Main struct {
 	backups      *backupSchedule
 	stopBackups  context.CancelFunc
 	backupsDone  chan struct{} // closed when the backup schedule returns
+	stopFloor    context.CancelFunc
+	floorDone    chan struct{} // closed when the demo floor returns
+	// Floor is the live demo floor, nil without --demo-floor.
+	Floor *floor.Floor
 }
 
 // Open opens the store, seeds the demo if asked, and starts serving.
@@ -122,6 +129,50 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Logger.Info("pickwave serving", "addr", m.Server.URL(), "data", db.Path(), "demo", m.Config.Demo)
+	if m.Config.DemoFloor.Enabled {
+		return m.startFloor(ctx)
+	}
+	return nil
+}
+
+// startFloor runs the live demo floor against the server just opened,
+// over loopback, until Close.
+func (m *Main) startFloor(ctx context.Context) error {
+	if m.Server.TLS != nil {
+		return errors.New("--demo-floor runs over plain HTTP: serve the demo without --tls-*")
+	}
+	host, port, err := net.SplitHostPort(m.Server.Addr())
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	cfg := floor.Config{
+		URL: "http://" + net.JoinHostPort(host, port),
+		// The floor's people get tokens as `pickwave token` mints them.
+		Tokens: func(ctx context.Context, user string, role pickwave.Role) (string, error) {
+			return m.DB.MintToken(pickwave.WithActor(ctx, "demo-floor"), user, role, 30*24*time.Hour)
+		},
+		Pickers: m.Config.DemoFloor.Pickers, Speed: m.Config.DemoFloor.Speed,
+		OrderEvery: time.Duration(m.Config.DemoFloor.OrderEvery), Logger: m.Logger,
+	}
+	if m.demo != nil && m.demo.benches[floorStation] != nil {
+		cfg.Station, cfg.Scale = floorStation, m.demo.benches[floorStation].scale
+	}
+	f, err := floor.New(cfg)
+	if err != nil {
+		return err
+	}
+	m.Floor = f
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopFloor, m.floorDone = cancel, make(chan struct{})
+	go func() {
+		defer close(m.floorDone)
+		if err := f.Run(fctx); err != nil {
+			m.Logger.Error("demo floor did not start", "err", err)
+		}
+	}()
 	return nil
 }
 
@@ -184,6 +235,12 @@ func (m *Main) seedDemo(ctx context.Context) (bool, error) {
 // store.
 func (m *Main) Close() error {
 	var first error
+	if m.stopFloor != nil {
+		// The floor's people go home first: the server still answers
+		// them as they leave.
+		m.stopFloor()
+		<-m.floorDone
+	}
 	if m.Server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(m.Config.ShutdownTimeout))
 		defer cancel()

@@ -21,11 +21,16 @@ const simUsage = `Usage:
   pickwave sim scanner [--path P] [--suffix cr|lf|crlf|0xNN] [--prefix S]
   pickwave sim scale   [--path P] [--protocol mt-sics|nci|toledo-8217|toledo-continuous|ascii] [--unit U]
   pickwave sim printer [--addr 127.0.0.1:9100]
+  pickwave sim scanner|scale|printer --station PACK-1 [--data ./data]
 
 Runs one simulated device until Ctrl-C, speaking the real bytes, so a pack
 station can be tried without hardware. The scanner and scale are
 pseudo-terminals reachable at --path: configure it as the station device's
-port. Commands come from standard input, one a line:
+port. With --station, no device is started: the commands go to the
+built-in simulated device of that station of a running
+` + "`pickwave serve --demo`" + ` with data in --data, through its control socket
+DATA/dev/control.sock. Commands come from standard input, one a line,
+until Ctrl-C or the end of the input:
   scanner  a barcode to scan; <GS> stands for the GS1 separator (0x1D)
   scale    a weight in grams, or motion, steady, over, under, ok
   printer  paper-out, paper-in, head-open, head-closed, pause, resume,
@@ -52,11 +57,16 @@ func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	unit := fs.String("unit", "", "`unit` the scale reports in (default: g for mt-sics, lb for nci, kg otherwise)")
 	suffix := fs.String("suffix", "cr", "what ends each barcode: cr, lf, crlf or 0xNN")
 	prefix := fs.String("prefix", "", "sent before each barcode")
+	station := fs.String("station", "", "feed this `station`'s built-in simulated device of a running --demo server")
+	data := fs.String("data", DefaultConfig().Data, "data `directory` of the --demo server (with --station)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("sim %s takes no arguments, got %q", kind, fs.Args())
+	}
+	if *station != "" {
+		return simStation(ctx, stdin, stdout, *data, *station, kind)
 	}
 	var handle func(line string) (string, error)
 	switch kind {
@@ -103,7 +113,45 @@ func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprint(stderr, simUsage)
 		return fmt.Errorf("sim: unknown device %q: want scanner, scale or printer", kind)
 	}
-	return simLoop(ctx, stdin, stdout, handle)
+	return simLoop(ctx, stdin, stdout, false, handle)
+}
+
+// simStation feeds a station's built-in simulated device through the
+// demo server's control socket, one command a line, each answered.
+func simStation(ctx context.Context, stdin io.Reader, stdout io.Writer, data, station, kind string) error {
+	switch kind {
+	case "scanner", "scale", "printer":
+	default:
+		return fmt.Errorf("sim: unknown device %q: want scanner, scale or printer", kind)
+	}
+	c, r, greeting, err := dialDemoControl(ctx, data, station, kind)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	help := map[string]string{
+		"scanner": "type a barcode and Enter to scan it (<GS> for the GS1 separator)",
+		"scale":   "type a weight in grams, or motion, steady, over, under, ok",
+		"printer": "type paper-out, paper-in, head-open, head-closed, pause, resume, offline, online or unplug",
+	}[kind]
+	fmt.Fprintf(stdout, "%s of the running server\n%s; Ctrl-C or Ctrl-D stops\n", strings.TrimPrefix(greeting, "ok "), help)
+	return simLoop(ctx, stdin, stdout, true, func(line string) (string, error) {
+		if line == "" {
+			return "", nil
+		}
+		if _, err := fmt.Fprintln(c, line); err != nil {
+			return "", fmt.Errorf("the server went away: %w", err)
+		}
+		answer, err := r.ReadString('\n')
+		if err != nil {
+			return "", fmt.Errorf("the server went away: %w", err)
+		}
+		answer = strings.TrimSpace(answer)
+		if msg, ok := strings.CutPrefix(answer, "error: "); ok {
+			return "", errors.New(msg)
+		}
+		return answer, nil
+	})
 }
 
 // simLoop hands each line of stdin to handle until ctx ends.
@@ -111,7 +159,11 @@ func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 // The goroutine reading stdin ends at end of input. A read of a terminal
 // cannot be interrupted, so for the process's own stdin it is not waited
 // for: the process exits right after. Other readers are waited for.
-func simLoop(ctx context.Context, stdin io.Reader, stdout io.Writer, handle func(string) (string, error)) error {
+//
+// A simulator keeps serving at the end of input (it may run in the
+// background, its stdin at /dev/null) until ctx ends; a client of the
+// control socket (untilEOF) has nothing more to do and returns.
+func simLoop(ctx context.Context, stdin io.Reader, stdout io.Writer, untilEOF bool, handle func(string) (string, error)) error {
 	lines := make(chan string)
 	done := make(chan struct{})
 	go func() {
@@ -128,9 +180,15 @@ func simLoop(ctx context.Context, stdin io.Reader, stdout io.Writer, handle func
 	if stdin != io.Reader(os.Stdin) {
 		defer func() { <-done }()
 	}
+	eof := done
+	if !untilEOF {
+		eof = nil
+	}
 	for {
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-eof:
 			return nil
 		case line := <-lines:
 			msg, err := handle(line)
