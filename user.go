@@ -55,6 +55,10 @@ const ScopeHandheld = "handheld"
 // otherwise: those who pick and nothing more.
 var BadgeRoles = []Role{RolePicker}
 
+// PickRoles may work a cart on a handheld: pickers, and supervisors and
+// admins covering for one.
+var PickRoles = []Role{RolePicker, RoleSupervisor, RoleAdmin}
+
 // UserService keeps users and their sessions.
 type UserService interface {
 	// CreateUser adds a user with a password (stored as a bcrypt hash).

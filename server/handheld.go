@@ -637,7 +637,7 @@ func (c *handheldConn) fail(err error, ref string) {
 }
 
 // handheldRoles may pick: pickers, and supervisors or admins covering.
-var handheldRoles = []pickwave.Role{pickwave.RolePicker, pickwave.RoleSupervisor, pickwave.RoleAdmin}
+var handheldRoles = pickwave.PickRoles
 
 func (c *handheldConn) login(ctx context.Context, m handheld.ClientMessage) {
 	var (
