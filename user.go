@@ -82,3 +82,13 @@ type UserService interface {
 	// Logout ends a session.
 	Logout(ctx context.Context, token string) error
 }
+
+// DeviceSignOut is the payload of a device.signed_out event: a supervisor
+// ended the session a device was logged in with.
+type DeviceSignOut struct {
+	Device  string `json:"device"`            // the connection's id in the device list
+	Kind    string `json:"kind"`              // handheld or station
+	User    string `json:"user"`              // who was logged in on it
+	Name    string `json:"name,omitempty"`    // a handheld's own name
+	Station string `json:"station,omitempty"` // a station socket's station
+}
