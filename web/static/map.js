@@ -116,8 +116,9 @@ export function aisleMap(layout, routes, title) {
   for (let a = 1; a <= layout.aisles; a++) lines.append(el('line', { x1: xOf(layout, a), y1: fy(0), x2: xOf(layout, a), y2: fy(length) }));
   for (const c of cross) lines.append(el('line', { x1: 0, y1: fy(c), x2: width, y2: fy(c) }));
   svg.append(lines);
-  const labels = el('g', { class: 'map-labels', fill: '#4f5b66', 'font-size': Math.min(pitch * 0.45, pad * 0.6), 'text-anchor': 'middle' });
-  for (let a = 1; a <= layout.aisles; a++) labels.append(el('text', { x: xOf(layout, a), y: fy(length) - pad * 0.35 }, String(a)));
+  const unit = Math.min(pitch, layout.bay_width_m * 2);
+  const labels = el('g', { class: 'map-labels', fill: '#4f5b66', 'font-size': unit * 0.3, 'text-anchor': 'middle' });
+  for (let a = 1; a <= layout.aisles; a++) labels.append(el('text', { x: xOf(layout, a), y: fy(length) - unit * 0.2 }, String(a)));
   svg.append(labels);
 
   // Routes, offset a little each so that shared legs stay visible.
@@ -143,7 +144,7 @@ export function aisleMap(layout, routes, title) {
 
   // The depot.
   const [dx, dy] = depotPoint(layout);
-  const ds = Math.max(pitch * 0.5, 0.8);
+  const ds = Math.min(pitch, layout.bay_width_m * 2) * 0.3;
   svg.append(el('g', { class: 'map-depot' },
     el('title', null, 'Depot: every cart starts and ends here'),
     el('rect', { x: dx - ds / 2, y: fy(dy) - ds / 2, width: ds, height: ds, fill: '#1f2a33' }),
