@@ -192,7 +192,7 @@ func TestPages_wavesAndCarts(t *testing.T) {
 	if p.Done {
 		t.Fatal("pia's cart ended with its first task: plan a bigger one")
 	}
-	p = s.scan(pia, p.Task.Location) // at the next stop
+	s.scan(pia, p.Task.Location) // at the next stop
 
 	// Carts & pickers: take the cart off Pia, give it to Pat.
 	b.do("open carts", chromedp.Navigate(s.url+"/#carts"),
