@@ -111,6 +111,9 @@ type Prompt struct {
 	// DropOff, on a Done prompt, says where to leave the finished cart:
 	// the layout's depot.drop_off, or the depot itself when none is set.
 	DropOff string `json:"drop_off,omitempty"`
+	// Notice tells the picker of a change a supervisor made: a cart taken
+	// off or given to them, work on it cancelled.
+	Notice string `json:"notice,omitempty"`
 }
 
 // NextStop previews a task still ahead on the cart.

@@ -55,6 +55,10 @@ const ScopeHandheld = "handheld"
 // otherwise: those who pick and nothing more.
 var BadgeRoles = []Role{RolePicker}
 
+// PickRoles may work a cart on a handheld: pickers, and supervisors and
+// admins covering for one.
+var PickRoles = []Role{RolePicker, RoleSupervisor, RoleAdmin}
+
 // UserService keeps users and their sessions.
 type UserService interface {
 	// CreateUser adds a user with a password (stored as a bcrypt hash).
@@ -77,4 +81,14 @@ type UserService interface {
 	Authenticate(ctx context.Context, token string) (*Session, error)
 	// Logout ends a session.
 	Logout(ctx context.Context, token string) error
+}
+
+// DeviceSignOut is the payload of a device.signed_out event: a supervisor
+// ended the session a device was logged in with.
+type DeviceSignOut struct {
+	Device  string `json:"device"`            // the connection's id in the device list
+	Kind    string `json:"kind"`              // handheld or station
+	User    string `json:"user"`              // who was logged in on it
+	Name    string `json:"name,omitempty"`    // a handheld's own name
+	Station string `json:"station,omitempty"` // a station socket's station
 }

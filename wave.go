@@ -37,15 +37,21 @@ type Wave struct {
 	ClosedAt   *time.Time   `json:"closed_at,omitempty"`
 }
 
-// WaveProgress counts a wave's work done.
+// WaveProgress counts a wave's work done. Cancelled carts, tasks and
+// units (CancelRest) stay in Carts, Tasks and Units and are counted apart:
+// what is left to pick is Units - UnitsPicked - UnitsShort - UnitsCancelled,
+// and a wave is over once CartsDone + CartsCancelled reaches Carts.
 type WaveProgress struct {
-	Carts       int `json:"carts"`
-	CartsDone   int `json:"carts_done"`
-	Tasks       int `json:"tasks"`
-	TasksDone   int `json:"tasks_done"`
-	Units       int `json:"units"`
-	UnitsPicked int `json:"units_picked"`
-	UnitsShort  int `json:"units_short"`
+	Carts          int `json:"carts"`
+	CartsDone      int `json:"carts_done"`
+	CartsCancelled int `json:"carts_cancelled,omitempty"`
+	Tasks          int `json:"tasks"`
+	TasksDone      int `json:"tasks_done"`
+	TasksCancelled int `json:"tasks_cancelled,omitempty"`
+	Units          int `json:"units"`
+	UnitsPicked    int `json:"units_picked"`
+	UnitsShort     int `json:"units_short"`
+	UnitsCancelled int `json:"units_cancelled,omitempty"`
 }
 
 // CartStatus is where a cart is in its trip.
@@ -150,4 +156,67 @@ type WaveService interface {
 	Task(ctx context.Context, id string) (*Task, error)
 	// CartTasks returns a cart's tasks in walking order.
 	CartTasks(ctx context.Context, cartID string) ([]*Task, error)
+
+	// CancelRest cancels what has not started of a wave: every order of
+	// it on which nothing has been picked or reported short goes back to
+	// the pool, allocated as before, its tasks cancelled and its totes
+	// taken off their carts; carts left with nothing to pick are
+	// cancelled, or done when some of their tasks were. Orders already
+	// started stay and are picked to the end. A planned wave is cancelled
+	// whole (CancelWave). Idempotent: a retry finds nothing left to
+	// cancel and reports nothing. ENOTFOUND.
+	CancelRest(ctx context.Context, id string) (*WaveCancellation, error)
+	// WaveCarts returns the carts of a released (or finished) wave with
+	// how far each has got; ENOTFOUND; none for a planned wave.
+	WaveCarts(ctx context.Context, waveID string) ([]*CartProgress, error)
+	// ActiveCarts returns the carts of every released wave that are not
+	// finished: waiting for a picker or being picked, oldest wave first.
+	ActiveCarts(ctx context.Context) ([]*CartProgress, error)
+	// UnassignCart takes a cart off its picker: it waits, open, for the
+	// next picker to take it, with what was picked kept (units scanned
+	// but not yet put in the tote are counted on their task). An open
+	// cart is returned unchanged; ECONFLICT for a done or cancelled cart.
+	UnassignCart(ctx context.Context, cartID string) (*CartChange, error)
+	// AssignCart gives a cart to a named picker, taking it off the
+	// picker who has it. EINVALID when no such user may pick; ECONFLICT
+	// when the cart is done or cancelled or the picker has another cart.
+	// Assigning a cart to the picker who has it changes nothing.
+	AssignCart(ctx context.Context, cartID, picker string) (*CartChange, error)
+}
+
+// WaveCancellation is what CancelRest did: the wave as it is now, and
+// what went back or was cancelled by this call (empty on a retry).
+type WaveCancellation struct {
+	Wave           *Wave    `json:"wave"`
+	OrdersReturned []string `json:"orders_returned"`
+	CartsCancelled []string `json:"carts_cancelled"`
+	CartsDone      []string `json:"carts_done"`
+	TasksCancelled int      `json:"tasks_cancelled"`
+	UnitsCancelled int      `json:"units_cancelled"`
+	// Pickers had a cart that changed; their handhelds are told.
+	Pickers []string `json:"pickers"`
+}
+
+// CartProgress is a cart as the supervisor sees it: who has it and how
+// far along its walk it is. A stop is a location; stop StopsDone+1 of
+// Stops is the one the picker is at or walking to.
+type CartProgress struct {
+	Cart
+	Stops       int `json:"stops"`
+	StopsDone   int `json:"stops_done"`
+	Units       int `json:"units"`
+	UnitsPicked int `json:"units_picked"`
+	UnitsShort  int `json:"units_short"`
+	TasksDone   int `json:"tasks_done"`
+	// Current is the next open task's location, "" when none is open.
+	Current string `json:"current,omitempty"`
+}
+
+// CartChange is a cart after UnassignCart or AssignCart, and the pickers
+// it was taken from and given to ("" for none).
+type CartChange struct {
+	Cart    *Cart  `json:"cart"`
+	From    string `json:"from,omitempty"`
+	To      string `json:"to,omitempty"`
+	Changed bool   `json:"changed"`
 }

@@ -102,3 +102,52 @@ func (s *WaveService) CartTasks(ctx context.Context, cartID string) ([]*pickwave
 func (s *WaveService) Task(ctx context.Context, id string) (*pickwave.Task, error) {
 	return nil, noRoute("WaveService.Task", "read the task with its cart (CartTasks or CartWithTasks)")
 }
+
+// CancelRest cancels what has not started of a wave; a retry reports
+// nothing more cancelled. ENOTFOUND.
+func (s *WaveService) CancelRest(ctx context.Context, id string) (*pickwave.WaveCancellation, error) {
+	var res pickwave.WaveCancellation
+	if err := s.c.do(ctx, call{method: "POST", path: "/api/v1/waves/" + seg(id) + "/cancel-rest", out: &res}); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+func (s *WaveService) carts(ctx context.Context, path string) ([]*pickwave.CartProgress, error) {
+	var res struct {
+		Items []*pickwave.CartProgress `json:"items"`
+	}
+	if err := s.c.do(ctx, call{method: "GET", path: path, out: &res}); err != nil {
+		return nil, err
+	}
+	return res.Items, nil
+}
+
+// WaveCarts returns a wave's carts with their progress; ENOTFOUND.
+func (s *WaveService) WaveCarts(ctx context.Context, waveID string) ([]*pickwave.CartProgress, error) {
+	return s.carts(ctx, "/api/v1/waves/"+seg(waveID)+"/carts")
+}
+
+// ActiveCarts returns the carts waiting for a picker or being picked.
+func (s *WaveService) ActiveCarts(ctx context.Context) ([]*pickwave.CartProgress, error) {
+	return s.carts(ctx, "/api/v1/carts")
+}
+
+// UnassignCart takes a cart off its picker; ECONFLICT when it is done.
+func (s *WaveService) UnassignCart(ctx context.Context, cartID string) (*pickwave.CartChange, error) {
+	var res pickwave.CartChange
+	if err := s.c.do(ctx, call{method: "POST", path: "/api/v1/carts/" + seg(cartID) + "/unassign", out: &res}); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// AssignCart gives a cart to a named picker; EINVALID, ECONFLICT.
+func (s *WaveService) AssignCart(ctx context.Context, cartID, picker string) (*pickwave.CartChange, error) {
+	var res pickwave.CartChange
+	in := map[string]string{"picker": picker}
+	if err := s.c.do(ctx, call{method: "POST", path: "/api/v1/carts/" + seg(cartID) + "/assign", in: in, out: &res}); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}

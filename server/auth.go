@@ -20,12 +20,7 @@ const sessionKey = "pickwave.session"
 // authenticate finds the caller's session from a bearer token or the
 // session cookie, and refuses the request without one.
 func (s *Server) authenticate(c *gin.Context) {
-	token := bearer(c.Request)
-	if token == "" {
-		if ck, err := c.Request.Cookie(SessionCookie); err == nil {
-			token = ck.Value
-		}
-	}
+	token := requestToken(c.Request)
 	sess, err := s.Users.Authenticate(c.Request.Context(), token)
 	if err != nil {
 		s.fail(c, err)
@@ -42,6 +37,17 @@ func (s *Server) authenticate(c *gin.Context) {
 }
 
 var errScoped = pickwave.Errorf(pickwave.EUNAUTHORIZED, "This token opens only the handheld socket; log in with a user name and password.")
+
+// requestToken is the request's bearer token, else its session cookie.
+func requestToken(r *http.Request) string {
+	if token := bearer(r); token != "" {
+		return token
+	}
+	if ck, err := r.Cookie(SessionCookie); err == nil {
+		return ck.Value
+	}
+	return ""
+}
 
 func bearer(r *http.Request) string {
 	h := r.Header.Get("Authorization")
@@ -124,7 +130,7 @@ func (s *Server) logout(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		s.handhelds.signOut(token)
+		s.signOutToken(token, "signed out")
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil})

@@ -77,6 +77,16 @@ type handheldSession struct {
 	// judging holds the scan and short ids being judged for the session,
 	// each closed once its verdict is sequenced (see claim).
 	judging map[string]chan struct{}
+
+	// turn orders what the store answers with what is sequenced: a
+	// message read from the store (take_cart, prompt, scan, short) holds
+	// it for reading from the store call until its push; a supervisor's
+	// change to the picker's cart (tellPicker) holds it for writing while
+	// it reads the prompt and pushes it. So an answer read before the
+	// change is never sequenced after the prompt that tells of it. A scan
+	// takes it after claim, never before, so that a sending waiting for
+	// an earlier one of its id cannot hold up the earlier one's turn.
+	turn sync.RWMutex
 }
 
 // claim makes the caller the one judging id for the session, after
@@ -155,6 +165,9 @@ func newHandheldHub() *handheldHub {
 // that ends for any reason (the handheld went, shutdown, replaced, too
 // slow) gets its close frame first, then the socket is closed.
 type handheldConn struct {
+	id       string // "hh-" and 16 hex digits, for the device list
+	since    time.Time
+	agent    string // the upgrade's User-Agent, clipped
 	s        *Server
 	ws       *websocket.Conn
 	send     chan []byte   // nil asks the write pump to close as replaced
@@ -168,6 +181,11 @@ type handheldConn struct {
 	user      *pickwave.Session
 	remote    string // the remote address's host, for the login limiter
 	log       *slog.Logger
+
+	infoMu   sync.Mutex // guards what the device list reads of a live connection
+	who      *pickwave.Session
+	device   string // the handheld's name, from its hello, login or last scan
+	lastSeen time.Time
 }
 
 func newSessionID() string {
@@ -203,7 +221,9 @@ func (s *Server) serveHandheld(c *gin.Context) {
 		return // the upgrader has answered the client
 	}
 	hc := &handheldConn{s: s, ws: ws, send: make(chan []byte, handheldSendBuffer), done: make(chan struct{}), readDone: make(chan struct{}),
-		user: user, remote: remoteHost(c.Request.RemoteAddr), log: s.logger}
+		user: user, remote: remoteHost(c.Request.RemoteAddr), log: s.logger,
+		id: "hh-" + newSessionID(), since: time.Now(), agent: truncate(c.Request.UserAgent(), 200)}
+	hc.noteUser(user, "")
 	if !s.handhelds.add(hc) {
 		err := ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "shutting down"), time.Now().Add(handheld.WriteWait))
 		if err != nil {
@@ -255,9 +275,16 @@ func (h *handheldHub) loggedIn(c *handheldConn, token string) {
 	}
 }
 
+// session returns the picker's session, nil when it has none.
+func (h *handheldHub) session(picker string) *handheldSession {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sessions[picker]
+}
+
 // signOut ends every connection logged in with token: its session was
 // logged out, and a handheld must not go on scanning on it.
-func (h *handheldHub) signOut(token string) {
+func (h *handheldHub) signOut(token, reason string) {
 	h.mu.Lock()
 	var out []*handheldConn
 	for c, t := range h.tokens {
@@ -267,7 +294,7 @@ func (h *handheldHub) signOut(token string) {
 	}
 	h.mu.Unlock()
 	for _, c := range out {
-		c.closeWith(handheld.CloseSignedOut, "signed out")
+		c.closeWith(handheld.CloseSignedOut, truncate(reason, 100))
 	}
 }
 
@@ -486,6 +513,7 @@ func (c *handheldConn) readPump() {
 			c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EINVALID, Message: "The message is not valid UTF-8."})
 			continue
 		}
+		c.seen()
 		var m handheld.ClientMessage
 		if err := json.Unmarshal(data, &m); err != nil {
 			c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EINVALID, Message: "The message is not valid JSON."})
@@ -582,6 +610,8 @@ func (c *handheldConn) handle(m handheld.ClientMessage) {
 	case handheld.TypeAck:
 		c.session.ack(m.Seq)
 	case handheld.TypeTakeCart:
+		c.session.turn.RLock()
+		defer c.session.turn.RUnlock()
 		p, err := c.s.Picks.TakeCart(ctx, picker)
 		if err != nil {
 			c.fail(err, m.ID)
@@ -589,6 +619,8 @@ func (c *handheldConn) handle(m handheld.ClientMessage) {
 		}
 		c.session.push(handheld.ServerMessage{Type: handheld.TypePrompt, Prompt: p, Ref: m.ID})
 	case handheld.TypePrompt:
+		c.session.turn.RLock()
+		defer c.session.turn.RUnlock()
 		p, err := c.s.Picks.Prompt(ctx, picker)
 		if err != nil {
 			c.fail(err, m.ID)
@@ -603,6 +635,9 @@ func (c *handheldConn) handle(m handheld.ClientMessage) {
 			return
 		}
 		defer release()
+		c.noteDevice(m.Device)
+		c.session.turn.RLock()
+		defer c.session.turn.RUnlock()
 		res, err := c.s.Picks.Scan(ctx, picker, m.ScanRequest())
 		if err != nil {
 			c.fail(err, m.ID)
@@ -618,6 +653,8 @@ func (c *handheldConn) handle(m handheld.ClientMessage) {
 			return
 		}
 		defer release()
+		c.session.turn.RLock()
+		defer c.session.turn.RUnlock()
 		res, err := c.s.Picks.Short(ctx, picker, m.ShortRequest())
 		if err != nil {
 			c.fail(err, m.ID)
@@ -709,6 +746,7 @@ func (c *handheldConn) login(ctx context.Context, m handheld.ClientMessage) {
 		return
 	}
 	c.user = sess
+	c.noteUser(sess, m.Device)
 	c.s.handhelds.loggedIn(c, token)
 	c.welcome(ctx, m, token)
 }
@@ -723,6 +761,7 @@ func (c *handheldConn) hello(ctx context.Context, m handheld.ClientMessage) {
 		c.user = sess
 		c.s.handhelds.loggedIn(c, m.Token)
 	}
+	c.noteUser(c.user, m.Device)
 	if c.user == nil {
 		c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EUNAUTHORIZED, Message: "Log in first: send a login with a badge or user name and password.", Ref: m.ID})
 		return
@@ -755,6 +794,8 @@ func (c *handheldConn) welcome(ctx context.Context, m handheld.ClientMessage, to
 	if resumed || !c.user.Role.MayDo(pickwave.WorkPick) {
 		return
 	}
+	sess.turn.RLock()
+	defer sess.turn.RUnlock()
 	p, err := c.s.Picks.Prompt(ctx, c.user.User)
 	if err != nil {
 		if pickwave.ErrorCode(err) != pickwave.ENOTFOUND {
@@ -770,4 +811,27 @@ func truncate(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// noteUser records who logged in on the connection, and the handheld's
+// name when it gave one, for the device list.
+func (c *handheldConn) noteUser(user *pickwave.Session, device string) {
+	c.infoMu.Lock()
+	defer c.infoMu.Unlock()
+	if user != nil {
+		c.who = user
+	}
+	if device != "" {
+		c.device = truncate(device, handheld.MaxDeviceLen)
+	}
+}
+
+// noteDevice records the handheld's name a scan carries.
+func (c *handheldConn) noteDevice(device string) { c.noteUser(nil, device) }
+
+// seen records that the handheld sent a message now.
+func (c *handheldConn) seen() {
+	c.infoMu.Lock()
+	c.lastSeen = time.Now()
+	c.infoMu.Unlock()
 }

@@ -101,6 +101,7 @@ type Server struct {
 	logger    *slog.Logger
 	metrics   *metrics
 	handhelds *handheldHub
+	devices   *deviceRegistry
 	logins    *loginLimiter
 	handler   http.Handler
 	inflight  chan struct{} // places for API requests; nil: no bound
@@ -145,6 +146,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.metrics = newMetrics(s.Collectors...)
 		s.handhelds = newHandheldHub()
+		s.devices = newDeviceRegistry()
 		s.logins = newLoginLimiter(s.LoginLimits)
 		if n := orDefault(s.MaxInFlight, DefaultMaxInFlight); n > 0 {
 			s.inflight = make(chan struct{}, n)
@@ -279,6 +281,8 @@ func (s *Server) routes() http.Handler {
 	api.POST("/waves/:id/release", s.allow(managers...), s.waveAction(func(w pickwave.WaveService) waveFunc { return w.ReleaseWave }))
 	api.POST("/waves/:id/cancel", s.allow(managers...), s.waveAction(func(w pickwave.WaveService) waveFunc { return w.CancelWave }))
 	api.GET("/carts/:id", s.allow(anyRole...), s.getCart)
+	s.cartRoutes(api)
+	s.deviceRoutes(api)
 
 	s.stationRoutes(r, api)
 	s.webhookRoutes(api)

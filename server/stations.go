@@ -318,8 +318,19 @@ func (s *Server) stationSocket(c *gin.Context) {
 		s.fail(c, pickwave.Errorf(pickwave.EUNAVAILABLE, "Pack stations are not set up on this server."))
 		return
 	}
-	upgrade := func() (*websocket.Conn, error) { return stationUpgrader.Upgrade(c.Writer, c.Request, nil) }
-	if err := s.StationRuntime.WatchAs(c.Param("id"), session(c).User, upgrade); err != nil {
+	sess, station := session(c), c.Param("id")
+	upgrade := func() (*websocket.Conn, error) {
+		ws, err := stationUpgrader.Upgrade(c.Writer, c.Request, nil)
+		if err == nil {
+			// Listed among the devices, and closed when its session is
+			// logged out or a supervisor signs it out.
+			s.devices.addStation(&stationConn{ws: ws, token: requestToken(c.Request), info: Device{
+				ID: "st-" + newSessionID(), Kind: deviceStation, User: sess.User, Role: sess.Role, Station: station,
+				Remote: remoteHost(c.Request.RemoteAddr), UserAgent: truncate(c.Request.UserAgent(), 200), ConnectedAt: time.Now()}})
+		}
+		return ws, err
+	}
+	if err := s.StationRuntime.WatchAs(station, sess.User, upgrade); err != nil {
 		s.fail(c, err)
 	}
 }

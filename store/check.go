@@ -177,7 +177,8 @@ func (c *checker) checkStock() {
 
 // waveTally adds up a wave's tasks and carts.
 type waveTally struct {
-	tasks, done, units, carts, cartsDone int
+	tasks, done, units, carts, cartsDone           int
+	tasksCancelled, unitsCancelled, cartsCancelled int
 }
 
 func (c *checker) checkTasks() {
@@ -194,6 +195,11 @@ func (c *checker) checkTasks() {
 		open := c.get(spaceOpenTasks, k) != nil
 		if (task.Status == pickwave.TaskOpen) != open {
 			c.fail("task %s: %s, open-task index says open=%v", task.ID, task.Status, open)
+		}
+		if task.Status == pickwave.TaskCancelled {
+			w.tasksCancelled++
+			w.unitsCancelled += task.Qty
+			return
 		}
 		if task.Status != pickwave.TaskOpen {
 			w.done++
@@ -216,8 +222,11 @@ func (c *checker) checkTasks() {
 	each(c, spaceCarts, func(k []byte, cart *pickwave.Cart) {
 		w := of(cart.WaveID)
 		w.carts++
-		if cart.Status == pickwave.CartDone {
+		switch cart.Status {
+		case pickwave.CartDone:
 			w.cartsDone++
+		case pickwave.CartCancelled:
+			w.cartsCancelled++
 		}
 		if (c.get(spaceOpenCarts, k) != nil) != (cart.Status == pickwave.CartOpen) {
 			c.fail("cart %s: %s, open-cart index disagrees", cart.ID, cart.Status)
@@ -235,7 +244,8 @@ func (c *checker) checkTasks() {
 			return // planned: no tasks yet; cancelled: its tasks are
 		}
 		w := of(string(k))
-		if p.Tasks != w.tasks || p.TasksDone != w.done || p.UnitsPicked != w.units || p.Carts != w.carts || p.CartsDone != w.cartsDone {
+		if p.Tasks != w.tasks || p.TasksDone != w.done || p.UnitsPicked != w.units || p.Carts != w.carts || p.CartsDone != w.cartsDone ||
+			p.TasksCancelled != w.tasksCancelled || p.UnitsCancelled != w.unitsCancelled || p.CartsCancelled != w.cartsCancelled {
 			c.fail("wave %s: progress %+v, its tasks and carts say %+v", k, *p, *w)
 		}
 	})

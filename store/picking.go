@@ -506,7 +506,13 @@ func (t *txn) bindTote(cart *pickwave.Cart, slot int, raw string, f wave.ScanFac
 func (t *txn) applyPick(st *pickerState, cart *pickwave.Cart, task *pickwave.Task, step pickwave.Step, j wave.Judgement, f wave.ScanFacts) error {
 	switch step {
 	case pickwave.StepLocation:
-		st.moveTo(task.ID, pickwave.StepItem)
+		next := pickwave.StepItem
+		if task.Remaining() == 0 {
+			// Every unit is in hand already: a picker who took the cart
+			// over from another puts them in the tote.
+			next = pickwave.StepTote
+		}
+		st.moveTo(task.ID, next)
 		return nil
 	case pickwave.StepItem:
 		st.moveTo(task.ID, j.Verdict.Next)
@@ -717,7 +723,7 @@ func (t *txn) finishCart(st *pickerState, cart *pickwave.Cart) error {
 	var done bool
 	if err := t.updateWave(cart.WaveID, func(p *pickwave.WaveProgress) {
 		p.CartsDone++
-		done = p.CartsDone >= p.Carts
+		done = p.CartsDone+p.CartsCancelled >= p.Carts
 	}); err != nil {
 		return err
 	}

@@ -15,6 +15,17 @@ type picker struct {
 	db   *store.DB
 	name string
 	n    int
+	// totes names the picker whose tote labels are on the cart (one who
+	// took the cart over works the totes already on it); "" is name.
+	totes string
+}
+
+func (p *picker) tote(slot int) string {
+	owner := p.totes
+	if owner == "" {
+		owner = p.name
+	}
+	return fmt.Sprintf("TOTE-%s-%d", owner, slot)
 }
 
 func (p *picker) scan(data string) *pickwave.ScanResult {
@@ -77,13 +88,13 @@ func (p *picker) pickAll(prompt *pickwave.Prompt) {
 		}
 		switch prompt.Step {
 		case pickwave.StepBindTote:
-			prompt = &p.mustScan(fmt.Sprintf("TOTE-%s-%d", p.name, prompt.Slot), "ok").Prompt
+			prompt = &p.mustScan(p.tote(prompt.Slot), "ok").Prompt
 		case pickwave.StepLocation:
 			prompt = &p.mustScan(prompt.Task.Location, "ok").Prompt
 		case pickwave.StepItem:
 			prompt = &p.mustScan(barcodeOf(prompt.Task.SKU), "ok").Prompt
 		case pickwave.StepTote:
-			prompt = &p.mustScan(fmt.Sprintf("TOTE-%s-%d", p.name, prompt.Task.ToteSlot), "ok").Prompt
+			prompt = &p.mustScan(p.tote(prompt.Task.ToteSlot), "ok").Prompt
 		default:
 			p.t.Fatalf("prompt %+v", prompt)
 		}

@@ -229,3 +229,18 @@ func (db *DB) Logout(ctx context.Context, token string) error {
 		return t.Delete(spaceSessions, tokenKey(token))
 	})
 }
+
+// SignOutDevice ends the session of a token for a supervisor, and logs
+// it as a device.signed_out event in the same transaction. A token
+// already ended is no error: the event is logged all the same.
+func (db *DB) SignOutDevice(ctx context.Context, token string, d pickwave.DeviceSignOut) error {
+	return db.update(ctx, func(t *txn) error {
+		if token != "" {
+			if err := t.Delete(spaceSessions, tokenKey(token)); err != nil {
+				return err
+			}
+		}
+		_, err := t.appendEvent(pickwave.EventDeviceSignedOut, "user/"+d.User, d)
+		return err
+	})
+}

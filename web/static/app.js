@@ -75,6 +75,19 @@
     return d ? d.toISOString().slice(0, 10) : '—';
   }
 
+  // ---- Screens in ES modules ----------------------------------------------
+
+  // Screens kept in their own ES modules (waves.js, carts.js) register
+  // with Pickwave.addScreen(name, {title, enter(arg, ctx), leave()}); the
+  // router shows their section, view-<name>, as it shows its own. ctx has
+  // the API client and the user.
+  const screens = {};
+  window.Pickwave.addScreen = (name, screen) => {
+    screens[name] = screen;
+    if (state.user && parseHash().view === name) route();
+  };
+  const isView = (name) => VIEWS.includes(name) || Object.hasOwn(screens, name);
+
   // ---- State and routing -------------------------------------------------
 
   const state = {
@@ -102,7 +115,10 @@
   function showView(name) {
     state.view = name;
     $('boot').hidden = true;
-    for (const v of ['login', ...VIEWS]) $('view-' + v).hidden = v !== name;
+    for (const v of ['login', ...VIEWS, ...Object.keys(screens)]) {
+      const el = $('view-' + v);
+      if (el) el.hidden = v !== name;
+    }
     $('topbar').hidden = name === 'login';
     for (const a of document.querySelectorAll('.tabs a')) {
       const on = a.dataset.view === name;
@@ -110,7 +126,7 @@
       if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
     }
     const titles = { login: 'Log in', orders: 'Orders', inventory: 'Inventory', events: 'Events' };
-    document.title = `${titles[name]} · Pickwave`;
+    document.title = `${titles[name] || (screens[name] && screens[name].title) || name} · Pickwave`;
   }
 
   function route() {
@@ -120,13 +136,15 @@
       return;
     }
     let { view, arg } = parseHash();
-    if (!VIEWS.includes(view)) {
+    if (!isView(view)) {
       view = 'orders';
       arg = '';
       history.replaceState(null, '', '#orders');
     }
     const entering = state.view !== view;
+    if (entering && screens[state.view] && screens[state.view].leave) screens[state.view].leave();
     showView(view);
+    if (screens[view]) screens[view].enter(arg, { api, user: state.user });
     if (view === 'events') startEvents(); else stopEvents();
     if (view === 'orders') enterOrders(arg, entering);
     if (view === 'inventory') enterInventory(arg);
@@ -136,6 +154,7 @@
 
   function resetScreens() {
     stopEvents();
+    for (const sc of Object.values(screens)) if (sc.leave) sc.leave();
     state.orders = { status: '', limit: Number($('orders-limit').value) || 25, cursors: [''], page: 0, next: '', loaded: false, seq: state.orders.seq + 1 };
     $('orders-status').value = '';
     $('orders-body').replaceChildren();
@@ -156,7 +175,7 @@
     $('who-name').textContent = user.user;
     $('who-role').textContent = user.role;
     clearError($('login-error'));
-    if (!VIEWS.includes(parseHash().view)) history.replaceState(null, '', '#orders');
+    if (!isView(parseHash().view)) history.replaceState(null, '', '#orders');
     route();
   }
 

@@ -597,6 +597,9 @@ function applyPrompt(p) {
   else st.prompt = p;
   save();
   render();
+  // A supervisor took the cart away, gave one, or cancelled work on it
+  // (docs/protocol.md): say so on whatever screen the prompt left.
+  if (p.notice) showNotice(p.notice);
 }
 
 function onError(m) {

@@ -1,0 +1,395 @@
+// Pickwave supervisor console: waves. Plan a wave from a template and see
+// the plan (carts, stops, walking against first-come-first-served carts
+// walked S-shape) before anything leaves the pool; release it, discard it,
+// or, once it is being picked, cancel what has not started. A wave's page
+// shows its carts with their pickers, stop n of m and units, and a map of
+// the aisles with each cart's route. Plain ES module, no build step; text
+// from the API is only inserted as text.
+
+import { aisleMap, PALETTE } from './map.js';
+
+const { h, showError, clearError, parseTime, plural } = window.Pickwave;
+const enc = encodeURIComponent;
+const POLL_MS = 3000;
+
+const st = { ctx: null, id: '', gen: 0, timer: 0, layout: null, built: false, wave: null };
+
+const $ = (id) => document.getElementById(id);
+const fmtM = (m) => `${Math.round(m).toLocaleString()} m`;
+const pct = (part, whole) => (whole > 0 ? Math.round((100 * part) / whole) : 0);
+const when = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const fmtWhen = (iso) => { const d = parseTime(iso); return d ? when.format(d) : '—'; };
+
+function statusBadge(s) {
+  return h('span', { class: 'status status-' + (/^[a-z]+$/.test(s) ? s : 'unknown') }, s);
+}
+
+function num(id, label, value, attrs) {
+  return h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    h('input', Object.assign({ id, type: 'number', inputmode: 'numeric', min: '0', step: '1', value: String(value) }, attrs || {})));
+}
+
+function text(id, label, hint) {
+  return h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    h('input', { id, autocomplete: 'off', spellcheck: 'false', placeholder: hint || '' }));
+}
+
+// build makes the screen's parts once: the list with the plan form, and
+// the wave page.
+function build() {
+  const view = $('view-waves');
+  view.replaceChildren(
+    h('div', { id: 'waves-list', class: 'card' },
+      h('div', { class: 'card-head' },
+        h('h2', { id: 'waves-title' }, 'Waves'),
+        h('div', { class: 'toolbar' }, h('button', { type: 'button', id: 'waves-refresh', class: 'btn' }, 'Refresh'))),
+      h('details', { id: 'plan-box', class: 'plan-box', open: true },
+        h('summary', null, 'Plan a wave'),
+        h('form', { id: 'plan-form', class: 'plan-form', novalidate: true },
+          h('p', { class: 'muted' }, 'Takes allocated orders in no wave that match; empty fields and 0 do not filter or cap. The plan is a preview: nothing leaves the pool until you release it.'),
+          h('div', { class: 'plan-grid' },
+            text('plan-name', 'Template name', 'e.g. morning UPS'),
+            text('plan-carriers', 'Carriers', 'comma-separated, e.g. UPS, DHL'),
+            text('plan-services', 'Services', 'comma-separated'),
+            h('div', { class: 'field' },
+              h('label', { for: 'plan-shipby' }, 'Ship by before'),
+              h('input', { id: 'plan-shipby', type: 'datetime-local' })),
+            num('plan-priority', 'Minimum priority', 0, { min: null }),
+            text('plan-zones', 'Zones', 'comma-separated'),
+            num('plan-max-orders', 'Max orders', 0),
+            num('plan-max-lines', 'Max lines', 0),
+            num('plan-max-units', 'Max units', 0),
+            num('plan-max-carts', 'Max carts', 0),
+            num('plan-totes', 'Totes per cart', 8, { min: '1', max: '1000' }),
+            num('plan-tote-units', 'Units per tote (0: no limit)', 0),
+            num('plan-seed', 'Seed', 1)),
+          h('div', { class: 'field field-check' },
+            h('input', { id: 'plan-zone-picking', type: 'checkbox' }),
+            h('label', { for: 'plan-zone-picking' }, 'Zone picking: each cart stays in one zone')),
+          h('div', { id: 'plan-error', class: 'error', role: 'alert', hidden: true }),
+          h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'plan-submit', class: 'btn btn-primary' }, 'Plan and preview')))),
+      h('div', { id: 'waves-error', class: 'error', role: 'alert', hidden: true }),
+      h('div', { class: 'table-wrap' },
+        h('table', { id: 'waves-table', class: 'table table-click' },
+          h('thead', null, h('tr', null,
+            h('th', null, 'Wave'), h('th', null, 'Status'), h('th', { class: 'num' }, 'Orders'),
+            h('th', { class: 'num hide-sm' }, 'Carts'), h('th', null, 'Progress'), h('th', { class: 'hide-sm' }, 'Created'))),
+          h('tbody', { id: 'waves-body' }))),
+      h('p', { id: 'waves-empty', class: 'empty', hidden: true }, 'No waves yet: plan one above.')),
+    h('div', { id: 'wave-page', class: 'card', hidden: true },
+      h('div', { class: 'card-head' },
+        h('h2', null, h('a', { href: '#waves', class: 'back-link' }, '‹ Waves'), ' ', h('span', { id: 'wave-title' }), ' ', h('span', { id: 'wave-status' })),
+        h('div', { class: 'toolbar', id: 'wave-actions' })),
+      h('div', { id: 'wave-error', class: 'error', role: 'alert', hidden: true }),
+      h('p', { id: 'wave-note', class: 'note', role: 'status', 'aria-live': 'polite' }),
+      h('div', { id: 'wave-confirm', class: 'confirm', hidden: true }),
+      h('dl', { id: 'wave-figures', class: 'facts wave-figures' }),
+      h('div', { id: 'wave-progress' }),
+      h('h3', null, 'Carts'),
+      h('div', { class: 'table-wrap' }, h('table', { id: 'wave-carts', class: 'table' }, h('thead'), h('tbody'))),
+      h('h3', null, 'Aisle map'),
+      h('div', { id: 'wave-map', class: 'map-box' }),
+      h('ul', { id: 'wave-legend', class: 'legend' })));
+  $('plan-form').addEventListener('submit', onPlan);
+  $('waves-refresh').addEventListener('click', () => loadList());
+  $('waves-body').addEventListener('click', (e) => {
+    const tr = e.target.closest('tr[data-id]');
+    if (tr && !e.target.closest('a')) location.hash = '#waves/' + enc(tr.dataset.id);
+  });
+  st.built = true;
+}
+
+function list(v) {
+  return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function intOf(id) {
+  const v = $(id).value.trim();
+  return v === '' ? 0 : Number(v);
+}
+
+// template reads the plan form into a WaveTemplate, as the API has it.
+function template() {
+  const t = {
+    name: $('plan-name').value.trim(),
+    min_priority: intOf('plan-priority'),
+    zone_picking: $('plan-zone-picking').checked,
+    max_orders: intOf('plan-max-orders'),
+    max_lines: intOf('plan-max-lines'),
+    max_units: intOf('plan-max-units'),
+    max_carts: intOf('plan-max-carts'),
+    totes_per_cart: intOf('plan-totes'),
+    tote: { max_units: intOf('plan-tote-units'), inner_mm: { length_mm: 0, width_mm: 0, height_mm: 0 }, fill_factor: 0 },
+  };
+  const carriers = list($('plan-carriers').value);
+  const services = list($('plan-services').value);
+  const zones = list($('plan-zones').value);
+  if (carriers.length) t.carriers = carriers;
+  if (services.length) t.services = services;
+  if (zones.length) t.zones = zones;
+  const shipBy = $('plan-shipby').value;
+  if (shipBy) t.ship_by_before = new Date(shipBy).toISOString();
+  return t;
+}
+
+async function onPlan(e) {
+  e.preventDefault();
+  const box = $('plan-error');
+  clearError(box);
+  $('plan-submit').disabled = true;
+  try {
+    const w = await st.ctx.api('POST', '/waves', { template: template(), seed: intOf('plan-seed') });
+    location.hash = '#waves/' + enc(w.id);
+  } catch (err) {
+    showError(box, err);
+  } finally {
+    $('plan-submit').disabled = false;
+  }
+}
+
+async function loadList() {
+  const gen = st.gen;
+  const table = $('waves-table');
+  table.dataset.state = 'loading';
+  try {
+    const page = await st.ctx.api('GET', '/waves?limit=50');
+    if (gen !== st.gen) return;
+    clearError($('waves-error'));
+    const rows = (page.items || []).map((w) => {
+      const p = w.progress || {};
+      const todo = (p.units || 0) - (p.units_cancelled || 0);
+      const done = (p.units_picked || 0) + (p.units_short || 0);
+      return h('tr', { dataset: { id: w.id, status: w.status } },
+        h('td', { class: 'nowrap' }, h('a', { class: 'order-link', href: '#waves/' + enc(w.id) }, w.id),
+          w.template && w.template.name ? h('span', { class: 'muted' }, ' ' + w.template.name) : null),
+        h('td', null, statusBadge(w.status)),
+        h('td', { class: 'num' }, (w.orders || []).length),
+        h('td', { class: 'num hide-sm' }, p.carts || 0),
+        h('td', null, w.status === 'planned' ? h('span', { class: 'muted' }, 'preview') :
+          h('progress', { max: String(Math.max(todo, 1)), value: String(done), 'aria-label': `${w.id}: ${done} of ${todo} units` })),
+        h('td', { class: 'hide-sm nowrap' }, fmtWhen(w.created_at)));
+    });
+    $('waves-body').replaceChildren(...rows);
+    $('waves-empty').hidden = rows.length > 0;
+    table.dataset.state = 'ready';
+  } catch (err) {
+    if (gen !== st.gen) return;
+    showError($('waves-error'), err);
+    table.dataset.state = 'error';
+  }
+}
+
+// ---- One wave ------------------------------------------------------------
+
+async function layout() {
+  if (!st.layout) st.layout = await st.ctx.api('GET', '/layout');
+  return st.layout;
+}
+
+async function loadWave(id, quiet) {
+  const gen = st.gen;
+  const page = $('wave-page');
+  if (!quiet) page.dataset.state = 'loading';
+  try {
+    const [w, l] = await Promise.all([st.ctx.api('GET', '/waves/' + enc(id)), layout()]);
+    const carts = w.status === 'planned' ? [] : (await st.ctx.api('GET', '/waves/' + enc(id) + '/carts')).items || [];
+    if (gen !== st.gen) return;
+    clearError($('wave-error'));
+    st.wave = w;
+    renderWave(w, carts, l);
+    page.dataset.state = 'ready';
+    page.dataset.status = w.status;
+    if (w.status === 'released') st.timer = setTimeout(() => loadWave(id, true), POLL_MS);
+  } catch (err) {
+    if (gen !== st.gen) return;
+    showError($('wave-error'), err);
+    page.dataset.state = 'error';
+    if (err.status !== 404 && err.status !== 403 && err.status !== 401) st.timer = setTimeout(() => loadWave(id, true), POLL_MS * 2);
+  }
+}
+
+function planCarts(w) {
+  return ((w.plan && w.plan.carts) || []).map((c, i) => ({
+    id: `Cart ${i + 1}`,
+    stops: c.stops || [],
+    orders: (c.totes || []).length,
+    units: (c.totes || []).reduce((n, t) => n + (t.picks || []).reduce((m, p) => m + p.qty, 0), 0),
+    distance: c.distance_m,
+    sshape: c.sshape_distance_m,
+  }));
+}
+
+function renderWave(w, carts, l) {
+  $('wave-title').textContent = w.id + (w.template && w.template.name ? ' · ' + w.template.name : '');
+  $('wave-status').replaceChildren(statusBadge(w.status));
+  const plan = w.plan || { carts: [], baseline: {} };
+  const pc = planCarts(w);
+  const stops = pc.reduce((n, c) => n + c.stops.length, 0);
+  const base = plan.baseline || {};
+  const saved = (base.fcfs_sshape_m || 0) - plan.distance_m;
+  const p = w.progress || {};
+  $('wave-figures').replaceChildren(
+    h('dt', null, 'Orders'), h('dd', { id: 'wf-orders' }, (w.orders || []).length),
+    h('dt', null, 'Carts'), h('dd', { id: 'wf-carts' }, pc.length),
+    h('dt', null, 'Stops'), h('dd', { id: 'wf-stops' }, stops),
+    h('dt', null, 'Units'), h('dd', { id: 'wf-units' }, p.units || 0),
+    h('dt', null, 'Walking, this plan'), h('dd', { id: 'wf-walk' }, fmtM(plan.distance_m || 0)),
+    h('dt', null, 'First come, first served, S-shape'), h('dd', { id: 'wf-baseline' }, fmtM(base.fcfs_sshape_m || 0)),
+    h('dt', null, 'Walking saved'), h('dd', { id: 'wf-saved', class: saved > 0 ? 'good' : '' },
+      `${fmtM(saved)} (${pct(saved, base.fcfs_sshape_m)} %)`),
+    h('dt', { class: 'hide-sm' }, 'Same carts, routed like the plan'), h('dd', { class: 'hide-sm' }, fmtM(base.fcfs_m || 0)),
+    h('dt', { class: 'hide-sm' }, 'Every order on its own trip'), h('dd', { class: 'hide-sm' }, fmtM(base.order_by_order_m || 0)));
+
+  const todo = (p.units || 0) - (p.units_cancelled || 0);
+  const done = (p.units_picked || 0) + (p.units_short || 0);
+  $('wave-progress').replaceChildren(...(w.status === 'planned' ? [] : [
+    h('label', { for: 'wave-progress-bar' }, `Picked ${p.units_picked || 0} of ${todo} units` +
+      (p.units_short ? `, ${p.units_short} short` : '') + (p.units_cancelled ? `, ${p.units_cancelled} cancelled` : '') +
+      ` · carts ${p.carts_done || 0} done of ${p.carts || 0}` + (p.carts_cancelled ? `, ${p.carts_cancelled} cancelled` : '')),
+    h('progress', { id: 'wave-progress-bar', max: String(Math.max(todo, 1)), value: String(done) })]));
+
+  renderActions(w);
+  renderCarts(w, carts, pc);
+
+  // The map: the plan's stops for each cart; a released cart marks its
+  // picker's current stop.
+  const routes = pc.map((c, i) => ({
+    label: carts[i] ? carts[i].id : c.id,
+    stops: c.stops,
+    color: PALETTE[i % PALETTE.length],
+    current: carts[i] && carts[i].status === 'picking' ? carts[i].current : '',
+  })).filter((r, i) => !carts[i] || carts[i].status !== 'cancelled');
+  $('wave-map').replaceChildren(aisleMap(l, routes, `Aisles of the floor with the routes of wave ${w.id}'s carts`));
+  $('wave-legend').replaceChildren(...routes.map((r) => h('li', { dataset: { cart: r.label } },
+    swatch(r.color), ` ${r.label}: ${plural(r.stops.length, 'stop')}`)));
+}
+
+// swatch is a small square of a route's colour, drawn in SVG (the CSP
+// allows no inline styles).
+function swatch(color) {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 10 10');
+  svg.setAttribute('class', 'swatch');
+  svg.setAttribute('aria-hidden', 'true');
+  const r = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+  for (const [k, v] of Object.entries({ width: 10, height: 10, rx: 2, fill: color })) r.setAttribute(k, String(v));
+  svg.append(r);
+  return svg;
+}
+
+function renderCarts(w, carts, pc) {
+  const table = $('wave-carts');
+  if (w.status === 'planned') {
+    table.tHead.replaceChildren(h('tr', null, h('th', null, 'Cart'), h('th', { class: 'num' }, 'Orders'),
+      h('th', { class: 'num' }, 'Stops'), h('th', { class: 'num' }, 'Units'), h('th', { class: 'num' }, 'Walk'),
+      h('th', { class: 'num hide-sm' }, 'S-shape')));
+    table.tBodies[0].replaceChildren(...pc.map((c) => h('tr', { dataset: { cart: c.id } },
+      h('td', null, c.id), h('td', { class: 'num' }, c.orders), h('td', { class: 'num' }, c.stops.length),
+      h('td', { class: 'num' }, c.units), h('td', { class: 'num' }, fmtM(c.distance)), h('td', { class: 'num hide-sm' }, fmtM(c.sshape)))));
+    return;
+  }
+  table.tHead.replaceChildren(h('tr', null, h('th', null, 'Cart'), h('th', null, 'Picker'), h('th', null, 'Status'),
+    h('th', null, 'Stop'), h('th', { class: 'num' }, 'Units'), h('th', { class: 'num hide-sm' }, 'Walk')));
+  table.tBodies[0].replaceChildren(...carts.map((c) => {
+    const at = Math.min(c.stops_done + 1, c.stops);
+    const stop = c.status === 'done' ? `${c.stops} of ${c.stops}, done` : c.status === 'cancelled' ? '—' :
+      `${at} of ${c.stops}` + (c.current ? ` · ${c.current}` : '');
+    return h('tr', { dataset: { cart: c.id, status: c.status } },
+      h('td', { class: 'mono nowrap' }, c.id),
+      h('td', null, c.picker || h('span', { class: 'muted' }, c.status === 'open' ? 'waiting' : '—')),
+      h('td', null, statusBadge(c.status)),
+      h('td', { class: 'stop' }, stop),
+      h('td', { class: 'num' }, `${c.units_picked} of ${c.units}` + (c.units_short ? ` (${c.units_short} short)` : '')),
+      h('td', { class: 'num hide-sm' }, fmtM(c.distance_m)));
+  }));
+}
+
+function button(id, label, cls, onClick) {
+  const b = h('button', { type: 'button', id, class: 'btn ' + (cls || '') }, label);
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function renderActions(w) {
+  const p = w.progress || {};
+  const started = (p.tasks_done || 0) > 0 || (p.units_picked || 0) > 0 || (p.units_short || 0) > 0;
+  const acts = [];
+  if (w.status === 'planned') {
+    acts.push(button('wave-release', 'Release to the floor', 'btn-primary', () => act('release', 'Released: the carts wait for pickers.')));
+    acts.push(button('wave-discard', 'Discard plan', '', () => act('cancel', 'Plan discarded; its orders stay in the pool.')));
+  } else if (w.status === 'released') {
+    if (!started) acts.push(button('wave-cancel', 'Cancel wave', '', () => act('cancel', 'Wave cancelled: its orders are back in the pool.')));
+    acts.push(button('wave-cancel-rest', 'Cancel what has not started…', 'btn-danger', confirmCancelRest));
+  }
+  $('wave-actions').replaceChildren(...acts);
+  if (w.status === 'planned') {
+    $('wave-note').textContent = 'Preview: these orders stay in the pool until you release the wave.';
+  } else if (!$('wave-note').dataset.keep) {
+    $('wave-note').textContent = '';
+  }
+}
+
+function confirmCancelRest() {
+  const box = $('wave-confirm');
+  const yes = button('wave-cancel-rest-confirm', 'Yes, cancel the rest', 'btn-danger', async () => {
+    box.hidden = true;
+    await act('cancel-rest', null);
+  });
+  const no = button('wave-cancel-rest-back', 'Keep picking', '', () => { box.hidden = true; });
+  box.replaceChildren(h('p', null, 'Orders on which nothing has been picked go back to the pool; carts with nothing picked are cancelled, and pickers are told on their handhelds. Orders already started are picked to the end.'),
+    h('div', { class: 'actions' }, yes, no));
+  box.hidden = false;
+  yes.focus();
+}
+
+async function act(action, message) {
+  const id = st.id;
+  clearError($('wave-error'));
+  for (const b of $('wave-actions').querySelectorAll('button')) b.disabled = true;
+  try {
+    const res = await st.ctx.api('POST', `/waves/${enc(id)}/${action}`);
+    let note = message;
+    if (action === 'cancel-rest') {
+      note = `${plural(res.orders_returned.length, 'order')} back to the pool, ${plural(res.carts_cancelled.length, 'cart')} cancelled, ${plural(res.units_cancelled, 'unit')} not to pick.` +
+        (res.carts_done.length ? ` ${plural(res.carts_done.length, 'cart')} finished.` : '');
+    }
+    $('wave-note').textContent = note;
+    $('wave-note').dataset.keep = '1';
+    clearTimeout(st.timer);
+    st.gen++;
+    await loadWave(id, true);
+  } catch (err) {
+    showError($('wave-error'), err);
+    for (const b of $('wave-actions').querySelectorAll('button')) b.disabled = false;
+  }
+}
+
+// ---- The screen ----------------------------------------------------------
+
+function enter(arg, ctx) {
+  if (!st.built) build();
+  st.ctx = ctx;
+  clearTimeout(st.timer);
+  st.gen++;
+  if (arg !== st.id) delete $('wave-note').dataset.keep;
+  st.id = arg;
+  $('waves-list').hidden = !!arg;
+  $('wave-page').hidden = !arg;
+  if (arg) {
+    $('wave-note').textContent = $('wave-note').dataset.keep ? $('wave-note').textContent : '';
+    $('wave-confirm').hidden = true;
+    loadWave(arg);
+  } else {
+    loadList();
+  }
+}
+
+function leave() {
+  clearTimeout(st.timer);
+  st.gen++;
+  st.layout = null; // a new layout shows on the next visit
+}
+
+window.Pickwave.addScreen('waves', { title: 'Waves', enter, leave });
