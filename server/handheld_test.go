@@ -85,6 +85,10 @@ func (f *floor) open() {
 	f.db = db
 	f.srv = testenv.Server(db, nil)
 	f.srv.LoginLimits = f.limits
+	// Password checks (bcrypt) under the race detector on a loaded
+	// machine take seconds: a test's wrong logins must not meet the login
+	// deadline, which TestHandheld_loginDeadline tests on its own.
+	f.srv.HandheldLoginWait = time.Minute
 	f.http = httptest.NewServer(testenv.Checked(f.t, f.srv.Handler()))
 }
 
