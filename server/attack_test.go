@@ -290,3 +290,40 @@ func TestAttack_apiFlood(t *testing.T) {
 	}
 	base.Settled(t, fmt.Sprintf("a second of API flood (%d served, %d limited)", ok.Load(), limited.Load()), heapSlack)
 }
+
+// Shift start: thirty handhelds behind one access point log in at once.
+// The limiter holds attempts beyond the failures an address has left in
+// line rather than refusing them, so every one gets its welcome.
+func TestLogin_shiftStartManyAtOnce(t *testing.T) {
+	f, _ := limitedFloor(t)
+	var welcomed atomic.Int32
+	var wg sync.WaitGroup
+	for range 30 {
+		ws, _, err := websocket.DefaultDialer.Dial(f.wsURL(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			defer ws.Close()
+			if err := ws.WriteJSON(handheld.ClientMessage{Type: handheld.TypeLogin, Badge: picker1Badge}); err != nil {
+				t.Error(err)
+				return
+			}
+			_ = ws.SetReadDeadline(time.Now().Add(20 * time.Second))
+			var m handheld.ServerMessage
+			if err := ws.ReadJSON(&m); err != nil {
+				t.Error(err)
+				return
+			}
+			if m.Type == handheld.TypeWelcome {
+				welcomed.Add(1)
+			} else {
+				t.Errorf("login at shift start: %+v", m)
+			}
+		})
+	}
+	wg.Wait()
+	if welcomed.Load() != 30 {
+		t.Fatalf("%d of 30 logins at once welcomed", welcomed.Load())
+	}
+}

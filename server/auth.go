@@ -101,7 +101,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	attempt := loginAttempt{remote: remoteHost(c.Request.RemoteAddr), account: accountKey("user", req.Username)}
-	token, sess, wait, err := s.guardLogin(attempt, func() (string, *pickwave.Session, error) {
+	token, sess, wait, err := s.guardLogin(c.Request.Context(), attempt, func() (string, *pickwave.Session, error) {
 		return s.Users.Login(c.Request.Context(), req.Username, req.Password)
 	})
 	if err != nil {

@@ -735,10 +735,10 @@ func (c *handheldConn) login(ctx context.Context, m handheld.ClientMessage) {
 		err   error
 	)
 	if m.Badge != "" {
-		token, sess, _, err = c.s.guardLogin(loginAttempt{remote: c.remote, account: accountKey("badge", m.Badge)},
+		token, sess, _, err = c.s.guardLogin(ctx, loginAttempt{remote: c.remote, account: accountKey("badge", m.Badge)},
 			func() (string, *pickwave.Session, error) { return c.s.Users.LoginBadge(ctx, m.Badge) })
 	} else {
-		token, sess, _, err = c.s.guardLogin(loginAttempt{remote: c.remote, account: accountKey("user", m.Username)},
+		token, sess, _, err = c.s.guardLogin(ctx, loginAttempt{remote: c.remote, account: accountKey("user", m.Username)},
 			func() (string, *pickwave.Session, error) { return c.s.Users.Login(ctx, m.Username, m.Password) })
 	}
 	if err != nil {

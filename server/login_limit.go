@@ -2,6 +2,7 @@ package server
 
 import (
 	"container/list"
+	"context"
 	"fmt"
 	"net"
 	"sync"
@@ -53,6 +54,7 @@ type loginLimiter struct {
 	mu    sync.Mutex
 	keys  map[string]*list.Element // of *loginKey
 	order *list.List               // least recently touched at the front
+	ended chan struct{}            // closed and replaced when a checked attempt ends
 }
 
 // loginKey is what the limiter knows of one key.
@@ -88,7 +90,7 @@ func newLoginLimiter(l LoginLimits) *loginLimiter {
 	if l.Now == nil {
 		l.Now = time.Now
 	}
-	return &loginLimiter{limits: l, keys: map[string]*list.Element{}, order: list.New()}
+	return &loginLimiter{limits: l, keys: map[string]*list.Element{}, order: list.New(), ended: make(chan struct{})}
 }
 
 // locked returns how long the longest lockout of keys has left; zero when
@@ -106,41 +108,67 @@ func (l *loginLimiter) locked(keys ...string) time.Duration {
 	return wait
 }
 
-// busyWait is the pause asked of an attempt refused because enough
-// attempts of its keys are being checked already.
+// busyWait is the pause asked of an attempt that waited longest for the
+// attempts of its keys being checked to end.
 const busyWait = time.Second
 
-// begin admits an attempt to be checked, or says how long to wait. An
-// attempt counts against its keys from here until end: without that, a
-// guesser sending many at once would have them all checked before the
-// first failure was counted. So no more attempts of a key are checked at
-// once than the failures it has left before a lockout.
-func (l *loginLimiter) begin(keys ...string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.limits.Now()
-	var wait time.Duration
-	for _, k := range keys {
-		if e, ok := l.keys[k]; ok {
-			lk := e.Value.(*loginKey)
-			wait = max(wait, lk.until.Sub(now))
-			if wait <= 0 && lk.recent(now, l.limits.Window)+lk.checking >= l.limits.Failures {
-				wait = busyWait
+// maxBusyWait bounds how long begin holds an attempt in line.
+const maxBusyWait = 10 * time.Second
+
+// begin admits an attempt to be checked, or says how long to wait before
+// another. An attempt counts against its keys from here until end:
+// without that, a guesser sending many at once would have them all
+// checked before the first failure was counted. So no more attempts of a
+// key are checked at once than the failures it has left before a
+// lockout; more wait in line (shift start: thirty handhelds behind one
+// access point log in together) until those end, and are then admitted
+// or, once the failures locked the key out, refused.
+func (l *loginLimiter) begin(ctx context.Context, keys ...string) time.Duration {
+	deadline := time.NewTimer(maxBusyWait)
+	defer deadline.Stop()
+	for {
+		l.mu.Lock()
+		now := l.limits.Now()
+		var wait time.Duration
+		busy := false
+		for _, k := range keys {
+			if e, ok := l.keys[k]; ok {
+				lk := e.Value.(*loginKey)
+				wait = max(wait, lk.until.Sub(now))
+				busy = busy || lk.recent(now, l.limits.Window)+lk.checking >= l.limits.Failures
 			}
 		}
+		if wait > 0 {
+			l.mu.Unlock()
+			return wait
+		}
+		if !busy {
+			for _, k := range keys {
+				l.touch(k).checking++
+			}
+			l.mu.Unlock()
+			return 0
+		}
+		ended := l.ended
+		l.mu.Unlock()
+		select {
+		case <-ended:
+		case <-deadline.C:
+			return busyWait
+		case <-ctx.Done():
+			return busyWait
+		}
 	}
-	if wait > 0 {
-		return wait
-	}
-	for _, k := range keys {
-		l.touch(k).checking++
-	}
-	return 0
 }
 
 // end counts an attempt that begin admitted as done; failed counts its
-// failure (see fail), else its account's failures are forgotten.
+// failure (see fail), else its account's failures are forgotten. Either
+// way the attempts in line are told to look again.
 func (l *loginLimiter) end(failed bool, keys ...string) []lockout {
+	var out []lockout
+	if failed {
+		out = l.fail(keys...)
+	}
 	l.mu.Lock()
 	for _, k := range keys {
 		if e, ok := l.keys[k]; ok {
@@ -149,11 +177,10 @@ func (l *loginLimiter) end(failed bool, keys ...string) []lockout {
 			}
 		}
 	}
+	close(l.ended)
+	l.ended = make(chan struct{})
 	l.mu.Unlock()
-	if failed {
-		return l.fail(keys...)
-	}
-	return nil
+	return out
 }
 
 // recent is how many failures of the key count now.
@@ -278,9 +305,9 @@ func remoteHost(remoteAddr string) string {
 // out, and counts its failure. A refused attempt gets an ETOOMANY error
 // whose message says when to try again, and the wait itself for the
 // Retry-After header; its credentials are not checked.
-func (s *Server) guardLogin(a loginAttempt, login func() (string, *pickwave.Session, error)) (string, *pickwave.Session, time.Duration, error) {
+func (s *Server) guardLogin(ctx context.Context, a loginAttempt, login func() (string, *pickwave.Session, error)) (string, *pickwave.Session, time.Duration, error) {
 	keys := []string{"addr:" + a.remote, a.account}
-	if wait := s.logins.begin(keys...); wait > 0 {
+	if wait := s.logins.begin(ctx, keys...); wait > 0 {
 		s.metrics.loginsRefused.WithLabelValues(refusedLockedOut).Inc()
 		secs := int((wait + time.Second - 1) / time.Second)
 		return "", nil, time.Duration(secs) * time.Second, &pickwave.Error{Code: pickwave.ETOOMANY,
