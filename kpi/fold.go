@@ -53,16 +53,16 @@ type Work struct {
 	Picks int `json:"picks,omitempty"`
 	Units int `json:"units,omitempty"`
 	Scans int `json:"scans,omitempty"`
-	// ActiveMS is the working time in milliseconds: the pauses between
+	// ActiveNS is the working time in nanoseconds: the pauses between
 	// consecutive scans of a picker of at most MaxGap.
-	ActiveMS int64 `json:"active_ms,omitempty"`
+	ActiveNS int64 `json:"active_ns,omitempty"`
 }
 
 func (w *Work) add(o *Work) {
 	w.Picks += o.Picks
 	w.Units += o.Units
 	w.Scans += o.Scans
-	w.ActiveMS += o.ActiveMS
+	w.ActiveNS += o.ActiveNS
 }
 
 // Add adds o's counts to b.
@@ -320,7 +320,7 @@ func (f *Fold) Apply(ev *pickwave.Event) error {
 		var active int64
 		if prev != nil {
 			if gap := ev.Time.Sub(prev.LastScan); gap > 0 && gap <= MaxGap {
-				active = gap.Milliseconds()
+				active = int64(gap)
 			}
 		}
 		f.Pickers[picker] = &PickerTrack{LastScan: ev.Time}
@@ -342,11 +342,11 @@ func (f *Fold) Apply(ev *pickwave.Event) error {
 			}
 			w := b.work(&b.Pickers, picker)
 			w.Scans++
-			w.ActiveMS += active
+			w.ActiveNS += active
 			if wave != "" {
 				w := b.work(&b.Waves, wave)
 				w.Scans++
-				w.ActiveMS += active
+				w.ActiveNS += active
 			}
 		})
 	case pickwave.EventTaskPicked, pickwave.EventTaskShort:

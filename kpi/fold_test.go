@@ -252,7 +252,7 @@ func recompute(log []*pickwave.Event, from, to time.Time) kpi.Figures {
 		case pickwave.EventScanJudged:
 			var active int64
 			if last, ok := lastScan[picker]; ok && ev.Time.Sub(last) > 0 && ev.Time.Sub(last) <= kpi.MaxGap {
-				active = ev.Time.Sub(last).Milliseconds()
+				active = int64(ev.Time.Sub(last))
 			}
 			lastScan[picker] = ev.Time
 			if !in {
@@ -264,11 +264,11 @@ func recompute(log []*pickwave.Event, from, to time.Time) kpi.Figures {
 			}
 			w := work(&b.Pickers, picker)
 			w.Scans++
-			w.ActiveMS += active
+			w.ActiveNS += active
 			if wv := cartWave[p.Cart]; wv != "" {
 				w := work(&b.Waves, wv)
 				w.Scans++
-				w.ActiveMS += active
+				w.ActiveNS += active
 			}
 		case pickwave.EventTaskPicked, pickwave.EventTaskShort:
 			if _, ok := cartWave[p.Cart]; ok {

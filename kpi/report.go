@@ -95,12 +95,12 @@ func cycle(h Hist) Cycle {
 	return c
 }
 
-func hours(ms int64) float64 { return float64(ms) / float64(time.Hour/time.Millisecond) }
+func hours(ns int64) float64 { return float64(ns) / float64(time.Hour) }
 
 func rates(m map[string]*Work) []Rate {
 	out := make([]Rate, 0, len(m))
 	for name, w := range m {
-		h := hours(w.ActiveMS)
+		h := hours(w.ActiveNS)
 		out = append(out, Rate{Name: name, Picks: w.Picks, Units: w.Units, Scans: w.Scans, ActiveHours: math.Round(h*10000) / 10000,
 			PicksPerHour: round(ratio(float64(w.Picks), h)), UnitsPerHour: round(ratio(float64(w.Units), h))})
 	}
@@ -113,7 +113,7 @@ func rates(m map[string]*Work) []Rate {
 func Summarize(b *Bucket, from, to time.Time) Figures {
 	var activeMS int64
 	for _, w := range b.Pickers {
-		activeMS += w.ActiveMS
+		activeMS += w.ActiveNS
 	}
 	h := hours(activeMS)
 	f := Figures{From: from, To: to,
@@ -151,4 +151,16 @@ func Periods(from, to time.Time) []Period {
 		h++
 	}
 	return out
+}
+
+// Report is the answer to a KPI query: the figures of the range, a series
+// of figures per step (without the per-picker and per-wave lists), and
+// how far the event log was folded.
+type Report struct {
+	Figures
+	Step   string    `json:"step,omitempty"`
+	Series []Figures `json:"series,omitempty"`
+	// ThroughSeq is the last event counted; LastSeq the newest in the log.
+	ThroughSeq uint64 `json:"through_seq"`
+	LastSeq    uint64 `json:"last_seq"`
 }

@@ -50,6 +50,9 @@ type Server struct {
 	// and tracking routes unavailable.
 	Pack      PackRuntime
 	Shipments pickwave.ShipmentService
+	// KPIs answers GET /api/v1/kpis and the KPI metrics on /metrics (a
+	// *store.DB); nil leaves them unavailable.
+	KPIs KPISource
 	// Logger receives request and error logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Web serves the UI for paths outside the API; nil serves none.
@@ -141,6 +144,9 @@ func (s *Server) Handler() http.Handler {
 		}
 		if s.WriteStats != nil {
 			s.metrics.registry.MustRegister(newWriteStatsCollector(s.WriteStats))
+		}
+		if s.KPIs != nil {
+			s.metrics.registry.MustRegister(newKPICollector(s.KPIs, s.logger))
 		}
 		// The contract's JSON form is made once per process, here rather
 		// than at its first request; it cannot fail for a spec that the
@@ -271,6 +277,7 @@ func (s *Server) routes() http.Handler {
 	s.webhookRoutes(api)
 	s.packRoutes(api)
 	api.GET("/events", s.allow(managers...), s.listEvents)
+	api.GET("/kpis", s.allow(managers...), s.getKPIs)
 
 	// gin has set the Allow header to the methods the path has.
 	r.NoMethod(func(c *gin.Context) {

@@ -166,17 +166,6 @@ func (db *DB) FoldKPIs(ctx context.Context, limit int) (uint64, error) {
 	return reached, nil
 }
 
-// KPIReport is the answer of KPIs: the figures of the range, a series of
-// figures per step, and how far the log was folded.
-type KPIReport struct {
-	kpi.Figures
-	Step   string        `json:"step,omitempty"`
-	Series []kpi.Figures `json:"series,omitempty"`
-	// ThroughSeq is the last event counted; LastSeq the newest in the log.
-	ThroughSeq uint64 `json:"through_seq"`
-	LastSeq    uint64 `json:"last_seq"`
-}
-
 // MaxKPISeries bounds the points of a KPI series.
 const MaxKPISeries = 1000
 
@@ -191,7 +180,7 @@ const kpiCatchUp = 8
 // Events not yet folded are folded first, up to kpiCatchUp batches.
 // EINVALID for a range that is empty, not on whole hours, or cut into
 // more than MaxKPISeries steps.
-func (db *DB) KPIs(ctx context.Context, from, to time.Time, step time.Duration) (*KPIReport, error) {
+func (db *DB) KPIs(ctx context.Context, from, to time.Time, step time.Duration) (*kpi.Report, error) {
 	if err := validKPIRange(from, to, step); err != nil {
 		return nil, err
 	}
@@ -211,7 +200,7 @@ func (db *DB) KPIs(ctx context.Context, from, to time.Time, step time.Duration) 
 			return nil, err
 		}
 	}
-	rep := &KPIReport{}
+	rep := &kpi.Report{}
 	err := db.view(ctx, func(t *txn) error {
 		sum := func(from, to time.Time) (*kpi.Bucket, error) {
 			total := new(kpi.Bucket)

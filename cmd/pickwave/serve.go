@@ -44,6 +44,8 @@ type Main struct {
 	backups      *backupSchedule
 	stopBackups  context.CancelFunc
 	backupsDone  chan struct{} // closed when the backup schedule returns
+	stopKPIs     context.CancelFunc
+	kpisDone     chan struct{} // closed when the KPI follower returns
 }
 
 // Open opens the store, seeds the demo if asked, and starts serving.
@@ -62,6 +64,14 @@ func (m *Main) Open(ctx context.Context) error {
 			m.forgetScans(fctx, r, time.Hour)
 		}()
 	}
+	// The KPIs follow the event log from their cursor: a store with a
+	// history folds it in the background after an upgrade.
+	kctx, stopKPIs := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopKPIs, m.kpisDone = stopKPIs, make(chan struct{})
+	go func() {
+		defer close(m.kpisDone)
+		db.FollowKPIs(kctx)
+	}()
 	if m.Config.BackupDir != "" {
 		if err := os.MkdirAll(m.Config.BackupDir, 0o700); err != nil {
 			return fmt.Errorf("backup directory: %w", err)
@@ -105,7 +115,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Server = &server.Server{
 		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db,
 		Stations: db, PrintQueue: db, StationRuntime: m.StationRuntime, Pack: m.StationRuntime, Shipments: db, Backups: db,
-		Webhooks: db, Collectors: []prometheus.Collector{metrics},
+		Webhooks: db, KPIs: db, Collectors: []prometheus.Collector{metrics},
 		Logger: m.Logger, Web: web.Handler(), WriteStats: db.WriteStats,
 		MaxConns: m.Config.MaxConns, MaxConnsPerAddr: m.Config.MaxConnsPerAddr,
 		ReadTimeout: time.Duration(m.Config.ReadTimeout), HandheldLoginWait: time.Duration(m.Config.HandheldLoginWait),
@@ -254,6 +264,10 @@ func (m *Main) Close() error {
 	if m.stopBackups != nil {
 		m.stopBackups()
 		<-m.backupsDone
+	}
+	if m.stopKPIs != nil {
+		m.stopKPIs()
+		<-m.kpisDone
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil && first == nil {
