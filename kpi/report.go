@@ -44,8 +44,8 @@ type Figures struct {
 	WalkUnits    int      `json:"walk_units"`
 	WalkPerUnitM *float64 `json:"walk_per_unit_m"`
 
-	Pickers []Rate `json:"pickers"`
-	Waves   []Rate `json:"waves"`
+	Pickers []Rate `json:"pickers,omitempty"`
+	Waves   []Rate `json:"waves,omitempty"`
 }
 
 // Cycle is a cycle time's percentiles in seconds over Orders orders.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -53,6 +54,9 @@ type Server struct {
 	// KPIs answers GET /api/v1/kpis and the KPI metrics on /metrics (a
 	// *store.DB); nil leaves them unavailable.
 	KPIs KPISource
+	// Changes says when the event log grew (a *store.DB); with Events it
+	// feeds the live floor, /ws/floor. Nil leaves the floor unavailable.
+	Changes EventNotifier
 	// Logger receives request and error logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Web serves the UI for paths outside the API; nil serves none.
@@ -95,6 +99,8 @@ type Server struct {
 	logger    *slog.Logger
 	metrics   *metrics
 	handhelds *handheldHub
+	floorOnce sync.Once
+	floor     *floorHub // started by the first /ws/floor request
 	logins    *loginLimiter
 	handler   http.Handler
 	inflight  chan struct{} // places for API requests; nil: no bound
@@ -211,6 +217,10 @@ func (s *Server) Close(ctx context.Context) error {
 		// Websockets are hijacked connections, which Shutdown leaves alone.
 		s.handhelds.closeAll()
 	}
+	s.floorOnce.Do(func() {}) // no hub starts after this
+	if s.floor != nil {
+		s.floor.close()
+	}
 	if s.http == nil {
 		return nil
 	}
@@ -228,6 +238,7 @@ func (s *Server) routes() http.Handler {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/metrics", s.authenticate, s.allow(managers...), gin.WrapH(s.metrics.handler()))
 	r.GET("/ws/handheld", s.serveHandheld)
+	r.GET("/ws/floor", s.authenticate, s.allow(managers...), s.floorSocket)
 
 	api := r.Group("/api/v1", s.limitInFlight, s.browserGuard)
 	api.GET("/openapi.yaml", s.serveSpec(false))

@@ -64,7 +64,7 @@ func Server(db *store.DB, logger *slog.Logger) *server.Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Webhooks: db, Backups: db, Shipments: db, KPIs: db, Logger: logger}
+	return &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Webhooks: db, Backups: db, Shipments: db, KPIs: db, Changes: db, Logger: logger}
 }
 
 // Checked returns h, a server's handler, with every exchange checked
