@@ -143,6 +143,7 @@ type pickerState struct {
 	scans []time.Time // scan times in the pace window
 	picks []pickSample
 	seen  time.Time
+	away  bool // a handheld_offline exception was raised and not yet answered
 }
 
 type pickSample struct {
@@ -469,11 +470,14 @@ func (b *Board) SetPresence(pres map[string]Presence, now time.Time, c *Changes)
 			c.Pickers = append(c.Pickers, pk.Picker)
 			continue
 		}
+		// A handheld away for less than OfflineAfter is in a Wi-Fi dead
+		// spot and still counts as online.
 		away := !pr.Online && now.Sub(pr.Since) >= OfflineAfter
 		switch {
 		case pr.Online && !pk.Online:
 			pk.Online, pk.Since = true, &now
-			if pk.Cart != "" {
+			if pk.away {
+				pk.away = false
 				b.exception(c, Exception{Kind: ExHandheldReturn, Time: now, Picker: name, Cart: pk.Cart, Wave: pk.Wave,
 					Message: fmt.Sprintf("%s's handheld is back online.", name)})
 			}
@@ -482,6 +486,7 @@ func (b *Board) SetPresence(pres map[string]Presence, now time.Time, c *Changes)
 			since := pr.Since
 			pk.Online, pk.Since = false, &since
 			if pk.Cart != "" {
+				pk.away = true
 				b.exception(c, Exception{Kind: ExHandheldAway, Time: now, Picker: name, Cart: pk.Cart, Wave: pk.Wave,
 					Message: fmt.Sprintf("%s's handheld has been offline since %s, with cart %s.", name, since.Format("15:04:05"), pk.Cart)})
 			}
