@@ -66,7 +66,7 @@ type floorConn struct {
 	user    string
 }
 
-// startFloor starts the floor hub on first use.
+// floorHub returns the floor hub, starting it on first use.
 func (s *Server) floorHub() *floorHub {
 	s.floorOnce.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -107,13 +107,15 @@ func (h *floorHub) run(ctx context.Context) {
 	h.start(ctx)
 	tick := time.NewTicker(floor.TickEvery)
 	defer tick.Stop()
+	changed := h.s.Changes.Changed() // before reading, so no signal is missed
+	h.follow(ctx)
 	for {
-		changed := h.s.Changes.Changed() // before reading, so no signal is missed
-		h.follow(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-changed:
+			changed = h.s.Changes.Changed()
+			h.follow(ctx)
 		case <-tick.C:
 			h.tick(ctx)
 		case fn := <-h.cmds:
