@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -304,4 +305,42 @@ func (db *DB) kpiCursorNow(ctx context.Context) (uint64, error) {
 	var c uint64
 	err := db.view(ctx, func(t *txn) error { c = t.kpiCursor(); return nil })
 	return c, err
+}
+
+// checkKPIs checks the KPI fold's invariants (see Check): its cursor is
+// within the log, and every record is of a known kind and decodes.
+func (c *checker) checkKPIs() {
+	b := c.tx.Bucket([]byte(spaceKPIs))
+	if b == nil {
+		return
+	}
+	var last uint64
+	if k, _ := c.tx.Bucket([]byte(spaceEvents)).Cursor().Last(); k != nil {
+		last = binary.BigEndian.Uint64(k)
+	}
+	_ = b.ForEach(func(k, v []byte) error {
+		var err error
+		switch {
+		case string(k) == string(keyKPICursor):
+			if len(v) != 8 {
+				c.fail("kpis: cursor %x is not 8 bytes", v)
+			} else if n := binary.BigEndian.Uint64(v); n > last {
+				c.fail("kpis: cursor %d is past the event log's end %d", n, last)
+			}
+		case (k[0] == 'h' || k[0] == 'd') && len(k) == 9:
+			err = json.Unmarshal(v, new(kpi.Bucket))
+		case k[0] == 'o':
+			err = json.Unmarshal(v, new(kpi.Track))
+		case k[0] == 'p':
+			err = json.Unmarshal(v, new(kpi.PickerTrack))
+		case k[0] == 'k':
+			err = json.Unmarshal(v, new(kpi.CartTrack))
+		default:
+			c.fail("kpis: unknown key %q", k)
+		}
+		if err != nil {
+			c.fail("kpis/%q: %v", k, err)
+		}
+		return nil
+	})
 }
