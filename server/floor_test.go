@@ -110,8 +110,8 @@ func TestFloor_liveProgressExceptionsAndResume(t *testing.T) {
 
 	h := f.login(handheld.Options{})
 	p := takeCart(t, h)
-	w.until("picker1 on the cart", func(m live.ServerMessage) bool {
-		return m.Type == live.TypePicker && m.Picker.Name == "picker1" && m.Picker.Cart == p.CartID && m.Picker.Wave == waveID
+	w.until("picker1 on the cart, its handheld online", func(m live.ServerMessage) bool {
+		return m.Type == live.TypePicker && m.Picker.Name == "picker1" && m.Picker.Cart == p.CartID && m.Picker.Wave == waveID && m.Picker.Online
 	})
 	// Bind the totes, then a wrong location.
 	for p.Step == pickwave.StepBindTote {
@@ -193,6 +193,9 @@ func TestFloor_liveProgressExceptionsAndResume(t *testing.T) {
 	snap2 := w2.until("snapshot", func(m live.ServerMessage) bool { return m.Type == live.TypeSnapshot })
 	if snap2.Seq != 1 || len(snap2.Floor.Exceptions) != 2 {
 		t.Fatalf("new snapshot %d with %d exceptions", snap2.Seq, len(snap2.Floor.Exceptions))
+	}
+	if ps := snap2.Floor.Pickers; len(ps) != 1 || !ps[0].Online || ps[0].Cart != "" || ps[0].Picks == 0 {
+		t.Fatalf("pickers %+v, want picker1 online without a cart", ps)
 	}
 }
 

@@ -104,7 +104,7 @@ func TestPages_floorLiveAndKPIs(t *testing.T) {
 		}
 		return res
 	}
-	b.waitFor("picker1 on its cart", fmt.Sprintf(`(r => r && r.textContent.includes(%q))(document.querySelector('[data-picker="picker1"]'))`, p.CartID))
+	b.waitFor("picker1 on its cart, its handheld online", fmt.Sprintf(`(r => r && r.textContent.includes(%q) && !!r.querySelector('.dot-on'))(document.querySelector('[data-picker="picker1"]'))`, p.CartID))
 	shorted := false
 	for !p.Done {
 		switch {
@@ -149,6 +149,7 @@ func TestPages_floorLiveAndKPIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.waitFor("the wave finished on the floor", fmt.Sprintf(`(c => c.dataset.done === c.dataset.tasks)(document.querySelector('[data-wave=%q]'))`, wave))
+	b.waitFor("picker1 still online, without a cart", `(r => r && !!r.querySelector('.dot-on') && r.children[1].textContent === '—')(document.querySelector('[data-picker="picker1"]'))`)
 	b.docShot("floor-done.png")
 	b.width(360)
 	b.noOverflow("floor at 360 px")

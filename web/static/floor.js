@@ -116,7 +116,8 @@ function renderWaves() {
   $('floor-waves').replaceChildren(...list.map((w) => {
     const p = w.progress;
     const done = p.tasks ? p.tasks_done / p.tasks : 0;
-    const eta = w.eta ? `ETA ${etaFmt.format(new Date(w.eta))}` : (w.status === 'released' ? 'ETA — (nobody picking)' : w.status);
+    let eta = '';
+    if (w.status === 'released') eta = w.eta ? `ETA ${etaFmt.format(new Date(w.eta))}` : 'ETA — (nobody picking)';
     return h('li', { class: 'wave-card', 'data-wave': w.id, 'data-done': String(p.tasks_done), 'data-tasks': String(p.tasks) },
       h('div', { class: 'wave-head' }, h('strong', { class: 'mono' }, w.id), h('span', { class: 'status status-' + w.status }, w.status)),
       h('label', { class: 'sr-only', for: 'prog-' + w.id }, `Progress of wave ${w.id}`),
@@ -139,7 +140,7 @@ function renderPickers() {
     h('td', null, h('span', { class: 'dot ' + (p.online ? 'dot-on' : 'dot-off'), title: p.online ? 'Handheld online' : 'Handheld offline' }),
       h('span', { class: 'sr-only' }, p.online ? 'online ' : 'offline '), p.name),
     h('td', { class: 'mono' }, p.cart || '—'),
-    h('td', { class: 'num' }, String(p.picks)),
+    h('td', { class: 'num hide-sm' }, String(p.picks)),
     h('td', { class: 'num' }, p.picks_per_hour ? num.format(p.picks_per_hour) : '—'),
     h('td', { class: 'num hide-sm' }, String(p.wrong_scans)),
     h('td', { class: 'hide-sm' }, p.last_scan ? timeFmt.format(new Date(p.last_scan)) : '—'))));
