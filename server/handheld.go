@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/floor"
 	"github.com/pickwave/pickwave/handheld"
 )
 
@@ -296,6 +297,24 @@ func (h *handheldHub) signOut(token, reason string) {
 	for _, c := range out {
 		c.closeWith(handheld.CloseSignedOut, truncate(reason, 100))
 	}
+}
+
+// presence is every picker with a handheld session: connected, or away
+// since when its connection went.
+func (h *handheldHub) presence() map[string]floor.Presence {
+	h.mu.Lock()
+	sessions := make([]*handheldSession, 0, len(h.sessions))
+	for _, s := range h.sessions {
+		sessions = append(sessions, s)
+	}
+	h.mu.Unlock()
+	out := make(map[string]floor.Presence, len(sessions))
+	for _, s := range sessions {
+		s.mu.Lock()
+		out[s.picker] = floor.Presence{Online: s.conn != nil, Since: s.detached}
+		s.mu.Unlock()
+	}
+	return out
 }
 
 // closeAll ends every connection with close code 1001 (going away), for

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -55,6 +56,12 @@ type Server struct {
 	// and tracking routes unavailable.
 	Pack      PackRuntime
 	Shipments pickwave.ShipmentService
+	// KPIs answers GET /api/v1/kpis and the KPI metrics on /metrics (a
+	// *store.DB); nil leaves them unavailable.
+	KPIs KPISource
+	// Changes says when the event log grew (a *store.DB); with Events it
+	// feeds the live floor, /ws/floor. Nil leaves the floor unavailable.
+	Changes EventNotifier
 	// Logger receives request and error logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Web serves the UI for paths outside the API; nil serves none.
@@ -102,6 +109,8 @@ type Server struct {
 	metrics   *metrics
 	handhelds *handheldHub
 	devices   *deviceRegistry
+	floorOnce sync.Once
+	floor     *floorHub // started by the first /ws/floor request
 	logins    *loginLimiter
 	handler   http.Handler
 	inflight  chan struct{} // places for API requests; nil: no bound
@@ -156,6 +165,9 @@ func (s *Server) Handler() http.Handler {
 		}
 		if s.WriteStats != nil {
 			s.metrics.registry.MustRegister(newWriteStatsCollector(s.WriteStats))
+		}
+		if s.KPIs != nil {
+			s.metrics.registry.MustRegister(newKPICollector(s.KPIs, s.logger))
 		}
 		// The contract's JSON form is made once per process, here rather
 		// than at its first request; it cannot fail for a spec that the
@@ -220,6 +232,10 @@ func (s *Server) Close(ctx context.Context) error {
 		// Websockets are hijacked connections, which Shutdown leaves alone.
 		s.handhelds.closeAll()
 	}
+	s.floorOnce.Do(func() {}) // no hub starts after this
+	if s.floor != nil {
+		s.floor.close()
+	}
 	if s.http == nil {
 		return nil
 	}
@@ -237,6 +253,7 @@ func (s *Server) routes() http.Handler {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/metrics", s.authenticate, s.allow(managers...), gin.WrapH(s.metrics.handler()))
 	r.GET("/ws/handheld", s.serveHandheld)
+	r.GET("/ws/floor", s.authenticate, s.allow(managers...), s.floorSocket)
 
 	api := r.Group("/api/v1", s.limitRate, s.limitInFlight, s.browserGuard)
 	api.GET("/openapi.yaml", s.serveSpec(false))
@@ -288,6 +305,7 @@ func (s *Server) routes() http.Handler {
 	s.webhookRoutes(api)
 	s.packRoutes(api)
 	api.GET("/events", s.allow(managers...), s.listEvents)
+	api.GET("/kpis", s.allow(managers...), s.getKPIs)
 
 	// gin has set the Allow header to the methods the path has.
 	r.NoMethod(func(c *gin.Context) {

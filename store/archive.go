@@ -38,8 +38,9 @@ import (
 // file or finishes the deletions at the next run, never losing an event.
 //
 // Archiving never passes the webhook outbox's cursor (an event must be
-// turned into deliveries first) and always leaves the newest event in
-// the store, so that the log's end is known without the files.
+// turned into deliveries first) nor the KPI fold's (it must be counted
+// first), and always leaves the newest event in the store, so that the
+// log's end is known without the files.
 
 // ArchiveDirName is the event archive's directory in the data directory.
 const ArchiveDirName = "archive"
@@ -126,7 +127,9 @@ func (db *DB) nextArchiveChunk(ctx context.Context, through uint64, cutoff time.
 		if err != nil {
 			return err
 		}
-		limit := last - min(last, 1) // keep the newest
+		// Keep the newest, and never pass the KPI fold, which reads the
+		// store's log behind its cursor.
+		limit := min(last-min(last, 1), t.kpiCursor())
 		hooks, err := t.enabledWebhooks()
 		if err != nil {
 			return err

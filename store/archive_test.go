@@ -26,6 +26,23 @@ func eventJSON(e *pickwave.Event) string {
 	return string(b)
 }
 
+// foldKPIs folds the whole log into the KPIs, as the server's follower
+// does: archiving waits for it.
+func foldKPIs(tb testing.TB, db *store.DB) {
+	tb.Helper()
+	last := ^uint64(0)
+	for {
+		c, err := db.FoldKPIs(context.Background(), 0)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if c == last {
+			return
+		}
+		last = c
+	}
+}
+
 // allEvents pages through the whole log, limit events a page.
 func allEvents(t *testing.T, db *store.DB, limit int) []string {
 	t.Helper()
@@ -87,6 +104,10 @@ func TestArchiveEvents_logStaysWholeAndInOrder(t *testing.T) {
 	before := allEvents(t, db, 1000)
 	last, _ := db.LastSeq(context.Background())
 
+	if res, err := db.ArchiveEvents(context.Background(), day(23, 12)); err != nil || res.Events != 0 {
+		t.Fatalf("archived %+v (%v) before the KPIs counted the events; want nothing", res, err)
+	}
+	foldKPIs(t, db)
 	res, err := db.ArchiveEvents(context.Background(), day(23, 12)) // whole days before the 23rd
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +128,7 @@ func TestArchiveEvents_logStaysWholeAndInOrder(t *testing.T) {
 	if l, _ := db.LastSeq(context.Background()); l != last {
 		t.Fatalf("last seq %d after archiving, want %d", l, last)
 	}
+	foldKPIs(t, db)
 	again, err := db.ArchiveEvents(context.Background(), day(23, 12))
 	if err != nil || again.Events != 0 || again.Through != 65 {
 		t.Fatalf("second run: %+v, %v; want nothing more", again, err)
@@ -148,6 +170,7 @@ func TestArchiveEvents_bigDaySplitsIntoChunks(t *testing.T) {
 	}
 	clk.set(day(21, 9))
 	mustAdjust(t, db, pickwave.Adjustment{SKU: "MUG", Location: "A01-01-1", Delta: 1})
+	foldKPIs(t, db)
 	res, err := db.ArchiveEvents(ctx, day(21, 12))
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +185,8 @@ func TestArchiveEvents_bigDaySplitsIntoChunks(t *testing.T) {
 	}
 }
 
-// Archiving never passes the webhook outbox: events no enabled webhook
+// Archiving never passes the webhook outbox (nor the KPIs, folded here
+// first): events no enabled webhook
 // has been given yet stay in the store until the dispatcher reaches them
 // (it records how far it read at most every 1,024 events nobody wants).
 func TestArchiveEvents_waitsForTheWebhookOutbox(t *testing.T) {
@@ -173,6 +197,7 @@ func TestArchiveEvents_waitsForTheWebhookOutbox(t *testing.T) {
 	mustWebhook(t, db, hookInput("https://shop.example/hook", pickwave.EventOrderShipped))
 	site(t, db)
 	fillDays(t, db, clk, 600, 21, 22)
+	foldKPIs(t, db)
 	res, err := db.ArchiveEvents(ctx, day(22, 12))
 	if err != nil || res.Events != 0 {
 		t.Fatalf("archived %+v (%v) before the outbox read them; want nothing", res, err)
@@ -211,6 +236,7 @@ func TestArchiveEvents_resumesAfterACrash(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, store.ArchiveDirName, name+".123.tmp"), []byte("half a file"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	foldKPIs(t, db)
 	res, err := db.ArchiveEvents(context.Background(), day(22, 12))
 	if err != nil || res.Events != 15 {
 		t.Fatalf("archived %+v (%v), want 15 events", res, err)
@@ -228,6 +254,7 @@ func TestCheckFile_findsAHoleInTheArchive(t *testing.T) {
 	db := mustOpenWith(t, dir, store.Options{Now: clk.now})
 	site(t, db)
 	fillDays(t, db, clk, 10, 21, 22, 23)
+	foldKPIs(t, db)
 	if _, err := db.ArchiveEvents(context.Background(), day(23, 12)); err != nil {
 		t.Fatal(err)
 	}

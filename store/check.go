@@ -126,6 +126,7 @@ func check(tx *bolt.Tx) error {
 	c.checkScanIDs()
 	c.checkIndexes()
 	c.checkWebhooks()
+	c.checkKPIs()
 	c.checkShipments()
 	return errors.Join(c.errs...)
 }

@@ -64,6 +64,13 @@
 // last item, the order's packed status and its order.packed event in one
 // transaction (packing.go, shipments.go).
 //
+// # KPIs
+//
+// The KPIs follow the event log behind a cursor, as the webhook outbox
+// does (kpis.go): each event is added once, in one transaction with the
+// cursor, to the buckets of its hour and day (package kpi), so a query
+// over a year reads about 400 records instead of the year's events.
+//
 // # Schema
 //
 // The meta bucket holds the schema version; Open applies every newer

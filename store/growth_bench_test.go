@@ -54,6 +54,7 @@ func BenchmarkGrowth(b *testing.B) {
 				break
 			}
 		}
+		foldKPIs(b, db)
 		res, err := db.ArchiveEvents(ctx, clk.now())
 		if err != nil {
 			b.Fatal(err)

@@ -141,6 +141,11 @@ var migrations = []migration{
 	// Inventory on the floor: inbound notices and their SSCCs, receipts
 	// waiting at the dock, and the handheld work tasks' state and records.
 	{name: "inbound and floor work", up: createBuckets(spaceInbound, spaceInboundRef, spaceInboundSSC, spaceReceipts, spaceRcptOpen, spaceWork, spaceWorkLog, spaceReplen, spaceReplenFace, spaceReorder)},
+	// KPIs: hour and day buckets folded from the event log behind a
+	// cursor (kpis.go). The cursor starts at zero, so a store with a
+	// history gets its KPIs from its first event, folded in the
+	// background after the upgrade.
+	{name: "KPIs", up: createBuckets(spaceKPIs)},
 }
 
 func createBuckets(names ...string) func(tx *bolt.Tx) error {

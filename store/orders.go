@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/pickwave/pickwave"
 )
@@ -118,10 +119,12 @@ type orderEventPayload struct {
 	Units      int                  `json:"units"`
 	Missing    int                  `json:"missing"`
 	Note       string               `json:"note,omitempty"`
+	// ShipBy is the order's ship_by, for the on-time KPI.
+	ShipBy time.Time `json:"ship_by,omitzero"`
 }
 
 func orderEvent(o *pickwave.Order) orderEventPayload {
-	p := orderEventPayload{ID: o.ID, ExternalID: o.ExternalID, Status: o.Status, Lines: len(o.Lines)}
+	p := orderEventPayload{ID: o.ID, ExternalID: o.ExternalID, Status: o.Status, Lines: len(o.Lines), ShipBy: o.ShipBy}
 	for _, l := range o.Lines {
 		p.Units += l.Qty
 		p.Missing += l.Missing()

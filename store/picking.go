@@ -632,7 +632,7 @@ func (t *txn) finishTask(st *pickerState, cart *pickwave.Cart, task *pickwave.Ta
 	}
 	if _, err := t.appendEvent(eventType, "task/"+task.ID, map[string]any{
 		"task": task.ID, "cart": task.CartID, "wave": task.WaveID, "order": task.OrderID,
-		"sku": task.SKU, "location": task.Location, "qty": task.Qty, "picked": task.Picked, "short": task.Short}); err != nil {
+		"sku": task.SKU, "location": task.Location, "qty": task.Qty, "picked": task.Picked, "short": task.Short, "picker": cart.Picker}); err != nil {
 		return err
 	}
 	if err := t.updateWave(task.WaveID, func(p *pickwave.WaveProgress) {
@@ -717,7 +717,7 @@ func (t *txn) finishCart(st *pickerState, cart *pickwave.Cart) error {
 	}
 	st.CartID = ""
 	st.moveTo("", "")
-	if _, err := t.appendEvent(pickwave.EventCartDone, "cart/"+cart.ID, map[string]any{"cart": cart.ID, "wave": cart.WaveID, "picker": cart.Picker}); err != nil {
+	if _, err := t.appendEvent(pickwave.EventCartDone, "cart/"+cart.ID, map[string]any{"cart": cart.ID, "wave": cart.WaveID, "picker": cart.Picker, "distance_m": cart.DistanceM}); err != nil {
 		return err
 	}
 	var done bool

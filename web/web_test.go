@@ -356,7 +356,7 @@ func (b *browser) texts(sel string) []string {
 // waitFor waits until a JavaScript predicate holds in the page.
 func (b *browser) waitFor(what, predicate string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](predicate, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
 		b.t.Fatalf("wait for %s: %v%s", what, err, b.consoleText())

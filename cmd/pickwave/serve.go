@@ -49,7 +49,9 @@ type Main struct {
 	stopFloor    context.CancelFunc
 	floorDone    chan struct{} // closed when the demo floor returns
 	// Floor is the live demo floor, nil without --demo-floor.
-	Floor *floor.Floor
+	Floor    *floor.Floor
+	stopKPIs context.CancelFunc
+	kpisDone chan struct{} // closed when the KPI follower returns
 }
 
 // Open opens the store, seeds the demo if asked, and starts serving.
@@ -68,6 +70,14 @@ func (m *Main) Open(ctx context.Context) error {
 			m.retain(fctx, time.Hour)
 		}()
 	}
+	// The KPIs follow the event log from their cursor: a store with a
+	// history folds it in the background after an upgrade.
+	kctx, stopKPIs := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopKPIs, m.kpisDone = stopKPIs, make(chan struct{})
+	go func() {
+		defer close(m.kpisDone)
+		db.FollowKPIs(kctx)
+	}()
 	if m.Config.BackupDir != "" {
 		if err := os.MkdirAll(m.Config.BackupDir, 0o700); err != nil {
 			return fmt.Errorf("backup directory: %w", err)
@@ -111,7 +121,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Server = &server.Server{
 		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Inbound: db, Work: db,
 		Stations: db, PrintQueue: db, StationRuntime: m.StationRuntime, Pack: m.StationRuntime, Shipments: db, Backups: db,
-		Webhooks: db, Collectors: []prometheus.Collector{metrics},
+		Webhooks: db, KPIs: db, Changes: db, Collectors: []prometheus.Collector{metrics},
 		Logger: m.Logger, Web: web.Handler(), WriteStats: db.WriteStats,
 		MaxConns: m.Config.MaxConns, MaxConnsPerAddr: m.Config.MaxConnsPerAddr,
 		ReadTimeout: time.Duration(m.Config.ReadTimeout), HandheldLoginWait: time.Duration(m.Config.HandheldLoginWait),
@@ -274,6 +284,10 @@ func (m *Main) Close() error {
 	if m.stopBackups != nil {
 		m.stopBackups()
 		<-m.backupsDone
+	}
+	if m.stopKPIs != nil {
+		m.stopKPIs()
+		<-m.kpisDone
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil && first == nil {

@@ -27,6 +27,7 @@ var mayOpenDirectly = map[string]bool{
 	"store/migrate_test.go":       true,
 	"store/check_test.go":         true,
 	"store/commit_test.go":        true,
+	"store/kpis_bench_test.go":    true,
 	"cmd/pickwave/check_test.go":  true,
 }
 

@@ -67,8 +67,8 @@ func Server(db *store.DB, logger *slog.Logger) *server.Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Inbound: db, Work: db, Webhooks: db, Backups: db, Shipments: db, Logger: logger,
-		APIRate: -1}
+	return &server.Server{Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Inbound: db, Work: db, Webhooks: db, Backups: db, Shipments: db,
+		KPIs: db, Changes: db, Logger: logger, APIRate: -1}
 }
 
 // Checked returns h, a server's handler, with every exchange checked

@@ -6,7 +6,9 @@
 
 (() => {
   const API = '/api/v1';
-  const VIEWS = ['orders', 'inventory', 'events'];
+  // floor and kpis are drawn by their own modules (floor.js, kpis.js),
+  // which follow the pickwave:view event showView dispatches.
+  const VIEWS = ['orders', 'inventory', 'events', 'floor', 'kpis'];
   const MANAGERS = ['supervisor', 'admin'];
   const CANCELLABLE = ['allocated', 'backordered', 'released'];
   const EVENTS_POLL_MS = 2000;
@@ -125,8 +127,9 @@
       a.classList.toggle('active', on);
       if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
     }
-    const titles = { login: 'Log in', orders: 'Orders', inventory: 'Inventory', events: 'Events' };
+    const titles = { login: 'Log in', orders: 'Orders', inventory: 'Inventory', events: 'Events', floor: 'Floor', kpis: 'KPIs' };
     document.title = `${titles[name] || (screens[name] && screens[name].title) || name} · Pickwave`;
+    document.dispatchEvent(new CustomEvent('pickwave:view', { detail: { view: name } }));
   }
 
   function route() {

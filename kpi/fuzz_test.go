@@ -1,0 +1,46 @@
+package kpi_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/kpi"
+)
+
+// memLoader is an empty stored state.
+type memLoader struct{}
+
+func (memLoader) Bucket(kpi.Period) (*kpi.Bucket, error)  { return nil, nil }
+func (memLoader) Order(string) (*kpi.Track, error)        { return nil, nil }
+func (memLoader) Picker(string) (*kpi.PickerTrack, error) { return nil, nil }
+func (memLoader) Cart(string) (*kpi.CartTrack, error)     { return nil, nil }
+
+// FuzzFold_Apply feeds the fold event payloads of every counted type as
+// the log could hold them after any bug or hand edit: it must never
+// panic, and a payload it cannot read is an error, not a count.
+func FuzzFold_Apply(f *testing.F) {
+	f.Add(pickwave.EventOrderCreated, []byte(`{"id":"O-1","ship_by":"2026-11-26T17:00:00Z"}`), int64(0))
+	f.Add(pickwave.EventOrderShipped, []byte(`{"order_id":"O-1"}`), int64(3600))
+	f.Add(pickwave.EventScanJudged, []byte(`{"picker":"ann","code":"wrong_item","cart":"C1"}`), int64(-5))
+	f.Add(pickwave.EventTaskShort, []byte(`{"cart":"C1","wave":"W-1","picked":-3,"short":1e9}`), int64(60))
+	f.Add(pickwave.EventCartDone, []byte(`{"cart":"C1","distance_m":"far"}`), int64(60))
+	f.Add(pickwave.EventMispickAtPack, []byte(`null`), int64(1<<40))
+	f.Fuzz(func(t *testing.T, typ string, payload []byte, offset int64) {
+		fold := kpi.NewFold(memLoader{})
+		at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC).Add(time.Duration(offset) * time.Second)
+		for seq, ty := range []string{pickwave.EventOrderCreated, pickwave.EventCartAssigned, typ, typ} {
+			ev := &pickwave.Event{Seq: uint64(seq + 1), Type: ty, Time: at, Actor: "x", Payload: payload}
+			if err := fold.Apply(ev); err != nil {
+				return
+			}
+		}
+		total := new(kpi.Bucket)
+		for p, b := range fold.Buckets {
+			if !p.Day {
+				total.Add(b)
+			}
+		}
+		kpi.Summarize(total, at.Truncate(time.Hour), at.Truncate(time.Hour).Add(time.Hour))
+	})
+}

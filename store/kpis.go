@@ -1,0 +1,346 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/kpi"
+)
+
+// KPIs.
+//
+// The KPIs follow the event log as the webhook outbox does: FoldKPIs
+// reads the events after the KPI cursor, adds them to the hour and day
+// buckets they fall in (package kpi), and writes the buckets, the state
+// the fold keeps (orders in flight, pickers' last scans, carts on the
+// floor) and the cursor in one transaction. A crash leaves all or none,
+// so no event is counted twice or skipped. The events are read and
+// decoded in a read transaction first, so the committer only adds.
+//
+// Keys of the kpis space:
+//
+//	c                        the cursor: the sequence of the last event folded
+//	h <hour, big-endian>     an hour's bucket (hours since the Unix epoch, UTC)
+//	d <day, big-endian>      a day's bucket (days since the Unix epoch, UTC)
+//	o <order id>             an order received and not yet shipped or cancelled
+//	p <picker>               a picker's last scan
+//	k <cart id>              a cart on the floor: its wave and units picked
+
+const spaceKPIs = "kpis"
+
+var keyKPICursor = []byte("c")
+
+// KPIFoldBatch is how many events one FoldKPIs transaction adds at most:
+// few enough that the committer is back to the handhelds' scans within a
+// millisecond or two.
+const KPIFoldBatch = 512
+
+func kpiBucketKey(p kpi.Period) []byte {
+	prefix := byte('h')
+	if p.Day {
+		prefix = 'd'
+	}
+	return binary.BigEndian.AppendUint64([]byte{prefix}, uint64(p.Index))
+}
+
+func (t *txn) kpiCursor() uint64 {
+	if v := t.Get(spaceKPIs, keyKPICursor); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+// kpiLoader reads the fold's state in a transaction.
+type kpiLoader struct{ t *txn }
+
+func (l kpiLoader) Bucket(p kpi.Period) (*kpi.Bucket, error) {
+	return getOptional[kpi.Bucket](l.t, kpiBucketKey(p))
+}
+
+func (l kpiLoader) Order(id string) (*kpi.Track, error) {
+	return getOptional[kpi.Track](l.t, append([]byte{'o'}, id...))
+}
+
+func (l kpiLoader) Picker(name string) (*kpi.PickerTrack, error) {
+	return getOptional[kpi.PickerTrack](l.t, append([]byte{'p'}, name...))
+}
+
+func (l kpiLoader) Cart(id string) (*kpi.CartTrack, error) {
+	return getOptional[kpi.CartTrack](l.t, append([]byte{'k'}, id...))
+}
+
+func getOptional[T any](t *txn, key []byte) (*T, error) {
+	data := t.Get(spaceKPIs, key)
+	if data == nil {
+		return nil, nil
+	}
+	v := new(T)
+	if err := decode(spaceKPIs, key, data, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// putOrDelete writes v at key, or deletes key when v is nil.
+func putOrDelete[T any](t *txn, key []byte, v *T) error {
+	if v == nil {
+		return t.Delete(spaceKPIs, key)
+	}
+	return t.putJSON(spaceKPIs, key, v)
+}
+
+// FoldKPIs adds the events after the KPI cursor, at most limit of them
+// (0 or more than KPIFoldBatch: KPIFoldBatch), to the KPIs, and returns
+// the sequence of the last event folded, the cursor.
+func (db *DB) FoldKPIs(ctx context.Context, limit int) (uint64, error) {
+	if limit <= 0 || limit > KPIFoldBatch {
+		limit = KPIFoldBatch
+	}
+	var (
+		cursor, reached uint64
+		events          []*pickwave.Event
+	)
+	err := db.view(ctx, func(t *txn) error {
+		cursor = t.kpiCursor()
+		reached = cursor
+		n := 0
+		return t.Scan(spaceEvents, nil, u64key(cursor), func(k, v []byte) error {
+			reached = binary.BigEndian.Uint64(k)
+			n++
+			ev := new(pickwave.Event)
+			if err := decode(spaceEvents, k, v, ev); err != nil {
+				return err
+			}
+			if kpi.Counts(ev.Type) {
+				events = append(events, ev)
+			}
+			if n == limit {
+				return errStop
+			}
+			return nil
+		})
+	})
+	if err != nil || reached == cursor {
+		return cursor, err
+	}
+	err = db.update(ctx, func(t *txn) error {
+		if c := t.kpiCursor(); c != cursor {
+			// Another fold got here first; the next call goes on from it.
+			reached = c
+			return nil
+		}
+		fold := kpi.NewFold(kpiLoader{t})
+		for _, ev := range events {
+			if err := fold.Apply(ev); err != nil {
+				return err
+			}
+		}
+		for p, b := range fold.Buckets {
+			if err := t.putJSON(spaceKPIs, kpiBucketKey(p), b); err != nil {
+				return err
+			}
+		}
+		for id, v := range fold.Orders {
+			if err := putOrDelete(t, append([]byte{'o'}, id...), v); err != nil {
+				return err
+			}
+		}
+		for name, v := range fold.Pickers {
+			if err := putOrDelete(t, append([]byte{'p'}, name...), v); err != nil {
+				return err
+			}
+		}
+		for id, v := range fold.Carts {
+			if err := putOrDelete(t, append([]byte{'k'}, id...), v); err != nil {
+				return err
+			}
+		}
+		return t.Put(spaceKPIs, keyKPICursor, u64key(reached))
+	})
+	if err != nil {
+		return cursor, fmt.Errorf("fold KPIs after event %d: %w", cursor, err)
+	}
+	return reached, nil
+}
+
+// MaxKPISeries bounds the points of a KPI series.
+const MaxKPISeries = 1000
+
+// kpiCatchUp bounds the folding a KPI query does itself before it
+// answers, so that a query after a quiet spell is current and one during
+// the first fold of a large log still answers at once.
+const kpiCatchUp = 8
+
+// KPIs returns the KPIs of [from, to), both whole hours (UTC), and with
+// step (a whole number of hours or days; 0 for none) a series of the
+// figures of each step, without the per-picker and per-wave lists.
+// Events not yet folded are folded first, up to kpiCatchUp batches.
+// EINVALID for a range that is empty, not on whole hours, or cut into
+// more than MaxKPISeries steps.
+func (db *DB) KPIs(ctx context.Context, from, to time.Time, step time.Duration) (*kpi.Report, error) {
+	if err := validKPIRange(from, to, step); err != nil {
+		return nil, err
+	}
+	for range kpiCatchUp {
+		var cursor, last uint64
+		if err := db.view(ctx, func(t *txn) (err error) {
+			cursor = t.kpiCursor()
+			last, err = t.lastEventSeq()
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		if cursor >= last {
+			break
+		}
+		if _, err := db.FoldKPIs(ctx, 0); err != nil {
+			return nil, err
+		}
+	}
+	rep := &kpi.Report{}
+	err := db.view(ctx, func(t *txn) error {
+		sum := func(from, to time.Time) (*kpi.Bucket, error) {
+			total := new(kpi.Bucket)
+			for _, p := range kpi.Periods(from, to) {
+				b, err := getOptional[kpi.Bucket](t, kpiBucketKey(p))
+				if err != nil {
+					return nil, err
+				}
+				if b != nil {
+					total.Add(b)
+				}
+			}
+			return total, nil
+		}
+		total, err := sum(from, to)
+		if err != nil {
+			return err
+		}
+		rep.Figures = kpi.Summarize(total, from, to)
+		if step > 0 {
+			rep.Step = step.String()
+			for s := from; s.Before(to); s = s.Add(step) {
+				e := s.Add(step)
+				if e.After(to) {
+					e = to
+				}
+				b, err := sum(s, e)
+				if err != nil {
+					return err
+				}
+				f := kpi.Summarize(b, s, e)
+				f.Pickers, f.Waves = nil, nil
+				rep.Series = append(rep.Series, f)
+			}
+		}
+		rep.ThroughSeq = t.kpiCursor()
+		rep.LastSeq, err = t.lastEventSeq()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+func validKPIRange(from, to time.Time, step time.Duration) error {
+	bad := func(field, reason, msg string) error {
+		return &pickwave.Error{Code: pickwave.EINVALID, Message: msg, Details: []pickwave.FieldError{{Field: field, Reason: reason}}}
+	}
+	switch {
+	case !from.Equal(from.Truncate(time.Hour)) || !to.Equal(to.Truncate(time.Hour)):
+		return bad("from", "must be a whole hour", "KPIs are kept per hour: from and to must be whole hours.")
+	case !to.After(from):
+		return bad("to", "must be after from", "The range is empty: to must be after from.")
+	case step < 0 || step%time.Hour != 0:
+		return bad("step", "must be a whole number of hours", "The step must be a whole number of hours.")
+	case step > 0 && to.Sub(from)/step > MaxKPISeries:
+		return bad("step", fmt.Sprintf("at most %d steps", MaxKPISeries),
+			fmt.Sprintf("The range cut by the step makes more than %d points; take a longer step.", MaxKPISeries))
+	}
+	return nil
+}
+
+// FollowKPIs folds the event log into the KPIs as it grows, until ctx
+// ends. A failed fold is logged and tried again after a pause; the cursor
+// makes a retry safe.
+func (db *DB) FollowKPIs(ctx context.Context) {
+	const retry = 5 * time.Second
+	for {
+		changed := db.Changed() // before folding, so no signal is missed
+		for {
+			before, err := db.kpiCursorNow(ctx)
+			if err == nil {
+				var after uint64
+				after, err = db.FoldKPIs(ctx, 0)
+				if err == nil && after == before {
+					break
+				}
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				db.logger.Error("fold KPIs", "err", err)
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(retry):
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+	}
+}
+
+func (db *DB) kpiCursorNow(ctx context.Context) (uint64, error) {
+	var c uint64
+	err := db.view(ctx, func(t *txn) error { c = t.kpiCursor(); return nil })
+	return c, err
+}
+
+// checkKPIs checks the KPI fold's invariants (see Check): its cursor is
+// within the log, and every record is of a known kind and decodes.
+func (c *checker) checkKPIs() {
+	b := c.tx.Bucket([]byte(spaceKPIs))
+	if b == nil {
+		return
+	}
+	var last uint64
+	if k, _ := c.tx.Bucket([]byte(spaceEvents)).Cursor().Last(); k != nil {
+		last = binary.BigEndian.Uint64(k)
+	}
+	_ = b.ForEach(func(k, v []byte) error {
+		var err error
+		switch {
+		case string(k) == string(keyKPICursor):
+			if len(v) != 8 {
+				c.fail("kpis: cursor %x is not 8 bytes", v)
+			} else if n := binary.BigEndian.Uint64(v); n > last {
+				c.fail("kpis: cursor %d is past the event log's end %d", n, last)
+			}
+		case (k[0] == 'h' || k[0] == 'd') && len(k) == 9:
+			err = json.Unmarshal(v, new(kpi.Bucket))
+		case k[0] == 'o':
+			err = json.Unmarshal(v, new(kpi.Track))
+		case k[0] == 'p':
+			err = json.Unmarshal(v, new(kpi.PickerTrack))
+		case k[0] == 'k':
+			err = json.Unmarshal(v, new(kpi.CartTrack))
+		default:
+			c.fail("kpis: unknown key %q", k)
+		}
+		if err != nil {
+			c.fail("kpis/%q: %v", k, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/pickwave/pickwave"
+)
+
+// seedYearOfEvents writes n events spread over a year straight into the
+// log, as a busy site would have logged them: orders received, picked
+// through carts with scans (one in twenty wrong, one task in fifty
+// short), packed and shipped, by twenty pickers on a wave a day.
+func seedYearOfEvents(tb testing.TB, db *DB, n int) time.Time {
+	tb.Helper()
+	start := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
+	step := 365 * 24 * time.Hour / time.Duration(n)
+	var seq uint64
+	now := start
+	order := 0
+	const chunk = 50000
+	for seq < uint64(n) {
+		err := db.bolt.Update(func(btx *bolt.Tx) error {
+			b := btx.Bucket([]byte(spaceEvents))
+			b.FillPercent = 0.95
+			put := func(typ, actor string, payload any) error {
+				seq++
+				now = now.Add(step)
+				data, err := json.Marshal(storedEvent{Seq: seq, Type: typ, Entity: "x", Time: now, Actor: actor, Payload: payload})
+				if err != nil {
+					return err
+				}
+				return b.Put(u64key(seq), data)
+			}
+			for i := 0; i < chunk && seq < uint64(n); {
+				order++
+				id := fmt.Sprintf("O-%010d", order)
+				picker := fmt.Sprintf("picker%d", order%20)
+				wave := fmt.Sprintf("W-%06d", int(now.Sub(start).Hours()/24)+1)
+				cart := fmt.Sprintf("%s-C%03d", wave, order/10%1000)
+				evs := []struct {
+					typ string
+					p   any
+				}{
+					{pickwave.EventOrderCreated, map[string]any{"id": id, "ship_by": now.Add(8 * time.Hour)}},
+					{pickwave.EventCartAssigned, map[string]any{"cart": cart, "wave": wave, "picker": picker}},
+				}
+				for s := range 6 {
+					code := "ok"
+					if (order+s)%20 == 0 {
+						code = "wrong_item"
+					}
+					evs = append(evs, struct {
+						typ string
+						p   any
+					}{pickwave.EventScanJudged, map[string]any{"picker": picker, "scan_id": fmt.Sprint(seq), "code": code, "cart": cart}})
+				}
+				short := 0
+				if order%50 == 0 {
+					short = 1
+				}
+				evs = append(evs, []struct {
+					typ string
+					p   any
+				}{
+					{pickwave.EventTaskPicked, map[string]any{"task": id + "-T1", "cart": cart, "wave": wave, "order": id, "qty": 3, "picked": 3 - short, "short": short, "picker": picker}},
+					{pickwave.EventOrderPicked, map[string]any{"id": id}},
+					{pickwave.EventCartDone, map[string]any{"cart": cart, "wave": wave, "picker": picker, "distance_m": 42.5}},
+					{pickwave.EventPackScanned, map[string]any{"station_id": "PACK-1"}},
+					{pickwave.EventOrderShipped, map[string]any{"order_id": id, "shipment_id": "SH-1"}},
+				}...)
+				for _, ev := range evs {
+					if seq >= uint64(n) {
+						break
+					}
+					if err := put(ev.typ, picker, ev.p); err != nil {
+						return err
+					}
+					i++
+				}
+			}
+			return b.SetSequence(seq)
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return start
+}
+
+// BenchmarkKPIs_yearOfEvents answers a year's KPIs from a log of
+// 1,000,000 events (the -short run: 100,000), folded first; target
+// < 100 ms an answer. It reports the fold's events per second too.
+func BenchmarkKPIs_yearOfEvents(b *testing.B) {
+	n := 1_000_000
+	if testing.Short() {
+		n = 100_000
+	}
+	dir := b.TempDir()
+	db, err := Open(dir, Options{Logger: slog.New(slog.DiscardHandler), NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			b.Error(err)
+		}
+		if err := CheckFile(dir); err != nil {
+			b.Error(err)
+		}
+	}()
+	start := seedYearOfEvents(b, db, n)
+	ctx := context.Background()
+	t0 := time.Now()
+	for {
+		before, err := db.kpiCursorNow(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		after, err := db.FoldKPIs(ctx, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if after == before {
+			break
+		}
+	}
+	fold := time.Since(t0)
+	from, to := start, start.Add(365*24*time.Hour)
+	b.ResetTimer()
+	var rep any
+	for b.Loop() {
+		r, err := db.KPIs(ctx, from, to, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.PickScans == 0 || r.ThroughSeq != uint64(n) {
+			b.Fatalf("a year of %d events: %+v", n, r)
+		}
+		rep = r
+	}
+	_ = rep
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/answer")
+	b.ReportMetric(float64(n)/fold.Seconds(), "folded-events/s")
+	b.ReportMetric(float64(n), "events")
+}
