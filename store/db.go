@@ -13,6 +13,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	boltErrors "go.etcd.io/bbolt/errors"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/wave"
@@ -52,6 +53,10 @@ type Options struct {
 	// that waited longer is refused, unwritten, when its batch starts.
 	// Zero means DefaultMaxWriteWait; negative, no bound.
 	MaxWriteWait time.Duration
+	// PasswordCost is the bcrypt cost of new password hashes; zero means
+	// bcrypt.DefaultCost. Only tests lower it (bcrypt.MinCost): a hash at
+	// the default cost takes a second under the race detector.
+	PasswordCost int
 	// CountTolerance is how many units a blind count may differ from the
 	// books and still be accepted at the first count; beyond it someone
 	// else counts again. Zero means a count must agree exactly.
@@ -69,7 +74,10 @@ type DB struct {
 	logger     *slog.Logger
 	rules      wave.Rules
 
-	badgeRoles []pickwave.Role // see Options.BadgeRoles
+	badgeRoles   []pickwave.Role // see Options.BadgeRoles
+	passwordCost int             // see Options.PasswordCost
+	dummyOnce    sync.Once
+	dummy        []byte // see dummyHash
 
 	countTolerance int // see Options.CountTolerance
 
@@ -125,7 +133,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
 	db := &DB{bolt: b, path: path, archiveDir: filepath.Join(dir, ArchiveDirName), now: opts.Now, logger: opts.Logger, rules: opts.PickRules, badgeRoles: opts.BadgeRoles,
-		countTolerance: max(0, opts.CountTolerance), commitPerWrite: opts.CommitPerWrite,
+		countTolerance: max(0, opts.CountTolerance), commitPerWrite: opts.CommitPerWrite, passwordCost: orDefault(opts.PasswordCost, bcrypt.DefaultCost),
 		maxPending: orDefault(opts.MaxPendingWrites, DefaultMaxPendingWrites), maxWait: orDefault(opts.MaxWriteWait, DefaultMaxWriteWait),
 		cache:   newRecordCache(),
 		changed: make(chan struct{}), writes: make(chan *writeReq, maxBatch), committerDone: make(chan struct{})}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/store"
+	"golang.org/x/crypto/bcrypt"
 )
 
 var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
@@ -31,6 +32,9 @@ func mustOpenWith(t testing.TB, dir string, opts store.Options) *store.DB {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.PasswordCost == 0 {
+		opts.PasswordCost = bcrypt.MinCost // a default-cost hash takes a second under -race
 	}
 	db, err := store.Open(dir, opts)
 	if err != nil {

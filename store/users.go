@@ -41,7 +41,7 @@ func (db *DB) CreateUser(ctx context.Context, u *pickwave.User, password string)
 	if err := fe.Err("The user is not valid."); err != nil {
 		return err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), db.passwordCost)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
@@ -101,7 +101,7 @@ func (db *DB) Login(ctx context.Context, name, password string) (string, *pickwa
 	}
 	if !found {
 		// Spend the same time as a real check so names cannot be probed.
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(db.dummyHash(), []byte(password))
 		return "", nil, errBadLogin
 	}
 	if bcrypt.CompareHashAndPassword(su.PasswordHash, []byte(password)) != nil {
@@ -153,7 +153,14 @@ func (t *txn) userByBadge(badge string) (*storedUser, error) {
 	return &su, nil
 }
 
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
+// dummyHash is a hash at the store's password cost, checked for a user
+// who does not exist so that the answer takes as long as for one who does.
+func (db *DB) dummyHash() []byte {
+	db.dummyOnce.Do(func() {
+		db.dummy, _ = bcrypt.GenerateFromPassword([]byte("not a password"), db.passwordCost)
+	})
+	return db.dummy
+}
 
 // maxTokenTTL bounds a minted token's lifetime.
 const maxTokenTTL = 366 * 24 * time.Hour

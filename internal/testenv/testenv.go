@@ -27,6 +27,7 @@ import (
 	"github.com/pickwave/pickwave/internal/contract"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // OpenStore opens a store in dir, or in a new temporary directory when
@@ -41,6 +42,9 @@ func OpenStore(tb testing.TB, dir string, opts store.Options) *store.DB {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.PasswordCost == 0 {
+		opts.PasswordCost = bcrypt.MinCost // a default-cost hash takes a second under -race
 	}
 	db, err := store.Open(dir, opts)
 	if err != nil {
