@@ -130,13 +130,13 @@ type CountService interface {
 	ConfirmCount(ctx context.Context, id string, c CountConfirmation) (*CycleCount, error)
 }
 
-// CountRequestService raises counts on demand and reports their KPI. The
-// store implements it; the HTTP routes for it are still to come.
+// CountRequestService raises counts on demand and reports their KPI
+// (POST /api/v1/counts, GET /api/v1/counts/accuracy).
 type CountRequestService interface {
-	// RequestCount raises a count on demand and holds the row; the open
-	// count of the row when it has one. EINVALID, ENOTFOUND for no such
-	// stock.
-	RequestCount(ctx context.Context, r CountRequest) (*CycleCount, error)
+	// RequestCount raises a count on demand and holds the row (created
+	// true); the open count of the row when it has one (created false).
+	// EINVALID, ENOTFOUND for no such stock.
+	RequestCount(ctx context.Context, r CountRequest) (cc *CycleCount, created bool, err error)
 	// Accuracy is the inventory accuracy KPI over confirmed counts.
 	Accuracy(ctx context.Context) (*InventoryAccuracy, error)
 }
