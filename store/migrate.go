@@ -141,6 +141,7 @@ var migrations = []migration{
 	// Inventory on the floor: inbound notices and their SSCCs, receipts
 	// waiting at the dock, and the handheld work tasks' state and records.
 	{name: "inbound and floor work", up: createBuckets(spaceInbound, spaceInboundRef, spaceInboundSSC, spaceReceipts, spaceRcptOpen, spaceWork, spaceWorkLog, spaceReplen, spaceReplenFace, spaceReorder)},
+	{name: "pick frequency and count schedule", up: createBuckets(spacePickDays, spaceCountLast)},
 }
 
 func createBuckets(names ...string) func(tx *bolt.Tx) error {

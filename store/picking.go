@@ -616,6 +616,9 @@ func (t *txn) finishTask(st *pickerState, cart *pickwave.Cart, task *pickwave.Ta
 		if err := t.takeStock(task, task.Picked); err != nil {
 			return err
 		}
+		if err := t.countPick(task.SKU); err != nil {
+			return err
+		}
 	}
 	task.Status = pickwave.TaskPicked
 	if task.Short > 0 {

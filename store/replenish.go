@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/wave"
 )
 
 // Replenishment keeps pick faces stocked from reserve. A face (a pick
@@ -418,6 +419,33 @@ func (t *txn) repointShorts(r *pickwave.Replenishment) error {
 		// now; one that got its units has them to pick.
 		if err := t.completeOrder(o.ID, false); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// replenishAhead looks at the pick faces a wave takes from: a face the
+// wave leaves below its min (its orders reserved what the face holds)
+// gets its replenishment now, reason demand, so reserve is on its way
+// while the wave is picked rather than after the face is found short.
+func (t *txn) replenishAhead(orders []wave.Demand) error {
+	seen := map[string]bool{}
+	for _, o := range orders {
+		for _, l := range o.Lines {
+			if seen[l.Location] {
+				continue
+			}
+			seen[l.Location] = true
+			loc, err := t.location(l.Location)
+			if err != nil {
+				return err
+			}
+			if loc.Face == nil || loc.Face.SKU != l.SKU {
+				continue
+			}
+			if _, err := t.replenishFace(loc, pickwave.ReplenishDemand, 0); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

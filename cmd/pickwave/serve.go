@@ -43,12 +43,15 @@ type Main struct {
 	backups      *backupSchedule
 	stopBackups  context.CancelFunc
 	backupsDone  chan struct{} // closed when the backup schedule returns
+	stopCounts   context.CancelFunc
+	countsDone   chan struct{} // closed when the count schedule returns
 }
 
 // Open opens the store, seeds the demo if asked, and starts serving.
 func (m *Main) Open(ctx context.Context) error {
 	db, err := store.Open(m.Config.Data, store.Options{Logger: m.Logger, BadgeRoles: m.Config.BadgeRoles,
-		MaxPendingWrites: m.Config.MaxPendingWrites, MaxWriteWait: time.Duration(m.Config.MaxWriteWait)})
+		MaxPendingWrites: m.Config.MaxPendingWrites, MaxWriteWait: time.Duration(m.Config.MaxWriteWait),
+		CountTolerance: m.Config.Counts.Tolerance})
 	if err != nil {
 		return err
 	}
@@ -59,6 +62,14 @@ func (m *Main) Open(ctx context.Context) error {
 		go func() {
 			defer close(m.forgetDone)
 			m.retain(fctx, time.Hour)
+		}()
+	}
+	if m.Config.Counts.MaxPerRun > 0 {
+		cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		m.stopCounts, m.countsDone = cancel, make(chan struct{})
+		go func() {
+			defer close(m.countsDone)
+			m.scheduleCounts(cctx, time.Duration(m.Config.Counts.RunEvery))
 		}()
 	}
 	if m.Config.BackupDir != "" {
@@ -217,6 +228,10 @@ func (m *Main) Close() error {
 	if m.stopBackups != nil {
 		m.stopBackups()
 		<-m.backupsDone
+	}
+	if m.stopCounts != nil {
+		m.stopCounts()
+		<-m.countsDone
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil && first == nil {
