@@ -148,4 +148,25 @@ func TestHandheldWork_shortRepointedToStockJustReplenished(t *testing.T) {
 		t.Fatalf("face after the pick %+v", st)
 	}
 	clean(t, picker)
+	allEventsOverHTTP(t, s)
+}
+
+// allEventsOverHTTP reads the whole event log through the API, so that
+// the contract check sees every payload the floor's work logged.
+func allEventsOverHTTP(t *testing.T, s *dockSite) int {
+	t.Helper()
+	api := s.api("sue", pickwave.RoleSupervisor)
+	var after uint64
+	n := 0
+	for {
+		evs, err := api.Events.Events(testCtx(t), after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			return n
+		}
+		n += len(evs)
+		after = evs[len(evs)-1].Seq
+	}
 }

@@ -75,6 +75,7 @@ func TestHandheldWork_returnsToteToLocation(t *testing.T) {
 	if !strings.Contains(res.Verdict.Message, "on cart") {
 		t.Fatalf("a tote on a cart: %+v", res.Verdict)
 	}
+	allEventsOverHTTP(t, s)
 }
 
 // TestWavePlan_replenishesFacesItLeavesBelowMin: orders reserve most of

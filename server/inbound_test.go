@@ -104,6 +104,7 @@ func TestInboundAPI(t *testing.T) {
 	if _, err := sup.Inbound.Inbound(ctx, "IN-99999999"); pickwave.ErrorCode(err) != pickwave.ENOTFOUND {
 		t.Fatalf("unknown notice: %v", err)
 	}
+	allEventsOverHTTP(t, s)
 }
 
 // TestStockSettingsAPI: a pick face set after creation raises its
