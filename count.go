@@ -130,13 +130,70 @@ type CountService interface {
 	ConfirmCount(ctx context.Context, id string, c CountConfirmation) (*CycleCount, error)
 }
 
-// CountRequestService raises counts on demand and reports their KPI. The
-// store implements it; the HTTP routes for it are still to come.
+// CountRequestService raises counts on demand and reports their KPI
+// (POST /api/v1/counts, GET /api/v1/counts/accuracy).
 type CountRequestService interface {
-	// RequestCount raises a count on demand and holds the row; the open
-	// count of the row when it has one. EINVALID, ENOTFOUND for no such
-	// stock.
-	RequestCount(ctx context.Context, r CountRequest) (*CycleCount, error)
+	// RequestCount raises a count on demand and holds the row (created
+	// true); the open count of the row when it has one (created false).
+	// EINVALID, ENOTFOUND for no such stock.
+	RequestCount(ctx context.Context, r CountRequest) (cc *CycleCount, created bool, err error)
 	// Accuracy is the inventory accuracy KPI over confirmed counts.
 	Accuracy(ctx context.Context) (*InventoryAccuracy, error)
+}
+
+// CountSchedule is the cycle count schedule by ABC class. SKUs are
+// ranked by pick frequency (pick tasks over Window): class A is the SKUs
+// that make the first ShareA of the picks, B those up to ShareB, C the
+// rest and every SKU not picked. Each stock row is counted once every
+// EveryA, EveryB or EveryC after its last confirmed count (or after the
+// schedule first saw it), at most MaxPerRun counts raised per run.
+type CountSchedule struct {
+	Window                 time.Duration
+	ShareA, ShareB         float64
+	EveryA, EveryB, EveryC time.Duration
+	MaxPerRun              int
+}
+
+// DefaultCountSchedule counts A items monthly, B quarterly and C yearly,
+// ranking by the last 90 days' picks with the classic 80/15/5 split.
+var DefaultCountSchedule = CountSchedule{
+	Window: 90 * 24 * time.Hour, ShareA: 0.80, ShareB: 0.95,
+	EveryA: 30 * 24 * time.Hour, EveryB: 91 * 24 * time.Hour, EveryC: 365 * 24 * time.Hour,
+	MaxPerRun: 50,
+}
+
+// Validate checks the schedule.
+func (s CountSchedule) Validate() error {
+	var fe FieldErrors
+	if s.Window < 24*time.Hour {
+		fe.Add("window", "must be at least a day")
+	}
+	if !(s.ShareA > 0 && s.ShareA <= s.ShareB && s.ShareB <= 1) {
+		fe.Add("share_a", "must be above 0 and at most share_b, which is at most 1")
+	}
+	if s.EveryA < 24*time.Hour || s.EveryB < s.EveryA || s.EveryC < s.EveryB {
+		fe.Add("every_a", "must be at least a day, with every_a ≤ every_b ≤ every_c")
+	}
+	if s.MaxPerRun < 0 {
+		fe.Add("max_per_run", "must not be negative")
+	}
+	return fe.Err("The count schedule is not valid.")
+}
+
+// ABC classes of SKUs by pick frequency.
+const (
+	ClassA = "A"
+	ClassB = "B"
+	ClassC = "C"
+)
+
+// ScheduledCounts is what one run of the schedule did.
+type ScheduledCounts struct {
+	// Classes is each SKU's class in this run.
+	Classes map[string]string `json:"classes"`
+	// Raised are the counts raised, most overdue first.
+	Raised []*CycleCount `json:"raised"`
+	// Due is how many rows were due, Raised included: more than Raised
+	// when MaxPerRun cut the run short.
+	Due int `json:"due"`
 }

@@ -95,6 +95,8 @@ const (
 	EventReplenishDue     = "replenishment.due"  // a task to fill a pick face from reserve
 	EventReplenishDone    = "replenishment.done" // the face filled
 	EventReorderSuggested = "reorder.suggested"  // available stock across the site fell below the reorder point
+	EventLocationUpdated  = "location.updated"   // a location's pick face set or cleared
+	EventSKUUpdated       = "sku.updated"        // a SKU's reorder point and quantity changed
 )
 
 // EventService reads the event log.

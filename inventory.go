@@ -260,8 +260,44 @@ type InventoryService interface {
 	// StockOf lists a SKU's stock rows; ENOTFOUND for an unknown SKU.
 	StockOf(ctx context.Context, sku string) ([]*Stock, error)
 
+	// SetPickFace makes a pick location the pick face of a SKU with its
+	// min/max, or clears it (face nil). A face now below its min gets a
+	// replenishment task at once. EINVALID for bad fields or a location
+	// that is not a pick location, ENOTFOUND for an unknown location or
+	// SKU, ECONFLICT when another location is already the SKU's face.
+	SetPickFace(ctx context.Context, location string, face *PickFace) (*Location, error)
+	// SetReorder changes a SKU's reorder point and quantity; available
+	// stock already below the new point suggests a reorder at once.
+	// EINVALID, ENOTFOUND.
+	SetReorder(ctx context.Context, sku string, r Reorder) (*SKU, error)
+
 	// CountService resolves the cycle counts that short picks raise.
 	CountService
+	// CountRequestService raises counts on demand and reports accuracy.
+	CountRequestService
+}
+
+// Reorder is a SKU's reorder signal: when available stock across the
+// site falls below Point, a reorder.suggested event proposes ordering
+// Qty. A zero Point turns the signal off.
+type Reorder struct {
+	Point int `json:"reorder_point"`
+	Qty   int `json:"reorder_qty"`
+}
+
+// Validate checks the reorder settings.
+func (r *Reorder) Validate() error {
+	var fe FieldErrors
+	if r.Point < 0 || r.Point > MaxStock {
+		fe.Add("reorder_point", "must be between 0 and %d", MaxStock)
+	}
+	if r.Qty < 0 || r.Qty > MaxStock {
+		fe.Add("reorder_qty", "must be between 0 and %d", MaxStock)
+	}
+	if r.Point > 0 && r.Qty == 0 {
+		fe.Add("reorder_qty", "must be at least 1 when reorder_point is set: the quantity to propose")
+	}
+	return fe.Err("The reorder settings are not valid.")
 }
 
 func checkCode(fe *FieldErrors, field, v string) {

@@ -107,10 +107,13 @@ type Replenishment struct {
 	Moved      int             `json:"moved,omitempty"`
 	// Waiting are the short pick tasks whose units wait for this task:
 	// when it is done they are re-pointed to the face, on the same cart.
-	Waiting   []string   `json:"waiting,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	DoneAt    *time.Time `json:"done_at,omitempty"`
-	DoneBy    string     `json:"done_by,omitempty"`
+	Waiting []string `json:"waiting,omitempty"`
+	// WaitingOrders are the orders of the Waiting tasks: while the task
+	// is open and their cart is out, they are not finished short.
+	WaitingOrders []string   `json:"waiting_orders,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	DoneAt        *time.Time `json:"done_at,omitempty"`
+	DoneBy        string     `json:"done_by,omitempty"`
 }
 
 // WorkRequest is one message of a work task: a scan, or an action.

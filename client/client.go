@@ -28,6 +28,7 @@ type Client struct {
 	// implements.
 	Orders    *OrderService
 	Inventory *InventoryService
+	Inbound   *InboundService
 	Planner   *PlanService
 	Waves     *WaveService
 	Stations  *StationService
@@ -96,6 +97,7 @@ func New(baseURL string, opts ...Option) *Client {
 	}
 	c.Orders = &OrderService{c}
 	c.Inventory = &InventoryService{c}
+	c.Inbound = &InboundService{c}
 	c.Planner = &PlanService{c}
 	c.Waves = &WaveService{c}
 	c.Stations = &StationService{c}

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 
 	"github.com/pickwave/pickwave"
@@ -127,4 +128,51 @@ func (s *InventoryService) ConfirmCount(ctx context.Context, id string, conf pic
 		return nil, err
 	}
 	return &cc, nil
+}
+
+// SetPickFace makes a pick location the face of a SKU with its min/max,
+// or clears it (face nil). EINVALID, ENOTFOUND, ECONFLICT when another
+// location is the SKU's face.
+func (s *InventoryService) SetPickFace(ctx context.Context, location string, face *pickwave.PickFace) (*pickwave.Location, error) {
+	var loc pickwave.Location
+	r := call{method: "DELETE", path: "/api/v1/locations/" + seg(location) + "/face", out: &loc}
+	if face != nil {
+		r.method, r.in = "PUT", face
+	}
+	if err := s.c.do(ctx, r); err != nil {
+		return nil, err
+	}
+	return &loc, nil
+}
+
+// SetReorder changes a SKU's reorder point and quantity. EINVALID,
+// ENOTFOUND.
+func (s *InventoryService) SetReorder(ctx context.Context, sku string, r pickwave.Reorder) (*pickwave.SKU, error) {
+	var out pickwave.SKU
+	if err := s.c.do(ctx, call{method: "PUT", path: "/api/v1/skus/" + seg(sku) + "/reorder", in: r, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RequestCount raises a count on demand; created is false when the row
+// had an open count, which is returned. EINVALID, ENOTFOUND.
+func (s *InventoryService) RequestCount(ctx context.Context, r pickwave.CountRequest) (*pickwave.CycleCount, bool, error) {
+	var (
+		cc     pickwave.CycleCount
+		status int
+	)
+	if err := s.c.do(ctx, call{method: "POST", path: "/api/v1/counts", in: r, out: &cc, status: &status}); err != nil {
+		return nil, false, err
+	}
+	return &cc, status == http.StatusCreated, nil
+}
+
+// Accuracy is the inventory accuracy KPI.
+func (s *InventoryService) Accuracy(ctx context.Context) (*pickwave.InventoryAccuracy, error) {
+	var a pickwave.InventoryAccuracy
+	if err := s.c.do(ctx, call{method: "GET", path: "/api/v1/counts/accuracy", out: &a}); err != nil {
+		return nil, err
+	}
+	return &a, nil
 }

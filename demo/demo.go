@@ -28,6 +28,7 @@ type Services interface {
 	pickwave.InventoryService
 	pickwave.OrderService
 	pickwave.UserService
+	CreateInbound(ctx context.Context, in *pickwave.InboundInput) (*pickwave.InboundNotice, bool, error)
 	SetLayout(ctx context.Context, l pickwave.Layout) error
 }
 
@@ -169,7 +170,7 @@ func Seed(ctx context.Context, svc Services, site Site) error {
 			return fmt.Errorf("seed order %s: %w", in.ExternalID, err)
 		}
 	}
-	return nil
+	return seedInbound(actx, svc, site)
 }
 
 // LinesPerOrder follows a typical e-commerce mix: most orders have one

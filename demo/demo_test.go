@@ -23,8 +23,24 @@ func TestSeed_believableSite(t *testing.T) {
 		t.Fatal(err)
 	}
 	locs, _ := db.Locations(ctx, "", 1000)
-	if len(locs) != site.Aisles*site.Bays*site.Levels {
+	if len(locs) != site.Aisles*site.Bays*site.Levels+1 { // and the dock
 		t.Fatalf("%d locations", len(locs))
+	}
+	// The dock waits for the notice's two pallets, each received by one
+	// scan of its label.
+	notices, _ := db.Inbounds(ctx, pickwave.InboundFilter{Status: pickwave.InboundOpen})
+	pallets, err := demo.Pallets()
+	if err != nil || len(notices) != 1 || notices[0].Dock != demo.Dock.Code || len(notices[0].Lines) != len(pallets) || len(pallets) != 2 {
+		t.Fatalf("notices %+v, pallets %+v, %v", notices, pallets, err)
+	}
+	for i, p := range pallets {
+		l := notices[0].Lines[i]
+		if l.SSCC != p.SSCC || l.SKU != p.SKU || l.Qty != p.Qty {
+			t.Fatalf("line %+v, pallet %+v", l, p)
+		}
+		if sku, bc, err := db.SKUByBarcode(ctx, p.GTIN); err != nil || sku.Code != p.SKU || bc.Qty != 1 {
+			t.Fatalf("pallet %s content GTIN %s: %v %+v %v", p.SSCC, p.GTIN, sku, bc, err)
+		}
 	}
 	skus, _ := db.SKUs(ctx, "", 1000)
 	if len(skus) != site.SKUs {

@@ -34,6 +34,7 @@ const (
 var routeBodies = map[string]bodyKind{
 	"/api/v1/logout":                noBody,
 	"/api/v1/orders/import":         csvBody,
+	"/api/v1/inbound/import":        csvBody,
 	"/api/v1/orders/:id/allocate":   noBody,
 	"/api/v1/waves/:id/release":     noBody,
 	"/api/v1/waves/:id/cancel":      noBody,

@@ -48,3 +48,32 @@ func (s *Server) confirmCount(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, cc)
 }
+
+// requestCount raises a count on demand; the row's open count when it has
+// one (200), else a new one (201).
+func (s *Server) requestCount(c *gin.Context) {
+	var in pickwave.CountRequest
+	if err := bindJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	cc, created, err := s.Inventory.RequestCount(c.Request.Context(), in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	c.JSON(status, cc)
+}
+
+func (s *Server) countAccuracy(c *gin.Context) {
+	a, err := s.Inventory.Accuracy(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, a)
+}

@@ -225,7 +225,7 @@ func TestHandheldWork_blindCountWithRecount(t *testing.T) {
 	if _, err := s.db.AdjustStock(ctx, &pickwave.Adjustment{SKU: "MUG", Location: "A01-02-1", Delta: 12, Reason: "correction"}); err != nil {
 		t.Fatal(err)
 	}
-	cc, err := s.db.RequestCount(ctx, pickwave.CountRequest{Location: "A01-02-1", SKU: "MUG"})
+	cc, _, err := s.db.RequestCount(ctx, pickwave.CountRequest{Location: "A01-02-1", SKU: "MUG"})
 	if err != nil || s.stock("MUG", "A01-02-1").CountID != cc.ID {
 		t.Fatalf("count %+v, %v", cc, err)
 	}

@@ -164,3 +164,40 @@ func (s *Server) listStock(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, gin.H{"sku": code, "items": rows})
 }
+
+func (s *Server) setPickFace(c *gin.Context) {
+	var face pickwave.PickFace
+	if err := bindJSON(c, &face); err != nil {
+		s.fail(c, err)
+		return
+	}
+	loc, err := s.Inventory.SetPickFace(c.Request.Context(), c.Param("code"), &face)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, loc)
+}
+
+func (s *Server) clearPickFace(c *gin.Context) {
+	loc, err := s.Inventory.SetPickFace(c.Request.Context(), c.Param("code"), nil)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, loc)
+}
+
+func (s *Server) setReorder(c *gin.Context) {
+	var r pickwave.Reorder
+	if err := bindJSON(c, &r); err != nil {
+		s.fail(c, err)
+		return
+	}
+	sku, err := s.Inventory.SetReorder(c.Request.Context(), c.Param("code"), r)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, sku)
+}

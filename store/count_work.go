@@ -178,7 +178,7 @@ func (w *workTurn) finishCount(cc *pickwave.CycleCount, counted int) (pickwave.V
 }
 
 // RequestCount raises a count on demand.
-func (db *DB) RequestCount(ctx context.Context, r pickwave.CountRequest) (*pickwave.CycleCount, error) {
+func (db *DB) RequestCount(ctx context.Context, r pickwave.CountRequest) (*pickwave.CycleCount, bool, error) {
 	var fe pickwave.FieldErrors
 	if p := pickwave.CodeProblem(r.Location); p != "" {
 		fe.Add("location", "%s", p)
@@ -192,9 +192,12 @@ func (db *DB) RequestCount(ctx context.Context, r pickwave.CountRequest) (*pickw
 		}
 	}
 	if err := fe.Err("The count request is not valid."); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	var out *pickwave.CycleCount
+	var (
+		out     *pickwave.CycleCount
+		created bool
+	)
 	err := db.update(ctx, func(t *txn) error {
 		if _, err := t.location(r.Location); err != nil {
 			return err
@@ -205,12 +208,13 @@ func (db *DB) RequestCount(ctx context.Context, r pickwave.CountRequest) (*pickw
 		if t.Get(spaceStock, stockKey(r.SKU, r.Location, r.Lot)) == nil {
 			return notFound("There is no %s (lot %q) at %s to count.", r.SKU, r.Lot, r.Location)
 		}
-		cc, err := t.holdForCount(&pickwave.CycleCount{Location: r.Location, SKU: r.SKU, Lot: r.Lot,
-			Reason: pickwave.ShortCantFind, Picker: t.actor, Source: pickwave.CountFromDemand})
-		out = cc
+		want := &pickwave.CycleCount{Location: r.Location, SKU: r.SKU, Lot: r.Lot,
+			Reason: pickwave.ShortCantFind, Picker: t.actor, Source: pickwave.CountFromDemand}
+		cc, err := t.holdForCount(want)
+		out, created = cc, cc == want
 		return err
 	})
-	return out, err
+	return out, created, err
 }
 
 // Accuracy is the inventory accuracy KPI.

@@ -317,6 +317,9 @@ func (t *txn) confirmCount(cc *pickwave.CycleCount, counted int, note string) er
 	if err := t.putStock(s); err != nil {
 		return err
 	}
+	if err := t.countedNow(key); err != nil {
+		return err
+	}
 	if _, err := t.appendEvent(pickwave.EventCountConfirmed, "location/"+cc.Location, cc); err != nil {
 		return err
 	}

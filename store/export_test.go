@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -31,4 +32,12 @@ func CrashMigrationAfter(version, steps int) (mend func()) {
 		return step(tx)
 	}
 	return func() { m.step = step }
+}
+
+// AddPicks records n pick tasks of a SKU on a day, as finished picks do,
+// for tests of the ABC classes that cannot run months of waves.
+func (db *DB) AddPicks(sku string, day time.Time, n int) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(spacePickDays)).Put(joinKey(sku, day.Format(dayLayout)), u64key(uint64(n)))
+	})
 }

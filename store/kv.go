@@ -81,6 +81,8 @@ const (
 	spaceReplen     = "replenishments" // task id → replenishment task
 	spaceReplenFace = "replen_faces"   // pick face → its open replenishment task id
 	spaceReorder    = "reorder"        // SKU → nil while a reorder suggestion stands
+	spacePickDays   = "pick_days"      // SKU, day → pick tasks with units that day (ABC classes)
+	spaceCountLast  = "count_last"     // stock key → when the row was last counted (or first scheduled)
 )
 
 // spacesV1 are the buckets of schema version 1.

@@ -146,6 +146,7 @@ var migrations = []migration{
 	// history gets its KPIs from its first event, folded in the
 	// background after the upgrade.
 	{name: "KPIs", up: createBuckets(spaceKPIs)},
+	{name: "pick frequency and count schedule", up: createBuckets(spacePickDays, spaceCountLast)},
 }
 
 func createBuckets(names ...string) func(tx *bolt.Tx) error {

@@ -622,6 +622,9 @@ func (t *txn) finishTask(st *pickerState, cart *pickwave.Cart, task *pickwave.Ta
 		if err := t.takeStock(task, task.Picked); err != nil {
 			return err
 		}
+		if err := t.countPick(task.SKU); err != nil {
+			return err
+		}
 	}
 	task.Status = pickwave.TaskPicked
 	if task.Short > 0 {
@@ -630,9 +633,15 @@ func (t *txn) finishTask(st *pickerState, cart *pickwave.Cart, task *pickwave.Ta
 	if err := t.putTask(task); err != nil {
 		return err
 	}
-	if _, err := t.appendEvent(eventType, "task/"+task.ID, map[string]any{
+	payload := map[string]any{
 		"task": task.ID, "cart": task.CartID, "wave": task.WaveID, "order": task.OrderID,
-		"sku": task.SKU, "location": task.Location, "qty": task.Qty, "picked": task.Picked, "short": task.Short, "picker": cart.Picker}); err != nil {
+		"sku": task.SKU, "location": task.Location, "qty": task.Qty, "picked": task.Picked, "short": task.Short, "picker": cart.Picker}
+	if task.Lot != "" {
+		// The lot names the stock row the picked units left, so the event
+		// log alone replays every row.
+		payload["lot"] = task.Lot
+	}
+	if _, err := t.appendEvent(eventType, "task/"+task.ID, payload); err != nil {
 		return err
 	}
 	if err := t.updateWave(task.WaveID, func(p *pickwave.WaveProgress) {
@@ -658,7 +667,7 @@ func (t *txn) finishTask(st *pickerState, cart *pickwave.Cart, task *pickwave.Ta
 		}
 		st.moveTo(next.ID, step)
 	}
-	if err := t.completeOrder(task.OrderID); err != nil {
+	if err := t.completeOrder(task.OrderID, false); err != nil {
 		return err
 	}
 	if st.TaskID == "" {
@@ -667,8 +676,10 @@ func (t *txn) finishTask(st *pickerState, cart *pickwave.Cart, task *pickwave.Ta
 	return nil
 }
 
-// completeOrder marks an order picked once nothing of it is left to pick.
-func (t *txn) completeOrder(id string) error {
+// completeOrder marks an order picked once nothing of it is left to
+// pick. A short that waits for a replenishment keeps it open while its
+// cart is out; cartDone finishes it all the same (short).
+func (t *txn) completeOrder(id string, cartDone bool) error {
 	o, err := t.order(id)
 	if err != nil {
 		return err
@@ -682,6 +693,11 @@ func (t *txn) completeOrder(id string) error {
 			return nil
 		}
 		short += l.Short
+	}
+	if !cartDone {
+		if waits, err := t.waitsForReplenishment(o); err != nil || waits {
+			return err
+		}
 	}
 	note := "all lines picked"
 	if short > 0 {
@@ -717,6 +733,15 @@ func (t *txn) finishCart(st *pickerState, cart *pickwave.Cart) error {
 	}
 	st.CartID = ""
 	st.moveTo("", "")
+	// Orders whose shorts waited for a replenishment that has not come
+	// go to packing short with the cart.
+	for _, tt := range cart.Totes {
+		if tt.OrderID != "" {
+			if err := t.completeOrder(tt.OrderID, true); err != nil {
+				return err
+			}
+		}
+	}
 	if _, err := t.appendEvent(pickwave.EventCartDone, "cart/"+cart.ID, map[string]any{"cart": cart.ID, "wave": cart.WaveID, "picker": cart.Picker, "distance_m": cart.DistanceM}); err != nil {
 		return err
 	}

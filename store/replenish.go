@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/wave"
 )
 
 // Replenishment keeps pick faces stocked from reserve. A face (a pick
@@ -341,9 +342,40 @@ func (t *txn) waitForReplenishment(task *pickwave.Task, missing int) error {
 	}
 	if !slices.Contains(r.Waiting, task.ID) && len(r.Waiting) < maxWaiting {
 		r.Waiting = append(r.Waiting, task.ID)
+		if !slices.Contains(r.WaitingOrders, task.OrderID) {
+			r.WaitingOrders = append(r.WaitingOrders, task.OrderID)
+		}
 		return t.putJSON(spaceReplen, []byte(r.ID), r)
 	}
 	return nil
+}
+
+// waitsForReplenishment reports whether an order has a short pick
+// waiting for an open replenishment: it is not finished short while its
+// cart is out, so the units come back to the cart when the face is
+// filled. Only an order with a short line looks, and open
+// replenishments are few (one per face at most).
+func (t *txn) waitsForReplenishment(o *pickwave.Order) (bool, error) {
+	short := false
+	for _, l := range o.Lines {
+		short = short || l.Short > 0
+	}
+	if !short {
+		return false, nil
+	}
+	waits := false
+	err := t.Scan(spaceReplenFace, nil, nil, func(_, id []byte) error {
+		r, err := getEntity[pickwave.Replenishment](t, spaceReplen, string(id), "Replenishment")
+		if err != nil {
+			return err
+		}
+		if slices.Contains(r.WaitingOrders, o.ID) {
+			waits = true
+			return errStop
+		}
+		return nil
+	})
+	return waits, err
 }
 
 // maxWaiting bounds the short tasks one replenishment re-points.
@@ -380,6 +412,38 @@ func (t *txn) repointShorts(r *pickwave.Replenishment) error {
 		}
 		if n := min(short, task.Short); n > 0 {
 			if _, err := t.reallocateAt(cart, task, n, r.Face, false); err != nil {
+				return err
+			}
+		}
+		// An order that waited and got nothing back is finished short
+		// now; one that got its units has them to pick.
+		if err := t.completeOrder(o.ID, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replenishAhead looks at the pick faces a wave takes from: a face the
+// wave leaves below its min (its orders reserved what the face holds)
+// gets its replenishment now, reason demand, so reserve is on its way
+// while the wave is picked rather than after the face is found short.
+func (t *txn) replenishAhead(orders []wave.Demand) error {
+	seen := map[string]bool{}
+	for _, o := range orders {
+		for _, l := range o.Lines {
+			if seen[l.Location] {
+				continue
+			}
+			seen[l.Location] = true
+			loc, err := t.location(l.Location)
+			if err != nil {
+				return err
+			}
+			if loc.Face == nil || loc.Face.SKU != l.SKU {
+				continue
+			}
+			if _, err := t.replenishFace(loc, pickwave.ReplenishDemand, 0); err != nil {
 				return err
 			}
 		}

@@ -121,8 +121,10 @@ func (db *DB) PlanWave(ctx context.Context, tmpl pickwave.WaveTemplate, seed uin
 		if err := t.putWave(w); err != nil {
 			return err
 		}
-		_, err = t.appendEvent(pickwave.EventWavePlanned, "wave/"+w.ID, waveEvent(w))
-		return err
+		if _, err = t.appendEvent(pickwave.EventWavePlanned, "wave/"+w.ID, waveEvent(w)); err != nil {
+			return err
+		}
+		return t.replenishAhead(selected)
 	})
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/gs1"
@@ -27,6 +28,8 @@ type workState struct {
 	Lot       string        `json:"lot,omitempty"`
 	Qty       int           `json:"qty,omitempty"`
 	From      string        `json:"from,omitempty"`
+	Tote      string        `json:"tote,omitempty"`   // move: the returns tote taken from
+	Expiry    *time.Time    `json:"expiry,omitempty"` // move: the expiry a returned lot's label says
 	Suggested string        `json:"suggested,omitempty"`
 	Count     string        `json:"count,omitempty"`   // count: the cycle count in hand
 	Counted   int           `json:"counted,omitempty"` // count: units scanned so far

@@ -114,6 +114,49 @@ type Config struct {
 	// Packing is the pack stations' carrier, sender, SSCC numbering,
 	// carton catalog and weight tolerance.
 	Packing PackingConfig `json:"packing"`
+
+	// Counts are the cycle counts' tolerance and ABC schedule.
+	Counts CountsConfig `json:"counts"`
+}
+
+// CountsConfig configures cycle counts (README, "Inventory on the
+// floor").
+type CountsConfig struct {
+	// Tolerance is how many units a first blind count may differ from
+	// the books and still be accepted; beyond it someone else recounts.
+	Tolerance int `json:"tolerance"`
+	// EveryA, EveryB and EveryC are how often a stock row of an A, B or
+	// C SKU is counted; ShareA and ShareB split the SKUs by their share
+	// of the picks over Window (A: the first ShareA of the picks).
+	EveryA Duration `json:"every_a"`
+	EveryB Duration `json:"every_b"`
+	EveryC Duration `json:"every_c"`
+	Window Duration `json:"window"`
+	ShareA float64  `json:"share_a"`
+	ShareB float64  `json:"share_b"`
+	// MaxPerRun bounds the counts one run raises; 0 turns the schedule
+	// off. RunEvery is the time between runs.
+	MaxPerRun int      `json:"max_per_run"`
+	RunEvery  Duration `json:"run_every"`
+}
+
+// schedule is the store's form of the ABC schedule.
+func (c CountsConfig) schedule() pickwave.CountSchedule {
+	return pickwave.CountSchedule{Window: time.Duration(c.Window), ShareA: c.ShareA, ShareB: c.ShareB,
+		EveryA: time.Duration(c.EveryA), EveryB: time.Duration(c.EveryB), EveryC: time.Duration(c.EveryC), MaxPerRun: c.MaxPerRun}
+}
+
+func (c CountsConfig) validate() error {
+	if c.Tolerance < 0 || c.Tolerance > pickwave.MaxLineQty {
+		return fmt.Errorf("counts: tolerance %d: want 0 to %d units", c.Tolerance, pickwave.MaxLineQty)
+	}
+	if err := c.schedule().Validate(); err != nil {
+		return fmt.Errorf("counts: %s %v", pickwave.ErrorMessage(err), pickwave.ErrorDetails(err))
+	}
+	if c.MaxPerRun > 0 && time.Duration(c.RunEvery) < time.Minute {
+		return fmt.Errorf("counts: run every %s: want at least 1m", time.Duration(c.RunEvery))
+	}
+	return nil
 }
 
 // PackingConfig configures packing and shipping.
@@ -250,6 +293,12 @@ func DefaultConfig() Config {
 			Workers:     webhook.DefaultWorkers,
 			Retention:   Duration(defaultWebhookRetention),
 		},
+		Counts: CountsConfig{
+			EveryA: Duration(pickwave.DefaultCountSchedule.EveryA), EveryB: Duration(pickwave.DefaultCountSchedule.EveryB),
+			EveryC: Duration(pickwave.DefaultCountSchedule.EveryC), Window: Duration(pickwave.DefaultCountSchedule.Window),
+			ShareA: pickwave.DefaultCountSchedule.ShareA, ShareB: pickwave.DefaultCountSchedule.ShareB,
+			MaxPerRun: pickwave.DefaultCountSchedule.MaxPerRun, RunEvery: Duration(24 * time.Hour),
+		},
 		BackupEvery: Duration(6 * time.Hour),
 		BackupKeep:  28,
 		Packing: PackingConfig{
@@ -345,6 +394,11 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&fromFlags.Packing.GS1Prefix, "gs1-prefix", cfg.Packing.GS1Prefix, "GS1 company `prefix` of package SSCCs")
 	fs.Float64Var(&fromFlags.Packing.TolerancePercent, "weight-tolerance-percent", cfg.Packing.TolerancePercent, "accepted weight difference in `per cent` of the expected")
 	fs.Float64Var(&fromFlags.Packing.ToleranceGrams, "weight-tolerance-grams", cfg.Packing.ToleranceGrams, "accepted weight difference in `grams`, when more than the per cent")
+	fs.IntVar(&fromFlags.Counts.Tolerance, "count-tolerance", cfg.Counts.Tolerance, "`units` a first blind count may differ from the books and be accepted")
+	fs.DurationVar((*time.Duration)(&fromFlags.Counts.EveryA), "count-every-a", time.Duration(cfg.Counts.EveryA), "count a stock row of an A SKU this often")
+	fs.DurationVar((*time.Duration)(&fromFlags.Counts.EveryB), "count-every-b", time.Duration(cfg.Counts.EveryB), "count a stock row of a B SKU this often")
+	fs.DurationVar((*time.Duration)(&fromFlags.Counts.EveryC), "count-every-c", time.Duration(cfg.Counts.EveryC), "count a stock row of a C SKU this often")
+	fs.IntVar(&fromFlags.Counts.MaxPerRun, "count-schedule-max", cfg.Counts.MaxPerRun, "`counts` one daily run of the ABC schedule raises at most (0: no scheduled counts)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -441,6 +495,16 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.Packing.TolerancePercent = fromFlags.Packing.TolerancePercent
 		case "weight-tolerance-grams":
 			cfg.Packing.ToleranceGrams = fromFlags.Packing.ToleranceGrams
+		case "count-tolerance":
+			cfg.Counts.Tolerance = fromFlags.Counts.Tolerance
+		case "count-every-a":
+			cfg.Counts.EveryA = fromFlags.Counts.EveryA
+		case "count-every-b":
+			cfg.Counts.EveryB = fromFlags.Counts.EveryB
+		case "count-every-c":
+			cfg.Counts.EveryC = fromFlags.Counts.EveryC
+		case "count-schedule-max":
+			cfg.Counts.MaxPerRun = fromFlags.Counts.MaxPerRun
 		case "badge-roles":
 			cfg.BadgeRoles = nil
 			for r := range strings.SplitSeq(*badgeRoles, ",") {
@@ -484,6 +548,9 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	}
 	if cfg.DemoFloor.Enabled && (cfg.TLSCert != "" || cfg.TLSSelfSigned) {
 		return cfg, errors.New("--demo-floor runs over plain HTTP: serve the demo without --tls-*")
+	}
+	if err := cfg.Counts.validate(); err != nil {
+		return cfg, err
 	}
 	if cfg.GCPercent < minGCPercent || cfg.GCPercent > maxGCPercent {
 		return cfg, fmt.Errorf("gc percent %d: want %d to %d", cfg.GCPercent, minGCPercent, maxGCPercent)

@@ -49,15 +49,18 @@ type Main struct {
 	stopFloor    context.CancelFunc
 	floorDone    chan struct{} // closed when the demo floor returns
 	// Floor is the live demo floor, nil without --demo-floor.
-	Floor    *floor.Floor
-	stopKPIs context.CancelFunc
-	kpisDone chan struct{} // closed when the KPI follower returns
+	Floor      *floor.Floor
+	stopKPIs   context.CancelFunc
+	kpisDone   chan struct{} // closed when the KPI follower returns
+	stopCounts context.CancelFunc
+	countsDone chan struct{} // closed when the count schedule returns
 }
 
 // Open opens the store, seeds the demo if asked, and starts serving.
 func (m *Main) Open(ctx context.Context) error {
 	db, err := store.Open(m.Config.Data, store.Options{Logger: m.Logger, BadgeRoles: m.Config.BadgeRoles,
-		MaxPendingWrites: m.Config.MaxPendingWrites, MaxWriteWait: time.Duration(m.Config.MaxWriteWait)})
+		MaxPendingWrites: m.Config.MaxPendingWrites, MaxWriteWait: time.Duration(m.Config.MaxWriteWait),
+		CountTolerance: m.Config.Counts.Tolerance})
 	if err != nil {
 		return err
 	}
@@ -78,6 +81,14 @@ func (m *Main) Open(ctx context.Context) error {
 		defer close(m.kpisDone)
 		db.FollowKPIs(kctx)
 	}()
+	if m.Config.Counts.MaxPerRun > 0 {
+		cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		m.stopCounts, m.countsDone = cancel, make(chan struct{})
+		go func() {
+			defer close(m.countsDone)
+			m.scheduleCounts(cctx, time.Duration(m.Config.Counts.RunEvery))
+		}()
+	}
 	if m.Config.BackupDir != "" {
 		if err := os.MkdirAll(m.Config.BackupDir, 0o700); err != nil {
 			return fmt.Errorf("backup directory: %w", err)
@@ -288,6 +299,10 @@ func (m *Main) Close() error {
 	if m.stopKPIs != nil {
 		m.stopKPIs()
 		<-m.kpisDone
+	}
+	if m.stopCounts != nil {
+		m.stopCounts()
+		<-m.countsDone
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil && first == nil {

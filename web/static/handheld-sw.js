@@ -10,7 +10,7 @@
 // is touched: the API and the socket never go through the cache.
 'use strict';
 
-const CACHE = 'pickwave-handheld-shell-v1';
+const CACHE = 'pickwave-handheld-shell-v2';
 const NETWORK_WAIT_MS = 3000;
 const SHELL = [
   '/handheld.html',
@@ -20,6 +20,7 @@ const SHELL = [
   '/handheld.js',
   '/handheld-store.js',
   '/handheld-wedge.js',
+  '/handheld-work.js',
   '/handheld-camera.js',
   '/handheld.manifest.json',
   '/handheld-icon-192.png',

@@ -20,7 +20,11 @@
 //   - Scanner bursts are told apart from typing (handheld-wedge.js);
 //     the camera scans where the browser has a BarcodeDetector
 //     (handheld-camera.js).
+//   - Besides picking, a menu offers the floor work the user's role may
+//     do (receive, put away, count, replenish, move); handheld-work.js
+//     draws it, and its scans go through the same outbox.
 import { Store } from './handheld-store.js';
+import { Work } from './handheld-work.js';
 import { Wedge } from './handheld-wedge.js';
 import { Camera, formats as cameraFormats } from './handheld-camera.js';
 
@@ -60,14 +64,18 @@ function deviceName() {
   return name;
 }
 const device = deviceName();
+const work = new Work({ $, newID, device, queue: (m) => queue(m), send: (m) => send(m), choose: (k) => choose(k) });
 
 // ---- State -----------------------------------------------------------------
 
 // st is saved in IndexedDB: the session to resume, the last sequence
 // number processed, the token that lets the socket say hello, and the
 // last prompt. pending mirrors the outbox of the logged-in user, in order.
+// mode is what the page is for: null until chosen (picking for a role
+// that picks, else the menu), 'menu', 'pick' or a kind of floor work;
+// kinds are what the role may do, work the last prompt of each kind.
 function fresh() {
-  return { session: '', lastSeq: 0, token: '', user: '', role: '', prompt: null };
+  return { session: '', lastSeq: 0, token: '', user: '', role: '', prompt: null, mode: null, kinds: [], work: {} };
 }
 
 let store = null;
@@ -168,13 +176,13 @@ function buzz(pattern) {
 
 // ---- Screens -------------------------------------------------------------
 
-const SCREENS = ['login', 'idle', 'pick', 'done'];
+const SCREENS = ['login', 'idle', 'pick', 'done', 'menu', 'work'];
 
 function showScreen(name) {
   $('hh-boot').hidden = true;
   for (const s of SCREENS) $('hh-' + s).hidden = s !== name;
   document.body.dataset.screen = name;
-  const titles = { login: 'Log in', idle: 'Take a cart', pick: 'Picking', done: 'Cart done' };
+  const titles = { login: 'Log in', idle: 'Take a cart', pick: 'Picking', done: 'Cart done', menu: 'Menu', work: 'Floor work' };
   document.title = `${titles[name]} · Pickwave`;
 }
 
@@ -252,8 +260,20 @@ const STEP_TITLES = { location: 'Go to location', item: 'Pick item', tote: 'Put 
 function render() {
   $('hh-user').textContent = st.user || '';
   $('hh-logout').hidden = !st.token;
+  $('hh-menu-open').hidden = !st.token || (st.kinds || []).length < 2;
   if (!st.token) {
     showScreen('login');
+    return;
+  }
+  const mode = currentMode();
+  if (mode === 'menu') {
+    work.renderMenu(st.kinds || [], '');
+    showScreen('menu');
+    return;
+  }
+  if (mode !== 'pick') {
+    work.render(mode, (st.work || {})[mode] || null);
+    showScreen('work');
     return;
   }
   const p = st.prompt;
@@ -479,7 +499,9 @@ function onMessage(m) {
   switch (m.type) {
     case 'welcome': onWelcome(m); break;
     case 'prompt':
-    case 'verdict': onSequenced(m); break;
+    case 'verdict':
+    case 'work':
+    case 'work_verdict': onSequenced(m); break;
     case 'error': onError(m); break;
     default: break;
   }
@@ -498,6 +520,11 @@ async function onWelcome(m) {
   st.session = m.session || '';
   st.user = m.user || '';
   st.role = m.role || '';
+  st.kinds = Array.isArray(m.kinds) ? m.kinds : [];
+  if (newUser) {
+    st.mode = null;
+    st.work = {};
+  }
   if (m.token) {
     st.token = m.token;
     setCookie(m.token);
@@ -520,7 +547,42 @@ async function onWelcome(m) {
   // kept, ask where we are, which settles whatever prompt is on screen
   // (each verdict carries the prompt after it).
   if (pending.length) flush();
-  else requestSync();
+  else syncMode();
+}
+
+// ---- Modes: picking, the menu, floor work --------------------------------
+
+// currentMode is what the page shows: the mode chosen, else picking for
+// a role that picks (and a server that names no kinds), else the menu.
+function currentMode() {
+  const kinds = st.kinds || [];
+  if (st.mode === 'menu' || (st.mode && kinds.includes(st.mode))) return st.mode;
+  return kinds.length === 0 || kinds.includes('pick') ? 'pick' : 'menu';
+}
+
+// syncMode asks the server where the user is in the current mode.
+function syncMode() {
+  if (!rt.authed) return;
+  const mode = currentMode();
+  if (mode === 'pick') requestSync();
+  else if (mode !== 'menu') work.ask(mode);
+}
+
+// choose switches the page to a kind of work, or to the menu.
+function choose(kind) {
+  st.mode = kind || 'menu';
+  hideVerdict();
+  closeShort();
+  save();
+  render();
+  syncMode();
+}
+
+function applyWork(p) {
+  if (!p || !p.kind) return;
+  st.work = Object.assign({}, st.work, { [p.kind]: p });
+  save();
+  render();
 }
 
 // loadPending reads the logged-in picker's kept scans.
@@ -568,6 +630,16 @@ function onSequenced(m) {
       if (rt.takeRef) hideVerdict(); // a fresh cart
       rt.takeRef = '';
       applyPrompt(m.prompt);
+    }
+  } else if (m.type === 'work') {
+    if (m.work) applyWork(m.work);
+  } else if (m.type === 'work_verdict' && m.work_result) {
+    const r = m.work_result;
+    const mine = takePending(r.scan_id);
+    delete rt.retries[r.scan_id];
+    if (mine || !r.replayed) {
+      showVerdict(r.verdict || { code: 'ok', message: '' });
+      if (r.prompt) applyWork(r.prompt);
     }
   } else if (m.result) {
     const r = m.result;
@@ -717,6 +789,15 @@ function submitScan(raw) {
     return;
   }
   closeShort();
+  const mode = currentMode();
+  if (mode === 'menu') {
+    showNotice('Choose your work first.');
+    return;
+  }
+  if (mode !== 'pick') {
+    queue(work.scanMessage(mode, raw));
+    return;
+  }
   const msg = { type: 'scan', id: newID(), device, data: raw };
   if (rt.count > 1 && st.prompt && st.prompt.step === 'item') msg.count = rt.count;
   closeCount();
@@ -1063,6 +1144,8 @@ function wire() {
   $('hh-take').addEventListener('click', takeCart);
   $('hh-next').addEventListener('click', takeCart);
   $('hh-logout').addEventListener('click', logout);
+  $('hh-menu-open').addEventListener('click', () => choose('menu'));
+  work.wire();
   $('hh-keyboard').addEventListener('click', toggleKeyboard);
   $('hh-camera-open').addEventListener('click', openCamera);
   $('hh-camera-close').addEventListener('click', closeCamera);

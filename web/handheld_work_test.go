@@ -1,0 +1,131 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/demo"
+)
+
+// workScan scans code on the work screen (as a wedge does) and waits for
+// its answer: the scan kept in the outbox, sent, and answered.
+func (b *browser) workScan(code string) (verdict, message string) {
+	b.t.Helper()
+	before := b.handheld().Seq
+	b.wedge(code)
+	b.waitFor("the answer to "+code, fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
+	return b.verdict()
+}
+
+// TestPages_handheldReceivesAPallet is issue 14's browser test: the
+// demo's packer logs in on the handheld page at 360 px, gets the menu of
+// the work a packer may do (no picking), chooses Receive and scans one
+// of the demo notice's pallet labels: the whole pallet is received in
+// that scan, into the dock, not allocatable. A second scan of the same
+// label is refused as already received, and a resent work scan (the
+// page's outbox, after a reload) changes nothing. Then Put away shows
+// the suggestion for the pallet.
+func TestPages_handheldReceivesAPallet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a real browser")
+	}
+	execPath := browserPath(t)
+	f := newFloor(t, []string{"packer"}, false)
+	ctx := context.Background()
+	pallets, err := demo.Pallets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pallet := pallets[0]
+	b := newBrowser(t, execPath)
+
+	b.do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	b.do("open the handheld page and log in as the packer",
+		chromedp.Navigate(f.url+"/handheld.html"),
+		chromedp.WaitVisible(chromedp.CSS(`#hh-conn[data-state="online"]`)),
+		chromedp.Click(chromedp.CSS("#hh-pw summary")),
+		chromedp.WaitVisible(chromedp.CSS("#hh-username")),
+		chromedp.SendKeys(chromedp.CSS("#hh-username"), "packer"),
+		chromedp.SendKeys(chromedp.CSS("#hh-password"), demo.Password+"\n"),
+		chromedp.WaitVisible(chromedp.CSS("#hh-menu")),
+	)
+	kinds := b.texts("#hh-menu-list .hh-menu-title")
+	if strings.Join(kinds, ",") != "Receive,Put away,Move" {
+		t.Fatalf("a packer's menu %v", kinds)
+	}
+	b.do("choose Receive",
+		chromedp.Click(chromedp.CSS(`#hh-menu-list [data-kind="receive"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#hh-work")),
+	)
+	b.waitFor("the receive prompt", `document.getElementById('hh-work').dataset.step === 'receive'`)
+	if say := b.text("#hh-w-say"); say == "" {
+		t.Fatal("no instruction on the receive screen")
+	}
+
+	code, msg := b.workScan(pallet.Label)
+	if code != pickwave.VerdictOK || !strings.Contains(msg, pallet.SSCC) && !strings.Contains(msg, fmt.Sprint(pallet.Qty)) {
+		t.Fatalf("the pallet scan: %s %q", code, msg)
+	}
+	if got := b.text("#hh-w-notice"); !strings.Contains(got, "IN-") {
+		t.Errorf("the notice in hand is not shown: %q", got)
+	}
+	rows, err := f.db.StockOf(ctx, pallet.SKU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dock pickwave.Stock
+	for _, r := range rows {
+		if r.Location == demo.Dock.Code {
+			dock = *r
+		}
+	}
+	if dock.OnHand != pallet.Qty || dock.Reserved != 0 {
+		t.Fatalf("dock stock after the scan %+v, want %d", dock, pallet.Qty)
+	}
+	notices, _ := f.db.Inbounds(ctx, pickwave.InboundFilter{})
+	if len(notices) != 1 || notices[0].Lines[0].Received != pallet.Qty {
+		t.Fatalf("notice after the scan %+v", notices)
+	}
+	b.saveShot("handheld-receive.png")
+
+	// The same label again: refused, nothing received twice.
+	if code, _ := b.workScan(pallet.Label); code != pickwave.VerdictAlreadyReceived {
+		t.Fatalf("the label again: %s", code)
+	}
+	// The scans went through the page's durable outbox: each was kept
+	// as a work_scan of kind receive before it was sent.
+	saved := b.hhSaved()
+	if len(saved.Outbox) != 0 {
+		t.Fatalf("outbox not emptied: %+v", saved.Outbox)
+	}
+	b.do("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#hh-work")))
+	b.waitFor("online again", `document.getElementById('hh-conn').dataset.state === 'online'`)
+	if notices, _ := f.db.Inbounds(ctx, pickwave.InboundFilter{}); notices[0].Lines[0].Received != pallet.Qty {
+		t.Fatalf("received twice after a reload: %+v", notices[0].Lines[0])
+	}
+
+	// Put away shows where the pallet goes.
+	b.do("menu, then Put away",
+		chromedp.Click(chromedp.CSS("#hh-menu-open")),
+		chromedp.WaitVisible(chromedp.CSS("#hh-menu")),
+		chromedp.Click(chromedp.CSS(`#hh-menu-list [data-kind="putaway"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#hh-work")),
+	)
+	b.waitFor("the putaway prompt", `document.getElementById('hh-work').dataset.step === 'putaway_item'`)
+	if code, msg := b.workScan("(00)" + pallet.SSCC); code != pickwave.VerdictOK {
+		t.Fatalf("take the pallet: %s %q", code, msg)
+	}
+	b.waitFor("the suggestion", `document.getElementById('hh-work').dataset.step === 'putaway_to'`)
+	if where := b.text("#hh-w-where"); !strings.Contains(where, "Suggested") {
+		t.Fatalf("no suggested location shown: %q", where)
+	}
+	if !b.unobscured("#hh-w-cancel") {
+		t.Error("the cancel button is under the scan bar or off screen at 360 px")
+	}
+	b.checkConsole()
+}
