@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/handheld"
 )
 
 // workScan scans code on the work screen (as a wedge does) and waits for
@@ -109,8 +111,18 @@ func TestPages_handheldReceivesAPallet(t *testing.T) {
 	// connection is back.
 	second := pallets[1]
 	b.blockSocket(f.url, true)
-	b.do("drop the socket", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#hh-work")))
-	b.waitFor("offline", `document.getElementById('hh-conn').dataset.state !== 'online'`)
+	token, err := f.db.MintToken(ctx, "packer", pickwave.RolePacker, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The packer on another device takes the session over: the page's
+	// socket closes and cannot open again.
+	other, err := handheld.Dial(ctx, "ws"+strings.TrimPrefix(f.url, "http")+"/ws/handheld", handheld.Options{Token: token, Device: "TC52-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("the page to see the socket gone", `document.getElementById('hh-conn').dataset.state === 'reconnecting'`)
+	other.Close()
 	b.wedge(second.Label)
 	b.waitFor("the scan kept", `document.body.dataset.pending === '1'`)
 	kept := b.hhSaved().Outbox
