@@ -23,7 +23,7 @@ const DefaultMaxResponseBytes = 64 << 20
 // Client talks to one Pickwave server. Its service fields are the API
 // grouped as the root package's services.
 type Client struct {
-	// Orders, Inventory, Planner, Waves, Stations, PrintJobs, Users,
+	// Orders, Inventory, Inbound, Planner, Waves, Stations, PrintJobs, Users,
 	// Events and Pack call the API's routes; see the package doc for what each
 	// implements.
 	Orders    *OrderService

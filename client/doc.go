@@ -30,7 +30,9 @@
 //
 // Every /api/v1 route an integrator needs: login, logout and the session
 // (Client.Login, Client.Me, UserService), users, SKUs, barcodes, locations,
-// stock and cycle counts (InventoryService), orders including CSV import
+// pick faces, reorder points, stock and cycle counts on demand with their
+// accuracy (InventoryService), inbound notices by JSON or CSV and the
+// receipts waiting for putaway (InboundService), orders including CSV import
 // (OrderService), the layout and wave planning (PlanService), waves and
 // carts (WaveService), pack stations (StationService), print jobs
 // (PrintJobService), barcode parsing (Client.ParseBarcode) and label
@@ -38,7 +40,8 @@
 // package is the handheld protocol's client.
 //
 // These types implement the root interfaces: OrderService,
-// InventoryService (with CountService), PlanService, WaveService,
+// InventoryService (with CountService and CountRequestService),
+// InboundService, PlanService, WaveService,
 // StationService, UserService and EventService. A method of those
 // interfaces that has no HTTP route returns a *pickwave.Error with code
 // pickwave.EMETHOD ("method_not_allowed") that names the method and what to

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/handheld"
 )
 
 // workScan scans code on the work screen (as a wedge does) and waits for
@@ -27,9 +29,10 @@ func (b *browser) workScan(code string) (verdict, message string) {
 // the work a packer may do (no picking), chooses Receive and scans one
 // of the demo notice's pallet labels: the whole pallet is received in
 // that scan, into the dock, not allocatable. A second scan of the same
-// label is refused as already received, and a resent work scan (the
-// page's outbox, after a reload) changes nothing. Then Put away shows
-// the suggestion for the pallet.
+// label is refused as already received. Offline, the other pallet's
+// scan is kept in the page's IndexedDB outbox (as picking's are),
+// survives a reload and is received once when the connection is back.
+// Then Put away shows the suggestion for the pallet.
 func TestPages_handheldReceivesAPallet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
@@ -103,10 +106,35 @@ func TestPages_handheldReceivesAPallet(t *testing.T) {
 	if len(saved.Outbox) != 0 {
 		t.Fatalf("outbox not emptied: %+v", saved.Outbox)
 	}
-	b.do("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#hh-work")))
-	b.waitFor("online again", `document.getElementById('hh-conn').dataset.state === 'online'`)
-	if notices, _ := f.db.Inbounds(ctx, pickwave.InboundFilter{}); notices[0].Lines[0].Received != pallet.Qty {
-		t.Fatalf("received twice after a reload: %+v", notices[0].Lines[0])
+	// Out of Wi-Fi range, the second pallet's scan is kept in IndexedDB
+	// as a work_scan, survives a reload, and is received once when the
+	// connection is back.
+	second := pallets[1]
+	b.blockSocket(f.url, true)
+	token, err := f.db.MintToken(ctx, "packer", pickwave.RolePacker, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The packer on another device takes the session over: the page's
+	// socket closes and cannot open again.
+	other, err := handheld.Dial(ctx, "ws"+strings.TrimPrefix(f.url, "http")+"/ws/handheld", handheld.Options{Token: token, Device: "TC52-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("the page to see the socket gone", `document.getElementById('hh-conn').dataset.state === 'reconnecting'`)
+	other.Close()
+	b.wedge(second.Label)
+	b.waitFor("the scan kept", `document.body.dataset.pending === '1'`)
+	kept := b.hhSaved().Outbox
+	if len(kept) != 1 || kept[0].Msg.Type != "work_scan" || kept[0].Msg.Data != second.Label {
+		t.Fatalf("the outbox while offline: %+v", kept)
+	}
+	b.do("reload offline", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#hh-work")))
+	b.blockSocket(f.url, false)
+	b.waitFor("online again and the kept scan answered", `document.getElementById('hh-conn').dataset.state === 'online' && document.body.dataset.pending === '0'`)
+	notices, _ = f.db.Inbounds(ctx, pickwave.InboundFilter{})
+	if l := notices[0].Lines; l[0].Received != pallet.Qty || l[1].Received != second.Qty {
+		t.Fatalf("after the offline scan: %+v", l)
 	}
 
 	// Put away shows where the pallet goes.
