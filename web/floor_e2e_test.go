@@ -196,7 +196,7 @@ func TestPages_floorEndToEnd(t *testing.T) {
 	}
 	for name, cart := range map[string]string{"picker1": s1.Cart, "picker2": s2.Cart} {
 		sup.waitFor(name+" on the floor with cart "+cart,
-			fmt.Sprintf(`(r => !!r && r.textContent.includes(%q) && !!r.querySelector('.dot-on'))(document.querySelector('[data-picker=%q]'))`, cart, name))
+			fmt.Sprintf(`(r => !!r && r.textContent.includes(%q) && !!r.querySelector('.dot-on'))(document.querySelector('#floor-pickers [data-picker=%q]'))`, cart, name))
 	}
 
 	// pick makes the scan the page asks for and counts it; a tote scan
@@ -328,6 +328,7 @@ func TestPages_floorEndToEnd(t *testing.T) {
 	}
 	sup.do("back to the floor", chromedp.Click(chromedp.CSS(`a[data-view="floor"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#view-floor[data-connection="live"]`)))
+	sup.waitFor("the floor: the cart with picker1, none with picker2", fmt.Sprintf(`[...document.querySelectorAll('#floor-pickers [data-picker] td:nth-child(2)')].map((td) => td.textContent).join(' ') === %q`, s2.Cart+" —"))
 	for s := p1.handheld(); s.Screen == "pick"; s = p1.handheld() {
 		pick(p1, "picker1")
 	}
@@ -336,6 +337,12 @@ func TestPages_floorEndToEnd(t *testing.T) {
 
 	// 6. The floor: the wave done; the KPIs of the run.
 	sup.waitFor("the wave done on the floor", fmt.Sprintf(`(c => c.dataset.done === c.dataset.tasks && c.dataset.done === '%d')(%s)`, count.picks, card))
+	if got := sup.texts(`#floor-pickers [data-picker] td:nth-child(2)`); len(got) != 2 || got[0] != "—" || got[1] != "—" {
+		t.Errorf("with the wave done the floor shows the pickers' carts %q", got)
+	}
+	if got := sup.text(fmt.Sprintf(`[data-wave=%q] .wave-facts .muted`, w.ID)); got != "" {
+		t.Errorf("the finished wave's card still names pickers: %q", got)
+	}
 	sup.saveShot("floor-done.png")
 
 	events, err := f.db.Events(ctx, 0, 100000)
