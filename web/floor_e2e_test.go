@@ -14,6 +14,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/kpi"
 )
 
 // accessible checks a screen's accessibility basics: every input, select
@@ -80,6 +81,21 @@ func kpiNum(v float64) string {
 		return whole + "." + frac
 	}
 	return whole
+}
+
+// kpiDuration formats a working time of h hours as kpis.js does, from
+// the API's hours (rounded to four decimals).
+func kpiDuration(h float64) string {
+	s := math.Round(h*10000) / 10000 * 3600
+	switch {
+	case s < 90:
+		return fmt.Sprintf("%d s", int(math.Round(s)))
+	case s < 90*60:
+		return fmt.Sprintf("%d min", int(math.Round(s/60)))
+	case s < 48*3600:
+		return kpiNum(s/3600) + " h"
+	}
+	return kpiNum(s/86400) + " d"
 }
 
 // TestPages_floorEndToEnd is the supervisor's floor from end to end, in
@@ -349,7 +365,10 @@ func TestPages_floorEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The working time as docs/kpis.md defines it: the pauses of at most
+	// kpi.MaxGap between a picker's consecutive scans.
 	judged, ids := 0, map[string]int{}
+	lastScan, working := map[string]time.Time{}, map[string]time.Duration{}
 	for _, e := range events {
 		if e.Type != pickwave.EventScanJudged {
 			continue
@@ -357,11 +376,22 @@ func TestPages_floorEndToEnd(t *testing.T) {
 		judged++
 		var p struct {
 			ScanID string `json:"scan_id"`
+			Picker string `json:"picker"`
 		}
 		if err := json.Unmarshal(e.Payload, &p); err != nil || p.ScanID == "" {
 			t.Fatalf("scan.judged %d without an id: %s, %v", e.Seq, e.Payload, err)
 		}
 		ids[p.ScanID]++
+		if prev, ok := lastScan[p.Picker]; ok {
+			if gap := e.Time.Sub(prev); gap > 0 && gap <= kpi.MaxGap {
+				working[p.Picker] += gap
+			}
+		}
+		lastScan[p.Picker] = e.Time
+	}
+	workingAll := working["picker1"] + working["picker2"]
+	if len(working) != 2 {
+		t.Errorf("scans by %d pickers: %v", len(working), working)
 	}
 	for id, n := range ids {
 		if n != 1 {
@@ -397,19 +427,29 @@ func TestPages_floorEndToEnd(t *testing.T) {
 			t.Errorf("%s shows %q, the hand count gives %q", sel, got, want)
 		}
 	}
-	if got, want := sup.text("#kpi-pph .kpi-how"), fmt.Sprintf("%d picks in ", count.picks); !strings.HasPrefix(got, want) {
-		t.Errorf("picks per hour: %q, want %q…", got, want)
+	perHour := func(n int, d time.Duration) string { return kpiNum(float64(n) / d.Hours()) }
+	for sel, want := range map[string]string{
+		"#kpi-pph .kpi-how":   fmt.Sprintf("%d picks in %s of work", count.picks, kpiDuration(workingAll.Hours())),
+		"#kpi-pph .kpi-value": perHour(count.picks, workingAll),
+		"#kpi-uph .kpi-value": perHour(count.units, workingAll),
+	} {
+		if got := sup.text(sel); got != want {
+			t.Errorf("%s shows %q, the formula on the run gives %q", sel, got, want)
+		}
 	}
 	rows := eval[[][]string](sup, `[...document.querySelectorAll('#kpis-pickers tr')].map((r) => [...r.cells].map((c) => c.textContent))`)
 	shown := map[string]string{}
 	for _, r := range rows {
-		if len(r) >= 3 {
-			shown[r[0]] = r[1] + " picks, " + r[2] + " units"
+		if len(r) == 6 {
+			shown[r[0]] = strings.Join(r[1:], " | ")
 		}
 	}
 	for _, name := range []string{"picker1", "picker2"} {
-		if want := fmt.Sprintf("%d picks, %d units", count.of(name)[0], count.of(name)[1]); shown[name] != want {
-			t.Errorf("the KPI page shows %s with %q, the hand count %q", name, shown[name], want)
+		n := count.of(name)
+		want := strings.Join([]string{fmt.Sprint(n[0]), fmt.Sprint(n[1]), kpiDuration(working[name].Hours()),
+			perHour(n[0], working[name]), perHour(n[1], working[name])}, " | ")
+		if shown[name] != want {
+			t.Errorf("the KPI page shows %s with %q, the hand count and the formulas %q", name, shown[name], want)
 		}
 	}
 	wrow := eval[[]string](sup, `[...(document.querySelector('#kpis-waves tr')?.cells || [])].map((c) => c.textContent)`)
