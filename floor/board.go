@@ -220,7 +220,8 @@ func (b *Board) exception(c *Changes, e Exception) {
 func (b *Board) Apply(ev *pickwave.Event, now time.Time, c *Changes) error {
 	switch ev.Type {
 	case pickwave.EventWaveReleased, pickwave.EventWaveCompleted, pickwave.EventWaveCancelled,
-		pickwave.EventCartAssigned, pickwave.EventCartDone, pickwave.EventScanJudged,
+		pickwave.EventCartAssigned, pickwave.EventCartUnassigned, pickwave.EventCartCancelled,
+		pickwave.EventCartDone, pickwave.EventScanJudged,
 		pickwave.EventTaskPicked, pickwave.EventTaskShort, pickwave.EventWeightBlocked,
 		pickwave.EventPrintFailed, pickwave.EventMispickAtPack:
 	default:
@@ -245,11 +246,19 @@ func (b *Board) Apply(ev *pickwave.Event, now time.Time, c *Changes) error {
 		}
 		changedWave[p.ID] = true
 	case pickwave.EventCartAssigned:
+		// A cart given to another picker leaves the one who had it.
+		b.leaveCart(p.Cart, p.Wave, p.Picker, changedPicker, changedWave)
 		b.carts[p.Cart] = p.Wave
 		pk := b.picker(p.Picker, now)
 		pk.Cart, pk.Wave = p.Cart, p.Wave
 		changedPicker[p.Picker] = true
 		changedWave[p.Wave] = true
+	case pickwave.EventCartUnassigned:
+		// Taken off its picker: the cart waits, still in its wave.
+		b.leaveCart(p.Cart, p.Wave, "", changedPicker, changedWave)
+	case pickwave.EventCartCancelled:
+		delete(b.carts, p.Cart)
+		b.leaveCart(p.Cart, p.Wave, "", changedPicker, changedWave)
 	case pickwave.EventCartDone:
 		delete(b.carts, p.Cart)
 		if w := b.waves[p.Wave]; w != nil {
@@ -325,6 +334,18 @@ func (b *Board) Apply(ev *pickwave.Event, now time.Time, c *Changes) error {
 	}
 	sortChanges(c)
 	return nil
+}
+
+// leaveCart takes cart off every picker on it but keep: the picker row
+// says no cart, and the wave no longer counts that picker's pace.
+func (b *Board) leaveCart(cart, wave, keep string, pickers, waves map[string]bool) {
+	for name, pk := range b.pickers {
+		if name != keep && pk.Cart == cart {
+			pk.Cart, pk.Wave = "", ""
+			pickers[name] = true
+			waves[wave] = true
+		}
+	}
 }
 
 func orText(s, def string) string {

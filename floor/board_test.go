@@ -122,3 +122,66 @@ func TestBoard_offlineDevices(t *testing.T) {
 		t.Fatalf("%d exceptions kept, want 4", n)
 	}
 }
+
+// TestBoard_cartsMoved: a cart given to another picker, taken off its
+// picker or cancelled leaves the picker who had it, at once: the floor
+// never shows a cart on two pickers, nor on one who no longer has it.
+func TestBoard_cartsMoved(t *testing.T) {
+	b := floor.NewBoard()
+	b.SetWave(&pickwave.Wave{ID: "W-1", Status: pickwave.WaveReleased, Progress: pickwave.WaveProgress{Carts: 1, Tasks: 20}}, t0)
+	seq := uint64(0)
+	apply := func(typ string, p map[string]any) floor.Changes {
+		t.Helper()
+		seq++
+		var c floor.Changes
+		at := t0.Add(time.Duration(seq) * time.Second)
+		if err := b.Apply(event(seq, typ, at, p), at, &c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	carts := func(c floor.Changes) map[string]string {
+		got := map[string]string{}
+		for _, p := range c.Pickers {
+			got[p.Name] = p.Cart
+		}
+		return got
+	}
+	check := func(what string, c floor.Changes, changed map[string]string, wavePickers ...string) {
+		t.Helper()
+		if got := carts(c); len(got) != len(changed) {
+			t.Errorf("%s: pickers changed %v, want %v", what, got, changed)
+		} else {
+			for name, cart := range changed {
+				if got[name] != cart {
+					t.Errorf("%s: pickers changed %v, want %v", what, got, changed)
+				}
+			}
+		}
+		snap := b.Snapshot(t0.Add(time.Duration(seq) * time.Second))
+		if w := snap.Waves[0]; len(w.Pickers) != len(wavePickers) || (len(wavePickers) == 1 && w.Pickers[0] != wavePickers[0]) {
+			t.Errorf("%s: the wave's pickers are %v, want %v", what, w.Pickers, wavePickers)
+		}
+	}
+	c := apply(pickwave.EventCartAssigned, map[string]any{"cart": "W-1-C01", "wave": "W-1", "picker": "ann"})
+	check("assigned to ann", c, map[string]string{"ann": "W-1-C01"}, "ann")
+	apply(pickwave.EventScanJudged, map[string]any{"picker": "ann", "cart": "W-1-C01", "code": "ok"})
+
+	// Given straight to bob: ann has no cart any more.
+	c = apply(pickwave.EventCartAssigned, map[string]any{"cart": "W-1-C01", "wave": "W-1", "picker": "bob", "from": "ann"})
+	check("given to bob", c, map[string]string{"ann": "", "bob": "W-1-C01"}, "bob")
+
+	// Taken off bob: the cart waits, nobody has it.
+	c = apply(pickwave.EventCartUnassigned, map[string]any{"cart": "W-1-C01", "wave": "W-1", "picker": "bob"})
+	check("taken off bob", c, map[string]string{"bob": ""})
+
+	// Given to ann again, then cancelled (CancelRest): ann is free.
+	apply(pickwave.EventCartAssigned, map[string]any{"cart": "W-1-C01", "wave": "W-1", "picker": "ann"})
+	c = apply(pickwave.EventCartCancelled, map[string]any{"cart": "W-1-C01", "wave": "W-1", "picker": "ann"})
+	check("cancelled", c, map[string]string{"ann": ""})
+	for _, p := range b.Snapshot(t0.Add(time.Hour)).Pickers {
+		if p.Cart != "" {
+			t.Errorf("%s still shows cart %s", p.Name, p.Cart)
+		}
+	}
+}

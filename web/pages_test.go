@@ -73,6 +73,13 @@ func newFloor(t *testing.T, users []string, withStation bool) *floor {
 // is planned (orders, stock).
 func newFloorWith(t *testing.T, users []string, withStation bool, before func(ctx context.Context, db *store.DB) error) *floor {
 	t.Helper()
+	return openFloor(t, users, withStation, before, true)
+}
+
+// openFloor is newFloorWith; without release, no wave is planned (f.wave
+// is nil) and the orders wait in the pool for the supervisor's screen.
+func openFloor(t *testing.T, users []string, withStation bool, before func(ctx context.Context, db *store.DB) error, release bool) *floor {
+	t.Helper()
 	ctx := context.Background()
 	discard := slog.New(slog.DiscardHandler)
 	f := &floor{t: t, barcodes: map[string][]pickwave.Barcode{}}
@@ -109,14 +116,16 @@ func newFloorWith(t *testing.T, users []string, withStation bool, before func(ct
 			t.Fatal(err)
 		}
 	}
-	planned, err := db.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 8}, 1)
-	if err != nil {
-		db.Close()
-		t.Fatal(err)
-	}
-	if f.wave, err = db.ReleaseWave(ctx, planned.ID); err != nil {
-		db.Close()
-		t.Fatal(err)
+	if release {
+		planned, err := db.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 8}, 1)
+		if err != nil {
+			db.Close()
+			t.Fatal(err)
+		}
+		if f.wave, err = db.ReleaseWave(ctx, planned.ID); err != nil {
+			db.Close()
+			t.Fatal(err)
+		}
 	}
 	if f.skus, err = db.SKUs(ctx, "", 100); err != nil {
 		db.Close()

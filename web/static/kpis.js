@@ -28,7 +28,7 @@ const orDash = (v, f) => (v === null || v === undefined ? '—' : f(v));
 // TILES are the headline figures: label, value, and how it was counted.
 const TILES = [
   ['kpi-accuracy', 'Pick accuracy', (r) => orDash(r.pick_accuracy, pct.format), (r) => `${r.wrong_scans} wrong of ${r.pick_scans} scans`],
-  ['kpi-pph', 'Picks per hour', (r) => orDash(r.picks_per_hour, num.format), (r) => `${r.picks} picks in ${num.format(r.active_hours)} working h`],
+  ['kpi-pph', 'Picks per hour', (r) => orDash(r.picks_per_hour, num.format), (r) => `${r.picks} picks in ${duration(r.active_hours * 3600)} of work`],
   ['kpi-uph', 'Units per hour', (r) => orDash(r.units_per_hour, num.format), (r) => `${r.units} units`],
   ['kpi-short', 'Short-pick rate', (r) => orDash(r.short_pick_rate, pct.format), (r) => `${r.short_picks} of ${r.picks} picks`],
   ['kpi-cycle-picked', 'Received → picked', (r) => duration(r.cycle_to_picked.p50_s), (r) => `p50; p90 ${duration(r.cycle_to_picked.p90_s)} over ${r.cycle_to_picked.orders} orders`],
@@ -89,7 +89,7 @@ function render(hours, days) {
   );
   const rows = (list) => (list || []).map((r) => h('tr', null,
     h('td', null, r.name), h('td', { class: 'num' }, String(r.picks)), h('td', { class: 'num' }, String(r.units)),
-    h('td', { class: 'num' }, num.format(r.active_hours)),
+    h('td', { class: 'num' }, duration(r.active_hours * 3600)),
     h('td', { class: 'num' }, orDash(r.picks_per_hour, num.format)), h('td', { class: 'num' }, orDash(r.units_per_hour, num.format))));
   $('kpis-pickers').replaceChildren(...rows(hours.pickers));
   $('kpis-waves').replaceChildren(...rows(hours.waves));
