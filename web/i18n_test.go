@@ -250,7 +250,7 @@ func TestI18n_spanishUser(t *testing.T) {
 			t.Errorf("%s = %q, want %q", expr, got, want)
 		}
 	}
-	b.screenshot("pickwave-console-es.png")
+	b.docShot("console-es.png")
 
 	// The handheld: pablo's welcome carries es-MX.
 	h := newBrowser(t, exec)
@@ -281,7 +281,9 @@ func TestI18n_spanishUser(t *testing.T) {
 	if got := h.text("#hh-verdict-msg"); got != "Nada que escanear por ahora: tome un carro." {
 		t.Errorf("verdict %q", got)
 	}
-	h.screenshot("pickwave-handheld-es.png")
+	h.width(360)
+	h.noOverflow("the Spanish handheld at 360 px")
+	h.docShot("handheld-es-360.png")
 
 	// Back in the console, sofia picks English: stored, and the page is
 	// drawn again in it.

@@ -596,7 +596,7 @@
     const weighing = p && (p.step === 'weigh' || p.step === 'blocked' || p.step === 'scan') && p.expected_g > 0;
     const g = sc && sc.online ? Number(sc.weight_g) || 0 : null;
     $('pk-weight-now').textContent = g === null ? (sc ? t('st.scale_offline') : t('st.no_scale')) : t('st.v_g', { v: gramsFmt.format(g) });
-    $('pk-weight-expected').textContent = weighing ? t('st.expected_expected_g_g_v', { expected_g: p.expected_g, v: gramsFmt.format(p.min_g), v2: gramsFmt.format(p.max_g) }) : '';
+    $('pk-weight-expected').textContent = weighing ? t('st.expected_expected_g_g_v', { expected_g: String(p.expected_g), v: gramsFmt.format(p.min_g), v2: gramsFmt.format(p.max_g) }) : '';
     const band = $('pk-band');
     band.hidden = !weighing;
     if (weighing) {
