@@ -16,7 +16,7 @@ const time = new Intl.DateTimeFormat(I18n.locale, { hour: '2-digit', minute: '2-
 const fmtTime = (iso) => { const d = parseTime(iso); return d ? time.format(d) : '—'; };
 
 function statusBadge(s) {
-  return h('span', { class: 'status status-' + (/^[a-z]+$/.test(s) ? s : 'unknown') }, s);
+  return h('span', { class: 'status status-' + (/^[a-z]+$/.test(s) ? s : 'unknown') }, I18n.has('status.' + s) ? t('status.' + s) : s);
 }
 
 function build() {

@@ -120,7 +120,7 @@ function renderWaves() {
     let eta = '';
     if (w.status === 'released') eta = w.eta ? t('fl.eta_v', { v: etaFmt.format(new Date(w.eta)) }) : t('fl.eta_nobody_picking');
     return h('li', { class: 'wave-card', 'data-wave': w.id, 'data-done': String(p.tasks_done), 'data-tasks': String(p.tasks) },
-      h('div', { class: 'wave-head' }, h('strong', { class: 'mono' }, w.id), h('span', { class: 'status status-' + w.status }, w.status)),
+      h('div', { class: 'wave-head' }, h('strong', { class: 'mono' }, w.id), h('span', { class: 'status status-' + w.status }, I18n.has('status.' + w.status) ? t('status.' + w.status) : w.status)),
       h('label', { class: 'sr-only', for: 'prog-' + w.id }, t('fl.progress_of_wave_id', { id: w.id })),
       h('progress', { id: 'prog-' + w.id, max: String(p.tasks || 1), value: String(p.tasks_done) }, t('fl.v', { v: Math.round(done * 100) })),
       h('div', { class: 'wave-facts' },

@@ -22,7 +22,7 @@ const when = new Intl.DateTimeFormat(I18n.locale, { month: 'short', day: 'numeri
 const fmtWhen = (iso) => { const d = parseTime(iso); return d ? when.format(d) : '—'; };
 
 function statusBadge(s) {
-  return h('span', { class: 'status status-' + (/^[a-z]+$/.test(s) ? s : 'unknown') }, s);
+  return h('span', { class: 'status status-' + (/^[a-z]+$/.test(s) ? s : 'unknown') }, I18n.has('status.' + s) ? t('status.' + s) : s);
 }
 
 function num(id, label, value, attrs) {

@@ -609,5 +609,10 @@ I18n.add('en', {
  "ca.logged_out_handheld": "{user} is logged out of the handheld; the device must log in again.",
  "fl.ok": "ok",
  "ch.no_figure": "no figure",
- "tr.package_of": "package {package} of {packages}"
+ "tr.package_of": "package {package} of {packages}",
+ "status.planned": "planned",
+ "status.completed": "completed",
+ "status.open": "open",
+ "status.done": "done",
+ "status.short": "short"
 });

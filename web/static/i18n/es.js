@@ -609,5 +609,10 @@ I18n.add('es', {
  "ca.logged_out_handheld": "Se cerró la sesión de {user} en el terminal; el dispositivo debe iniciar sesión de nuevo.",
  "fl.ok": "bien",
  "ch.no_figure": "sin cifra",
- "tr.package_of": "paquete {package} de {packages}"
+ "tr.package_of": "paquete {package} de {packages}",
+ "status.planned": "planificada",
+ "status.completed": "completada",
+ "status.open": "abierto",
+ "status.done": "terminado",
+ "status.short": "faltante"
 });
