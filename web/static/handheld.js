@@ -524,7 +524,9 @@ async function onWelcome(m) {
   rt.backoff = BACKOFF_MIN_MS;
   // The user's own locale, or the browser's when they have none: redraw
   // the static text in it; render() below draws the rest.
-  if (I18n.use(m.locale)) I18n.apply(document);
+  const drawnIn = I18n.locale;
+  I18n.use(m.locale);
+  if (I18n.locale !== drawnIn) I18n.apply(document);
   $('hh-password').value = '';
   showLoginError('');
   if (newUser) {

@@ -106,15 +106,18 @@ window.I18n = (() => {
 
   // use takes the user's locale (from /me or a welcome; '' or undefined
   // for none) and remembers it. It returns true when the page was drawn
-  // in another locale and must be drawn again.
+  // in another locale and must be drawn again. Where nothing can be
+  // remembered (storage blocked), a reload would start in the old locale
+  // again, so it says false: text drawn from now on follows the new one.
   function use(userLocale) {
     const mine = canonical(userLocale);
-    try { localStorage.setItem(STORE_KEY, mine); } catch (err) { /* private mode: not remembered */ }
+    let kept = true;
+    try { localStorage.setItem(STORE_KEY, mine); } catch (err) { kept = false; }
     const next = mine || canonical(navigator.language) || FALLBACK;
     if (next === locale) return false;
     locale = next;
     numFmts.clear();
-    return true;
+    return kept;
   }
 
   // Static text is filled as soon as the page is parsed, before the
