@@ -2,8 +2,12 @@ package pickwave
 
 import (
 	"context"
+	"fmt"
+	"regexp"
 	"slices"
 	"time"
+
+	"golang.org/x/text/language"
 )
 
 // Role is what a user may do on the floor.
@@ -27,10 +31,42 @@ func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 
 // User is a person who logs in.
 type User struct {
-	Name      string    `json:"name"`
-	Role      Role      `json:"role"`
-	Badge     string    `json:"badge,omitempty"`
+	Name  string `json:"name"`
+	Role  Role   `json:"role"`
+	Badge string `json:"badge,omitempty"`
+	// Locale is the language and formats the user's screens use, a BCP 47
+	// tag such as "es" or "es-MX"; empty leaves it to the browser.
+	Locale    string    `json:"locale,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// MaxLocaleLen bounds a locale tag; the longest useful ones (language,
+// script, region, a variant) are well under it.
+const MaxLocaleLen = 35
+
+// localeForm is the shape docs/openapi.yaml promises for a stored locale:
+// a language subtag, then subtags of letters and digits.
+var localeForm = regexp.MustCompile(`^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$`)
+
+// ParseLocale checks a user's locale and returns it in canonical form
+// ("es-mx" becomes "es-MX"). Empty is valid and means "the browser's".
+// EINVALID for anything that is not a well-formed BCP 47 language tag.
+func ParseLocale(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	bad := func() error {
+		return &Error{Code: EINVALID, Message: "The locale is not valid.",
+			Details: []FieldError{{Field: "locale", Reason: fmt.Sprintf("must be a BCP 47 language tag such as en, es or es-MX, at most %d characters", MaxLocaleLen)}}}
+	}
+	if len(s) > MaxLocaleLen {
+		return "", bad()
+	}
+	tag, err := language.Parse(s)
+	if err != nil || tag == language.Und || !localeForm.MatchString(tag.String()) {
+		return "", bad()
+	}
+	return tag.String(), nil
 }
 
 // Session is an authenticated caller, found from a bearer token or cookie.
@@ -79,6 +115,11 @@ type UserService interface {
 	MintToken(ctx context.Context, user string, role Role, ttl time.Duration) (string, error)
 	// Authenticate returns the session of a token; EUNAUTHORIZED.
 	Authenticate(ctx context.Context, token string) (*Session, error)
+	// User returns one user; ENOTFOUND.
+	User(ctx context.Context, name string) (*User, error)
+	// SetLocale sets a user's locale (see ParseLocale; empty clears it)
+	// and returns the user. EINVALID, ENOTFOUND.
+	SetLocale(ctx context.Context, name, locale string) (*User, error)
 	// Logout ends a session.
 	Logout(ctx context.Context, token string) error
 }

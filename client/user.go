@@ -21,7 +21,8 @@ func (s *UserService) CreateUser(ctx context.Context, u *pickwave.User, password
 		Role     pickwave.Role `json:"role"`
 		Password string        `json:"password"`
 		Badge    string        `json:"badge,omitempty"`
-	}{u.Name, u.Role, password, u.Badge}
+		Locale   string        `json:"locale,omitempty"`
+	}{u.Name, u.Role, password, u.Badge, u.Locale}
 	return s.c.do(ctx, call{method: "POST", path: "/api/v1/users", in: in, out: u})
 }
 
@@ -80,6 +81,41 @@ func (s *UserService) Authenticate(ctx context.Context, token string) (*pickwave
 		return nil, err
 	}
 	return &sess, nil
+}
+
+// User returns one user from the user list (admin only); ENOTFOUND.
+func (s *UserService) User(ctx context.Context, name string) (*pickwave.User, error) {
+	users, err := s.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		if u.Name == name {
+			return u, nil
+		}
+	}
+	return nil, pickwave.Errorf(pickwave.ENOTFOUND, "User %s not found.", name)
+}
+
+// SetLocale sets the locale of the client's own user (PATCH
+// /api/v1/me): over the API a user sets only their own, so name must be
+// the caller's (EFORBIDDEN otherwise). EINVALID.
+func (s *UserService) SetLocale(ctx context.Context, name, locale string) (*pickwave.User, error) {
+	var me pickwave.Session
+	if err := s.c.do(ctx, call{method: "GET", path: "/api/v1/me", out: &me}); err != nil {
+		return nil, err
+	}
+	if me.User != name {
+		return nil, pickwave.Errorf(pickwave.EFORBIDDEN, "Over the API a user sets only their own locale.")
+	}
+	var u pickwave.User
+	in := struct {
+		Locale string `json:"locale"`
+	}{locale}
+	if err := s.c.do(ctx, call{method: "PATCH", path: "/api/v1/me", in: in, out: &u}); err != nil {
+		return nil, err
+	}
+	return &u, nil
 }
 
 // Logout ends the session of token.

@@ -164,7 +164,10 @@ type ServerMessage struct {
 	Session string        `json:"session,omitempty"`
 	User    string        `json:"user,omitempty"`
 	Role    pickwave.Role `json:"role,omitempty"`
-	Token   string        `json:"token,omitempty"` // after a login
+	// Locale is the user's locale (a BCP 47 tag), absent when the user
+	// has none: the handheld then follows the browser.
+	Locale string `json:"locale,omitempty"`
+	Token  string `json:"token,omitempty"` // after a login
 
 	// Prompt is a prompt's what to do now.
 	Prompt *pickwave.Prompt `json:"prompt,omitempty"`

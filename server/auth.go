@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -137,8 +138,58 @@ func (s *Server) logout(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
+// meResponse is the caller's session with the user's locale, so a screen
+// picks its language from one call.
+type meResponse struct {
+	*pickwave.Session
+	Locale string `json:"locale,omitempty"`
+}
+
 func (s *Server) me(c *gin.Context) {
-	c.JSON(http.StatusOK, session(c))
+	sess := session(c)
+	loc, err := s.userLocale(c.Request.Context(), sess.User)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, meResponse{Session: sess, Locale: loc})
+}
+
+// userLocale is a user's locale; empty for a user not in the store (a
+// `pickwave token` session names a role, not a user).
+func (s *Server) userLocale(ctx context.Context, name string) (string, error) {
+	u, err := s.Users.User(ctx, name)
+	if pickwave.ErrorCode(err) == pickwave.ENOTFOUND {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return u.Locale, nil
+}
+
+type updateMeRequest struct {
+	Locale *string `json:"locale"`
+}
+
+// updateMe sets the caller's own preferences: today the locale.
+func (s *Server) updateMe(c *gin.Context) {
+	var req updateMeRequest
+	if err := bindJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if req.Locale == nil {
+		s.fail(c, &pickwave.Error{Code: pickwave.EINVALID, Message: "Nothing to change.",
+			Details: []pickwave.FieldError{{Field: "locale", Reason: "is required"}}})
+		return
+	}
+	u, err := s.Users.SetLocale(c.Request.Context(), session(c).User, *req.Locale)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
 }
 
 type createUserRequest struct {
@@ -146,6 +197,7 @@ type createUserRequest struct {
 	Role     pickwave.Role `json:"role"`
 	Password string        `json:"password"`
 	Badge    string        `json:"badge"`
+	Locale   string        `json:"locale"`
 }
 
 func (s *Server) createUser(c *gin.Context) {
@@ -154,7 +206,7 @@ func (s *Server) createUser(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	u := &pickwave.User{Name: req.Name, Role: req.Role, Badge: req.Badge}
+	u := &pickwave.User{Name: req.Name, Role: req.Role, Badge: req.Badge, Locale: req.Locale}
 	if err := s.Users.CreateUser(c.Request.Context(), u, req.Password); err != nil {
 		s.fail(c, err)
 		return

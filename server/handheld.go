@@ -796,9 +796,14 @@ func (c *handheldConn) welcome(ctx context.Context, m handheld.ClientMessage, to
 		c.reply(handheld.ServerMessage{Type: handheld.TypeError, Code: pickwave.EFORBIDDEN, Message: "This role has no work on a handheld.", Ref: m.ID})
 		return
 	}
+	locale, err := c.s.userLocale(ctx, c.user.User)
+	if err != nil {
+		c.fail(err, m.ID)
+		return
+	}
 	sess, resumed := c.s.handhelds.attach(c, c.user.User, m.Session, func(sess *handheldSession, resumed bool) {
 		// welcome is not sequenced; its seq field tells the newest seq sent.
-		c.reply(handheld.ServerMessage{Type: handheld.TypeWelcome, Session: sess.id, User: c.user.User, Role: c.user.Role, Token: token, Seq: sess.seq,
+		c.reply(handheld.ServerMessage{Type: handheld.TypeWelcome, Session: sess.id, User: c.user.User, Role: c.user.Role, Locale: locale, Token: token, Seq: sess.seq,
 			Kinds: pickwave.WorkKindsOf(c.user.Role)})
 		if !resumed {
 			return

@@ -263,6 +263,7 @@ func (s *Server) routes() http.Handler {
 	api.GET("/track/:tracking", s.track) // public: a parcel's status, nothing personal
 	api.Use(s.authenticate)
 	api.GET("/me", s.me)
+	api.PATCH("/me", s.allow(anyRole...), s.updateMe)
 
 	api.GET("/users", s.allow(adminOnly...), s.listUsers)
 	api.POST("/users", s.allow(adminOnly...), s.createUser)

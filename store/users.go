@@ -38,6 +38,11 @@ func (db *DB) CreateUser(ctx context.Context, u *pickwave.User, password string)
 	if len(password) < MinPasswordLen || len(password) > 72 {
 		fe.Add("password", "must be %d to 72 characters", MinPasswordLen)
 	}
+	if loc, err := pickwave.ParseLocale(u.Locale); err != nil {
+		fe.Add("locale", "must be a BCP 47 language tag such as en, es or es-MX, at most %d characters", pickwave.MaxLocaleLen)
+	} else {
+		u.Locale = loc
+	}
 	if err := fe.Err("The user is not valid."); err != nil {
 		return err
 	}
@@ -84,6 +89,57 @@ func (db *DB) Users(ctx context.Context) ([]*pickwave.User, error) {
 		})
 	})
 	return out, err
+}
+
+// User returns one user; ENOTFOUND.
+func (db *DB) User(ctx context.Context, name string) (*pickwave.User, error) {
+	su := storedUser{User: new(pickwave.User)}
+	var found bool
+	err := db.view(ctx, func(t *txn) (err error) {
+		found, err = t.getJSON(spaceUsers, []byte(name), &su)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, pickwave.Errorf(pickwave.ENOTFOUND, "User %s not found.", truncateName(name))
+	}
+	return su.User, nil
+}
+
+// SetLocale sets the locale a user's screens use; empty clears it.
+func (db *DB) SetLocale(ctx context.Context, name, locale string) (*pickwave.User, error) {
+	loc, err := pickwave.ParseLocale(locale)
+	if err != nil {
+		return nil, err
+	}
+	var u *pickwave.User
+	err = db.update(ctx, func(t *txn) error {
+		su := storedUser{User: new(pickwave.User)}
+		found, err := t.getJSON(spaceUsers, []byte(name), &su)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return pickwave.Errorf(pickwave.ENOTFOUND, "User %s not found.", truncateName(name))
+		}
+		su.Locale = loc
+		u = su.User
+		return t.putJSON(spaceUsers, []byte(name), su)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// truncateName bounds a caller's name echoed in an error.
+func truncateName(s string) string {
+	if len(s) > pickwave.MaxCodeLen {
+		return s[:pickwave.MaxCodeLen]
+	}
+	return s
 }
 
 var errBadLogin = pickwave.Errorf(pickwave.EUNAUTHORIZED, "Wrong user name or password.")

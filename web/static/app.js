@@ -17,7 +17,8 @@
   const EVENTS_MAX_PAGES_PER_TICK = 10;
 
   const $ = (id) => document.getElementById(id);
-  const { client, h, showError, clearError, parseTime, plural, loginForm } = window.Pickwave;
+  const { client, h, showError, clearError, parseTime, loginForm } = window.Pickwave;
+  const { t } = window.I18n;
   const enc = encodeURIComponent;
 
   // ---- API ---------------------------------------------------------------
@@ -38,23 +39,29 @@
 
   function statusBadge(status) {
     const s = String(status || 'unknown');
-    return h('span', { class: 'status' + (/^[a-z]+$/.test(s) ? ' status-' + s : '') }, s);
+    return h('span', { class: 'status' + (/^[a-z]+$/.test(s) ? ' status-' + s : '') }, statusText(s));
+  }
+
+  // statusText is a status code in the user's language (the code itself
+  // when the catalog has no text for it).
+  function statusText(s) {
+    return I18n.has('status.' + s) ? t('status.' + s) : s;
   }
 
   // ---- Formatting --------------------------------------------------------
 
-  const dateTimeFmt = new Intl.DateTimeFormat(undefined, {
+  const dateTimeFmt = new Intl.DateTimeFormat(I18n.locale, {
     year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
   });
-  const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  const dayFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+  const timeFmt = new Intl.DateTimeFormat(I18n.locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const dayFmt = new Intl.DateTimeFormat(I18n.locale, { month: 'short', day: 'numeric' });
 
   function fmtDateTime(iso) {
     const d = parseTime(iso);
     return d ? dateTimeFmt.format(d) : '—';
   }
 
-  const shortFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const shortFmt = new Intl.DateTimeFormat(I18n.locale, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
   // fmtShort is fmtDateTime without the year when it is this year, for lists.
   function fmtShort(iso) {
@@ -127,7 +134,7 @@
       a.classList.toggle('active', on);
       if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
     }
-    const titles = { login: 'Log in', orders: 'Orders', inventory: 'Inventory', events: 'Events', floor: 'Floor', kpis: 'KPIs' };
+    const titles = { login: t('con.log_in'), orders: t('con.orders'), inventory: t('con.inventory'), events: t('con.events'), floor: t('con.floor'), kpis: t('con.kpis') };
     document.title = `${titles[name] || (screens[name] && screens[name].title) || name} · Pickwave`;
     document.dispatchEvent(new CustomEvent('pickwave:view', { detail: { view: name } }));
   }
@@ -169,14 +176,21 @@
     state.events = { active: false, gen: state.events.gen + 1, timer: 0, last: null, paused: false, resumed: false };
     $('events-body').replaceChildren();
     $('events-empty').hidden = true;
-    $('events-pause').textContent = 'Pause';
+    $('events-pause').textContent = t('con.pause');
     clearError($('events-error'));
   }
 
   function loggedIn(user) {
+    // The user's locale, else the browser's: a page drawn in another is
+    // drawn again (once: the locale is remembered for the next load).
+    if (I18n.use(user.locale)) {
+      location.reload();
+      return;
+    }
     state.user = { user: user.user, role: user.role };
+    $('locale-select').value = user.locale ? user.locale.split('-')[0] : '';
     $('who-name').textContent = user.user;
-    $('who-role').textContent = user.role;
+    $('who-role').textContent = I18n.has('role.' + user.role) ? t('role.' + user.role) : user.role;
     clearError($('login-error'));
     if (!isView(parseHash().view)) history.replaceState(null, '', '#orders');
     route();
@@ -188,15 +202,30 @@
     state.user = null;
     resetScreens();
     showView('login');
-    showError($('login-error'), { message: 'Your session has ended. Log in again.' });
+    showError($('login-error'), { message: t('con.session_ended') });
     $('login-username').focus();
+  }
+
+  // onLocaleChange saves the user's choice of language (PATCH /me) and
+  // draws the page again in it.
+  async function onLocaleChange() {
+    const sel = $('locale-select');
+    sel.disabled = true;
+    try {
+      const u = await api('PATCH', '/me', { locale: sel.value });
+      if (I18n.use(u.locale)) location.reload();
+    } catch (err) {
+      showBanner(err.message);
+    } finally {
+      sel.disabled = false;
+    }
   }
 
   async function onLogout() {
     try {
       await api('POST', '/logout');
     } catch (err) {
-      if (err.status !== 401) showBanner('Logging out failed: ' + err.message);
+      if (err.status !== 401) showBanner(t('con.logout_failed', { error: err.message }));
     }
     state.user = null;
     resetScreens();
@@ -250,16 +279,16 @@
         h('td', null, ord.customer && ord.customer.name),
         h('td', null, statusBadge(ord.status)),
         h('td', { class: 'num hide-sm' }, (ord.lines || []).length),
-        h('td', { class: 'nowrap' + (late ? ' missing' : ''), title: late ? 'Past its ship-by time' : null }, fmtShort(ord.ship_by)),
+        h('td', { class: 'nowrap' + (late ? ' missing' : ''), title: late ? t('con.past_ship_by') : null }, fmtShort(ord.ship_by)),
         h('td', { class: 'num hide-md' }, ord.priority || 0));
     });
     $('orders-body').replaceChildren(...rows);
     const empty = $('orders-empty');
-    empty.textContent = o.status ? `No ${o.status} orders${o.page ? ' on this page' : ''}.` : 'No orders yet.';
+    empty.textContent = o.status ? t(o.page ? 'con.no_status_orders_page' : 'con.no_status_orders', { status: statusText(o.status) }) : t('con.no_orders_yet');
     empty.hidden = rows.length > 0;
     $('orders-prev').disabled = o.page === 0;
     $('orders-next').disabled = !o.next;
-    $('orders-page').textContent = `Page ${o.page + 1}` + (rows.length ? ` · ${plural(rows.length, 'order')}` : '');
+    $('orders-page').textContent = t('con.page', { page: o.page + 1 }) + (rows.length ? ' · ' + t('con.n_orders', { n: rows.length }) : '');
     const table = $('orders-table');
     table.dataset.filter = o.status;
     table.dataset.page = String(o.page + 1);
@@ -333,7 +362,7 @@
     $('od-loading').hidden = true;
     $('od-title').textContent = o.id;
     $('od-status').replaceWith(Object.assign(statusBadge(o.status), { id: 'od-status' }));
-    setText('od-external', o.external_id ? 'External ID ' + o.external_id : '');
+    setText('od-external', o.external_id ? t('con.external_id_value', { id: o.external_id }) : '');
 
     const c = o.customer || {};
     $('od-customer').replaceChildren(
@@ -346,7 +375,7 @@
         a.country].filter(Boolean).map((line) => h('div', null, line)));
     setText('od-carrier', [o.carrier, o.service].filter(Boolean).join(' · '));
     setText('od-shipby', fmtDateTime(o.ship_by));
-    setText('od-priority', o.priority ? String(o.priority) : '0 (normal)');
+    setText('od-priority', o.priority ? I18n.num(o.priority) : t('con.priority_normal'));
     setText('od-wave', o.wave_id);
     setText('od-created', fmtDateTime(o.created_at));
 
@@ -359,20 +388,20 @@
       const allocs = (l.allocations || []).map((al) => h('li', null,
         h('span', { class: 'loc' }, al.location),
         h('span', { class: 'meta' },
-          (al.lot ? ` · lot ${al.lot}` : '') + (al.expiry ? ` · exp ${fmtDay(al.expiry)}` : '')),
-        ` × ${al.qty}`));
+          (al.lot ? ' · ' + t('con.lot_value', { lot: al.lot }) : '') + (al.expiry ? ' · ' + t('con.exp', { date: fmtDay(al.expiry) }) : '')),
+        ` × ${I18n.num(al.qty)}`));
       return h('tr', { dataset: { sku: l.sku } },
         h('td', { class: 'mono nowrap' }, l.sku),
-        h('td', { class: 'num' }, l.qty),
-        h('td', { class: 'num' + (missing > 0 ? ' missing' : '') }, l.allocated, missing > 0 ? ` (${missing} missing)` : ''),
-        h('td', { class: 'num' + (gaveUp > 0 ? ' missing' : '') }, picked, gaveUp > 0 ? ` (${gaveUp} short)` : ''),
-        h('td', null, allocs.length ? h('ul', { class: 'alloc-list' }, allocs) : h('span', { class: 'muted' }, picked ? 'picked' : 'nothing reserved')));
+        h('td', { class: 'num' }, I18n.num(l.qty)),
+        h('td', { class: 'num' + (missing > 0 ? ' missing' : '') }, I18n.num(l.allocated), missing > 0 ? ' ' + t('con.n_missing_paren', { n: missing }) : ''),
+        h('td', { class: 'num' + (gaveUp > 0 ? ' missing' : '') }, I18n.num(picked), gaveUp > 0 ? ' ' + t('con.n_short_paren', { n: gaveUp }) : ''),
+        h('td', null, allocs.length ? h('ul', { class: 'alloc-list' }, allocs) : h('span', { class: 'muted' }, picked ? statusText('picked') : t('con.nothing_reserved'))));
     });
     $('od-lines-body').replaceChildren(...lines);
 
     const steps = (o.timeline || []).map((s) => h('li', null,
       statusBadge(s.status),
-      h('span', { class: 'when' }, fmtDateTime(s.at) + (s.actor ? ' by ' + s.actor : '')),
+      h('span', { class: 'when' }, fmtDateTime(s.at) + (s.actor ? ' ' + t('con.by', { actor: s.actor }) : '')),
       s.note ? h('span', { class: 'note' }, s.note) : null));
     $('od-timeline').replaceChildren(...steps);
 
@@ -430,7 +459,7 @@
     const q = raw.trim();
     const box = $('inv-error');
     if (!q) {
-      showError(box, { message: 'Type a SKU code or scan a barcode.' });
+      showError(box, { message: t('con.type_sku') });
       return;
     }
     const seq = ++state.inv.seq;
@@ -471,15 +500,15 @@
   function renderSKU(sku, via) {
     $('sku-code').textContent = sku.code;
     $('sku-name').textContent = sku.name;
-    $('sku-via').textContent = via ? `Found by barcode ${via.code}` + (via.qty > 1 ? ` (pack of ${via.qty})` : '') : '';
+    $('sku-via').textContent = via ? t('con.found_by_barcode', { code: via.code }) + (via.qty > 1 ? ' ' + t('con.pack_of', { n: via.qty }) : '') : '';
     $('sku-barcodes').replaceChildren(...(sku.barcodes || []).map((b) =>
       h('span', { class: 'barcode' + (via && via.code === b.code ? ' hit' : '') },
-        b.code, h('span', { class: 'qty' }, b.qty > 1 ? `× ${b.qty}` : 'each'))));
+        b.code, h('span', { class: 'qty' }, b.qty > 1 ? `× ${I18n.num(b.qty)}` : t('con.each')))));
     if (!(sku.barcodes || []).length) setText('sku-barcodes', '');
-    setText('sku-weight', sku.weight_g ? `${sku.weight_g} g` : '');
+    setText('sku-weight', sku.weight_g ? I18n.weight(sku.weight_g) : '');
     setText('sku-dims', sku.length_mm || sku.width_mm || sku.height_mm
-      ? `${sku.length_mm} × ${sku.width_mm} × ${sku.height_mm} mm` : '');
-    setText('sku-tracking', [sku.lot_tracked ? 'lot' : '', sku.expiry_tracked ? 'expiry' : ''].filter(Boolean).join(' and ') || 'none');
+      ? `${I18n.num(sku.length_mm)} × ${I18n.num(sku.width_mm)} × ${I18n.num(sku.height_mm)} mm` : '');
+    setText('sku-tracking', [sku.lot_tracked ? t('con.tracking_lot') : '', sku.expiry_tracked ? t('con.tracking_expiry') : ''].filter(Boolean).join(' ' + t('con.and') + ' ') || t('con.none'));
     const panel = $('sku-detail');
     panel.dataset.sku = sku.code;
     panel.hidden = false;
@@ -517,17 +546,17 @@
       return h('tr', { dataset: { location: s.location, lot: s.lot || '' } },
         h('td', { class: 'mono nowrap' }, s.location),
         h('td', { class: 'mono' }, s.lot || '—'),
-        h('td', { class: 'nowrap ' + expClass }, exp ? fmtDay(s.expiry) : '—', expClass === 'expired' ? ' (expired)' : ''),
-        h('td', { class: 'num' }, s.on_hand),
-        h('td', { class: 'num' }, s.reserved),
-        h('td', { class: 'num' + (avail <= 0 ? ' zero' : '') }, avail));
+        h('td', { class: 'nowrap ' + expClass }, exp ? fmtDay(s.expiry) : '—', expClass === 'expired' ? ' ' + t('con.expired_paren') : ''),
+        h('td', { class: 'num' }, I18n.num(s.on_hand)),
+        h('td', { class: 'num' }, I18n.num(s.reserved)),
+        h('td', { class: 'num' + (avail <= 0 ? ' zero' : '') }, I18n.num(avail)));
     });
     $('stock-body').replaceChildren(...trs);
     $('stock-foot').replaceChildren(...(trs.length > 1 ? [h('tr', null,
-      h('td', { colspan: 3 }, `Total in ${plural(trs.length, 'row')}`),
-      h('td', { class: 'num' }, onHand),
-      h('td', { class: 'num' }, reserved),
-      h('td', { class: 'num' }, onHand - reserved))] : []));
+      h('td', { colspan: 3 }, t('con.total_in_rows', { n: trs.length })),
+      h('td', { class: 'num' }, I18n.num(onHand)),
+      h('td', { class: 'num' }, I18n.num(reserved)),
+      h('td', { class: 'num' }, I18n.num(onHand - reserved)))] : []));
     $('stock-empty').hidden = trs.length > 0;
     const table = $('stock-table');
     table.dataset.sku = code;
@@ -539,7 +568,7 @@
   function setLive(kind, text) {
     const live = $('events-live');
     live.className = 'live' + (kind === 'ok' ? '' : ' ' + kind);
-    live.textContent = kind === 'paused' ? 'paused' : kind === 'down' ? 'offline' : 'live';
+    live.textContent = kind === 'paused' ? t('con.live_paused') : kind === 'down' ? t('con.live_offline') : t('con.live_live');
     $('events-status').textContent = text || '';
   }
 
@@ -618,12 +647,12 @@
       clearError($('events-error'));
       $('events-empty').hidden = $('events-body').rows.length > 0;
       $('events-table').dataset.state = 'ready';
-      setLive('ok', 'Updated ' + timeFmt.format(new Date()));
+      setLive('ok', t('con.updated', { time: timeFmt.format(new Date()) }));
     } catch (err) {
       if (gen !== ev.gen) return;
       setLive('down');
       showError($('events-error'), err.status === 403 ? err
-        : { message: err.message + ' Retrying every few seconds.' });
+        : { message: err.message + ' ' + t('con.retrying') });
       if (err.status === 401 || err.status === 403) return; // retrying will not help
     }
     if (gen === ev.gen && !ev.paused) ev.timer = setTimeout(() => tick(gen), EVENTS_POLL_MS);
@@ -664,14 +693,14 @@
     const kind = String(type || '').split('.')[0];
     if (kind === 'order') {
       return [p.external_id, p.status,
-        p.lines !== undefined ? `${plural(p.lines, 'line')}, ${plural(p.units || 0, 'unit')}` : '',
-        p.missing ? `${p.missing} missing` : '', p.note].filter(Boolean).join(' · ');
+        p.lines !== undefined ? t('con.n_lines', { n: p.lines }) + ', ' + t('con.n_units', { n: p.units || 0 }) : '',
+        p.missing ? t('con.n_missing', { n: p.missing }) : '', p.note].filter(Boolean).join(' · ');
     }
     if (kind === 'stock' && typeof p.delta === 'number') {
-      return `${p.delta > 0 ? '+' : ''}${p.delta} at ${p.location}` + (p.lot ? ` lot ${p.lot}` : '') + (p.reason ? ` (${p.reason})` : '');
+      return t('con.delta_at', { delta: (p.delta > 0 ? '+' : '') + I18n.num(p.delta), location: p.location }) + (p.lot ? ' ' + t('con.lot_value', { lot: p.lot }) : '') + (p.reason ? ` (${p.reason})` : '');
     }
     if (kind === 'sku' && p.name) return p.name;
-    if (kind === 'location' && p.kind) return `${p.kind}` + (p.zone ? `, zone ${p.zone}` : '');
+    if (kind === 'location' && p.kind) return `${p.kind}` + (p.zone ? ', ' + t('con.zone', { zone: p.zone }) : '');
     if (kind === 'user' && p.role) return p.role;
     return Object.entries(p)
       .filter(([, v]) => v !== null && typeof v !== 'object' && v !== '')
@@ -681,11 +710,11 @@
   function onEventsPause() {
     const ev = state.events;
     ev.paused = !ev.paused;
-    $('events-pause').textContent = ev.paused ? 'Resume' : 'Pause';
+    $('events-pause').textContent = ev.paused ? t('con.resume') : t('con.pause');
     if (ev.paused) {
       clearTimeout(ev.timer);
       ev.gen++;
-      setLive('paused', 'Paused');
+      setLive('paused', t('con.paused'));
     } else if (ev.active) {
       tick(++ev.gen);
     }
@@ -694,7 +723,15 @@
   // ---- Start -------------------------------------------------------------
 
   async function boot() {
-    loginForm(api, (res) => { resetScreens(); loggedIn(res); });
+    // The login's answer has no locale: the session's /me has it.
+    loginForm(api, async () => {
+      resetScreens();
+      try {
+        loggedIn(await api('GET', '/me'));
+      } catch (err) {
+        showError($('login-error'), err);
+      }
+    });
     $('logout').addEventListener('click', onLogout);
     $('banner-close').addEventListener('click', () => { $('banner').hidden = true; });
     $('orders-status').addEventListener('change', onOrdersFilter);
@@ -726,6 +763,7 @@
       lookup($('inv-query').value, $('inv-mode').value);
     });
     $('events-pause').addEventListener('click', onEventsPause);
+    $('locale-select').addEventListener('change', onLocaleChange);
     window.addEventListener('hashchange', route);
 
     try {

@@ -49,7 +49,7 @@ export function barChart({ title, description, points, format = String, labelEve
   points.forEach((p, i) => {
     const x = left + i * slot + (slot - bw) / 2;
     const g = el('g', { class: 'chart-bar' });
-    const tip = `${p.title || p.label}: ${p.value === null || p.value === undefined ? 'no figure' : format(p.value)}`;
+    const tip = `${p.title || p.label}: ${p.value === null || p.value === undefined ? window.I18n.t('ch.no_figure') : format(p.value)}`;
     g.append(el('title', null, tip));
     if (p.value === null || p.value === undefined) {
       g.append(el('rect', { x, y: y(0) - 2, width: bw, height: 2, class: 'chart-none' }));

@@ -4,8 +4,13 @@
 // ever inserted as text, never parsed as HTML.
 'use strict';
 
+// The page's static text in the user's language (i18n.js and its
+// catalogs are loaded just before this script, once the page is parsed).
+window.I18n.apply(document);
+
 window.Pickwave = (() => {
   const API = '/api/v1';
+  const { t } = window.I18n;
 
   class APIError extends Error {
     constructor(status, code, message, details) {
@@ -32,7 +37,7 @@ window.Pickwave = (() => {
         res = await fetch(API + path, opts);
         text = await res.text();
       } catch (err) {
-        throw new APIError(0, 'network', 'Cannot reach the Pickwave server. Check the connection and try again.');
+        throw new APIError(0, 'network', t('common.no_server'));
       }
       let data = null;
       if (text) {
@@ -41,7 +46,7 @@ window.Pickwave = (() => {
       if (!res.ok) {
         const e = data && data.error ? data.error : {};
         const err = new APIError(res.status, e.code || 'http_' + res.status,
-          e.message || `The server answered ${res.status} ${res.statusText}.`.replace(' .', '.'), e.details);
+          e.message || t('common.server_answered', { status: String(res.status), text: res.statusText }).replace(' .', '.'), e.details);
         if (res.status === 401 && path !== '/login' && onUnauthorized) onUnauthorized();
         throw err;
       }
@@ -70,12 +75,12 @@ window.Pickwave = (() => {
 
   // showError fills an error box with the message and any field details.
   function showError(box, err) {
-    const msg = err && err.message ? err.message : 'Something went wrong.';
+    const msg = err && err.message ? err.message : t('common.something_wrong');
     const kids = [h('span', null, msg)];
     const details = err && Array.isArray(err.details) ? err.details : [];
     if (details.length) {
       kids.push(h('ul', null, details.map((d) => h('li', null,
-        (d.line ? `line ${d.line}: ` : '') + (d.field ? `${d.field} ` : '') + (d.reason || '')))));
+        (d.line ? t('common.line', { line: d.line }) + ' ' : '') + (d.field ? `${d.field} ` : '') + (d.reason || '')))));
     }
     box.replaceChildren(...kids);
     box.hidden = false;
@@ -113,7 +118,7 @@ window.Pickwave = (() => {
       const password = $('login-password').value;
       const box = $('login-error');
       if (!username || !password) {
-        showError(box, { message: 'Enter your user name and password.' });
+        showError(box, { message: t('common.enter_user_password') });
         return;
       }
       clearError(box);

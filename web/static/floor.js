@@ -6,11 +6,12 @@
 // session from the last number, so nothing is lost or shown twice.
 
 const { h } = window.Pickwave;
+const { t } = window.I18n;
 const $ = (id) => document.getElementById(id);
 
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-const etaFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const num = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+const timeFmt = new Intl.DateTimeFormat(I18n.locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const etaFmt = new Intl.DateTimeFormat(I18n.locale, { hour: '2-digit', minute: '2-digit' });
+const num = new Intl.NumberFormat(I18n.locale, { maximumFractionDigits: 1 });
 const MAX_EXCEPTIONS = 100;
 const RETRY_MS = [500, 1000, 2000, 5000, 10000];
 
@@ -117,18 +118,18 @@ function renderWaves() {
     const p = w.progress;
     const done = p.tasks ? p.tasks_done / p.tasks : 0;
     let eta = '';
-    if (w.status === 'released') eta = w.eta ? `ETA ${etaFmt.format(new Date(w.eta))}` : 'ETA — (nobody picking)';
+    if (w.status === 'released') eta = w.eta ? t('fl.eta_v', { v: etaFmt.format(new Date(w.eta)) }) : t('fl.eta_nobody_picking');
     return h('li', { class: 'wave-card', 'data-wave': w.id, 'data-done': String(p.tasks_done), 'data-tasks': String(p.tasks) },
-      h('div', { class: 'wave-head' }, h('strong', { class: 'mono' }, w.id), h('span', { class: 'status status-' + w.status }, w.status)),
-      h('label', { class: 'sr-only', for: 'prog-' + w.id }, `Progress of wave ${w.id}`),
-      h('progress', { id: 'prog-' + w.id, max: String(p.tasks || 1), value: String(p.tasks_done) }, `${Math.round(done * 100)} %`),
+      h('div', { class: 'wave-head' }, h('strong', { class: 'mono' }, w.id), h('span', { class: 'status status-' + w.status }, I18n.has('status.' + w.status) ? t('status.' + w.status) : w.status)),
+      h('label', { class: 'sr-only', for: 'prog-' + w.id }, t('fl.progress_of_wave_id', { id: w.id })),
+      h('progress', { id: 'prog-' + w.id, max: String(p.tasks || 1), value: String(p.tasks_done) }, t('fl.v', { v: Math.round(done * 100) })),
       h('div', { class: 'wave-facts' },
-        h('span', null, `${p.tasks_done} of ${p.tasks} picks`),
-        h('span', null, `${p.units_picked} of ${p.units} units` + (p.units_short ? `, ${p.units_short} short` : '')),
-        h('span', null, `carts ${p.carts_done}/${p.carts}`)),
+        h('span', null, t('fl.tasks_done_of_tasks_picks', { tasks_done: p.tasks_done, tasks: p.tasks })),
+        h('span', null, t('fl.units_picked_of_units_units', { units_picked: p.units_picked, units: p.units }) + (p.units_short ? t('fl.units_short_short', { units_short: p.units_short }) : '')),
+        h('span', null, t('fl.carts_carts_done_carts', { carts_done: p.carts_done, carts: p.carts }))),
       h('div', { class: 'wave-facts' },
         h('span', { class: 'wave-eta' }, eta),
-        h('span', null, w.picks_per_hour ? `${num.format(w.picks_per_hour)} picks/h` : ''),
+        h('span', null, w.picks_per_hour ? t('fl.v_picks_h', { v: num.format(w.picks_per_hour) }) : ''),
         h('span', { class: 'muted' }, w.pickers.length ? w.pickers.join(', ') : '')));
   }));
   $('floor-waves-empty').hidden = list.length > 0;
@@ -137,8 +138,8 @@ function renderWaves() {
 function renderPickers() {
   const list = [...state.pickers.values()].sort((a, b) => a.name.localeCompare(b.name));
   $('floor-pickers').replaceChildren(...list.map((p) => h('tr', { 'data-picker': p.name },
-    h('td', null, h('span', { class: 'dot ' + (p.online ? 'dot-on' : 'dot-off'), title: p.online ? 'Handheld online' : 'Handheld offline' }),
-      h('span', { class: 'sr-only' }, p.online ? 'online ' : 'offline '), p.name),
+    h('td', null, h('span', { class: 'dot ' + (p.online ? 'dot-on' : 'dot-off'), title: p.online ? t('fl.handheld_online') : t('fl.handheld_offline') }),
+      h('span', { class: 'sr-only' }, p.online ? t('fl.online') : t('fl.offline')), p.name),
     h('td', { class: 'mono' }, p.cart || '—'),
     h('td', { class: 'num hide-sm' }, String(p.picks)),
     h('td', { class: 'num' }, p.picks_per_hour ? num.format(p.picks_per_hour) : '—'),
@@ -152,15 +153,15 @@ function renderStations() {
   $('floor-stations').replaceChildren(...list.map((s) => h('li', { class: 'station-card' + (s.healthy ? '' : ' unhealthy'), 'data-station': s.id },
     h('strong', null, s.id), s.packer ? h('span', { class: 'muted' }, ' · ' + s.packer) : null,
     h('ul', { class: 'devices' }, s.devices.map((d) => h('li', { class: d.online ? 'dev-on' : 'dev-off' },
-      `${d.kind}: ${d.online ? 'ok' : (d.error || d.state || 'offline')}`))),
-    s.queued ? h('div', { class: 'muted' }, `${s.queued} label(s) queued`) : null)));
+      `${d.kind}: ${d.online ? t('fl.ok') : (d.error || d.state || t('fl.offline'))}`))),
+    s.queued ? h('div', { class: 'muted' }, t('fl.queued_label_s_queued', { queued: s.queued })) : null)));
   $('floor-stations-empty').hidden = list.length > 0;
 }
 
 const KIND_TEXT = {
-  wrong_scan: 'Wrong scan', short: 'Short', mispick_at_pack: 'Mispick at pack', weight_blocked: 'Weight blocked',
-  printer_error: 'Printer', device_offline: 'Device offline', device_online: 'Device back',
-  handheld_offline: 'Handheld offline', handheld_online: 'Handheld back',
+  wrong_scan: t('fl.wrong_scan'), short: t('fl.short'), mispick_at_pack: t('fl.mispick_at_pack'), weight_blocked: t('fl.weight_blocked'),
+  printer_error: t('fl.printer'), device_offline: t('fl.device_offline'), device_online: t('fl.device_back'),
+  handheld_offline: t('fl.handheld_offline'), handheld_online: t('fl.handheld_back'),
 };
 
 function exceptionRow(e) {

@@ -41,7 +41,8 @@ const RETRY_MS = 2000;
 const MAX_COUNT = 100000; // the protocol's bound on a keyed count and a found count
 
 const $ = (id) => document.getElementById(id);
-const { newID, plural, wsURL } = window.Pickwave;
+const { newID, wsURL } = window.Pickwave;
+const { t } = window.I18n;
 const scan = $('hh-scan');
 
 // ---- Ids and the device name ---------------------------------------------
@@ -182,14 +183,14 @@ function showScreen(name) {
   $('hh-boot').hidden = true;
   for (const s of SCREENS) $('hh-' + s).hidden = s !== name;
   document.body.dataset.screen = name;
-  const titles = { login: 'Log in', idle: 'Take a cart', pick: 'Picking', done: 'Cart done', menu: 'Menu', work: 'Floor work' };
+  const titles = { login: t('hh.title.login'), idle: t('hh.title.idle'), pick: t('hh.title.pick'), done: t('hh.title.done'), menu: t('hh.title.menu'), work: t('hh.title.work') };
   document.title = `${titles[name]} · Pickwave`;
 }
 
 function setConn(state) {
   const el = $('hh-conn');
   el.dataset.state = state;
-  el.textContent = { online: 'Online', connecting: 'Connecting…', reconnecting: 'Offline' }[state] || state;
+  el.textContent = { online: t('hh.conn.online'), connecting: t('hh.connecting'), reconnecting: t('hh.conn.offline') }[state] || state;
 }
 
 // showVerdict shows the answer to a scan: green when units or a step were
@@ -202,16 +203,29 @@ function showVerdict(v, feedback) {
   box.className = 'hh-verdict ' + { pick: 'hh-ok', short: 'hh-shortv', wrong: 'hh-bad' }[kind];
   box.dataset.code = v.code || '';
   box.dataset.kind = kind;
-  $('hh-verdict-msg').textContent = v.message || (ok ? 'OK' : v.code);
+  // The server's message is English, the protocol's language; in any
+  // other language the catalog's text for the verdict code stands for it.
+  const text = verdictText(v, kind);
+  $('hh-verdict-msg').textContent = text;
   const exp = $('hh-verdict-expected');
   // The expected value, unless the message says it already.
-  exp.hidden = ok || !v.expected || String(v.message || '').includes(v.expected);
-  exp.textContent = v.expected ? 'Expected: ' + v.expected : '';
+  exp.hidden = ok || !v.expected || text.includes(v.expected);
+  exp.textContent = v.expected ? t('hh.expected', { value: v.expected }) : '';
   box.hidden = false;
   if (feedback !== false) {
     beep(kind);
     if (kind !== 'pick') buzz(kind === 'short' ? [120, 60, 120] : [180, 80, 180]);
   }
+}
+
+// verdictText is what the picker reads for a verdict: the server's own
+// message in English, else the catalog's text for its code.
+function verdictText(v, kind) {
+  if (I18n.lang === 'en' && v.message) return v.message;
+  if (kind === 'short') return t('verdict.ok_short', { n: v.short });
+  const key = 'verdict.' + (v.code || 'ok');
+  if (I18n.has(key)) return t(key);
+  return v.message || v.code;
 }
 
 // showNotice shows something that is not a verdict, in amber.
@@ -255,7 +269,7 @@ function sameOrigin(url) {
   }
 }
 
-const STEP_TITLES = { location: 'Go to location', item: 'Pick item', tote: 'Put in tote' };
+const stepTitle = (step) => ({ location: t('hh.step.location'), item: t('hh.step.item'), tote: t('hh.step.tote') })[step] || step;
 
 function render() {
   $('hh-user').textContent = st.user || '';
@@ -301,7 +315,7 @@ function renderNextStop(p, first) {
   $('hh-nextstop').hidden = !ns;
   if (!ns) return;
   const here = p.task && ns.location === p.task.location;
-  $('hh-nextstop-label').textContent = first ? 'First stop' : here ? 'Next, same location' : 'Next stop';
+  $('hh-nextstop-label').textContent = first ? t('hh.next.first') : here ? t('hh.next.same') : t('hh.next.stop');
   $('hh-nextstop-loc').textContent = ns.location || '';
   $('hh-nextstop-what').textContent = `${ns.sku} × ${ns.qty}` + (ns.sku_name ? ` · ${ns.sku_name}` : '');
 }
@@ -311,7 +325,7 @@ function renderPick(p) {
   pick.dataset.step = p.step || '';
   pick.dataset.cart = p.cart_id || '';
   $('hh-cart').textContent = p.cart_id || '';
-  $('hh-left').textContent = plural(p.tasks_left || 0, 'task') + ' left';
+  $('hh-left').textContent = t('hh.tasks_left', { n: p.tasks_left || 0 });
 
   const bind = p.step === 'bind_tote' || !p.task;
   $('hh-p-bind').hidden = !bind;
@@ -326,22 +340,22 @@ function renderPick(p) {
     return;
   }
 
-  const t = p.task;
-  if (pick.dataset.task !== (t.id || '') || p.step !== 'item') setCount(0);
-  pick.dataset.task = t.id || '';
+  const task = p.task;
+  if (pick.dataset.task !== (task.id || '') || p.step !== 'item') setCount(0);
+  pick.dataset.task = task.id || '';
   const card = $('hh-p-task');
   card.dataset.step = p.step;
-  $('hh-step').textContent = STEP_TITLES[p.step] || p.step;
-  $('hh-loc').textContent = t.location || '';
+  $('hh-step').textContent = stepTitle(p.step);
+  $('hh-loc').textContent = task.location || '';
   const where = [];
-  if (t.aisle) where.push('Aisle ' + t.aisle);
-  if (t.bay) where.push('Bay ' + t.bay);
+  if (task.aisle) where.push(t('hh.aisle', { aisle: task.aisle }));
+  if (task.bay) where.push(t('hh.bay', { bay: task.bay }));
   $('hh-aislebay').textContent = where.join(' · ');
 
   // The item: what to pick here, shown from the location step on.
   const tote = p.step === 'tote';
   $('hh-item').hidden = false;
-  $('hh-sku').textContent = t.sku || '';
+  $('hh-sku').textContent = task.sku || '';
   $('hh-name').textContent = p.sku_name || '';
   const img = $('hh-img');
   if (sameOrigin(p.image_url) && !tote) {
@@ -351,33 +365,33 @@ function renderPick(p) {
     img.hidden = true;
     img.removeAttribute('src');
   }
-  const lot = t.lot || '';
-  const exp = day(t.expiry);
+  const lot = task.lot || '';
+  const exp = day(task.expiry);
   $('hh-lot').textContent = lot;
   $('hh-exp').textContent = exp;
   $('hh-lot-wrap').hidden = !lot;
   $('hh-exp-wrap').hidden = !exp;
   $('hh-lotexp').hidden = !lot && !exp;
 
-  const qty = t.qty || 0;
-  const picked = t.picked || 0;
-  const short = t.short || 0;
+  const qty = task.qty || 0;
+  const picked = task.picked || 0;
+  const short = task.short || 0;
   const left = Math.max(qty - picked - short, 0);
   $('hh-qtyrow').hidden = tote;
   $('hh-qty').textContent = String(left);
   $('hh-qty-total').textContent = String(qty);
   const notes = [];
-  if (picked) notes.push(`${picked} picked`);
-  if (short) notes.push(`${short} short`);
+  if (picked) notes.push(t('hh.n_picked', { n: picked }));
+  if (short) notes.push(t('hh.n_short', { n: short }));
   $('hh-qty-note').textContent = notes.length ? ' · ' + notes.join(' · ') : '';
 
   $('hh-toterow').hidden = !tote;
-  $('hh-slot').textContent = String(t.tote_slot || '');
+  $('hh-slot').textContent = String(task.tote_slot || '');
 
   const instr = {
-    location: 'Scan the location label.',
-    item: left === 1 ? 'Scan the item.' : `Scan each unit, or key the quantity and scan once: ${left} to go. Then put them in slot ${t.tote_slot}.`,
-    tote: `Put the ${plural(picked, 'unit')} in the tote in slot ${t.tote_slot} and scan the tote.`,
+    location: t('hh.instr.location'),
+    item: left === 1 ? t('hh.instr.item_one') : t('hh.instr.item_many', { n: left, slot: task.tote_slot }),
+    tote: t('hh.instr.tote', { n: picked, slot: task.tote_slot }),
   }[p.step] || '';
   $('hh-instr').textContent = instr;
   // A quantity is keyed for item scans of more than one unit.
@@ -483,9 +497,9 @@ async function probe() {
     const res = await fetch(WS_PATH, { credentials: 'same-origin', cache: 'no-store' });
     if (res.status === 401) {
       if (st.token) {
-        sessionEnded('Your session has ended. Scan your badge to go on.');
+        sessionEnded(t('hh.session_ended'));
       } else {
-        showLoginError('The server refuses an old login saved in this browser. Log out in the supervisor console, or clear this site’s cookies, then try again.');
+        showLoginError(t('hh.old_login'));
       }
     }
   } catch (err) {
@@ -534,6 +548,11 @@ async function onWelcome(m) {
   rt.helloRef = '';
   rt.authed = true;
   rt.backoff = BACKOFF_MIN_MS;
+  // The user's own locale, or the browser's when they have none: redraw
+  // the static text in it; render() below draws the rest.
+  const drawnIn = I18n.locale;
+  I18n.use(m.locale);
+  if (I18n.locale !== drawnIn) I18n.apply(document);
   $('hh-password').value = '';
   showLoginError('');
   if (newUser) {
@@ -676,7 +695,9 @@ function applyPrompt(p) {
 
 function onError(m) {
   const ref = m.ref || '';
-  const message = m.message || 'Something went wrong.';
+  // Server messages are English; a catalog text for the code stands
+  // for them in other languages.
+  const message = I18n.lang !== 'en' && I18n.has('error.' + m.code) ? t('error.' + m.code) : m.message || t('common.something_wrong');
   if (ref && (ref === rt.loginRef || ref === rt.helloRef)) {
     const hello = ref === rt.helloRef;
     rt.loginMsg = null;
@@ -688,7 +709,7 @@ function onError(m) {
       sessionEnded(message);
       dropSocket();
     } else if (hello && m.code === 'unauthorized') {
-      sessionEnded('Your session has ended. Scan your badge to go on.');
+      sessionEnded(t('hh.session_ended'));
     } else {
       showLoginError(message); // a wrong badge or password
     }
@@ -726,7 +747,7 @@ function onError(m) {
     const tries = (rt.retries[ref] || 0) + 1;
     rt.retries[ref] = tries;
     if (tries <= MAX_RETRIES) {
-      showNotice(message + ' Trying again…');
+      showNotice(message + ' ' + t('hh.trying_again'));
       const wait = Number(m.retry_after_ms) > 0 ? Number(m.retry_after_ms) : RETRY_MS * tries;
       setTimeout(() => {
         if (rt.authed && pending.some((p) => p.id === ref)) send(kept.msg);
@@ -743,7 +764,7 @@ function onError(m) {
     return;
   }
   if (m.code === 'unauthorized') {
-    sessionEnded('Your session has ended. Scan your badge to go on.');
+    sessionEnded(t('hh.session_ended'));
     dropSocket();
     return;
   }
@@ -810,7 +831,7 @@ function submitScan(raw) {
 // are kept and sent in the order they were made.
 function queue(msg) {
   if (pending.length >= MAX_PENDING) {
-    showVerdict({ code: 'queue_full', message: `${MAX_PENDING} scans are waiting for the connection. Wait until it is back, then scan again.` });
+    showVerdict({ code: 'queue_full', message: t('hh.queue_full', { n: MAX_PENDING }) });
     return;
   }
   const user = st.user;
@@ -821,11 +842,11 @@ function queue(msg) {
     try {
       await store.add(user, msg);
     } catch (err) {
-      showNotice('This scan could not be kept on the handheld; it is sent, but lost if the page closes before the answer.');
+      showNotice(t('hh.not_kept'));
     }
     entry.kept = true; // or could not be: it goes anyway
     if (!rt.authed) {
-      showNotice('No connection. The scan is kept and sent when the connection is back.');
+      showNotice(t('hh.offline_kept'));
       return;
     }
     flush();
@@ -834,7 +855,7 @@ function queue(msg) {
 
 function takeCart() {
   if (!rt.authed) {
-    showNotice('No connection. Wait until it is back, then take a cart.');
+    showNotice(t('hh.offline_take'));
     return;
   }
   $('hh-idle-msg').hidden = true;
@@ -845,7 +866,7 @@ function takeCart() {
 
 async function logout() {
   const n = pending.length;
-  if (n && !window.confirm(`${plural(n, 'scan')} not sent yet will be lost. Log out anyway?`)) return;
+  if (n && !window.confirm(t('hh.logout_confirm', { n }))) return;
   const token = st.token;
   const user = st.user;
   st = fresh();
@@ -891,8 +912,8 @@ function setCount(n) {
 function openCount() {
   const p = st.prompt;
   if (!p || p.step !== 'item' || !p.task) return;
-  const t = p.task;
-  const left = Math.max((t.qty || 0) - (t.picked || 0) - (t.short || 0), 0);
+  const task = p.task;
+  const left = Math.max((task.qty || 0) - (task.picked || 0) - (task.short || 0), 0);
   closeShort();
   $('hh-count-box').hidden = false;
   // The units still to pick: the usual answer, typed over when not.
@@ -912,12 +933,12 @@ function closeCount() {
 
 function openShort() {
   const p = st.prompt;
-  const t = p && p.task;
-  if (!t) return;
+  const task = p && p.task;
+  if (!task) return;
   closeCount();
   setCount(0);
-  const left = Math.max((t.qty || 0) - (t.picked || 0) - (t.short || 0), 0);
-  $('hh-short-what').textContent = `${t.sku} at ${t.location}: ${left} of ${t.qty} not picked yet`;
+  const left = Math.max((task.qty || 0) - (task.picked || 0) - (task.short || 0), 0);
+  $('hh-short-what').textContent = t('hh.short_what', { sku: task.sku, location: task.location, n: left, qty: task.qty });
   rt.shortReason = '';
   for (const b of document.querySelectorAll('.hh-reason')) b.setAttribute('aria-pressed', 'false');
   // The count starts empty: the picker types what is there, or says it
@@ -957,14 +978,14 @@ function updateShortSend() {
 function sendShort() {
   const box = $('hh-short-error');
   if (!rt.shortReason) {
-    box.textContent = 'Choose why the units are short.';
+    box.textContent = t('hh.short.reason');
     box.hidden = false;
     return;
   }
   const skip = $('hh-found-skip').checked;
   const found = foundValue();
   if (!skip && found < 0) {
-    box.textContent = `Count the units left at the location and type the number (0 to ${MAX_COUNT}), or tick “Not counted”.`;
+    box.textContent = t('hh.short.count', { max: MAX_COUNT });
     box.hidden = false;
     return;
   }
@@ -994,7 +1015,7 @@ async function openCamera() {
     });
   } catch (err) {
     $('hh-camera').hidden = true;
-    showNotice('The camera could not be opened: allow it for this page, or scan with the scanner.');
+    showNotice(t('hh.camera_failed'));
   }
 }
 
@@ -1071,7 +1092,7 @@ async function loadState() {
   if (st.token) setCookie(st.token);
   else clearCookie(); // nobody is logged in here, whatever an old cookie says
   await loadPending();
-  if (!store.durable) showNotice('This browser does not keep scans on the handheld: stay in Wi-Fi range until each is answered.');
+  if (!store.durable) showNotice(t('hh.no_store'));
 }
 
 function wire() {
@@ -1115,7 +1136,7 @@ function wire() {
     const username = $('hh-username').value.trim();
     const password = $('hh-password').value;
     if (!username || !password) {
-      showLoginError('Enter your user name and password.');
+      showLoginError(t('common.enter_user_password'));
       return;
     }
     login({ username, password });

@@ -5,6 +5,7 @@
 // leg shortest, across, and into the next aisle). Plain ES module; every
 // node is built with createElementNS, nothing is parsed as markup.
 
+const { t } = window.I18n;
 const SVG = 'http://www.w3.org/2000/svg';
 
 // PALETTE holds route colours that stay apart for common colour-vision
@@ -89,7 +90,7 @@ export function aisleMap(layout, routes, title) {
   const svg = el('svg', {
     viewBox: vb.join(' '), class: 'aisle-map', role: 'img', 'aria-labelledby': titleID,
     preserveAspectRatio: 'xMidYMid meet',
-  }, el('title', { id: titleID }, title || 'Aisle map'));
+  }, el('title', { id: titleID }, title || t('mp.aisle_map')));
 
   // Racks: a bar on each side of every aisle, cut at the cross aisles.
   const racks = el('g', { class: 'map-racks', fill: '#d9e0e6' });
@@ -128,7 +129,7 @@ export function aisleMap(layout, routes, title) {
     const off = n > 1 ? ((i - (n - 1) / 2) * Math.min(pitch * 0.12, 0.5)) / Math.max(1, n / 4) : 0;
     const pts = routePoints(layout, r.stops || []).map(([x, y]) => [x + off, y + off]);
     const g = el('g', { class: 'map-route', 'data-cart': r.label || '' });
-    g.append(el('title', null, `${r.label}: ${(r.stops || []).length} stops`));
+    g.append(el('title', null, t('mp.label_v_stops', { label: r.label, v: (r.stops || []).length })));
     g.append(el('polyline', {
       points: pts.map(([x, y]) => `${x.toFixed(2)},${fy(y).toFixed(2)}`).join(' '),
       fill: 'none', stroke: color, 'stroke-width': stroke, 'stroke-linejoin': 'round', 'stroke-linecap': 'round', opacity: 0.9,
@@ -146,7 +147,7 @@ export function aisleMap(layout, routes, title) {
   const [dx, dy] = depotPoint(layout);
   const ds = Math.min(pitch, layout.bay_width_m * 2) * 0.3;
   svg.append(el('g', { class: 'map-depot' },
-    el('title', null, 'Depot: every cart starts and ends here'),
+    el('title', null, t('mp.depot_every_cart_starts_and')),
     el('rect', { x: dx - ds / 2, y: fy(dy) - ds / 2, width: ds, height: ds, fill: '#1f2a33' }),
   ));
   return svg;

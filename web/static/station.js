@@ -20,7 +20,8 @@
   const MAX_SCANS = 8;
 
   const $ = (id) => document.getElementById(id);
-  const { client, h, showError, clearError, parseTime, plural, newID, loginForm, wsURL } = window.Pickwave;
+  const { client, h, showError, clearError, parseTime, newID, loginForm, wsURL } = window.Pickwave;
+  const { t } = window.I18n;
   const enc = encodeURIComponent;
 
   // ---- API ---------------------------------------------------------------
@@ -36,8 +37,8 @@
 
   // ---- Formatting --------------------------------------------------------
 
-  const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  const dayTimeFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const timeFmt = new Intl.DateTimeFormat(I18n.locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const dayTimeFmt = new Intl.DateTimeFormat(I18n.locale, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
   function fmtTime(iso) {
     const d = parseTime(iso);
@@ -45,7 +46,7 @@
     return d.toDateString() === new Date().toDateString() ? timeFmt.format(d) : dayTimeFmt.format(d);
   }
 
-  const gramsFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+  const gramsFmt = new Intl.NumberFormat(I18n.locale, { maximumFractionDigits: 1 });
 
   // visible shows control characters of a barcode as their Unicode
   // pictures: GS (the GS1 separator) as ␝.
@@ -65,7 +66,7 @@
       if (!part) continue;
       if (/^[\u2400-\u241f]$/.test(part)) {
         const name = CONTROL_NAMES[part.charCodeAt(0) - 0x2400];
-        out.push(h('span', { class: 'ctl', title: name === 'GS' ? 'GS: group separator (FNC1)' : name, dataset: { name } }, part));
+        out.push(h('span', { class: 'ctl', title: name === 'GS' ? t('st.gs_group_separator_fnc1') : name, dataset: { name } }, part));
       } else {
         out.push(part);
       }
@@ -74,14 +75,14 @@
   }
 
   const SYMBOLOGIES = {
-    ']C0': 'Code 128', ']C1': 'GS1-128', ']d1': 'Data Matrix', ']d2': 'GS1 DataMatrix', ']Q1': 'QR Code', ']Q3': 'GS1 QR Code',
-    ']E0': 'EAN-13 / UPC-A', ']E4': 'EAN-8', ']e0': 'GS1 DataBar', ']A0': 'Code 39', ']I0': 'ITF', ']I1': 'ITF',
+    ']C0': t('st.code_128'), ']C1': t('st.gs1_128'), ']d1': t('st.data_matrix'), ']d2': t('st.gs1_datamatrix'), ']Q1': t('st.qr_code'), ']Q3': t('st.gs1_qr_code'),
+    ']E0': t('st.ean_13_upc_a'), ']E4': t('st.ean_8'), ']e0': t('st.gs1_databar'), ']A0': t('st.code_39'), ']I0': t('st.itf'), ']I1': t('st.itf'),
   };
 
   function symbologyText(id) {
     if (!id) return '';
     const name = SYMBOLOGIES[id];
-    return name ? `${name} (${id})` : id;
+    return name ? t('st.name_id', { name, id }) : id;
   }
 
   // ---- State -------------------------------------------------------------
@@ -113,21 +114,27 @@
     $('boot').hidden = true;
     for (const v of ['login', 'pick', 'station']) $('view-' + v).hidden = v !== name;
     $('topbar').hidden = name === 'login';
-    const titles = { login: 'Log in', pick: 'Pack stations', station: 'Pack station' };
-    document.title = `${titles[name]} · Pickwave`;
+    const titles = { login: t('st.log_in'), pick: t('st.pack_stations'), station: t('st.pack_station') };
+    document.title = t('st.v_pickwave', { v: titles[name] });
   }
 
   // ---- Session -----------------------------------------------------------
 
   function loggedIn(user) {
+    // The user's locale, else the browser's: a page drawn in another is
+    // drawn again (once: the locale is remembered for the next load).
+    if (I18n.use(user.locale)) {
+      location.reload();
+      return;
+    }
     state.user = { user: user.user, role: user.role };
     $('who-name').textContent = user.user;
-    $('who-role').textContent = user.role;
+    $('who-role').textContent = I18n.has('role.' + user.role) ? t('role.' + user.role) : user.role;
     $('nav-console').hidden = !MANAGERS.includes(user.role);
     clearError($('login-error'));
     if (!STATION_ROLES.includes(user.role)) {
       showView('login');
-      showError($('login-error'), { message: `A ${user.role} cannot use pack stations. Log in as a packer, supervisor or admin.` });
+      showError($('login-error'), { message: t('st.a_role_cannot_use_pack', { role: user.role }) });
       return;
     }
     route();
@@ -138,7 +145,7 @@
     state.user = null;
     closeStation();
     showView('login');
-    showError($('login-error'), { message: 'Your session has ended. Log in again.' });
+    showError($('login-error'), { message: t('st.your_session_has_ended_log') });
     $('login-username').focus();
   }
 
@@ -146,7 +153,7 @@
     try {
       await api('POST', '/logout');
     } catch (err) {
-      if (err.status !== 401) showBanner('Logging out failed: ' + err.message);
+      if (err.status !== 401) showBanner(t('st.logging_out_failed') + err.message);
     }
     state.user = null;
     closeStation();
@@ -272,7 +279,7 @@
     try { localStorage.setItem(STATION_KEY, id); } catch (err) { /* ignore */ }
     $('st-name').textContent = st.name || id;
     $('st-id').textContent = st.id;
-    document.title = `${st.name || id} · Pickwave`;
+    document.title = t('st.v_pickwave', { v: st.name || id });
     // Devices the station has, before the live state says how they are.
     renderState(st.state || {
       scanner: st.scanner ? { device: st.scanner.port, online: false, error: 'connecting' } : null,
@@ -315,7 +322,7 @@
     const el = $('st-live');
     el.dataset.state = s;
     el.className = 'live' + (s === 'live' ? '' : ' down');
-    el.textContent = { live: 'live', connecting: 'connecting', reconnecting: 'reconnecting…' }[s] || s;
+    el.textContent = { live: 'live', connecting: 'connecting', reconnecting: t('st.reconnecting') }[s] || s;
   }
 
   function connect() {
@@ -388,13 +395,13 @@
   function renderDevice(name, d) {
     const card = $('st-' + name);
     card.dataset.online = d ? (d.online ? 'online' : 'offline') : 'none';
-    const status = !d ? 'Not set up' : d.online ? 'Online' : 'Offline';
+    const status = !d ? t('st.not_set_up') : d.online ? t('st.online') : t('st.offline');
     $(`st-${name}-status`).textContent = status;
     $(`st-${name}-light`).title = status;
     const since = d && d.online ? fmtTime(d.since) : '';
-    $(`st-${name}-device`).textContent = d ? (d.device || '') + (since ? ` · since ${since}` : '') : '';
+    $(`st-${name}-device`).textContent = d ? (d.device || '') + (since ? t('st.since_since', { since }) : '') : '';
     const errBox = $(`st-${name}-error`);
-    const err = d && !d.online ? (d.error || 'not connected') : '';
+    const err = d && !d.online ? (d.error || t('st.not_connected')) : '';
     errBox.textContent = err;
     errBox.hidden = !err;
   }
@@ -430,20 +437,20 @@
     const hasReading = sc.online && (flags.length > 0 || g !== 0);
     card.dataset.weight = hasReading ? String(g) : '';
     card.dataset.stable = sc.stable ? 'true' : 'false';
-    w.textContent = hasReading ? `${gramsFmt.format(g)} g` : '—';
-    $('st-weight-kg').textContent = hasReading ? `${(g / 1000).toFixed(3)} kg` : '';
+    w.textContent = hasReading ? t('st.v_g', { v: gramsFmt.format(g) }) : '—';
+    $('st-weight-kg').textContent = hasReading ? t('st.v_kg', { v: (g / 1000).toFixed(3) }) : '';
     const stable = $('st-stable');
     if (!hasReading) {
       stable.textContent = '';
       stable.className = 'st-stable';
     } else if (sc.stable) {
-      stable.textContent = 'Stable';
+      stable.textContent = t('st.stable');
       stable.className = 'st-stable st-stable-yes';
     } else if (flags.includes('motion')) {
-      stable.textContent = 'In motion';
+      stable.textContent = t('st.in_motion');
       stable.className = 'st-stable st-stable-no';
     } else {
-      stable.textContent = 'Not stable';
+      stable.textContent = t('st.not_stable');
       stable.className = 'st-stable st-stable-no';
     }
     // Stable and motion are the indicator above; other flags (net, under
@@ -517,7 +524,7 @@
 
   // ---- Packing -------------------------------------------------------------
 
-  const STEP_TEXT = { idle: 'waiting for an order', scan: 'scanning items', weigh: 'weigh the package', blocked: 'weight outside the tolerance' };
+  const STEP_TEXT = { idle: t('st.waiting_for_an_order'), scan: t('st.scanning_items'), weigh: t('st.weigh_the_package'), blocked: t('st.weight_outside_the_tolerance') };
 
   function renderPack(p) {
     const before = state.pack;
@@ -530,12 +537,12 @@
       ((step === 'scan' && p.package > before.package) || (step === 'idle' && p.last_shipment_id && p.last_shipment_id !== before.last_shipment_id));
     if (labelled) {
       clearError($('pk-error'));
-      showVerdict({ code: 'ok', message: `Package ${before.package} of ${before.order_id} is labelled; its label is printing.` });
+      showVerdict({ code: 'ok', message: t('st.package_package_of_order_id', { package: before.package, order_id: before.order_id }) });
     }
     card.dataset.step = step;
     const packer = p && p.packer ? p.packer : '';
     card.dataset.packer = packer;
-    $('pk-packer').textContent = packer ? `Signed in: ${packer}` : 'Nobody signed in';
+    $('pk-packer').textContent = packer ? t('st.signed_in_packer', { packer }) : t('st.nobody_signed_in');
     const me = state.user && packer === state.user.user;
     $('pk-signin').hidden = me;
     $('pk-signout').hidden = !packer;
@@ -544,8 +551,8 @@
     const order = p && p.order_id ? p.order_id : '';
     card.dataset.order = order;
     $('pk-order').textContent = order || '—';
-    $('pk-tote').textContent = p && p.tote ? `tote ${p.tote}` : '';
-    $('pk-package').textContent = order && p.package ? `package ${p.package}` : '';
+    $('pk-tote').textContent = p && p.tote ? t('st.tote_tote', { tote: p.tote }) : '';
+    $('pk-package').textContent = order && p.package ? t('st.package_package', { package: p.package }) : '';
     const stepEl = $('pk-step');
     stepEl.textContent = STEP_TEXT[step] || step;
     stepEl.className = 'status pk-step-' + step;
@@ -558,7 +565,7 @@
         h('td', null, l.name || ''),
         h('td', { class: 'num' }, String(l.scanned)),
         h('td', { class: 'num' }, String(l.packed)),
-        h('td', { class: 'num' }, `${l.packed + l.scanned} of ${l.qty}` + (l.ordered > l.qty ? ` (${l.ordered} ordered)` : '')));
+        h('td', { class: 'num' }, t('st.v_of_qty', { v: l.packed + l.scanned, qty: l.qty }) + (l.ordered > l.qty ? t('st.ordered_ordered', { ordered: l.ordered }) : '')));
     }));
     $('pk-lines-empty').hidden = lines.length > 0;
     $('pk-close').disabled = !(step === 'scan' && lines.some((l) => l.scanned > 0));
@@ -567,7 +574,7 @@
     slip.hidden = !order;
     if (order) slip.href = `${API}/orders/${enc(order)}/packing-slip`;
     const c = p && p.carton;
-    $('pk-carton').textContent = c ? `${c.code} · ${c.name || ''} (${c.length_mm} × ${c.width_mm} × ${c.height_mm} mm)` : order ? 'None of the catalog fits: choose one' : '—';
+    $('pk-carton').textContent = c ? `${c.code} · ${c.name || ''} (${I18n.num(c.length_mm)} × ${I18n.num(c.width_mm)} × ${I18n.num(c.height_mm)} mm)` : order ? t('st.none_of_the_catalog_fits') : '—';
     const canOverride = state.user && MANAGERS.includes(state.user.role);
     $('pk-override').hidden = !(canOverride && (step === 'weigh' || step === 'blocked'));
     renderWeight();
@@ -588,8 +595,8 @@
     const box = $('pk-weight');
     const weighing = p && (p.step === 'weigh' || p.step === 'blocked' || p.step === 'scan') && p.expected_g > 0;
     const g = sc && sc.online ? Number(sc.weight_g) || 0 : null;
-    $('pk-weight-now').textContent = g === null ? (sc ? 'scale offline' : 'no scale') : `${gramsFmt.format(g)} g`;
-    $('pk-weight-expected').textContent = weighing ? `expected ${p.expected_g} g (${gramsFmt.format(p.min_g)}–${gramsFmt.format(p.max_g)} g)` : '';
+    $('pk-weight-now').textContent = g === null ? (sc ? t('st.scale_offline') : t('st.no_scale')) : t('st.v_g', { v: gramsFmt.format(g) });
+    $('pk-weight-expected').textContent = weighing ? t('st.expected_expected_g_g_v', { expected_g: String(p.expected_g), v: gramsFmt.format(p.min_g), v2: gramsFmt.format(p.max_g) }) : '';
     const band = $('pk-band');
     band.hidden = !weighing;
     if (weighing) {
@@ -604,8 +611,8 @@
     box.dataset.band = !weighing || g === null ? 'none' : inBand ? 'in' : 'out';
     box.dataset.stable = sc && sc.stable ? 'true' : 'false';
     let text = '';
-    if (p && p.step === 'weigh') text = sc ? (sc.stable ? 'Reading the weight…' : 'Waiting for a stable weight.') : 'No scale: the label prints at once.';
-    if (p && p.step === 'blocked' && p.check) text = `Weighed ${gramsFmt.format(p.check.measured_g)} g: outside ${gramsFmt.format(p.check.min_g)}–${gramsFmt.format(p.check.max_g)} g. Fix the package and weigh again, or ask a supervisor to override.`;
+    if (p && p.step === 'weigh') text = sc ? (sc.stable ? t('st.reading_the_weight') : t('st.waiting_for_a_stable_weight')) : t('st.no_scale_the_label_prints');
+    if (p && p.step === 'blocked' && p.check) text = t('st.weighed_v_g_outside_v2', { v: gramsFmt.format(p.check.measured_g), v2: gramsFmt.format(p.check.min_g), v3: gramsFmt.format(p.check.max_g) });
     $('pk-check').textContent = text;
     $('pk-band-text').textContent = '';
   }
@@ -616,7 +623,7 @@
     box.textContent = v.message || v.code || '';
     box.hidden = false;
     const refused = ['wrong', 'extra', 'refused', 'unknown'].includes(v.code);
-    if (refused) showError($('pk-error'), { message: v.message || 'Refused.' });
+    if (refused) showError($('pk-error'), { message: v.message || t('st.refused') });
     else clearError($('pk-error'));
   }
 
@@ -663,7 +670,7 @@
   async function onOverride() {
     const reason = $('pk-override-reason').value.trim();
     if (!reason) {
-      showError($('pk-error'), { message: 'An override needs a reason.' });
+      showError($('pk-error'), { message: t('st.an_override_needs_a_reason') });
       return;
     }
     if (await packStep('override', $('pk-override-submit'), 'override', { reason })) $('pk-override-reason').value = '';
@@ -696,7 +703,7 @@
     }
     $('pk-last-id').textContent = sh.id;
     $('pk-last').dataset.status = sh.status;
-    $('pk-last-status').textContent = sh.status + (sh.no_scale ? ' · no scale' : '');
+    $('pk-last-status').textContent = sh.status + (sh.no_scale ? t('st.no_scale2') : '');
     const packages = Array.isArray(sh.packages) ? sh.packages : [];
     const last = packages[packages.length - 1];
     if (last) img.src = `${API}/shipments/${enc(sh.id)}/packages/${last.number}/label`;
@@ -705,9 +712,9 @@
       h('span', null, `#${p.number}`),
       h('span', { class: 'mono' }, p.tracking_number),
       h('span', { class: 'status' }, p.status),
-      h('span', { class: 'muted' }, `${p.weight_g} g` + (p.override ? ` · overridden by ${p.override.by}` : '') + (p.void_reason ? ` · ${p.void_reason}` : '')),
-      p.status === 'voided' ? null : h('button', { type: 'button', class: 'btn btn-small', dataset: { pkg: 'reprint', n: String(p.number) } }, 'Reprint'),
-      p.status === 'labelled' ? h('button', { type: 'button', class: 'btn btn-small', dataset: { pkg: 'void', n: String(p.number) } }, 'Void') : null)));
+      h('span', { class: 'muted' }, t('st.weight_g_g', { weight_g: p.weight_g }) + (p.override ? t('st.overridden_by_by', { by: p.override.by }) : '') + (p.void_reason ? t('st.void_reason', { void_reason: p.void_reason }) : '')),
+      p.status === 'voided' ? null : h('button', { type: 'button', class: 'btn btn-small', dataset: { pkg: 'reprint', n: String(p.number) } }, t('st.reprint')),
+      p.status === 'labelled' ? h('button', { type: 'button', class: 'btn btn-small', dataset: { pkg: 'void', n: String(p.number) } }, t('st.void')) : null)));
   }
 
   async function onPackageClick(e) {
@@ -715,7 +722,7 @@
     if (!btn || !state.shipment) return;
     const reason = $('pk-reason').value.trim();
     if (!reason) {
-      showError($('pk-error'), { message: `A ${btn.dataset.pkg} needs a reason.` });
+      showError($('pk-error'), { message: t('st.a_pkg_needs_a_reason', { pkg: btn.dataset.pkg }) });
       return;
     }
     const id = state.shipment;
@@ -728,7 +735,7 @@
     $('pk-reason').value = '';
     const sh = res.shipment || res;
     if (id === state.shipment) renderShipment(sh);
-    if (res.print_job) $('st-print-msg').textContent = `Label of package ${n} queued again as ${res.print_job.id}.`;
+    if (res.print_job) $('st-print-msg').textContent = t('st.label_of_package_n_queued', { n, id: res.print_job.id });
     loadJobs();
   }
 
@@ -778,12 +785,12 @@
     // A printed job's old error (the printer was unreachable, then came
     // back) is no note any more.
     const err = status === 'printed' ? '' : j.last_error;
-    const note = err ? err : j.reprint_of ? `reprint of ${j.reprint_of}` : '';
+    const note = err ? err : j.reprint_of ? t('st.reprint_of_reprint_of', { reprint_of: j.reprint_of }) : '';
     let action = null;
     if (DONE.includes(status)) {
-      action = h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'reprint', id: j.id } }, 'Reprint');
+      action = h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'reprint', id: j.id } }, t('st.reprint'));
     } else if (status === 'queued') {
-      action = h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'cancel', id: j.id } }, 'Cancel');
+      action = h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'cancel', id: j.id } }, t('st.cancel'));
     }
     return h('tr', { dataset: { id: j.id, status } },
       h('td', { class: 'mono nowrap' }, j.id),
@@ -809,10 +816,10 @@
         const key = state.reprintKeys[id] || (state.reprintKeys[id] = newID());
         const job = await api('POST', `/print-jobs/${enc(id)}/reprint`, undefined, { 'Idempotency-Key': key });
         delete state.reprintKeys[id];
-        $('st-print-msg').textContent = `Reprint of ${id} queued as ${job.id}.`;
+        $('st-print-msg').textContent = t('st.reprint_of_id_queued_as', { id, id2: job.id });
       } else {
         await api('POST', `/print-jobs/${enc(id)}/cancel`);
-        $('st-print-msg').textContent = `Job ${id} cancelled.`;
+        $('st-print-msg').textContent = t('st.job_id_cancelled', { id });
       }
     } catch (err) {
       if (err.status !== 0) delete state.reprintKeys[id];
@@ -830,14 +837,14 @@
     const box = $('st-print-error');
     clearError(box);
     btn.disabled = true;
-    $('st-print-msg').textContent = 'Queuing a test label…';
+    $('st-print-msg').textContent = t('st.queuing_a_test_label');
     // The key is kept until the server answers, so a retry after a lost
     // answer is the same request, never a second label.
     if (!state.testKey) state.testKey = newID();
     try {
       const job = await api('POST', `/stations/${enc(id)}/test-label`, undefined, { 'Idempotency-Key': state.testKey });
       state.testKey = '';
-      if (id === state.id) $('st-print-msg').textContent = `Test label queued as ${job.id}.`;
+      if (id === state.id) $('st-print-msg').textContent = t('st.test_label_queued_as_id', { id: job.id });
     } catch (err) {
       if (err.status !== 0) state.testKey = '';
       $('st-print-msg').textContent = '';
@@ -851,7 +858,14 @@
   // ---- Start -------------------------------------------------------------
 
   async function boot() {
-    loginForm(api, loggedIn);
+    // The login's answer has no locale: the session's /me has it.
+    loginForm(api, async () => {
+      try {
+        loggedIn(await api('GET', '/me'));
+      } catch (err) {
+        showError($('login-error'), err);
+      }
+    });
     $('logout').addEventListener('click', onLogout);
     $('banner-close').addEventListener('click', () => { $('banner').hidden = true; });
     $('pick-refresh').addEventListener('click', loadStations);

@@ -8,20 +8,21 @@
 
 import { aisleMap, PALETTE } from './map.js';
 
-const { h, showError, clearError, parseTime, plural } = window.Pickwave;
+const { h, showError, clearError, parseTime } = window.Pickwave;
+const { t } = window.I18n;
 const enc = encodeURIComponent;
 const POLL_MS = 3000;
 
 const st = { ctx: null, id: '', gen: 0, timer: 0, layout: null, built: false, wave: null };
 
 const $ = (id) => document.getElementById(id);
-const fmtM = (m) => `${Math.round(m).toLocaleString()} m`;
+const fmtM = (m) => t('wv.v_m', { v: Math.round(m).toLocaleString(I18n.locale) });
 const pct = (part, whole) => (whole > 0 ? Math.round((100 * part) / whole) : 0);
-const when = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const when = new Intl.DateTimeFormat(I18n.locale, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 const fmtWhen = (iso) => { const d = parseTime(iso); return d ? when.format(d) : '—'; };
 
 function statusBadge(s) {
-  return h('span', { class: 'status status-' + (/^[a-z]+$/.test(s) ? s : 'unknown') }, s);
+  return h('span', { class: 'status status-' + (/^[a-z]+$/.test(s) ? s : 'unknown') }, I18n.has('status.' + s) ? t('status.' + s) : s);
 }
 
 function num(id, label, value, attrs) {
@@ -43,53 +44,53 @@ function build() {
   view.replaceChildren(
     h('div', { id: 'waves-list', class: 'card' },
       h('div', { class: 'card-head' },
-        h('h2', { id: 'waves-title' }, 'Waves'),
-        h('div', { class: 'toolbar' }, h('button', { type: 'button', id: 'waves-refresh', class: 'btn' }, 'Refresh'))),
+        h('h2', { id: 'waves-title' }, t('wv.waves')),
+        h('div', { class: 'toolbar' }, h('button', { type: 'button', id: 'waves-refresh', class: 'btn' }, t('wv.refresh')))),
       h('details', { id: 'plan-box', class: 'plan-box', open: true },
-        h('summary', null, 'Plan a wave'),
+        h('summary', null, t('wv.plan_a_wave')),
         h('form', { id: 'plan-form', class: 'plan-form', novalidate: true },
-          h('p', { class: 'muted' }, 'Takes allocated orders in no wave that match; empty fields and 0 do not filter or cap. The plan is a preview: nothing leaves the pool until you release it.'),
+          h('p', { class: 'muted' }, t('wv.takes_allocated_orders_in_no')),
           h('div', { class: 'plan-grid' },
-            text('plan-name', 'Template name', 'e.g. morning UPS'),
-            text('plan-carriers', 'Carriers', 'comma-separated, e.g. UPS, DHL'),
-            text('plan-services', 'Services', 'comma-separated'),
+            text('plan-name', t('wv.template_name'), t('wv.e_g_morning_ups')),
+            text('plan-carriers', t('wv.carriers'), t('wv.comma_separated_e_g_ups')),
+            text('plan-services', t('wv.services'), t('wv.comma_separated')),
             h('div', { class: 'field' },
-              h('label', { for: 'plan-shipby' }, 'Ship by before'),
+              h('label', { for: 'plan-shipby' }, t('wv.ship_by_before')),
               h('input', { id: 'plan-shipby', type: 'datetime-local' })),
-            num('plan-priority', 'Minimum priority', 0, { min: null }),
-            text('plan-zones', 'Zones', 'comma-separated'),
-            num('plan-max-orders', 'Max orders', 0),
-            num('plan-max-lines', 'Max lines', 0),
-            num('plan-max-units', 'Max units', 0),
-            num('plan-max-carts', 'Max carts', 0),
-            num('plan-totes', 'Totes per cart', 8, { min: '1', max: '1000' }),
-            num('plan-tote-units', 'Units per tote (0: no limit)', 0),
-            num('plan-seed', 'Seed', 1)),
+            num('plan-priority', t('wv.minimum_priority'), 0, { min: null }),
+            text('plan-zones', t('wv.zones'), t('wv.comma_separated')),
+            num('plan-max-orders', t('wv.max_orders'), 0),
+            num('plan-max-lines', t('wv.max_lines'), 0),
+            num('plan-max-units', t('wv.max_units'), 0),
+            num('plan-max-carts', t('wv.max_carts'), 0),
+            num('plan-totes', t('wv.totes_per_cart'), 8, { min: '1', max: '1000' }),
+            num('plan-tote-units', t('wv.units_per_tote_0_no'), 0),
+            num('plan-seed', t('wv.seed'), 1)),
           h('div', { class: 'field field-check' },
             h('input', { id: 'plan-zone-picking', type: 'checkbox' }),
-            h('label', { for: 'plan-zone-picking' }, 'Zone picking: each cart stays in one zone')),
+            h('label', { for: 'plan-zone-picking' }, t('wv.zone_picking_each_cart_stays'))),
           h('div', { id: 'plan-error', class: 'error', role: 'alert', hidden: true }),
-          h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'plan-submit', class: 'btn btn-primary' }, 'Plan and preview')))),
+          h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'plan-submit', class: 'btn btn-primary' }, t('wv.plan_and_preview'))))),
       h('div', { id: 'waves-error', class: 'error', role: 'alert', hidden: true }),
       h('div', { class: 'table-wrap' },
         h('table', { id: 'waves-table', class: 'table table-click' },
           h('thead', null, h('tr', null,
-            h('th', null, 'Wave'), h('th', null, 'Status'), h('th', { class: 'num' }, 'Orders'),
-            h('th', { class: 'num hide-sm' }, 'Carts'), h('th', null, 'Progress'), h('th', { class: 'hide-sm' }, 'Created'))),
+            h('th', null, t('wv.wave')), h('th', null, t('wv.status')), h('th', { class: 'num' }, t('wv.orders')),
+            h('th', { class: 'num hide-sm' }, t('wv.carts')), h('th', null, t('wv.progress')), h('th', { class: 'hide-sm' }, t('wv.created')))),
           h('tbody', { id: 'waves-body' }))),
-      h('p', { id: 'waves-empty', class: 'empty', hidden: true }, 'No waves yet: plan one above.')),
+      h('p', { id: 'waves-empty', class: 'empty', hidden: true }, t('wv.no_waves_yet_plan_one'))),
     h('div', { id: 'wave-page', class: 'card', hidden: true },
       h('div', { class: 'card-head' },
-        h('h2', null, h('a', { href: '#waves', class: 'back-link' }, '‹ Waves'), ' ', h('span', { id: 'wave-title' }), ' ', h('span', { id: 'wave-status' })),
+        h('h2', null, h('a', { href: '#waves', class: 'back-link' }, t('wv.waves2')), ' ', h('span', { id: 'wave-title' }), ' ', h('span', { id: 'wave-status' })),
         h('div', { class: 'toolbar', id: 'wave-actions' })),
       h('div', { id: 'wave-error', class: 'error', role: 'alert', hidden: true }),
       h('p', { id: 'wave-note', class: 'note', role: 'status', 'aria-live': 'polite' }),
       h('div', { id: 'wave-confirm', class: 'confirm', hidden: true }),
       h('dl', { id: 'wave-figures', class: 'facts wave-figures' }),
       h('div', { id: 'wave-progress' }),
-      h('h3', null, 'Carts'),
+      h('h3', null, t('wv.carts')),
       h('div', { class: 'table-wrap' }, h('table', { id: 'wave-carts', class: 'table' }, h('thead'), h('tbody'))),
-      h('h3', null, 'Aisle map'),
+      h('h3', null, t('wv.aisle_map')),
       h('div', { id: 'wave-map', class: 'map-box' }),
       h('ul', { id: 'wave-legend', class: 'legend' })));
   $('plan-form').addEventListener('submit', onPlan);
@@ -112,7 +113,7 @@ function intOf(id) {
 
 // template reads the plan form into a WaveTemplate, as the API has it.
 function template() {
-  const t = {
+  const tpl = {
     name: $('plan-name').value.trim(),
     min_priority: intOf('plan-priority'),
     zone_picking: $('plan-zone-picking').checked,
@@ -126,12 +127,12 @@ function template() {
   const carriers = list($('plan-carriers').value);
   const services = list($('plan-services').value);
   const zones = list($('plan-zones').value);
-  if (carriers.length) t.carriers = carriers;
-  if (services.length) t.services = services;
-  if (zones.length) t.zones = zones;
+  if (carriers.length) tpl.carriers = carriers;
+  if (services.length) tpl.services = services;
+  if (zones.length) tpl.zones = zones;
   const shipBy = $('plan-shipby').value;
-  if (shipBy) t.ship_by_before = new Date(shipBy).toISOString();
-  return t;
+  if (shipBy) tpl.ship_by_before = new Date(shipBy).toISOString();
+  return tpl;
 }
 
 async function onPlan(e) {
@@ -168,7 +169,7 @@ async function loadList() {
         h('td', { class: 'num' }, (w.orders || []).length),
         h('td', { class: 'num hide-sm' }, p.carts || 0),
         h('td', null, w.status === 'planned' ? h('span', { class: 'muted' }, 'preview') :
-          h('progress', { max: String(Math.max(todo, 1)), value: String(done), 'aria-label': `${w.id}: ${done} of ${todo} units` })),
+          h('progress', { max: String(Math.max(todo, 1)), value: String(done), 'aria-label': t('wv.id_done_of_todo_units', { id: w.id, done, todo }) })),
         h('td', { class: 'hide-sm nowrap' }, fmtWhen(w.created_at)));
     });
     $('waves-body').replaceChildren(...rows);
@@ -231,23 +232,23 @@ function renderWave(w, carts, l) {
   const saved = (base.fcfs_sshape_m || 0) - plan.distance_m;
   const p = w.progress || {};
   $('wave-figures').replaceChildren(
-    h('dt', null, 'Orders'), h('dd', { id: 'wf-orders' }, (w.orders || []).length),
-    h('dt', null, 'Carts'), h('dd', { id: 'wf-carts' }, pc.length),
-    h('dt', null, 'Stops'), h('dd', { id: 'wf-stops' }, stops),
-    h('dt', null, 'Units'), h('dd', { id: 'wf-units' }, p.units || 0),
-    h('dt', null, 'Walking, this plan'), h('dd', { id: 'wf-walk' }, fmtM(plan.distance_m || 0)),
-    h('dt', null, 'First come, first served, S-shape'), h('dd', { id: 'wf-baseline' }, fmtM(base.fcfs_sshape_m || 0)),
-    h('dt', null, 'Walking saved'), h('dd', { id: 'wf-saved', class: saved > 0 ? 'good' : '' },
-      `${fmtM(saved)} (${pct(saved, base.fcfs_sshape_m)} %)`),
-    h('dt', { class: 'hide-sm' }, 'Same carts, routed like the plan'), h('dd', { class: 'hide-sm' }, fmtM(base.fcfs_m || 0)),
-    h('dt', { class: 'hide-sm' }, 'Every order on its own trip'), h('dd', { class: 'hide-sm' }, fmtM(base.order_by_order_m || 0)));
+    h('dt', null, t('wv.orders')), h('dd', { id: 'wf-orders' }, (w.orders || []).length),
+    h('dt', null, t('wv.carts')), h('dd', { id: 'wf-carts' }, pc.length),
+    h('dt', null, t('wv.stops')), h('dd', { id: 'wf-stops' }, stops),
+    h('dt', null, t('wv.units')), h('dd', { id: 'wf-units' }, p.units || 0),
+    h('dt', null, t('wv.walking_this_plan')), h('dd', { id: 'wf-walk' }, fmtM(plan.distance_m || 0)),
+    h('dt', null, t('wv.first_come_first_served_s')), h('dd', { id: 'wf-baseline' }, fmtM(base.fcfs_sshape_m || 0)),
+    h('dt', null, t('wv.walking_saved')), h('dd', { id: 'wf-saved', class: saved > 0 ? 'good' : '' },
+      t('wv.v_v2', { v: fmtM(saved), v2: pct(saved, base.fcfs_sshape_m) })),
+    h('dt', { class: 'hide-sm' }, t('wv.same_carts_routed_like_the')), h('dd', { class: 'hide-sm' }, fmtM(base.fcfs_m || 0)),
+    h('dt', { class: 'hide-sm' }, t('wv.every_order_on_its_own')), h('dd', { class: 'hide-sm' }, fmtM(base.order_by_order_m || 0)));
 
   const todo = (p.units || 0) - (p.units_cancelled || 0);
   const done = (p.units_picked || 0) + (p.units_short || 0);
   $('wave-progress').replaceChildren(...(w.status === 'planned' ? [] : [
-    h('label', { for: 'wave-progress-bar' }, `Picked ${p.units_picked || 0} of ${todo} units` +
-      (p.units_short ? `, ${p.units_short} short` : '') + (p.units_cancelled ? `, ${p.units_cancelled} cancelled` : '') +
-      ` · carts ${p.carts_done || 0} done of ${p.carts || 0}` + (p.carts_cancelled ? `, ${p.carts_cancelled} cancelled` : '')),
+    h('label', { for: 'wave-progress-bar' }, t('wv.picked_v_of_todo_units', { v: p.units_picked || 0, todo }) +
+      (p.units_short ? t('wv.units_short_short', { units_short: p.units_short }) : '') + (p.units_cancelled ? t('wv.units_cancelled_cancelled', { units_cancelled: p.units_cancelled }) : '') +
+      t('wv.carts_v_done_of_v2', { v: p.carts_done || 0, v2: p.carts || 0 }) + (p.carts_cancelled ? t('wv.carts_cancelled_cancelled', { carts_cancelled: p.carts_cancelled }) : '')),
     h('progress', { id: 'wave-progress-bar', max: String(Math.max(todo, 1)), value: String(done) })]));
 
   renderActions(w);
@@ -261,9 +262,9 @@ function renderWave(w, carts, l) {
     color: PALETTE[i % PALETTE.length],
     current: carts[i] && carts[i].status === 'picking' ? carts[i].current : '',
   })).filter((r, i) => !carts[i] || carts[i].status !== 'cancelled');
-  $('wave-map').replaceChildren(aisleMap(l, routes, `Aisles of the floor with the routes of wave ${w.id}'s carts`));
+  $('wave-map').replaceChildren(aisleMap(l, routes, t('wv.aisles_of_the_floor_with', { id: w.id })));
   $('wave-legend').replaceChildren(...routes.map((r) => h('li', { dataset: { cart: r.label } },
-    swatch(r.color), ` ${r.label}: ${plural(r.stops.length, 'stop')}`)));
+    swatch(r.color), ' ' + t('wv.legend_stops', { label: r.label, n: r.stops.length }))));
 }
 
 // swatch is a small square of a route's colour, drawn in SVG (the CSP
@@ -282,26 +283,26 @@ function swatch(color) {
 function renderCarts(w, carts, pc) {
   const table = $('wave-carts');
   if (w.status === 'planned') {
-    table.tHead.replaceChildren(h('tr', null, h('th', null, 'Cart'), h('th', { class: 'num' }, 'Orders'),
-      h('th', { class: 'num' }, 'Stops'), h('th', { class: 'num' }, 'Units'), h('th', { class: 'num' }, 'Walk'),
-      h('th', { class: 'num hide-sm' }, 'S-shape')));
+    table.tHead.replaceChildren(h('tr', null, h('th', null, t('wv.cart')), h('th', { class: 'num' }, t('wv.orders')),
+      h('th', { class: 'num' }, t('wv.stops')), h('th', { class: 'num' }, t('wv.units')), h('th', { class: 'num' }, t('wv.walk')),
+      h('th', { class: 'num hide-sm' }, t('wv.s_shape'))));
     table.tBodies[0].replaceChildren(...pc.map((c) => h('tr', { dataset: { cart: c.id } },
       h('td', null, c.id), h('td', { class: 'num' }, c.orders), h('td', { class: 'num' }, c.stops.length),
       h('td', { class: 'num' }, c.units), h('td', { class: 'num' }, fmtM(c.distance)), h('td', { class: 'num hide-sm' }, fmtM(c.sshape)))));
     return;
   }
-  table.tHead.replaceChildren(h('tr', null, h('th', null, 'Cart'), h('th', null, 'Picker'), h('th', null, 'Status'),
-    h('th', null, 'Stop'), h('th', { class: 'num' }, 'Units'), h('th', { class: 'num hide-sm' }, 'Walk')));
+  table.tHead.replaceChildren(h('tr', null, h('th', null, t('wv.cart')), h('th', null, t('wv.picker')), h('th', null, t('wv.status')),
+    h('th', null, t('wv.stop')), h('th', { class: 'num' }, t('wv.units')), h('th', { class: 'num hide-sm' }, t('wv.walk'))));
   table.tBodies[0].replaceChildren(...carts.map((c) => {
     const at = Math.min(c.stops_done + 1, c.stops);
-    const stop = c.status === 'done' ? `${c.stops} of ${c.stops}, done` : c.status === 'cancelled' ? '—' :
-      `${at} of ${c.stops}` + (c.current ? ` · ${c.current}` : '');
+    const stop = c.status === 'done' ? t('wv.stops_of_stops2_done', { stops: c.stops, stops2: c.stops }) : c.status === 'cancelled' ? '—' :
+      t('wv.at_of_stops', { at, stops: c.stops }) + (c.current ? t('wv.current', { current: c.current }) : '');
     return h('tr', { dataset: { cart: c.id, status: c.status } },
       h('td', { class: 'mono nowrap' }, c.id),
       h('td', null, c.picker || h('span', { class: 'muted' }, c.status === 'open' ? 'waiting' : '—')),
       h('td', null, statusBadge(c.status)),
       h('td', { class: 'stop' }, stop),
-      h('td', { class: 'num' }, `${c.units_picked} of ${c.units}` + (c.units_short ? ` (${c.units_short} short)` : '')),
+      h('td', { class: 'num' }, t('wv.units_picked_of_units', { units_picked: c.units_picked, units: c.units }) + (c.units_short ? t('wv.units_short_short2', { units_short: c.units_short }) : '')),
       h('td', { class: 'num hide-sm' }, fmtM(c.distance_m)));
   }));
 }
@@ -317,15 +318,15 @@ function renderActions(w) {
   const started = (p.tasks_done || 0) > 0 || (p.units_picked || 0) > 0 || (p.units_short || 0) > 0;
   const acts = [];
   if (w.status === 'planned') {
-    acts.push(button('wave-release', 'Release to the floor', 'btn-primary', () => act('release', 'Released: the carts wait for pickers.')));
-    acts.push(button('wave-discard', 'Discard plan', '', () => act('cancel', 'Plan discarded; its orders stay in the pool.')));
+    acts.push(button('wave-release', t('wv.release_to_the_floor'), 'btn-primary', () => act('release', t('wv.released_the_carts_wait_for'))));
+    acts.push(button('wave-discard', t('wv.discard_plan'), '', () => act('cancel', t('wv.plan_discarded_its_orders_stay'))));
   } else if (w.status === 'released') {
-    if (!started) acts.push(button('wave-cancel', 'Cancel wave', '', () => act('cancel', 'Wave cancelled: its orders are back in the pool.')));
-    acts.push(button('wave-cancel-rest', 'Cancel what has not started…', 'btn-danger', confirmCancelRest));
+    if (!started) acts.push(button('wave-cancel', t('wv.cancel_wave'), '', () => act('cancel', t('wv.wave_cancelled_its_orders_are'))));
+    acts.push(button('wave-cancel-rest', t('wv.cancel_what_has_not_started'), 'btn-danger', confirmCancelRest));
   }
   $('wave-actions').replaceChildren(...acts);
   if (w.status === 'planned') {
-    $('wave-note').textContent = 'Preview: these orders stay in the pool until you release the wave.';
+    $('wave-note').textContent = t('wv.preview_these_orders_stay_in');
   } else if (!$('wave-note').dataset.keep) {
     $('wave-note').textContent = '';
   }
@@ -333,12 +334,12 @@ function renderActions(w) {
 
 function confirmCancelRest() {
   const box = $('wave-confirm');
-  const yes = button('wave-cancel-rest-confirm', 'Yes, cancel the rest', 'btn-danger', async () => {
+  const yes = button('wave-cancel-rest-confirm', t('wv.yes_cancel_the_rest'), 'btn-danger', async () => {
     box.hidden = true;
     await act('cancel-rest', null);
   });
-  const no = button('wave-cancel-rest-back', 'Keep picking', '', () => { box.hidden = true; });
-  box.replaceChildren(h('p', null, 'Orders on which nothing has been picked go back to the pool; carts with nothing picked are cancelled, and pickers are told on their handhelds. Orders already started are picked to the end.'),
+  const no = button('wave-cancel-rest-back', t('wv.keep_picking'), '', () => { box.hidden = true; });
+  box.replaceChildren(h('p', null, t('wv.orders_on_which_nothing_has')),
     h('div', { class: 'actions' }, yes, no));
   box.hidden = false;
   yes.focus();
@@ -352,8 +353,8 @@ async function act(action, message) {
     const res = await st.ctx.api('POST', `/waves/${enc(id)}/${action}`);
     let note = message;
     if (action === 'cancel-rest') {
-      note = `${plural(res.orders_returned.length, 'order')} back to the pool, ${plural(res.carts_cancelled.length, 'cart')} cancelled, ${plural(res.units_cancelled, 'unit')} not to pick.` +
-        (res.carts_done.length ? ` ${plural(res.carts_done.length, 'cart')} finished.` : '');
+      note = t('wv.rest_cancelled', { orders: t('con.n_orders', { n: res.orders_returned.length }), carts: t('wv.n_carts', { n: res.carts_cancelled.length }), units: t('con.n_units', { n: res.units_cancelled }) }) +
+        (res.carts_done.length ? ' ' + t('wv.n_carts_finished', { n: res.carts_done.length }) : '');
     }
     $('wave-note').textContent = note;
     $('wave-note').dataset.keep = '1';
@@ -392,4 +393,4 @@ function leave() {
   st.layout = null; // a new layout shows on the next visit
 }
 
-window.Pickwave.addScreen('waves', { title: 'Waves', enter, leave });
+window.Pickwave.addScreen('waves', { title: t('wv.waves'), enter, leave });
