@@ -64,6 +64,44 @@ func (fe FieldErrors) Err(message string) error {
 	return &Error{Code: EINVALID, Message: message, Details: fe.bounded()}
 }
 
+// BoundedErrors collects field errors from input of any size, such as a
+// CSV import: the first MaxFieldErrors in full (clipped), the rest only
+// counted, so that neither collecting nor the error grows with the input.
+// The zero value is empty and ready.
+type BoundedErrors struct {
+	listed FieldErrors
+	more   int
+}
+
+// Add records a field error.
+func (b *BoundedErrors) Add(f FieldError) {
+	if len(b.listed) >= MaxFieldErrors {
+		b.more++
+		return
+	}
+	f.Field, f.Reason = Clip(f.Field), Clip(f.Reason)
+	b.listed = append(b.listed, f)
+}
+
+// Empty reports whether no error was added.
+func (b *BoundedErrors) Empty() bool { return len(b.listed) == 0 && b.more == 0 }
+
+// Listed returns the errors kept in full.
+func (b *BoundedErrors) Listed() FieldErrors { return b.listed }
+
+// Err returns nil when no error was added, else an EINVALID *Error with
+// the errors kept and an "and N more" entry for those only counted.
+func (b *BoundedErrors) Err(message string) error {
+	if b.Empty() {
+		return nil
+	}
+	err := b.listed.Err(message).(*Error)
+	if b.more > 0 {
+		err.Details = append(err.Details.([]FieldError), FieldError{Field: "(more)", Reason: fmt.Sprintf("and %d more", b.more)})
+	}
+	return err
+}
+
 // Bounds on what an error echoes back of its input: a request cannot make
 // its own error response large, however many or long its bad values are.
 const (

@@ -40,3 +40,22 @@ func TestCodeProblem(t *testing.T) {
 		}
 	}
 }
+
+// BoundedErrors keeps MaxFieldErrors errors in full, clipped, and only
+// counts the rest.
+func TestBoundedErrors(t *testing.T) {
+	var b BoundedErrors
+	if !b.Empty() || b.Err("x") != nil {
+		t.Fatal("a new BoundedErrors is not empty")
+	}
+	for i := range MaxFieldErrors + 5000 {
+		b.Add(FieldError{Line: i + 1, Field: "name", Reason: strings.Repeat("x", 1<<20)})
+	}
+	if len(b.Listed()) != MaxFieldErrors {
+		t.Fatalf("%d kept in full", len(b.Listed()))
+	}
+	details := b.Err("Bad file.").(*Error).Details.([]FieldError)
+	if len(details) != MaxFieldErrors+1 || details[len(details)-1].Reason != "and 5000 more" || len(details[0].Reason) > MaxEcho {
+		t.Fatalf("%d details, last %+v, first reason %d bytes", len(details), details[len(details)-1], len(details[0].Reason))
+	}
+}

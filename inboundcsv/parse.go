@@ -54,9 +54,9 @@ func Parse(r io.Reader) ([]pickwave.ImportInbound, error) {
 	if err != nil {
 		return nil, readError(err)
 	}
-	var p problems
+	var p pickwave.BoundedErrors
 	h := readHeader(first, &p)
-	if err := p.err("The CSV header is not valid; nothing was imported."); err != nil {
+	if err := p.Err("The CSV header is not valid; nothing was imported."); err != nil {
 		return nil, err
 	}
 	width := len(first)
@@ -72,15 +72,15 @@ func Parse(r io.Reader) ([]pickwave.ImportInbound, error) {
 			break
 		}
 		if err != nil {
-			p.add(readErrorField(err))
-			return nil, p.err("The CSV file could not be read; nothing was imported.")
+			p.Add(readErrorField(err))
+			return nil, p.Err("The CSV file could not be read; nothing was imported.")
 		}
 		if n >= MaxRows {
 			return nil, pickwave.Errorf(pickwave.EINVALID, "The file has more than %d rows; split it.", MaxRows)
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) != width {
-			p.add(pickwave.FieldError{Line: line, Field: "(row)", Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), width)})
+			p.Add(pickwave.FieldError{Line: line, Field: "(row)", Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), width)})
 			continue
 		}
 		rw := row{h: h, rec: rec, line: line}
@@ -95,7 +95,7 @@ func Parse(r io.Reader) ([]pickwave.ImportInbound, error) {
 			notices = append(notices, pickwave.ImportInbound{Input: &pickwave.InboundInput{
 				Supplier: rw.get("supplier"), Reference: rw.get("reference"), Dock: rw.get("dock")}})
 		case rw.get("dock") != "" && rw.get("dock") != docks[ref]:
-			p.add(pickwave.FieldError{Line: line, Field: "dock", Reason: fmt.Sprintf(
+			p.Add(pickwave.FieldError{Line: line, Field: "dock", Reason: fmt.Sprintf(
 				"differs from line %d of the same notice (%q)", notices[idx].Rows[0], pickwave.Clip(docks[ref]))})
 		}
 		if !ok {
@@ -103,14 +103,14 @@ func Parse(r io.Reader) ([]pickwave.ImportInbound, error) {
 		}
 		nt := &notices[idx]
 		if len(nt.Input.Lines) >= pickwave.MaxInboundLines {
-			p.add(pickwave.FieldError{Line: line, Field: "(row)", Reason: fmt.Sprintf(
+			p.Add(pickwave.FieldError{Line: line, Field: "(row)", Reason: fmt.Sprintf(
 				"makes the notice longer than %d lines; split it", pickwave.MaxInboundLines)})
 			continue
 		}
 		nt.Input.Lines = append(nt.Input.Lines, l)
 		nt.Rows = append(nt.Rows, line)
 	}
-	if err := p.err("The import is not valid; nothing was imported."); err != nil {
+	if err := p.Err("The import is not valid; nothing was imported."); err != nil {
 		return nil, err
 	}
 	if len(notices) == 0 {
@@ -121,22 +121,22 @@ func Parse(r io.Reader) ([]pickwave.ImportInbound, error) {
 
 // readHeader maps the header's columns, reporting unknown, repeated and
 // missing ones.
-func readHeader(rec []string, p *problems) header {
+func readHeader(rec []string, p *pickwave.BoundedErrors) header {
 	h := header{}
 	for i, name := range rec {
 		col := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff")))
 		switch {
 		case !slices.Contains(columns, col):
-			p.add(pickwave.FieldError{Line: 1, Field: name, Reason: "is not a known column; columns are " + strings.Join(columns, ", ")})
+			p.Add(pickwave.FieldError{Line: 1, Field: name, Reason: "is not a known column; columns are " + strings.Join(columns, ", ")})
 		case hasCol(h, col):
-			p.add(pickwave.FieldError{Line: 1, Field: col, Reason: "appears twice"})
+			p.Add(pickwave.FieldError{Line: 1, Field: col, Reason: "appears twice"})
 		default:
 			h[col] = i
 		}
 	}
 	for _, col := range required {
 		if !hasCol(h, col) {
-			p.add(pickwave.FieldError{Line: 1, Field: col, Reason: "column is missing"})
+			p.Add(pickwave.FieldError{Line: 1, Field: col, Reason: "column is missing"})
 		}
 	}
 	return h
@@ -150,19 +150,19 @@ func hasCol(h header, col string) bool {
 // readLine reads a row's expected line; ok is false when a cell could not
 // be read (reported in p). The notice rules (codes, ranges, SSCC check
 // digits) are the store's, applied to the whole import.
-func readLine(r row, p *problems) (l pickwave.InboundLineInput, ok bool) {
+func readLine(r row, p *pickwave.BoundedErrors) (l pickwave.InboundLineInput, ok bool) {
 	ok = true
 	l = pickwave.InboundLineInput{SKU: r.get("sku"), Lot: r.get("lot"), SSCC: r.get("sscc")}
 	qty, err := strconv.Atoi(r.get("qty"))
 	if err != nil {
-		p.add(pickwave.FieldError{Line: r.line, Field: "qty", Reason: "must be a whole number"})
+		p.Add(pickwave.FieldError{Line: r.line, Field: "qty", Reason: "must be a whole number"})
 		ok = false
 	}
 	l.Qty = qty
 	if v := r.get("expiry"); v != "" {
 		e, err := parseExpiry(v)
 		if err != nil {
-			p.add(pickwave.FieldError{Line: r.line, Field: "expiry", Reason: "must be a date such as 2027-03-31 or an RFC 3339 time"})
+			p.Add(pickwave.FieldError{Line: r.line, Field: "expiry", Reason: "must be a date such as 2027-03-31 or an RFC 3339 time"})
 			ok = false
 		}
 		l.Expiry = e
@@ -180,34 +180,6 @@ func parseExpiry(v string) (*time.Time, error) {
 	}
 	t = t.UTC()
 	return &t, nil
-}
-
-// problems collects what is wrong with an import: the first
-// pickwave.MaxFieldErrors in full, the rest only counted, so that neither
-// the parse nor its error grows with a hostile file.
-type problems struct {
-	list pickwave.FieldErrors
-	more int
-}
-
-func (p *problems) add(f pickwave.FieldError) {
-	if len(p.list) >= pickwave.MaxFieldErrors {
-		p.more++
-		return
-	}
-	f.Field, f.Reason = pickwave.Clip(f.Field), pickwave.Clip(f.Reason)
-	p.list = append(p.list, f)
-}
-
-func (p *problems) err(message string) error {
-	if len(p.list) == 0 {
-		return nil
-	}
-	err := p.list.Err(message).(*pickwave.Error)
-	if p.more > 0 {
-		err.Details = append(err.Details.([]pickwave.FieldError), pickwave.FieldError{Field: "(more)", Reason: fmt.Sprintf("and %d more", p.more)})
-	}
-	return err
 }
 
 func readErrorField(err error) pickwave.FieldError {

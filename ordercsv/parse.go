@@ -49,24 +49,24 @@ func Parse(r io.Reader) ([]pickwave.ImportOrder, error) {
 		return nil, readError(err, 1)
 	}
 	col := map[string]int{}
-	var fe problems
+	var fe pickwave.BoundedErrors
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		if !slices.Contains(columns, name) {
-			fe.add(pickwave.FieldError{Line: 1, Field: h, Reason: fmt.Sprintf("is not a known column; columns are %s", strings.Join(columns, ", "))})
+			fe.Add(pickwave.FieldError{Line: 1, Field: h, Reason: fmt.Sprintf("is not a known column; columns are %s", strings.Join(columns, ", "))})
 			continue
 		}
 		if _, dup := col[name]; dup {
-			fe.add(pickwave.FieldError{Line: 1, Field: name, Reason: "appears twice"})
+			fe.Add(pickwave.FieldError{Line: 1, Field: name, Reason: "appears twice"})
 		}
 		col[name] = i
 	}
 	for _, name := range required {
 		if _, ok := col[name]; !ok {
-			fe.add(pickwave.FieldError{Line: 1, Field: name, Reason: "column is missing"})
+			fe.Add(pickwave.FieldError{Line: 1, Field: name, Reason: "column is missing"})
 		}
 	}
-	if err := fe.err("The CSV header is not valid; nothing was imported."); err != nil {
+	if err := fe.Err("The CSV header is not valid; nothing was imported."); err != nil {
 		return nil, err
 	}
 
@@ -91,14 +91,14 @@ func Parse(r io.Reader) ([]pickwave.ImportOrder, error) {
 			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
 				continue // cannot happen with FieldsPerRecord = -1
 			}
-			fe.add(readErrorField(err, line))
-			return nil, fe.err("The CSV file could not be read; nothing was imported.")
+			fe.Add(readErrorField(err, line))
+			return nil, fe.Err("The CSV file could not be read; nothing was imported.")
 		}
 		if n >= MaxRows {
 			return nil, pickwave.Errorf(pickwave.EINVALID, "The file has more than %d rows; split it.", MaxRows)
 		}
 		if len(rec) != len(header) {
-			fe.add(pickwave.FieldError{Line: line, Field: "(row)", Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), len(header))})
+			fe.Add(pickwave.FieldError{Line: line, Field: "(row)", Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), len(header))})
 			continue
 		}
 		get := func(name string) string {
@@ -110,14 +110,14 @@ func Parse(r io.Reader) ([]pickwave.ImportOrder, error) {
 		ext := get("external_id")
 		qty, err := strconv.Atoi(get("qty"))
 		if err != nil {
-			fe.add(pickwave.FieldError{Line: line, Field: "qty", Reason: "must be a whole number"})
+			fe.Add(pickwave.FieldError{Line: line, Field: "qty", Reason: "must be a whole number"})
 		}
 		idx, seen := byExt[ext]
 		if seen {
 			// Later rows of an order must repeat its fields or leave them empty.
 			for k, name := range orderColumns {
 				if v := get(name); v != "" && v != first[ext][k] {
-					fe.add(pickwave.FieldError{Line: line, Field: name, Reason: fmt.Sprintf(
+					fe.Add(pickwave.FieldError{Line: line, Field: name, Reason: fmt.Sprintf(
 						"differs from line %d of the same order (%q)", orders[idx].Rows[0], pickwave.Clip(first[ext][k]))})
 				}
 			}
@@ -132,14 +132,14 @@ func Parse(r io.Reader) ([]pickwave.ImportOrder, error) {
 			if v := get("ship_by"); v != "" {
 				t, err := time.Parse(time.RFC3339, v)
 				if err != nil {
-					fe.add(pickwave.FieldError{Line: line, Field: "ship_by", Reason: "must be an RFC 3339 time such as 2026-11-26T17:00:00Z"})
+					fe.Add(pickwave.FieldError{Line: line, Field: "ship_by", Reason: "must be an RFC 3339 time such as 2026-11-26T17:00:00Z"})
 				}
 				in.ShipBy = t
 			}
 			if v := get("priority"); v != "" {
 				p, err := strconv.Atoi(v)
 				if err != nil {
-					fe.add(pickwave.FieldError{Line: line, Field: "priority", Reason: "must be a whole number"})
+					fe.Add(pickwave.FieldError{Line: line, Field: "priority", Reason: "must be a whole number"})
 				}
 				in.Priority = p
 			}
@@ -156,62 +156,31 @@ func Parse(r io.Reader) ([]pickwave.ImportOrder, error) {
 		o.Input.Lines = append(o.Input.Lines, pickwave.LineInput{SKU: get("sku"), Qty: qty})
 		o.Rows = append(o.Rows, line)
 	}
-	if len(orders) == 0 && fe.empty() {
+	if len(orders) == 0 && fe.Empty() {
 		return nil, pickwave.Errorf(pickwave.EINVALID, "The file has a header but no rows.")
 	}
-	if !fe.empty() {
+	if !fe.Empty() {
 		// Report rule violations too, so one round trip shows every problem.
 		for _, o := range orders {
 			for _, f := range o.Validate() {
-				if !fe.has(f) {
-					fe.add(f)
+				if !listed(&fe, f) {
+					fe.Add(f)
 				}
 			}
 		}
-		return nil, fe.err("The import is not valid; nothing was imported.")
+		return nil, fe.Err("The import is not valid; nothing was imported.")
 	}
 	return orders, nil
 }
 
-// problems collects what is wrong with an import: the first
-// pickwave.MaxFieldErrors in full, the rest only counted, so that neither
-// the parse nor its error grows with a hostile file.
-type problems struct {
-	list pickwave.FieldErrors
-	more int
-}
-
-func (p *problems) add(f pickwave.FieldError) {
-	if len(p.list) >= pickwave.MaxFieldErrors {
-		p.more++
-		return
-	}
-	f.Field, f.Reason = pickwave.Clip(f.Field), pickwave.Clip(f.Reason)
-	p.list = append(p.list, f)
-}
-
-func (p *problems) empty() bool { return len(p.list) == 0 && p.more == 0 }
-
-func (p *problems) err(message string) error {
-	if p.empty() {
-		return nil
-	}
-	if p.more == 0 {
-		return p.list.Err(message)
-	}
-	err := p.list.Err(message).(*pickwave.Error)
-	err.Details = append(err.Details.([]pickwave.FieldError), pickwave.FieldError{Field: "(more)", Reason: fmt.Sprintf("and %d more", p.more)})
-	return err
-}
-
-// has reports whether a problem with the same line and field is already
+// listed reports whether a problem with the same line and field is already
 // listed, so a bad number is not reported twice.
-func (p *problems) has(f pickwave.FieldError) bool {
+func listed(p *pickwave.BoundedErrors, f pickwave.FieldError) bool {
 	field := f.Field
 	if i := strings.LastIndexByte(field, '.'); i >= 0 {
 		field = field[i+1:]
 	}
-	for _, e := range p.list {
+	for _, e := range p.Listed() {
 		if e.Line == f.Line && (e.Field == field || e.Field == f.Field) {
 			return true
 		}
