@@ -3,8 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,25 +14,6 @@ import (
 	"github.com/pickwave/pickwave/handheld"
 	"github.com/pickwave/pickwave/kpi"
 )
-
-// docShot saves a full-page screenshot into docs/screenshots, where the
-// README shows it.
-func (b *browser) docShot(name string) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	dir := filepath.Join("..", "docs", "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		b.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), buf, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-}
 
 // width sets the page's viewport width (360: a phone; 1280: a laptop).
 func (b *browser) width(w int64) {
@@ -137,7 +116,7 @@ func TestPages_floorLiveAndKPIs(t *testing.T) {
 			}
 			if p.Step == pickwave.StepTote && p.Task.Seq == 1 {
 				b.waitFor("live progress: one pick done", fmt.Sprintf(`document.querySelector('[data-wave=%q]').dataset.done === '1'`, wave))
-				b.docShot("floor-live.png")
+				b.saveShot("floor-live.png")
 			}
 		}
 		p = h.Prompt()
@@ -150,10 +129,10 @@ func TestPages_floorLiveAndKPIs(t *testing.T) {
 	}
 	b.waitFor("the wave finished on the floor", fmt.Sprintf(`(c => c.dataset.done === c.dataset.tasks)(document.querySelector('[data-wave=%q]'))`, wave))
 	b.waitFor("picker1 still online, without a cart", `(r => r && !!r.querySelector('.dot-on') && r.children[1].textContent === '—')(document.querySelector('[data-picker="picker1"]'))`)
-	b.docShot("floor-done.png")
+	b.saveShot("floor-done.png")
 	b.width(360)
 	b.noOverflow("floor at 360 px")
-	b.docShot("floor-360.png")
+	b.saveShot("floor-360.png")
 	b.width(1280)
 
 	// The hand count of the run: every task of the cart was finished.
@@ -195,9 +174,9 @@ func TestPages_floorLiveAndKPIs(t *testing.T) {
 	if n := eval[int](b, `document.querySelectorAll('#kpis-charts svg.chart').length`); n != 4 {
 		t.Errorf("%d charts", n)
 	}
-	b.docShot("kpis.png")
+	b.saveShot("kpis.png")
 	b.width(360)
 	b.noOverflow("KPIs at 360 px")
-	b.docShot("kpis-360.png")
+	b.saveShot("kpis-360.png")
 	b.checkConsole()
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,25 +18,6 @@ import (
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/store"
 )
-
-// saveShot writes a PNG of the page to docs/screenshots/name, where the
-// README and the docs show them.
-func (b *browser) saveShot(name string) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	dir := filepath.Join("..", "docs", "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		b.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), buf, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-}
 
 // wedge types code and Enter as a keyboard-wedge scanner does: keys a
 // few milliseconds apart.

@@ -250,7 +250,7 @@ func TestI18n_spanishUser(t *testing.T) {
 			t.Errorf("%s = %q, want %q", expr, got, want)
 		}
 	}
-	b.docShot("console-es.png")
+	b.saveShot("console-es.png")
 
 	// The handheld: pablo's welcome carries es-MX.
 	h := newBrowser(t, exec)
@@ -283,7 +283,7 @@ func TestI18n_spanishUser(t *testing.T) {
 	}
 	h.width(360)
 	h.noOverflow("the Spanish handheld at 360 px")
-	h.docShot("handheld-es-360.png")
+	h.saveShot("handheld-es-360.png")
 
 	// Back in the console, sofia picks English: stored, and the page is
 	// drawn again in it.

@@ -3,8 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,24 +14,6 @@ import (
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/handheld"
 )
-
-// saveScreenshot writes a PNG of the page into docs/screenshots.
-func (b *browser) saveScreenshot(name string) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 makes a PNG
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	path := filepath.Join("..", "docs", "screenshots", name)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		b.t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-}
 
 // fitsWidth checks the screen at a phone's 360 px: nothing wider than
 // the viewport, so no sideways scrolling of the page (tables scroll in
@@ -163,7 +143,7 @@ func TestPages_wavesAndCarts(t *testing.T) {
 	if len(w.Plan.Carts) < 3 {
 		t.Fatalf("want three carts, planned %d", len(w.Plan.Carts))
 	}
-	b.saveScreenshot("waves-preview.png")
+	b.saveShot("waves-preview.png")
 	b.fitsWidth("the wave preview", 360)
 
 	// Release.
@@ -219,7 +199,7 @@ func TestPages_wavesAndCarts(t *testing.T) {
 	if q := pat.Prompt(); q.Task == nil || q.Step != pickwave.StepLocation || !strings.Contains(q.Notice, "gave you") {
 		t.Fatalf("pat's prompt: %+v", q)
 	}
-	b.saveScreenshot("carts-and-pickers.png")
+	b.saveShot("carts-and-pickers.png")
 	b.fitsWidth("carts and pickers", 360)
 
 	// Force Pia's handheld out: two clicks, the device goes from the list.
@@ -249,7 +229,7 @@ func TestPages_wavesAndCarts(t *testing.T) {
 	if len(cancelled) != len(w.Plan.Carts)-1 || slices.Contains(cancelled, cartID) {
 		t.Errorf("cancelled carts shown %v; pat's is %s", cancelled, cartID)
 	}
-	b.saveScreenshot("wave-page.png")
+	b.saveShot("wave-page.png")
 	b.fitsWidth("the wave page", 360)
 	b.checkConsole()
 }
