@@ -48,8 +48,9 @@ func TestBoundedErrors(t *testing.T) {
 	if !b.Empty() || b.Err("x") != nil {
 		t.Fatal("a new BoundedErrors is not empty")
 	}
+	long := strings.Repeat("x", 1<<20)
 	for i := range MaxFieldErrors + 5000 {
-		b.Add(FieldError{Line: i + 1, Field: "name", Reason: strings.Repeat("x", 1<<20)})
+		b.Add(FieldError{Line: i + 1, Field: "name", Reason: long})
 	}
 	if len(b.Listed()) != MaxFieldErrors {
 		t.Fatalf("%d kept in full", len(b.Listed()))
