@@ -528,6 +528,9 @@
 
   function renderPack(p) {
     const before = state.pack;
+    // Answers and the socket's state messages may arrive out of order: a
+    // session older than the one shown must not draw the card back.
+    if (before && p && before.station_id === p.station_id && Date.parse(p.updated_at) < Date.parse(before.updated_at)) return;
     state.pack = p;
     const card = $('pk');
     const step = p ? p.step : 'idle';
