@@ -57,6 +57,9 @@ func (db *DB) update(ctx context.Context, fn func(t *txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return gaveUp(err)
 	}
+	if err := db.repl.writable(); err != nil {
+		return err
+	}
 	if err := db.admit(); err != nil {
 		return err
 	}
@@ -121,11 +124,21 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	for len(live) > 0 {
 		failed := -1
 		var refused []*writeReq // failed before writing anything: nothing to undo
+		appended := false       // the transaction reached the log, when it has one
 		err := db.bolt.Update(func(btx *bolt.Tx) error {
+			if err := db.repl.writable(); err != nil {
+				return err
+			}
 			now := db.now().UTC()
-			refused = refused[:0]
+			refused, appended = refused[:0], false
+			var base Tx = boltTx{btx}
+			rec := (*recordingTx)(nil)
+			if db.repl.log.Load() != nil {
+				rec = &recordingTx{boltTx: boltTx{btx}}
+				base = rec
+			}
 			for i, r := range live {
-				ct := &countingTx{Tx: boltTx{btx}}
+				ct := &countingTx{Tx: base}
 				t := &txn{Tx: ct, now: now, actor: pickwave.ActorFrom(r.ctx), cache: db.cache, countTolerance: db.countTolerance}
 				if err := runSafely(r.fn, t); err != nil {
 					r.err = err
@@ -138,8 +151,17 @@ func (db *DB) commitBatch(batch []*writeReq) {
 				}
 				r.err, r.events = nil, t.events
 			}
+			if rec != nil && rec.ops > 0 {
+				appended = true
+				return db.appendToLog(btx, rec)
+			}
 			return nil
 		})
+		if err != nil && appended {
+			// The entry may be in the log while the file rolled back:
+			// this copy is behind its log, and must not write again.
+			db.fence(err)
+		}
 		if failed >= 0 {
 			close(live[failed].done)
 			live = append(live[:failed], live[failed+1:]...)

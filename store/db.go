@@ -57,6 +57,10 @@ type Options struct {
 	// bcrypt.DefaultCost. Only tests lower it (bcrypt.MinCost): a hash at
 	// the default cost takes a second under the race detector.
 	PasswordCost int
+	// Follow opens the store as a follower of a replicated site's log
+	// (see replicate.go): it refuses writes, and Apply brings it up to
+	// date, until Lead makes it the leader.
+	Follow bool
 	// CountTolerance is how many units a blind count may differ from the
 	// books and still be accepted at the first count; beyond it someone
 	// else counts again. Zero means a count must agree exactly.
@@ -86,6 +90,7 @@ type DB struct {
 	maxWait        time.Duration // see Options.MaxWriteWait; 0: none
 	stats          writeStats
 	cache          *recordCache // the committer's; see recordcache.go
+	repl           replication  // see replicate.go
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced after a commit that appended events
@@ -141,6 +146,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, err
 	}
+	db.repl.following.Store(opts.Follow)
 	go db.commitLoop()
 	return db, nil
 }
@@ -159,6 +165,9 @@ func (db *DB) Close() error {
 		<-db.committerDone
 		if err := db.bolt.Close(); err != nil {
 			db.closeErr = fmt.Errorf("close store: %w", err)
+		}
+		if err := db.closeLog(); err != nil && db.closeErr == nil {
+			db.closeErr = err
 		}
 	})
 	return db.closeErr

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/internal/etcdtest"
 	"github.com/pickwave/pickwave/store"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -36,7 +37,7 @@ func mustOpenWith(t testing.TB, dir string, opts store.Options) *store.DB {
 	if opts.PasswordCost == 0 {
 		opts.PasswordCost = bcrypt.MinCost // a default-cost hash takes a second under -race
 	}
-	db, err := store.Open(dir, opts)
+	db, verify, err := openOnEngine(t, dir, opts)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -45,8 +46,23 @@ func mustOpenWith(t testing.TB, dir string, opts store.Options) *store.DB {
 			t.Errorf("close: %v", err)
 		}
 		mustCheck(t, dir)
+		if err := verify(); err != nil {
+			t.Error(err)
+		}
 	})
 	return db
+}
+
+// openOnEngine opens the store in dir on the engine the tests run on
+// (etcdtest.EngineVar): the file alone, or as the leader of a site on a
+// real etcd cluster, where verify replays the site's log and checks it
+// equals the closed file.
+func openOnEngine(t testing.TB, dir string, opts store.Options) (db *store.DB, verify func() error, err error) {
+	if etcdtest.OnEtcd() {
+		return etcdtest.OpenLeader(t, dir, opts)
+	}
+	db, err = store.Open(dir, opts)
+	return db, func() error { return nil }, err
 }
 
 // mustCheck checks the closed store's file: bbolt's consistency and

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/pickwave/pickwave/internal/contract"
+	"github.com/pickwave/pickwave/internal/etcdtest"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 	"golang.org/x/crypto/bcrypt"
@@ -34,7 +35,10 @@ import (
 // dir is empty, with opts (a nil Logger discards logs). When the test
 // ends the store is closed, if the test has not closed it, and checked.
 // A test may close and reopen the same dir: each open registers its own
-// close, and each close is followed by a check.
+// close, and each close is followed by a check. With
+// PICKWAVE_TEST_ENGINE=etcd the store leads a site of its own on a real
+// etcd cluster, and the check also replays the site's log (see
+// etcdtest.OpenLeader).
 func OpenStore(tb testing.TB, dir string, opts store.Options) *store.DB {
 	tb.Helper()
 	if dir == "" {
@@ -46,7 +50,14 @@ func OpenStore(tb testing.TB, dir string, opts store.Options) *store.DB {
 	if opts.PasswordCost == 0 {
 		opts.PasswordCost = bcrypt.MinCost // a default-cost hash takes a second under -race
 	}
-	db, err := store.Open(dir, opts)
+	var db *store.DB
+	verify := func() error { return nil }
+	var err error
+	if etcdtest.OnEtcd() {
+		db, verify, err = etcdtest.OpenLeader(tb, dir, opts)
+	} else {
+		db, err = store.Open(dir, opts)
+	}
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
@@ -57,6 +68,9 @@ func OpenStore(tb testing.TB, dir string, opts store.Options) *store.DB {
 		}
 		if err := store.CheckFile(dir); err != nil {
 			tb.Errorf("store %s after the test: %v", dir, err)
+		}
+		if err := verify(); err != nil {
+			tb.Error(err)
 		}
 	})
 	return db

@@ -1,0 +1,228 @@
+package ha_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/ha"
+	"github.com/pickwave/pickwave/internal/etcdtest"
+	"github.com/pickwave/pickwave/store"
+)
+
+func connect(t *testing.T, c *etcdtest.Cluster, node string, mod func(*ha.Config)) *ha.Site {
+	t.Helper()
+	cfg := ha.Config{Endpoints: c.Endpoints(), Site: "main", Node: node, URL: "http://" + node + ":8080",
+		LeaseTTL: 2 * time.Second, Logger: slog.New(slog.DiscardHandler)}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := ha.Connect(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func open(t *testing.T, s *ha.Site, dir string) *ha.Node {
+	t.Helper()
+	n, err := ha.Open(context.Background(), s, dir, store.Options{Logger: slog.New(slog.DiscardHandler), PasswordCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+var ctx = pickwave.WithActor(context.Background(), "test")
+
+func createSKUs(t *testing.T, db *store.DB, from, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := from; i < from+n; i++ {
+		wg.Go(func() {
+			sku := &pickwave.SKU{Code: fmt.Sprintf("SKU-%05d", i), Name: strings.Repeat("x", i%50+1), WeightG: 100}
+			errs <- db.CreateSKU(ctx, sku)
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// closeAndCompare closes both stores and checks they hold the same data.
+func closeAndCompare(t *testing.T, a, b *store.DB) {
+	t.Helper()
+	for _, db := range []*store.DB{a, b} {
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := etcdtest.SameData(a.Path(), b.Path()); err != nil {
+		t.Fatal(err)
+	}
+	for _, db := range []*store.DB{a, b} {
+		if err := store.CheckFile(filepath.Dir(db.Path())); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestNode_standbyFollowsAndTakesOver: a leader writes, in group commits
+// whose entries take many etcd values; a standby follows to the same
+// bytes, refuses writes meanwhile, takes over when the leader resigns,
+// and writes on where it left off.
+func TestNode_standbyFollowsAndTakesOver(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	small := func(cfg *ha.Config) { cfg.MaxValueBytes = 2 << 10 } // entries of many parts
+	sa, sb := connect(t, c, "a", small), connect(t, c, "b", small)
+	na := open(t, sa, t.TempDir())
+	a, la, err := na.Lead(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb := open(t, sb, t.TempDir())
+	fctx, stop := context.WithCancel(context.Background())
+	followed := make(chan error, 1)
+	go func() { followed <- nb.Follow(fctx) }()
+
+	createSKUs(t, a, 0, 300)
+	if err := nb.DB().CreateSKU(ctx, &pickwave.SKU{Code: "NOPE", Name: "x", WeightG: 1}); pickwave.ErrorCode(err) != pickwave.EUNAVAILABLE {
+		t.Fatalf("a write on the standby: %v, want unavailable", err)
+	}
+	waitApplied(t, nb, la.Appended())
+
+	// The leader resigns (its store closes); the standby takes over.
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if err := <-followed; err != nil {
+		t.Fatal(err)
+	}
+	b, lb, err := nb.Lead(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	createSKUs(t, b, 300, 50)
+	if n := lb.Appended(); n <= la.Appended() {
+		t.Fatalf("the new leader appended up to %d, the old one %d", n, la.Appended())
+	}
+	skus, err := b.SKUs(ctx, "", 1000)
+	if err != nil || len(skus) != 350 {
+		t.Fatalf("%d SKUs on the new leader, want 350 (%v)", len(skus), err)
+	}
+	// The old leader's file, brought up to date as a standby, is the
+	// new leader's to the byte.
+	na2 := open(t, sa, filepath.Dir(a.Path()))
+	if _, err := sa.CatchUp(context.Background(), na2.DB()); err != nil {
+		t.Fatal(err)
+	}
+	closeAndCompare(t, b, na2.DB())
+}
+
+// TestLeader_fencedWhenItsLeaseIsGone: once the leader's lease is revoked
+// (as when it is cut off from etcd past its TTL), its next write is
+// refused and not in the log, the store writes no more, and Lost is
+// closed.
+func TestLeader_fencedWhenItsLeaseIsGone(t *testing.T) {
+	c := etcdtest.Start(t, 1)
+	s := connect(t, c, "a", nil)
+	n := open(t, s, t.TempDir())
+	db, l, err := n.Lead(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	createSKUs(t, db, 0, 3)
+	before := l.Appended()
+	resp, err := s.Client().Get(context.Background(), "/pickwave/main/leader/", clientv3.WithPrefix())
+	if err != nil || len(resp.Kvs) != 1 {
+		t.Fatalf("leader key: %v %v", resp, err)
+	}
+	if _, err := s.Client().Revoke(context.Background(), clientv3.LeaseID(resp.Kvs[0].Lease)); err != nil {
+		t.Fatal(err)
+	}
+	err = db.CreateSKU(ctx, &pickwave.SKU{Code: "AFTER", Name: "x", WeightG: 1})
+	if pickwave.ErrorCode(err) != pickwave.EUNAVAILABLE || !errors.Is(err, ha.ErrFenced) {
+		t.Fatalf("write after the lease: %v, want unavailable and fenced", err)
+	}
+	if err := db.CreateSKU(ctx, &pickwave.SKU{Code: "AFTER2", Name: "x", WeightG: 1}); !errors.Is(err, store.ErrNotLeading) {
+		t.Fatalf("next write: %v, want not leading", err)
+	}
+	select {
+	case <-l.Lost():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Lost not closed")
+	}
+	if got := l.Appended(); got != before {
+		t.Fatalf("appended %d after the fence, before %d", got, before)
+	}
+	last, err := s.Client().Get(context.Background(), "/pickwave/main/log/", clientv3.WithLastKey()...)
+	if err != nil || len(last.Kvs) != 1 || !strings.HasSuffix(string(last.Kvs[0].Key), fmt.Sprintf("%020d", before)) {
+		t.Fatalf("last log key %v, want index %d (%v)", last.Kvs, before, err)
+	}
+}
+
+// TestNode_startsFromTheSnapshot: after snapshots compact the log, a new
+// node starts from the latest snapshot and follows on from there; a
+// node left behind the compacted log does the same.
+func TestNode_startsFromTheSnapshot(t *testing.T) {
+	c := etcdtest.Start(t, 1)
+	every := func(cfg *ha.Config) { cfg.SnapshotEvery = 1 }
+	sa := connect(t, c, "a", every)
+	na := open(t, sa, t.TempDir())
+	a, la, err := na.Lead(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	createSKUs(t, a, 0, 20)
+	if _, err := la.Snapshot(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	first, err := sa.Client().Get(context.Background(), "/pickwave/main/log/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil || first.Count != 0 {
+		t.Fatalf("log entries after the snapshot: %d, %v", first.Count, err)
+	}
+	createSKUs(t, a, 20, 5)
+	nb := open(t, connect(t, c, "b", nil), t.TempDir())
+	fctx, stop := context.WithCancel(context.Background())
+	followed := make(chan error, 1)
+	go func() { followed <- nb.Follow(fctx) }()
+	waitApplied(t, nb, la.Appended())
+	stop()
+	if err := <-followed; err != nil {
+		t.Fatal(err)
+	}
+	closeAndCompare(t, a, nb.DB())
+}
+
+func waitApplied(t *testing.T, n *ha.Node, index uint64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, _, err := n.DB().Applied()
+		if err == nil && got >= index {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("standby at %d, leader at %d, %v", got, index, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

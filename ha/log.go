@@ -1,0 +1,216 @@
+package ha
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/pickwave/pickwave/store"
+)
+
+// A log value is one byte saying what follows, then the entry itself
+// (valueEntry) or the number of its parts under chunk/ (valueChunks).
+const (
+	valueEntry  = 'E'
+	valueChunks = 'C'
+)
+
+// ErrFenced is the error of an append by a node that is no longer the
+// leader: its election key is gone, so etcd refused the transaction.
+var ErrFenced = errors.New("ha: not the leader any more (election key gone); nothing appended")
+
+// appendTimeout bounds one append; a leader that cannot reach a quorum
+// in this time gives up, is fenced, and steps down.
+const appendTimeout = 2 * time.Second
+
+// fence is the compare every leader transaction carries: the election key
+// is still the one this node created.
+func (l *Leader) fence() clientv3.Cmp {
+	return clientv3.Compare(clientv3.CreateRevision(l.key), "=", l.rev)
+}
+
+// Append makes entry the log's entry at index (store.Log). It fails, and
+// the node must step down, when the node lost the lead or etcd did not
+// answer in time.
+func (l *Leader) Append(ctx context.Context, index uint64, entry []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, appendTimeout)
+	defer cancel()
+	s := l.site
+	value := append([]byte{valueEntry}, entry...)
+	if len(entry) > s.cfg.MaxValueBytes {
+		// Too large for one request: the parts first, each fenced, then
+		// the log key that makes them an entry.
+		n := 0
+		for off := 0; off < len(entry); off += s.cfg.MaxValueBytes {
+			part := entry[off:min(off+s.cfg.MaxValueBytes, len(entry))]
+			if err := l.put(ctx, s.chunkKey(index, n), part); err != nil {
+				l.markLost()
+				return fmt.Errorf("append part %d of entry %d: %w", n, index, err)
+			}
+			n++
+		}
+		value = strconv.AppendInt([]byte{valueChunks}, int64(n), 10)
+	}
+	key := s.logKey(index)
+	resp, err := s.client.Txn(ctx).
+		If(l.fence(), clientv3.Compare(clientv3.Version(key), "=", 0)).
+		Then(clientv3.OpPut(key, string(value))).
+		Commit()
+	if err != nil {
+		l.markLost()
+		return fmt.Errorf("append entry %d: %w", index, err)
+	}
+	if !resp.Succeeded {
+		l.markLost()
+		return fmt.Errorf("append entry %d: %w", index, ErrFenced)
+	}
+	l.appended.Store(index)
+	return nil
+}
+
+// put writes one key in a fenced transaction.
+func (l *Leader) put(ctx context.Context, key string, value []byte) error {
+	resp, err := l.site.client.Txn(ctx).If(l.fence()).Then(clientv3.OpPut(key, string(value))).Commit()
+	if err != nil {
+		return err
+	}
+	if !resp.Succeeded {
+		return ErrFenced
+	}
+	return nil
+}
+
+// entry reads the entry a log value holds.
+func (s *Site) entry(ctx context.Context, index uint64, value []byte) ([]byte, error) {
+	if len(value) == 0 {
+		return nil, fmt.Errorf("log entry %d is empty", index)
+	}
+	switch value[0] {
+	case valueEntry:
+		return value[1:], nil
+	case valueChunks:
+		n, err := strconv.Atoi(string(value[1:]))
+		if err != nil {
+			return nil, fmt.Errorf("log entry %d: parts: %w", index, err)
+		}
+		resp, err := s.client.Get(ctx, s.chunkPrefix(index), clientv3.WithPrefix())
+		if err != nil {
+			return nil, fmt.Errorf("read the parts of entry %d: %w", index, err)
+		}
+		if len(resp.Kvs) != n {
+			return nil, fmt.Errorf("entry %d has %d of its %d parts", index, len(resp.Kvs), n)
+		}
+		var entry []byte
+		for _, kv := range resp.Kvs {
+			entry = append(entry, kv.Value...)
+		}
+		return entry, nil
+	}
+	return nil, fmt.Errorf("log entry %d: unknown kind %q", index, value[0])
+}
+
+// ErrBehind says the entries a node needs next were compacted away: it
+// must start again from the latest snapshot.
+var ErrBehind = errors.New("ha: the log no longer holds the next entry; start from the snapshot")
+
+// applyPage applies up to limit entries after db's last one; it returns
+// how many it applied, whether more wait, and the revision it read at.
+func (s *Site) applyPage(ctx context.Context, db *store.DB, limit int64) (n int, more bool, rev int64, err error) {
+	applied, _, err := db.Applied()
+	if err != nil {
+		return 0, false, 0, err
+	}
+	resp, err := s.client.Get(ctx, s.logKey(applied+1), clientv3.WithRange(s.logEnd()), clientv3.WithLimit(limit))
+	if err != nil {
+		return 0, false, 0, fmt.Errorf("read the log after %d: %w", applied, err)
+	}
+	for _, kv := range resp.Kvs {
+		index, err := s.indexOf(kv.Key)
+		if err != nil {
+			return n, false, 0, err
+		}
+		if index != applied+1 {
+			return n, false, 0, fmt.Errorf("%w (have %d, the log resumes at %d)", ErrBehind, applied, index)
+		}
+		entry, err := s.entry(ctx, index, kv.Value)
+		if err != nil {
+			return n, false, 0, err
+		}
+		if err := db.Apply(index, entry); err != nil {
+			return n, false, 0, err
+		}
+		applied, n = index, n+1
+	}
+	if n == 0 && applied > 0 {
+		// Nothing after us; make sure we are not past a compacted log
+		// whose snapshot is ahead of us.
+		if snap, err := s.readSnap(ctx); err == nil && snap != nil && snap.Index > applied {
+			first, err := s.client.Get(ctx, s.logKey(0), clientv3.WithRange(s.logEnd()), clientv3.WithLimit(1), clientv3.WithKeysOnly())
+			if err == nil && len(first.Kvs) == 0 {
+				return 0, false, 0, fmt.Errorf("%w (have %d, the snapshot is at %d)", ErrBehind, applied, snap.Index)
+			}
+		}
+	}
+	return n, resp.More, resp.Header.Revision, nil
+}
+
+// CatchUp applies every entry of the log after db's last one. Run by a
+// newly elected leader before it serves, nobody else can append meanwhile.
+func (s *Site) CatchUp(ctx context.Context, db *store.DB) (int, error) {
+	total := 0
+	for {
+		n, more, _, err := s.applyPage(ctx, db, 1024)
+		total += n
+		if err != nil || (!more && n == 0) {
+			return total, err
+		}
+	}
+}
+
+// Follow applies the log to db as it grows, until ctx ends or an entry
+// cannot be applied (ErrBehind: start again from the snapshot).
+func (s *Site) Follow(ctx context.Context, db *store.DB) error {
+	var watch clientv3.WatchChan
+	var stopWatch context.CancelFunc = func() {}
+	defer func() { stopWatch() }()
+	for ctx.Err() == nil {
+		_, more, rev, err := s.applyPage(ctx, db, 1024)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, ErrBehind) || errors.Is(err, store.ErrGap) {
+				return err
+			}
+			s.logger.Warn("following the log", "err", err)
+			select {
+			case <-time.After(500 * time.Millisecond):
+			case <-ctx.Done():
+			}
+			continue
+		}
+		if more {
+			continue
+		}
+		if watch == nil {
+			wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+			stopWatch = cancel
+			watch = s.client.Watch(wctx, s.prefix+"log/", clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithKeysOnly(), clientv3.WithFilterDelete())
+		}
+		select {
+		case resp, ok := <-watch:
+			if !ok || resp.Err() != nil {
+				// Compacted history, a lost etcd leader: watch again
+				// from what the next read sees.
+				stopWatch()
+				watch = nil
+			}
+		case <-ctx.Done():
+		}
+	}
+	return nil
+}

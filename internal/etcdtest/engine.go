@@ -1,0 +1,115 @@
+package etcdtest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/etcd/server/v3/embed"
+
+	"github.com/pickwave/pickwave/ha"
+	"github.com/pickwave/pickwave/store"
+)
+
+// EngineVar names the environment variable that chooses the engine the
+// store's tests run on: unset or "bbolt" for the file alone, "etcd" for
+// a site on a real three-member etcd cluster (`make test-etcd`).
+const EngineVar = "PICKWAVE_TEST_ENGINE"
+
+// OnEtcd reports whether the tests run on the etcd engine.
+func OnEtcd() bool { return os.Getenv(EngineVar) == "etcd" }
+
+// shared is the cluster every store of one test binary uses, each under
+// a site of its own; it runs until the binary exits.
+var shared struct {
+	once sync.Once
+	c    *Cluster
+	err  error
+}
+
+func sharedCluster() (*Cluster, error) {
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "pickwave-etcd-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		// The store's tests test the store, not etcd's disk: its fsyncs
+		// are off here (the fault tests and benchmarks keep them).
+		shared.c, shared.err = StartIn(Plan(nil, 3, dir), func(cfg *embed.Config) { cfg.UnsafeNoFsync = true })
+	})
+	return shared.c, shared.err
+}
+
+// OpenLeader opens the store in dir as the leader of a site of its own
+// on the shared cluster: every commit is appended to the site's log in
+// etcd before it is acknowledged. The same dir gets the same site, so a
+// test may close and reopen it. Verify, after the store is closed,
+// replays the site's log into a new file and checks it equals dir's.
+func OpenLeader(tb testing.TB, dir string, opts store.Options) (db *store.DB, verify func() error, err error) {
+	c, err := sharedCluster()
+	if err != nil {
+		return nil, nil, fmt.Errorf("etcd cluster: %w", err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum := sha256.Sum256([]byte(abs))
+	cfg := ha.Config{Endpoints: c.Endpoints(), Site: "t" + hex.EncodeToString(sum[:8]), Node: "test", URL: "http://test",
+		LeaseTTL: 5 * time.Second, Logger: opts.Logger}
+	ctx := context.Background()
+	site, err := ha.Connect(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	// A file already in dir is what the test wants the store to hold (a
+	// reopened store, a restored backup, records written by hand): it
+	// becomes the site's data, as `pickwave ha push` makes it.
+	if _, err := os.Stat(filepath.Join(dir, store.FileName)); err == nil {
+		if err := ha.Push(ctx, site, dir, opts); err != nil {
+			site.Close()
+			return nil, nil, fmt.Errorf("push %s: %w", dir, err)
+		}
+	}
+	node, err := ha.Open(ctx, site, dir, opts)
+	if err != nil {
+		site.Close()
+		return nil, nil, err
+	}
+	db, _, err = node.Lead(ctx)
+	if err != nil {
+		node.DB().Close()
+		site.Close()
+		return nil, nil, err
+	}
+	verify = func() error {
+		defer site.Close()
+		replica := filepath.Join(tb.TempDir(), "replica")
+		if err := os.MkdirAll(replica, 0o700); err != nil {
+			return err
+		}
+		n, err := ha.Open(ctx, site, replica, opts)
+		if err != nil {
+			return fmt.Errorf("replica: %w", err)
+		}
+		if _, err := site.CatchUp(ctx, n.DB()); err != nil {
+			n.DB().Close()
+			return fmt.Errorf("replay the log: %w", err)
+		}
+		if err := n.DB().Close(); err != nil {
+			return err
+		}
+		if err := SameData(filepath.Join(dir, store.FileName), filepath.Join(replica, store.FileName)); err != nil {
+			return fmt.Errorf("the log replayed is not the store: %w", err)
+		}
+		return nil
+	}
+	return db, verify, nil
+}
