@@ -307,7 +307,8 @@ func TestI18n_spanishUser(t *testing.T) {
 // a DOM id of handheld.html, a token of the protocol (a message type, kind,
 // step, action or reason, quoted in docs/protocol.md; or such a token and
 // "-", a message id's prefix), CSS classes the
-// style sheets define, a DOM word (an event, a tag, a key), or have no
+// style sheets define, a DOM word (an event, a tag, a key), a catalog's
+// language, or have no
 // letters at all. Anything else is text a user would see untranslated.
 func TestCatalog_handheldWorkHasNoLiterals(t *testing.T) {
 	read := func(path string) string {
@@ -322,7 +323,8 @@ func TestCatalog_handheldWorkHasNoLiterals(t *testing.T) {
 	html := read(filepath.Join("static", "handheld.html"))
 	css := read(filepath.Join("static", "handheld.css")) + read(filepath.Join("static", "app.css"))
 	protocol := read(filepath.Join("..", "docs", "protocol.md"))
-	en := catalogs(t)["en"]
+	cats := catalogs(t)
+	en := cats["en"]
 
 	ids := map[string]bool{}
 	for _, m := range regexp.MustCompile(`\bid="([^"]+)"`).FindAllStringSubmatch(html, -1) {
@@ -362,7 +364,7 @@ func TestCatalog_handheldWorkHasNoLiterals(t *testing.T) {
 	for _, m := range literals {
 		lit := m[1] + m[2] + m[3]
 		switch {
-		case !letters.MatchString(lit), ids[lit], tokens[lit], dom[lit], isClasses(lit):
+		case !letters.MatchString(lit), ids[lit], tokens[lit], dom[lit], isClasses(lit), cats[lit] != nil:
 		case regexp.MustCompile(`^h[hw]\.[a-z0-9_.]+$`).MatchString(lit) && isKeyPrefix(lit):
 		case strings.HasSuffix(lit, "-") && tokens[strings.TrimSuffix(lit, "-")]: // a message id's prefix
 		default:

@@ -31,6 +31,34 @@ function stepTitle(step) {
   return STEPS.includes(step) ? t('hw.step.' + step) : step || '';
 }
 
+// instruction is the step's one-sentence instruction. The server words
+// it in English, with what only it knows (a notice's supplier), and an
+// English page shows that; in another language it is drawn from the
+// catalog with the prompt's fields.
+function instruction(kind, p) {
+  if (I18n.lang === 'en' && p.say) return p.say;
+  const f = {
+    sku: p.sku || '', qty: p.qty || 0, from: p.from || '', to: p.to || '', suggested: p.suggested || '',
+    notice: p.notice || '', n: p.waiting || 0, counted: p.counted || 0,
+  };
+  switch (p.step) {
+    case 'receive': return p.notice ? t('hw.say.receive_notice', f) : t('hw.say.receive');
+    case 'putaway_item': return t('hw.say.putaway_item', f);
+    case 'putaway_to': return p.suggested ? t('hw.say.putaway_to', f) : t('hw.say.putaway_anywhere', f);
+    case 'count_location': return t('hw.say.count_location', f);
+    case 'count_item': return t('hw.say.count_item', f);
+    case 'replenish_from': return t('hw.say.replenish_from', f);
+    case 'replenish_to': return t('hw.say.replenish_to', f);
+    case 'move_from': return t('hw.say.move_from');
+    case 'move_item': return p.qty > 0 ? t('hw.say.move_put', f) : t('hw.say.move_item', f);
+    case 'idle':
+      if (kind === 'count') return t('hw.say.no_count');
+      if (kind === 'replenish') return p.waiting > 0 ? t('hw.say.no_reserve', f) : t('hw.say.no_replenishment');
+      return t('hw.step.idle');
+  }
+  return p.say || '';
+}
+
 // The reasons an over-receipt, or a notice closed short, is sent with.
 export const RECEIPT_REASONS = ['supplier_over', 'supplier_short', 'damaged', 'wrong_count_on_label', 'other'];
 
@@ -141,7 +169,7 @@ export class Work {
       return;
     }
     $('hh-w-step').textContent = stepTitle(p.step);
-    $('hh-w-say').textContent = p.say || '';
+    $('hh-w-say').textContent = instruction(kind, p);
 
     // Where: the location to go to or scan. A count never shows the book
     // quantity: the prompt does not carry it.

@@ -670,5 +670,29 @@ I18n.add('en', {
  "hw.reason.other": "Other",
  "hw.done": "Done",
  "hw.all_of_it": "All of it",
- "hw.cancel": "Cancel"
+ "hw.cancel": "Cancel",
+ "hw.say.receive": "Scan a pallet's SSCC label or a notice; cartons and items with no notice are received blind.",
+ "hw.say.receive_notice": {
+  "one": "Notice {notice}: {n} line open. Scan a pallet, a carton or an item; Notice complete closes it.",
+  "other": "Notice {notice}: {n} lines open. Scan a pallet, a carton or an item; Notice complete closes it."
+ },
+ "hw.say.putaway_item": {
+  "one": "{n} receipt waits at the docks. Scan a pallet's SSCC or an item there.",
+  "other": "{n} receipts wait at the docks. Scan a pallet's SSCC or an item there."
+ },
+ "hw.say.putaway_to": "Take {qty} × {sku} to {suggested} and scan it, or scan where you put it instead.",
+ "hw.say.putaway_anywhere": "No pick face has room and no reserve location is empty: scan where you put {qty} × {sku}.",
+ "hw.say.count_location": "Count {sku} at {from}: scan the location.",
+ "hw.say.count_item": "Scan every {sku} at {from} (or key the total), then Count done. {counted} so far.",
+ "hw.say.replenish_from": "Take {qty} × {sku} from {from}: scan the location.",
+ "hw.say.replenish_to": "Bring {qty} × {sku} to {to}: scan the pick face.",
+ "hw.say.move_from": "Scan the location to move stock from.",
+ "hw.say.move_item": "At {from}: scan the item (key a count for several).",
+ "hw.say.move_put": "{qty} × {sku} from {from}: scan the location to put it, or more of the item.",
+ "hw.say.no_count": "No count waits for you.",
+ "hw.say.no_replenishment": "No replenishment waits.",
+ "hw.say.no_reserve": {
+  "one": "{n} replenishment waits, but reserve holds none free.",
+  "other": "{n} replenishments wait, but reserve holds none free."
+ }
 });

@@ -670,5 +670,29 @@ I18n.add('es', {
  "hw.reason.other": "Otro",
  "hw.done": "Terminado",
  "hw.all_of_it": "Todo",
- "hw.cancel": "Cancelar"
+ "hw.cancel": "Cancelar",
+ "hw.say.receive": "Escanee la etiqueta SSCC de un palé o un aviso; las cajas y los artículos sin aviso se reciben a ciegas.",
+ "hw.say.receive_notice": {
+  "one": "Aviso {notice}: {n} línea abierta. Escanee un palé, una caja o un artículo; «Aviso completo» lo cierra.",
+  "other": "Aviso {notice}: {n} líneas abiertas. Escanee un palé, una caja o un artículo; «Aviso completo» lo cierra."
+ },
+ "hw.say.putaway_item": {
+  "one": "{n} recepción espera en los muelles. Escanee allí el SSCC de un palé o un artículo.",
+  "other": "{n} recepciones esperan en los muelles. Escanee allí el SSCC de un palé o un artículo."
+ },
+ "hw.say.putaway_to": "Lleve {qty} × {sku} a {suggested} y escanee la ubicación, o escanee dónde lo dejó.",
+ "hw.say.putaway_anywhere": "Ninguna ubicación de picking tiene sitio y ninguna de reserva está vacía: escanee dónde deja {qty} × {sku}.",
+ "hw.say.count_location": "Cuente {sku} en {from}: escanee la ubicación.",
+ "hw.say.count_item": "Escanee cada {sku} en {from} (o teclee el total) y pulse «Recuento terminado». {counted} hasta ahora.",
+ "hw.say.replenish_from": "Recoja {qty} × {sku} de {from}: escanee la ubicación.",
+ "hw.say.replenish_to": "Lleve {qty} × {sku} a {to}: escanee la ubicación de picking.",
+ "hw.say.move_from": "Escanee la ubicación de la que quiere mover existencias.",
+ "hw.say.move_item": "En {from}: escanee el artículo (teclee una cantidad para varios).",
+ "hw.say.move_put": "{qty} × {sku} de {from}: escanee la ubicación donde dejarlo, o más unidades del artículo.",
+ "hw.say.no_count": "No tiene recuentos pendientes.",
+ "hw.say.no_replenishment": "No hay reposiciones pendientes.",
+ "hw.say.no_reserve": {
+  "one": "{n} reposición pendiente, pero la reserva no tiene existencias libres.",
+  "other": "{n} reposiciones pendientes, pero la reserva no tiene existencias libres."
+ }
 });
