@@ -325,7 +325,7 @@
     const el = $('st-live');
     el.dataset.state = s;
     el.className = 'live' + (s === 'live' ? '' : ' down');
-    el.textContent = { live: 'live', connecting: 'connecting', reconnecting: t('st.reconnecting') }[s] || s;
+    el.textContent = { live: t('st.live'), connecting: t('st.connecting'), reconnecting: t('st.reconnecting') }[s] || s;
   }
 
   function connect() {

@@ -694,5 +694,6 @@ I18n.add('en', {
  "hw.say.no_reserve": {
   "one": "{n} replenishment waits, but reserve holds none free.",
   "other": "{n} replenishments wait, but reserve holds none free."
- }
+ },
+ "st.live": "live"
 });

@@ -694,5 +694,6 @@ I18n.add('es', {
  "hw.say.no_reserve": {
   "one": "{n} reposición pendiente, pero la reserva no tiene existencias libres.",
   "other": "{n} reposiciones pendientes, pero la reserva no tiene existencias libres."
- }
+ },
+ "st.live": "en línea"
 });
