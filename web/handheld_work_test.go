@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -155,5 +157,112 @@ func TestPages_handheldReceivesAPallet(t *testing.T) {
 	if !b.unobscured("#hh-w-cancel") {
 		t.Error("the cancel button is under the scan bar or off screen at 360 px")
 	}
+	b.checkConsole()
+}
+
+// TestPages_handheldWorkInSpanish: a packer whose locale is es gets the
+// work menu and the receive screen in Spanish: the kinds, their hints,
+// the step, the instruction (drawn from the catalog with the prompt's
+// fields, since the server words it in English), the notice in hand, the
+// buttons, the labels and the reasons. No English text of the work
+// screens' catalog is left on the page.
+func TestPages_handheldWorkInSpanish(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a real browser")
+	}
+	execPath := browserPath(t)
+	f := newFloor(t, []string{"packer"}, false)
+	if _, err := f.db.SetLocale(context.Background(), "packer", "es"); err != nil {
+		t.Fatal(err)
+	}
+	pallets, err := demo.Pallets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, execPath)
+	b.do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	b.do("log in as the packer",
+		chromedp.Navigate(f.url+"/handheld.html"),
+		chromedp.WaitVisible(chromedp.CSS(`#hh-conn[data-state="online"]`)),
+		chromedp.Click(chromedp.CSS("#hh-pw summary")),
+		chromedp.WaitVisible(chromedp.CSS("#hh-username")),
+		chromedp.SendKeys(chromedp.CSS("#hh-username"), "packer"),
+		chromedp.SendKeys(chromedp.CSS("#hh-password"), demo.Password+"\n"),
+		chromedp.WaitVisible(chromedp.CSS("#hh-menu")),
+	)
+	b.waitFor("the page in Spanish", `document.documentElement.lang === 'es'`)
+	if got := strings.Join(b.texts("#hh-menu-list .hh-menu-title"), ","); got != "Recibir,Ubicar,Mover" {
+		t.Errorf("the menu's kinds: %s", got)
+	}
+	if got := b.texts("#hh-menu-list .hh-menu-hint"); len(got) != 3 || got[0] != "Recibir palés y cajas en el muelle" {
+		t.Errorf("the menu's hints: %q", got)
+	}
+	if got := b.text("#hh-menu .hh-huge-text"); got != "Elija su trabajo" {
+		t.Errorf("the menu's title: %q", got)
+	}
+	// English left anywhere on the work screens, from their catalog keys.
+	cat := catalogs(t)
+	var english []string
+	for k, v := range cat["en"] {
+		if strings.HasPrefix(k, "hw.") {
+			for _, s := range forms(t, v) {
+				if !slices.Contains(forms(t, cat["es"][k]), s) && !placeholder.MatchString(s) {
+					english = append(english, s)
+				}
+			}
+		}
+	}
+	englishLeft := func(where string) {
+		t.Helper()
+		texts := eval[[]string](b, fmt.Sprintf(`[...document.querySelectorAll('%s *')].filter((e) => e.children.length === 0).map((e) => e.textContent.trim())`, where))
+		for _, text := range texts {
+			if slices.Contains(english, text) || strings.HasPrefix(text, "Scan a pallet's SSCC label") { // or the server's own wording
+				t.Errorf("%s shows English %q", where, text)
+			}
+		}
+	}
+	englishLeft("#hh-menu")
+
+	b.do("choose Recibir",
+		chromedp.Click(chromedp.CSS(`#hh-menu-list [data-kind="receive"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#hh-work")),
+	)
+	b.waitFor("the receive prompt", `document.getElementById('hh-work').dataset.step === 'receive'`)
+	for sel, want := range map[string]string{
+		"#hh-w-kind": "Recibir",
+		"#hh-w-step": "Recibir",
+		"#hh-w-say":  "Escanee la etiqueta SSCC de un palé o un aviso; las cajas y los artículos sin aviso se reciben a ciegas.",
+	} {
+		if got := b.text(sel); got != want {
+			t.Errorf("%s says %q, want %q", sel, got, want)
+		}
+	}
+	englishLeft("#hh-work")
+
+	if code, msg := b.workScan(pallets[0].Label); code != pickwave.VerdictOK {
+		t.Fatalf("the pallet scan: %s %q", code, msg)
+	}
+	notice := b.text("#hh-w-notice")
+	if !strings.HasPrefix(notice, "Aviso IN-") {
+		t.Errorf("the notice in hand shows %q", notice)
+	}
+	id := strings.TrimPrefix(notice, "Aviso ")
+	if got := b.text("#hh-w-say"); !regexp.MustCompile(`^Aviso ` + regexp.QuoteMeta(id) + `: \d+ líneas? abiertas?\. Escanee un palé, una caja o un artículo; «Aviso completo» lo cierra\.$`).MatchString(got) {
+		t.Errorf("the instruction with a notice in hand: %q", got)
+	}
+	for sel, want := range map[string]string{
+		"#hh-w-done":                         "Aviso completo",
+		"#hh-w-cancel":                       "Cancelar",
+		`label[for="hh-w-reason"]`:           "Motivo (recepción de más, aviso incompleto)",
+		`label[for="hh-w-count"]`:            "Cantidad para el siguiente escaneo",
+		`#hh-w-reason option[value=""]`:      "ninguno",
+		`#hh-w-reason option[value=damaged]`: "Dañado",
+	} {
+		if got := b.text(sel); got != want {
+			t.Errorf("%s says %q, want %q", sel, got, want)
+		}
+	}
+	englishLeft("#hh-work")
+	b.saveShot("handheld-receive-es.png")
 	b.checkConsole()
 }

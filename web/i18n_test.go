@@ -300,3 +300,75 @@ func TestI18n_spanishUser(t *testing.T) {
 	b.checkConsole()
 	h.checkConsole()
 }
+
+// TestCatalog_handheldWorkHasNoLiterals: the handheld's work screens
+// (handheld-work.js) show no text of their own, only the catalog's. Each
+// string literal in the script must be a catalog key (or a key's prefix),
+// a DOM id of handheld.html, a token of the protocol (a message type, kind,
+// step, action or reason, quoted in docs/protocol.md; or such a token and
+// "-", a message id's prefix), CSS classes the
+// style sheets define, a DOM word (an event, a tag, a key), a catalog's
+// language, or have no
+// letters at all. Anything else is text a user would see untranslated.
+func TestCatalog_handheldWorkHasNoLiterals(t *testing.T) {
+	read := func(path string) string {
+		t.Helper()
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	src := read(filepath.Join("static", "handheld-work.js"))
+	html := read(filepath.Join("static", "handheld.html"))
+	css := read(filepath.Join("static", "handheld.css")) + read(filepath.Join("static", "app.css"))
+	protocol := read(filepath.Join("..", "docs", "protocol.md"))
+	cats := catalogs(t)
+	en := cats["en"]
+
+	ids := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\bid="([^"]+)"`).FindAllStringSubmatch(html, -1) {
+		ids[m[1]] = true
+	}
+	tokens := map[string]bool{}
+	for _, m := range regexp.MustCompile("[`\"]([a-z][a-z0-9_]*)[`\"]").FindAllStringSubmatch(protocol, -1) {
+		tokens[m[1]] = true
+	}
+	dom := map[string]bool{"click": true, "input": true, "keydown": true, "Enter": true, "button": true, "span": true, "div": true, "b": true}
+	isClasses := func(s string) bool {
+		words := strings.Fields(s)
+		for _, w := range words {
+			if !regexp.MustCompile(`\.` + regexp.QuoteMeta(w) + `\b`).MatchString(css) {
+				return false
+			}
+		}
+		return len(words) > 0
+	}
+	isKeyPrefix := func(s string) bool {
+		for k := range en {
+			if strings.HasPrefix(k, s) {
+				return true
+			}
+		}
+		return false
+	}
+	letters := regexp.MustCompile(`\pL`)
+
+	// Comments go first (the script has no "//" inside a string), then
+	// every quoted literal is judged.
+	code := regexp.MustCompile(`(?m)^\s*//.*$|\s//\s.*$`).ReplaceAllString(src, "")
+	literals := regexp.MustCompile("'((?:[^'\\\\\\n]|\\\\.)*)'|\"((?:[^\"\\\\\\n]|\\\\.)*)\"|`((?:[^`\\\\]|\\\\.)*)`").FindAllStringSubmatch(code, -1)
+	if len(literals) < 30 {
+		t.Fatalf("only %d string literals found in handheld-work.js: is the scan broken?", len(literals))
+	}
+	for _, m := range literals {
+		lit := m[1] + m[2] + m[3]
+		switch {
+		case !letters.MatchString(lit), ids[lit], tokens[lit], dom[lit], isClasses(lit), cats[lit] != nil:
+		case regexp.MustCompile(`^h[hw]\.[a-z0-9_.]+$`).MatchString(lit) && isKeyPrefix(lit):
+		case strings.HasSuffix(lit, "-") && tokens[strings.TrimSuffix(lit, "-")]: // a message id's prefix
+		default:
+			t.Errorf("handheld-work.js shows %q: take it from the catalog (t('hw....'))", lit)
+		}
+	}
+}

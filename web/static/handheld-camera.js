@@ -14,6 +14,13 @@ const FORMATS = ['code_128', 'ean_13', 'ean_8', 'upc_a', 'upc_e', 'data_matrix',
 
 const SCAN_EVERY_MS = 150;
 
+// GONE_FRAMES is how many frames in a row a code must be out of view
+// before it is read again: a label held in front of the lens for a
+// second is one scan, not seven, while a second unit shown after the
+// first was taken away is a second scan. At SCAN_EVERY_MS that is about
+// half a second, longer than a frame the detector misses on a shaky hand.
+const GONE_FRAMES = 3;
+
 // formats resolves to the FORMATS this browser can read; [] when it has
 // no BarcodeDetector or no camera API.
 export async function formats() {
@@ -26,7 +33,9 @@ export async function formats() {
   }
 }
 
-// Camera reads one barcode from the back camera into a <video>.
+// Camera reads barcodes from the back camera into a <video> until it is
+// stopped, as a scanner does: the picker keeps it open for the location,
+// the items and the tote.
 export class Camera {
   constructor(video, fmts) {
     this.video = video;
@@ -36,34 +45,44 @@ export class Camera {
     this.stopped = true;
   }
 
-  // start opens the camera and calls onCode(rawValue) with the first
-  // barcode read, after which the camera is closed. It rejects when the
-  // camera cannot be opened (no permission, no camera).
+  // start opens the camera and calls onCode(rawValue) for each barcode
+  // that comes into view: once while it stays in view, again only after
+  // it has been out of view for GONE_FRAMES frames. When one frame shows
+  // several new codes, the first is read and the rest count as seen (a
+  // picker aims at one label). It rejects when the camera cannot be
+  // opened (no permission, no camera).
   async start(onCode) {
     this.stop();
     this.stopped = false;
     const detector = new self.BarcodeDetector({ formats: this.formats });
-    this.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
     if (this.stopped) {
-      this.stop();
+      for (const t of stream.getTracks()) t.stop();
       return;
     }
-    this.video.srcObject = this.stream;
+    this.stream = stream;
+    this.video.srcObject = stream;
     await this.video.play().catch(() => {});
+    const inView = new Map(); // code -> frames since it was last seen
     const tick = async () => {
-      if (this.stopped) return;
+      if (this.stopped || this.stream !== stream) return;
+      let codes = [];
       try {
         const found = await detector.detect(this.video);
-        const code = found.find((b) => b && typeof b.rawValue === 'string' && b.rawValue !== '');
-        if (code && !this.stopped) {
-          this.stop();
-          onCode(code.rawValue);
-          return;
-        }
+        codes = found.filter((b) => b && typeof b.rawValue === 'string' && b.rawValue !== '').map((b) => b.rawValue);
       } catch (err) {
         // A frame not ready yet: try the next one.
       }
-      if (!this.stopped) this.timer = setTimeout(tick, SCAN_EVERY_MS);
+      if (this.stopped || this.stream !== stream) return;
+      for (const [code, gone] of inView) {
+        if (codes.includes(code)) continue;
+        if (gone + 1 >= GONE_FRAMES) inView.delete(code);
+        else inView.set(code, gone + 1);
+      }
+      const fresh = codes.find((c) => !inView.has(c));
+      for (const c of codes) inView.set(c, 0);
+      if (fresh !== undefined) onCode(fresh);
+      this.timer = setTimeout(tick, SCAN_EVERY_MS);
     };
     tick();
   }

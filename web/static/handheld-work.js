@@ -12,32 +12,52 @@
 // answered from record by the server. Text from the server is only ever
 // set with textContent.
 
-export const KIND_TITLES = {
-  pick: 'Pick', receive: 'Receive', putaway: 'Put away', count: 'Count', replenish: 'Replenish', move: 'Move',
-};
+const { I18n } = window;
+const { t } = I18n;
 
-const KIND_HINTS = {
-  pick: 'Pick carts of orders',
-  receive: 'Receive pallets and cartons at the dock',
-  putaway: 'Put received stock on the shelves',
-  count: 'Count locations (blind)',
-  replenish: 'Fill pick faces from reserve',
-  move: 'Move stock, put returns back',
-};
+// The kinds of work and the steps, each with its title (and a kind with
+// its hint) from the message catalog, looked up when drawn so that a
+// change of locale (the welcome carries the user's) is followed.
+const KINDS = ['pick', 'receive', 'putaway', 'count', 'replenish', 'move'];
+const STEPS = ['receive', 'putaway_item', 'putaway_to', 'move_from', 'move_item', 'move_to',
+  'count_location', 'count_item', 'replenish_from', 'replenish_to', 'idle'];
 
-const STEP_TITLES = {
-  receive: 'Receive',
-  putaway_item: 'Take from the dock',
-  putaway_to: 'Put away',
-  move_from: 'Take from',
-  move_item: 'Item',
-  move_to: 'Put',
-  count_location: 'Go to location',
-  count_item: 'Count',
-  replenish_from: 'Take from reserve',
-  replenish_to: 'Fill the pick face',
-  idle: 'Nothing waiting',
-};
+// kindTitle is the name of a kind of work, the kind itself when unknown.
+export function kindTitle(kind) {
+  return KINDS.includes(kind) ? t('hw.kind.' + kind) : kind;
+}
+
+function stepTitle(step) {
+  return STEPS.includes(step) ? t('hw.step.' + step) : step || '';
+}
+
+// instruction is the step's one-sentence instruction. The server words
+// it in English, with what only it knows (a notice's supplier), and an
+// English page shows that; in another language it is drawn from the
+// catalog with the prompt's fields.
+function instruction(kind, p) {
+  if (I18n.lang === 'en' && p.say) return p.say;
+  const f = {
+    sku: p.sku || '', qty: p.qty || 0, from: p.from || '', to: p.to || '', suggested: p.suggested || '',
+    notice: p.notice || '', n: p.waiting || 0, counted: p.counted || 0,
+  };
+  switch (p.step) {
+    case 'receive': return p.notice ? t('hw.say.receive_notice', f) : t('hw.say.receive');
+    case 'putaway_item': return t('hw.say.putaway_item', f);
+    case 'putaway_to': return p.suggested ? t('hw.say.putaway_to', f) : t('hw.say.putaway_anywhere', f);
+    case 'count_location': return t('hw.say.count_location', f);
+    case 'count_item': return t('hw.say.count_item', f);
+    case 'replenish_from': return t('hw.say.replenish_from', f);
+    case 'replenish_to': return t('hw.say.replenish_to', f);
+    case 'move_from': return t('hw.say.move_from');
+    case 'move_item': return p.qty > 0 ? t('hw.say.move_put', f) : t('hw.say.move_item', f);
+    case 'idle':
+      if (kind === 'count') return t('hw.say.no_count');
+      if (kind === 'replenish') return p.waiting > 0 ? t('hw.say.no_reserve', f) : t('hw.say.no_replenishment');
+      return t('hw.step.idle');
+  }
+  return p.say || '';
+}
 
 // The reasons an over-receipt, or a notice closed short, is sent with.
 export const RECEIPT_REASONS = ['supplier_over', 'supplier_short', 'damaged', 'wrong_count_on_label', 'other'];
@@ -76,17 +96,17 @@ export class Work {
     const list = $('hh-menu-list');
     list.replaceChildren();
     for (const kind of kinds) {
-      if (!KIND_TITLES[kind]) continue;
+      if (!KINDS.includes(kind)) continue;
       const b = document.createElement('button');
       b.type = 'button';
       b.className = 'btn hh-btn hh-menu-item' + (kind === current ? ' btn-primary' : '');
       b.dataset.kind = kind;
       const title = document.createElement('span');
       title.className = 'hh-menu-title';
-      title.textContent = KIND_TITLES[kind];
+      title.textContent = kindTitle(kind);
       const hint = document.createElement('span');
       hint.className = 'hh-menu-hint';
-      hint.textContent = KIND_HINTS[kind] || '';
+      hint.textContent = t('hw.hint.' + kind);
       b.append(title, hint);
       b.addEventListener('click', () => this.d.choose(kind));
       list.append(b);
@@ -140,23 +160,23 @@ export class Work {
     const box = $('hh-work');
     box.dataset.kind = kind;
     box.dataset.step = (p && p.step) || '';
-    $('hh-w-kind').textContent = KIND_TITLES[kind] || kind;
-    $('hh-w-waiting').textContent = p && p.waiting ? `${p.waiting} waiting` : '';
+    $('hh-w-kind').textContent = kindTitle(kind);
+    $('hh-w-waiting').textContent = p && p.waiting ? t('hw.waiting', { n: p.waiting }) : '';
     if (!p) {
-      $('hh-w-step').textContent = KIND_TITLES[kind] || kind;
-      $('hh-w-say').textContent = 'Asking the server…';
+      $('hh-w-step').textContent = kindTitle(kind);
+      $('hh-w-say').textContent = t('hw.asking');
       for (const id of ['hh-w-where', 'hh-w-item', 'hh-w-qtyrow', 'hh-w-actions-more']) $(id).hidden = true;
       return;
     }
-    $('hh-w-step').textContent = STEP_TITLES[p.step] || p.step || '';
-    $('hh-w-say').textContent = p.say || '';
+    $('hh-w-step').textContent = stepTitle(p.step);
+    $('hh-w-say').textContent = instruction(kind, p);
 
     // Where: the location to go to or scan. A count never shows the book
     // quantity: the prompt does not carry it.
     const where = [];
-    if (p.from) where.push(['From', p.from]);
-    if (p.to) where.push(['To', p.to]);
-    if (p.suggested) where.push(['Suggested', p.suggested]);
+    if (p.from) where.push([t('hw.from'), p.from]);
+    if (p.to) where.push([t('hw.to'), p.to]);
+    if (p.suggested) where.push([t('hw.suggested'), p.suggested]);
     const w = $('hh-w-where');
     w.replaceChildren();
     for (const [label, code] of where) {
@@ -174,18 +194,18 @@ export class Work {
     w.hidden = where.length === 0;
 
     $('hh-w-sku').textContent = p.sku || '';
-    $('hh-w-name').textContent = [p.sku_name, p.lot ? 'Lot ' + p.lot : ''].filter(Boolean).join(' · ');
+    $('hh-w-name').textContent = [p.sku_name, p.lot ? t('hw.lot', { lot: p.lot }) : ''].filter(Boolean).join(' · ');
     $('hh-w-item').hidden = !p.sku;
     const qty = kind === 'count' ? p.counted : p.qty;
-    $('hh-w-qty').textContent = String(qty || 0);
-    $('hh-w-qty-label').textContent = kind === 'count' ? 'counted so far' : 'units';
+    $('hh-w-qty').textContent = I18n.num(qty || 0);
+    $('hh-w-qty-label').textContent = kind === 'count' ? t('hw.counted_so_far', { n: qty || 0 }) : t('hw.units', { n: qty || 0 });
     $('hh-w-qtyrow').hidden = !(qty > 0) && !(kind === 'count' && p.step === 'count_item');
-    $('hh-w-notice').textContent = p.notice ? `Notice ${p.notice}` : p.count ? `Count ${p.count}` : p.receipt ? `Receipt ${p.receipt}` : '';
+    $('hh-w-notice').textContent = p.notice ? t('hw.notice_id', { id: p.notice }) : p.count ? t('hw.count_id', { id: p.count }) : p.receipt ? t('hw.receipt_id', { id: p.receipt }) : '';
 
     // The actions the step takes.
     const idle = p.step === 'idle';
     $('hh-w-done').hidden = !((kind === 'count' && p.step === 'count_item') || (kind === 'receive' && !!p.notice));
-    $('hh-w-done').textContent = kind === 'count' ? 'Count done' : 'Notice complete';
+    $('hh-w-done').textContent = kind === 'count' ? t('hw.count_done') : t('hw.notice_complete');
     $('hh-w-all').hidden = !(kind === 'move' && p.step === 'move_item' && !(p.qty > 0));
     $('hh-w-cancel').hidden = idle || p.step === 'move_from' || p.step === 'putaway_item' || (kind === 'receive' && !p.notice);
     $('hh-w-reason-row').hidden = kind !== 'receive';

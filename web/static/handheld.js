@@ -1008,11 +1008,10 @@ async function setUpCamera() {
 async function openCamera() {
   if (!camera) return;
   $('hh-camera').hidden = false;
+  $('hh-camera').scrollIntoView({ block: 'nearest' });
   try {
-    await camera.start((code) => {
-      $('hh-camera').hidden = true;
-      submitScan(code);
-    });
+    // The camera stays open, as a scanner does, until it is closed.
+    await camera.start((code) => submitScan(code));
   } catch (err) {
     $('hh-camera').hidden = true;
     showNotice(t('hh.camera_failed'));

@@ -15,6 +15,9 @@
   const MANAGERS = ['supervisor', 'admin'];
   const BACKOFF_MIN_MS = 1000;
   const BACKOFF_MAX_MS = 5000;
+  // CLOSE_SIGNED_OUT is the close code of a socket whose session ended: a
+  // supervisor signed the device out, or it was logged out elsewhere.
+  const CLOSE_SIGNED_OUT = 4003;
   const JOBS_LIMIT = 15;
   const JOBS_POLL_MS = 1500;
   const MAX_SCANS = 8;
@@ -322,7 +325,7 @@
     const el = $('st-live');
     el.dataset.state = s;
     el.className = 'live' + (s === 'live' ? '' : ' down');
-    el.textContent = { live: 'live', connecting: 'connecting', reconnecting: t('st.reconnecting') }[s] || s;
+    el.textContent = { live: t('st.live'), connecting: t('st.connecting'), reconnecting: t('st.reconnecting') }[s] || s;
   }
 
   function connect() {
@@ -360,11 +363,16 @@
       else if (m.type === 'pack_verdict' && m.verdict) showVerdict(m.verdict);
       else if (m.type === 'pack_error' && m.error) showError($('pk-error'), m.error);
     });
-    ws.addEventListener('close', () => {
+    ws.addEventListener('close', (ev) => {
       if (state.ws !== ws) return;
       const opened = state.opened;
       state.ws = null;
       state.opened = false;
+      if (ev.code === CLOSE_SIGNED_OUT) {
+        // The token is gone: no reconnecting with it, the login at once.
+        sessionEnded();
+        return;
+      }
       if (!opened) whyRefused(id);
       scheduleReconnect();
     });
