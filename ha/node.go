@@ -97,17 +97,13 @@ func (n *Node) Follow(ctx context.Context) error {
 	}
 }
 
-// Lead campaigns until this node is elected, then applies the rest of the
-// log and makes the store the leader: from then on every commit is
-// appended to the site's log before it is acknowledged. The store must
-// not be followed meanwhile (stop Follow first). A new site is created
-// here: its first leader's file is its first snapshot.
+// Lead campaigns until this node is elected, then takes over (TakeOver).
 func (n *Node) Lead(ctx context.Context) (*store.DB, *Leader, error) {
 	l, err := n.site.Campaign(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := n.takeOver(ctx, l)
+	db, err := n.TakeOver(ctx, l)
 	if err != nil {
 		l.Resign(context.WithoutCancel(ctx))
 		return nil, nil, err
@@ -115,7 +111,11 @@ func (n *Node) Lead(ctx context.Context) (*store.DB, *Leader, error) {
 	return db, l, nil
 }
 
-func (n *Node) takeOver(ctx context.Context, l *Leader) (*store.DB, error) {
+// TakeOver makes the store the leader of the log once l is elected: it
+// applies the rest of the log, then every commit goes to the log first.
+// A new site is created here: its first leader's file is its first
+// snapshot. The store must not be followed meanwhile (stop Follow first).
+func (n *Node) TakeOver(ctx context.Context, l *Leader) (*store.DB, error) {
 	rec, err := n.site.readSnap(ctx)
 	if err != nil {
 		return nil, err

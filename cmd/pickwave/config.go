@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/ha"
 	"github.com/pickwave/pickwave/gs1"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
@@ -117,6 +118,36 @@ type Config struct {
 
 	// Counts are the cycle counts' tolerance and ABC schedule.
 	Counts CountsConfig `json:"counts"`
+
+	// HA makes the server a node of a replicated site on etcd (README,
+	// "High availability"); without etcd endpoints it serves alone from
+	// its bbolt file.
+	HA HAConfig `json:"ha"`
+}
+
+// HAConfig configures a node of a replicated site (package ha).
+type HAConfig struct {
+	// Etcd are the etcd members' client URLs; empty: no HA.
+	Etcd []string `json:"etcd"`
+	// Site names the site: its keys are under /pickwave/<site>/ in etcd,
+	// so several sites share one cluster.
+	Site string `json:"site"`
+	// Node names this node; empty: the host name.
+	Node string `json:"node"`
+	// URL is where clients reach this node, told by standbys as the
+	// leader's address; empty: http(s)://<addr>.
+	URL string `json:"url"`
+	// LeaseTTL bounds how long a dead leader keeps the lead: a standby
+	// takes over within about this long.
+	LeaseTTL Duration `json:"lease_ttl"`
+	// CA, Cert and Key are PEM files for TLS to etcd: the CA that signed
+	// the members' certificates, and this node's client certificate.
+	CA   string `json:"etcd_ca"`
+	Cert string `json:"etcd_cert"`
+	Key  string `json:"etcd_key"`
+	// User and PasswordFile authenticate to etcd when its auth is on.
+	User         string `json:"etcd_user"`
+	PasswordFile string `json:"etcd_password_file"`
 }
 
 // CountsConfig configures cycle counts (README, "Inventory on the
@@ -270,6 +301,7 @@ func DefaultConfig() Config {
 		LogLevel:        "info",
 		LogFormat:       "text",
 		ShutdownTimeout: Duration(15 * time.Second),
+		HA:              HAConfig{Site: "main", LeaseTTL: Duration(ha.DefaultLeaseTTL)},
 		GCPercent:       400,
 		ScanRetention:   Duration(30 * 24 * time.Hour),
 		EventRetention:  Duration(90 * 24 * time.Hour),
@@ -399,6 +431,16 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar((*time.Duration)(&fromFlags.Counts.EveryB), "count-every-b", time.Duration(cfg.Counts.EveryB), "count a stock row of a B SKU this often")
 	fs.DurationVar((*time.Duration)(&fromFlags.Counts.EveryC), "count-every-c", time.Duration(cfg.Counts.EveryC), "count a stock row of a C SKU this often")
 	fs.IntVar(&fromFlags.Counts.MaxPerRun, "count-schedule-max", cfg.Counts.MaxPerRun, "`counts` one daily run of the ABC schedule raises at most (0: no scheduled counts)")
+	etcd := fs.String("etcd", "", "comma-separated etcd client `URLs`: serve as a node of a replicated site (see --site)")
+	fs.StringVar(&fromFlags.HA.Site, "site", cfg.HA.Site, "with --etcd: the site's `name`, its keys under /pickwave/NAME/")
+	fs.StringVar(&fromFlags.HA.Node, "node", "", "with --etcd: this node's `name` (default: the host name)")
+	fs.StringVar(&fromFlags.HA.URL, "advertise", "", "with --etcd: the `URL` clients reach this node at (default: from --addr)")
+	fs.DurationVar((*time.Duration)(&fromFlags.HA.LeaseTTL), "lease-ttl", time.Duration(cfg.HA.LeaseTTL), "with --etcd: a dead leader's lead lasts at most this `long`")
+	fs.StringVar(&fromFlags.HA.CA, "etcd-ca", "", "PEM `file` of the CA of the etcd members' certificates")
+	fs.StringVar(&fromFlags.HA.Cert, "etcd-cert", "", "PEM client certificate `file` for etcd (with --etcd-key)")
+	fs.StringVar(&fromFlags.HA.Key, "etcd-key", "", "PEM private key `file` of --etcd-cert")
+	fs.StringVar(&fromFlags.HA.User, "etcd-user", "", "etcd `user`, when etcd's auth is on")
+	fs.StringVar(&fromFlags.HA.PasswordFile, "etcd-password-file", "", "`file` holding the etcd user's password")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -460,6 +502,26 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.TLSKey = fromFlags.TLSKey
 		case "tls-self-signed":
 			cfg.TLSSelfSigned = fromFlags.TLSSelfSigned
+		case "etcd":
+			cfg.HA.Etcd = splitList(*etcd)
+		case "site":
+			cfg.HA.Site = fromFlags.HA.Site
+		case "node":
+			cfg.HA.Node = fromFlags.HA.Node
+		case "advertise":
+			cfg.HA.URL = fromFlags.HA.URL
+		case "lease-ttl":
+			cfg.HA.LeaseTTL = fromFlags.HA.LeaseTTL
+		case "etcd-ca":
+			cfg.HA.CA = fromFlags.HA.CA
+		case "etcd-cert":
+			cfg.HA.Cert = fromFlags.HA.Cert
+		case "etcd-key":
+			cfg.HA.Key = fromFlags.HA.Key
+		case "etcd-user":
+			cfg.HA.User = fromFlags.HA.User
+		case "etcd-password-file":
+			cfg.HA.PasswordFile = fromFlags.HA.PasswordFile
 		case "tls-hosts":
 			cfg.TLSHosts = nil
 			for h := range strings.SplitSeq(*tlsHosts, ",") {
@@ -552,10 +614,26 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	if err := cfg.Counts.validate(); err != nil {
 		return cfg, err
 	}
+	if err := cfg.HA.validate(); err != nil {
+		return cfg, err
+	}
 	if cfg.GCPercent < minGCPercent || cfg.GCPercent > maxGCPercent {
 		return cfg, fmt.Errorf("gc percent %d: want %d to %d", cfg.GCPercent, minGCPercent, maxGCPercent)
 	}
 	return cfg, nil
+}
+
+func (h HAConfig) validate() error {
+	if len(h.Etcd) == 0 {
+		return nil
+	}
+	if t := time.Duration(h.LeaseTTL); t < 2*time.Second || t > time.Minute {
+		return fmt.Errorf("lease ttl %s: want 2s to 1m (etcd refuses shorter leases)", t)
+	}
+	if (h.Cert == "") != (h.Key == "") {
+		return errors.New("--etcd-cert and --etcd-key go together")
+	}
+	return nil
 }
 
 func (w WebhookConfig) validate() error {
@@ -624,4 +702,15 @@ func (p PackingConfig) validate() error {
 		}
 	}
 	return nil
+}
+
+// splitList splits a comma-separated flag into its trimmed, non-empty items.
+func splitList(s string) []string {
+	var items []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
 }

@@ -57,14 +57,16 @@ type Main struct {
 }
 
 // Open opens the store, seeds the demo if asked, and starts serving.
+// A node of a replicated site sets DB, its store as leader, first.
 func (m *Main) Open(ctx context.Context) error {
-	db, err := store.Open(m.Config.Data, store.Options{Logger: m.Logger, BadgeRoles: m.Config.BadgeRoles,
-		MaxPendingWrites: m.Config.MaxPendingWrites, MaxWriteWait: time.Duration(m.Config.MaxWriteWait),
-		CountTolerance: m.Config.Counts.Tolerance})
-	if err != nil {
-		return err
+	if m.DB == nil {
+		db, err := store.Open(m.Config.Data, m.storeOptions())
+		if err != nil {
+			return err
+		}
+		m.DB = db
 	}
-	m.DB = db
+	db := m.DB
 	if m.Config.ScanRetention > 0 || m.Config.EventRetention > 0 {
 		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		m.stopForget, m.forgetDone = cancel, make(chan struct{})
@@ -154,6 +156,13 @@ func (m *Main) Open(ctx context.Context) error {
 		return m.startFloor(ctx)
 	}
 	return nil
+}
+
+// storeOptions are the store's options from the configuration.
+func (m *Main) storeOptions() store.Options {
+	return store.Options{Logger: m.Logger, BadgeRoles: m.Config.BadgeRoles,
+		MaxPendingWrites: m.Config.MaxPendingWrites, MaxWriteWait: time.Duration(m.Config.MaxWriteWait),
+		CountTolerance: m.Config.Counts.Tolerance}
 }
 
 // startFloor runs the live demo floor against the server just opened,
@@ -323,6 +332,13 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	setGCPercent(cfg, logger)
 	m := &Main{Config: cfg, Logger: logger}
+	if len(cfg.HA.Etcd) > 0 {
+		if err := m.serveNode(ctx); err != nil {
+			return err
+		}
+		logger.Info("stopped cleanly")
+		return nil
+	}
 	if err := m.Open(ctx); err != nil {
 		m.Close()
 		return err
