@@ -522,4 +522,5 @@ func TestFloor_endToEnd(t *testing.T) {
 		count.scans, count.wrong, count.picks, count.shorts, count.units, walk, *count.of("picker1"), *count.of("picker2"))
 	sup.CheckConsole()
 	p1.CheckConsole()
+	p2.CheckConsole() // since the browser's restart: the page offline, then back in range
 }
