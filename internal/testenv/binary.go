@@ -137,3 +137,14 @@ func (s *Served) Terminate(t *testing.T) {
 
 // Pid is the server's process id.
 func (s *Served) Pid() int { return s.cmd.Process.Pid }
+
+// Kill ends the server with SIGKILL, as a power cut would, and waits for
+// the process to be gone; Terminate after it does nothing.
+func (s *Served) Kill() {
+	if s.done == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.done
+	s.done = nil
+}
