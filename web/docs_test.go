@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/pickwave/pickwave/internal/browsertest"
 	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/web"
@@ -65,46 +66,44 @@ func TestPages_apiReference(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	db := testenv.OpenStore(t, "", store.Options{NoSync: true})
 	srv := testenv.Server(db, slog.New(slog.DiscardHandler))
 	srv.Web = web.Handler()
 	hs := httptest.NewServer(testenv.Checked(t, srv.Handler()))
 	t.Cleanup(hs.Close)
 
-	b := newBrowser(t, execPath)
+	b := browsertest.New(t, execPath)
 	// Record every CSP violation from the start of every document: a
 	// listener the page adds itself would come too late.
-	b.do("watch for CSP violations", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	b.Do("watch for CSP violations", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
 			Source: `window.__csp = []; document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`})
 		return err
 	}))
 	start := time.Now()
-	b.do("open the API reference", chromedp.Navigate(hs.URL+"/docs/api"))
+	b.Do("open the API reference", chromedp.Navigate(hs.URL+"/docs/api"))
 	// Operation summaries of the spec, as Redoc renders them.
 	for _, summary := range []string{"Import orders from a CSV file", "This API contract, as YAML"} {
-		b.waitFor("the operation "+summary, `[...document.querySelectorAll('h2')].some(h => h.textContent.trim() === `+jsString(summary)+`)`)
+		b.WaitFor("the operation "+summary, `[...document.querySelectorAll('h2')].some(h => h.textContent.trim() === `+jsString(summary)+`)`)
 	}
 	// The menu lists the operations too, and the search box (its worker) is there.
-	if n := eval[int](b, `document.querySelectorAll('[role=menuitem], .menu-content li').length`); n < 20 {
+	if n := browsertest.Eval[int](b, `document.querySelectorAll('[role=menuitem], .menu-content li').length`); n < 20 {
 		t.Errorf("the menu lists %d entries", n)
 	}
 	// Search runs in Redoc's worker, made from a blob: URL.
-	b.do("search the reference", chromedp.SendKeys(chromedp.CSS(`input[placeholder="Search..."]`), "import orders"))
-	b.waitFor("search results", `[...document.querySelectorAll('ul[data-role="search:results"] li')].some(li => li.textContent.includes('Import orders from a CSV file'))`)
+	b.Do("search the reference", chromedp.SendKeys(chromedp.CSS(`input[placeholder="Search..."]`), "import orders"))
+	b.WaitFor("search results", `[...document.querySelectorAll('ul[data-role="search:results"] li')].some(li => li.textContent.includes('Import orders from a CSV file'))`)
 	t.Logf("rendered in %v", time.Since(start).Round(time.Millisecond))
 	// The policy keeps the page from loading anything from elsewhere: the
 	// one thing Redoc tries is its footer's logo, which it hides when the
 	// image fails. Anything else refused means the page lost a feature.
-	for _, v := range eval[[]string](b, `window.__csp`) {
+	for _, v := range browsertest.Eval[[]string](b, `window.__csp`) {
 		if v != "img-src "+redocLogo {
 			t.Errorf("the page's policy refused %s", v)
 		}
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, m := range b.console {
+	for _, m := range b.Console() {
 		if m.IsException() || (strings.Contains(m.Text, "Content Security Policy") && !strings.Contains(m.Text, redocLogo)) {
 			t.Errorf("console %s: %s (%s:%d)", m.Type, m.Text, m.URL, m.Line+1)
 		}

@@ -12,25 +12,9 @@ import (
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/handheld"
+	"github.com/pickwave/pickwave/internal/browsertest"
 	"github.com/pickwave/pickwave/kpi"
 )
-
-// width sets the page's viewport width (360: a phone; 1280: a laptop).
-func (b *browser) width(w int64) {
-	b.t.Helper()
-	b.do(fmt.Sprintf("viewport %d px", w), chromedp.EmulateViewport(w, 900, chromedp.EmulateScale(1)))
-}
-
-// noOverflow fails when the page is wider than its viewport: a screen
-// that needs sideways scrolling is not usable on a phone.
-func (b *browser) noOverflow(what string) {
-	b.t.Helper()
-	if over := eval[bool](b, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
-		b.t.Logf("wide: %v", eval[[]string](b, `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && e.offsetParent !== null).slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`))
-		b.t.Errorf("%s: the page is %v px wide in a %v px viewport", what,
-			eval[float64](b, `document.documentElement.scrollWidth`), eval[float64](b, `window.innerWidth`))
-	}
-}
 
 // TestPages_floorLiveAndKPIs: a supervisor watches the Floor tab while
 // picker1 picks a cart on its handheld with a wrong scan and a short:
@@ -42,13 +26,13 @@ func TestPages_floorLiveAndKPIs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	f := newFloor(t, []string{"supervisor", "picker1"}, true)
-	b := newBrowser(t, execPath)
+	b := browsertest.New(t, execPath)
 	start := time.Now()
 	defer func() { t.Logf("browser steps took %v", time.Since(start).Round(time.Millisecond)) }()
 
-	b.do("log in and open the floor",
+	b.Do("log in and open the floor",
 		chromedp.Navigate(f.url+"/#floor"),
 		chromedp.WaitVisible(chromedp.CSS("#login-username")),
 		chromedp.SendKeys(chromedp.CSS("#login-username"), "supervisor"),
@@ -56,8 +40,8 @@ func TestPages_floorLiveAndKPIs(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#view-floor[data-connection="live"]`)),
 	)
 	wave := f.wave.ID
-	b.waitFor("the released wave, nothing picked", fmt.Sprintf(`(c => c && c.dataset.done === '0')(document.querySelector('[data-wave=%q]'))`, wave))
-	b.waitFor("the pack station with its devices", fmt.Sprintf(`document.querySelectorAll('[data-station=%q] .devices li').length === 3`, floorStation))
+	b.WaitFor("the released wave, nothing picked", fmt.Sprintf(`(c => c && c.dataset.done === '0')(document.querySelector('[data-wave=%q]'))`, wave))
+	b.WaitFor("the pack station with its devices", fmt.Sprintf(`document.querySelectorAll('[data-station=%q] .devices li').length === 3`, floorStation))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -83,7 +67,7 @@ func TestPages_floorLiveAndKPIs(t *testing.T) {
 		}
 		return res
 	}
-	b.waitFor("picker1 on its cart, its handheld online", fmt.Sprintf(`(r => r && r.textContent.includes(%q) && !!r.querySelector('.dot-on'))(document.querySelector('[data-picker="picker1"]'))`, p.CartID))
+	b.WaitFor("picker1 on its cart, its handheld online", fmt.Sprintf(`(r => r && r.textContent.includes(%q) && !!r.querySelector('.dot-on'))(document.querySelector('[data-picker="picker1"]'))`, p.CartID))
 	shorted := false
 	for !p.Done {
 		switch {
@@ -91,14 +75,14 @@ func TestPages_floorLiveAndKPIs(t *testing.T) {
 			if res := send("NOT-A-LOCATION"); res.Verdict.Code != "wrong_location" {
 				t.Fatalf("wrong location: %s", res.Verdict.Code)
 			}
-			b.waitFor("the wrong scan in the exceptions", `!!document.querySelector('#floor-exceptions [data-kind="wrong_scan"]')`)
+			b.WaitFor("the wrong scan in the exceptions", `!!document.querySelector('#floor-exceptions [data-kind="wrong_scan"]')`)
 		case p.Step == pickwave.StepItem && !shorted && p.Task.Seq > 1:
 			shorted = true
 			if _, err := h.Short(ctx, pickwave.ShortRequest{Reason: pickwave.ShortEmpty}); err != nil {
 				t.Fatal(err)
 			}
 			scans++
-			b.waitFor("the short in the exceptions", `!!document.querySelector('#floor-exceptions [data-kind="short"]')`)
+			b.WaitFor("the short in the exceptions", `!!document.querySelector('#floor-exceptions [data-kind="short"]')`)
 		default:
 			var code string
 			switch p.Step {
@@ -115,8 +99,8 @@ func TestPages_floorLiveAndKPIs(t *testing.T) {
 				t.Fatalf("%s at %s: %s", code, p.Step, res.Verdict.Code)
 			}
 			if p.Step == pickwave.StepTote && p.Task.Seq == 1 {
-				b.waitFor("live progress: one pick done", fmt.Sprintf(`document.querySelector('[data-wave=%q]').dataset.done === '1'`, wave))
-				b.saveShot("floor-live.png")
+				b.WaitFor("live progress: one pick done", fmt.Sprintf(`document.querySelector('[data-wave=%q]').dataset.done === '1'`, wave))
+				b.SaveShot("floor-live.png")
 			}
 		}
 		p = h.Prompt()
@@ -127,13 +111,13 @@ func TestPages_floorLiveAndKPIs(t *testing.T) {
 	if err := h.Err(); err != nil {
 		t.Fatal(err)
 	}
-	b.waitFor("the wave finished on the floor", fmt.Sprintf(`(c => c.dataset.done === c.dataset.tasks)(document.querySelector('[data-wave=%q]'))`, wave))
-	b.waitFor("picker1 still online, without a cart", `(r => r && !!r.querySelector('.dot-on') && r.children[1].textContent === '—')(document.querySelector('[data-picker="picker1"]'))`)
-	b.saveShot("floor-done.png")
-	b.width(360)
-	b.noOverflow("floor at 360 px")
-	b.saveShot("floor-360.png")
-	b.width(1280)
+	b.WaitFor("the wave finished on the floor", fmt.Sprintf(`(c => c.dataset.done === c.dataset.tasks)(document.querySelector('[data-wave=%q]'))`, wave))
+	b.WaitFor("picker1 still online, without a cart", `(r => r && !!r.querySelector('.dot-on') && r.children[1].textContent === '—')(document.querySelector('[data-picker="picker1"]'))`)
+	b.SaveShot("floor-done.png")
+	b.Width(360)
+	b.NoOverflow("floor at 360 px")
+	b.SaveShot("floor-360.png")
+	b.Width(1280)
 
 	// The hand count of the run: every task of the cart was finished.
 	cart, err := f.db.Cart(ctx, p.CartID)
@@ -150,7 +134,7 @@ func TestPages_floorLiveAndKPIs(t *testing.T) {
 			shorts++
 		}
 	}
-	b.do("open the KPIs",
+	b.Do("open the KPIs",
 		chromedp.Click(chromedp.CSS(`a[data-view="kpis"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#view-kpis[data-state="ready"]`)),
 	)
@@ -159,24 +143,24 @@ func TestPages_floorLiveAndKPIs(t *testing.T) {
 		"#kpi-short .kpi-how":    fmt.Sprintf("%d of %d picks", shorts, picks),
 	}
 	for sel, want := range checks {
-		if got := b.text(sel); got != want {
+		if got := b.Text(sel); got != want {
 			t.Errorf("%s shows %q, want %q (the hand count)", sel, got, want)
 		}
 	}
 	wantAcc := fmt.Sprintf("%.1f", 100*(1-float64(wrong)/float64(scans)))
-	if got := b.text("#kpi-accuracy .kpi-value"); !strings.HasPrefix(strings.ReplaceAll(got, " ", ""), strings.TrimSuffix(strings.TrimSuffix(wantAcc, "0"), ".")) {
+	if got := b.Text("#kpi-accuracy .kpi-value"); !strings.HasPrefix(strings.ReplaceAll(got, " ", ""), strings.TrimSuffix(strings.TrimSuffix(wantAcc, "0"), ".")) {
 		t.Errorf("accuracy shows %q, want %s %%", got, wantAcc)
 	}
-	row := b.texts(`#kpis-pickers tr td`)
+	row := b.Texts(`#kpis-pickers tr td`)
 	if len(row) < 2 || row[0] != "picker1" || row[1] != fmt.Sprint(picks) {
 		t.Errorf("pickers table %q, want picker1 with %d picks", row, picks)
 	}
-	if n := eval[int](b, `document.querySelectorAll('#kpis-charts svg.chart').length`); n != 4 {
+	if n := browsertest.Eval[int](b, `document.querySelectorAll('#kpis-charts svg.chart').length`); n != 4 {
 		t.Errorf("%d charts", n)
 	}
-	b.saveShot("kpis.png")
-	b.width(360)
-	b.noOverflow("KPIs at 360 px")
-	b.saveShot("kpis-360.png")
-	b.checkConsole()
+	b.SaveShot("kpis.png")
+	b.Width(360)
+	b.NoOverflow("KPIs at 360 px")
+	b.SaveShot("kpis-360.png")
+	b.CheckConsole()
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,32 +14,9 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/internal/browsertest"
 	"github.com/pickwave/pickwave/store"
 )
-
-// wedge types code and Enter as a keyboard-wedge scanner does: keys a
-// few milliseconds apart.
-func (b *browser) wedge(code string) {
-	b.t.Helper()
-	b.do("wedge "+code, chromedp.KeyEvent(code+"\r"))
-}
-
-// typeSlowly types text as a person does, a key every 120 ms.
-func (b *browser) typeSlowly(text string) {
-	b.t.Helper()
-	for _, r := range text {
-		b.do("type "+string(r), chromedp.KeyEvent(string(r)), chromedp.Sleep(120*time.Millisecond))
-	}
-}
-
-// wedgeScan scans code with the wedge and waits for its answer.
-func (b *browser) wedgeScan(code string) hhShown {
-	b.t.Helper()
-	before := b.handheld().Seq
-	b.wedge(code)
-	b.waitFor("the answer to "+code, fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
-	return b.handheld()
-}
 
 // bulkOrder makes an order of qty units of one plain SKU (no lot, no
 // expiry), with the stock for it at the SKU's pick bin; it returns the SKU.
@@ -73,21 +48,6 @@ func bulkOrder(ctx context.Context, db *store.DB, qty int) (*pickwave.SKU, error
 	return nil, errors.New("no plain SKU with stock")
 }
 
-// unobscured says whether the element sel is on screen and on top at its
-// centre, and not under the scan bar, on a page no wider than the screen.
-func (b *browser) unobscured(sel string) bool {
-	b.t.Helper()
-	return eval[bool](b, fmt.Sprintf(`(() => {
-		const el = document.querySelector(%q);
-		el.scrollIntoView({block: 'nearest'});
-		const r = el.getBoundingClientRect();
-		const bar = document.querySelector('.hh-scanbar').getBoundingClientRect();
-		const x = r.left + r.width / 2, y = r.top + r.height / 2;
-		const fits = document.documentElement.scrollWidth <= document.documentElement.clientWidth;
-		return fits && r.height > 0 && r.top >= 0 && r.bottom <= bar.top + 0.5 && document.elementFromPoint(x, y) === el;
-	})()`, sel))
-}
-
 // TestPages_handheldFieldReady picks a cart in Chromium at 360 px with
 // wedge bursts and checks the field-ready parts of the page: a person's
 // typing is no scan until Enter, a shortcut key never eats a barcode that
@@ -99,36 +59,36 @@ func TestPages_handheldFieldReady(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	var bulk *pickwave.SKU
 	f := newFloorWith(t, []string{"picker1"}, false, func(ctx context.Context, db *store.DB) (err error) {
 		bulk, err = bulkOrder(ctx, db, 24)
 		return err
 	})
 	ctx := context.Background()
-	b := newBrowser(t, execPath)
+	b := browsertest.New(t, execPath)
 	start := time.Now()
 	defer func() { t.Logf("browser steps took %v", time.Since(start).Round(time.Millisecond)) }()
 
-	b.do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
-	b.do("open the handheld page",
+	b.Do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	b.Do("open the handheld page",
 		chromedp.Navigate(f.url+"/handheld.html"),
 		chromedp.WaitVisible(chromedp.CSS(`#hh-conn[data-state="online"]`)),
 	)
 	// Headless Chromium on Linux has no BarcodeDetector: no camera button.
-	if has, shown := eval[bool](b, `'BarcodeDetector' in window`), eval[bool](b, `!document.getElementById('hh-camera-open').hidden`); shown != has {
+	if has, shown := browsertest.Eval[bool](b, `'BarcodeDetector' in window`), browsertest.Eval[bool](b, `!document.getElementById('hh-camera-open').hidden`); shown != has {
 		t.Errorf("camera button shown %v, BarcodeDetector %v", shown, has)
 	}
-	b.wedge(demo.Badge([]byte("test badges"), "picker1"))
-	b.do("take a cart", chromedp.WaitVisible(chromedp.CSS("#hh-take")), chromedp.Click(chromedp.CSS("#hh-take")),
+	b.Wedge(demo.Badge([]byte("test badges"), "picker1"))
+	b.Do("take a cart", chromedp.WaitVisible(chromedp.CSS("#hh-take")), chromedp.Click(chromedp.CSS("#hh-take")),
 		chromedp.WaitVisible(chromedp.CSS(`#hh-pick[data-step="bind_tote"]`)))
-	if got := b.text("#hh-nextstop-label"); got != "First stop" {
+	if got := b.Text("#hh-nextstop-label"); got != "First stop" {
 		t.Errorf("binding totes, the preview says %q", got)
 	}
 
 	var typed, shortcut, keyed, shortForm bool
 	var previewed string
-	s := b.handheld()
+	s := b.Handheld()
 	for n := 0; s.Screen == "pick"; n++ {
 		if n > 300 {
 			t.Fatal("the cart never ends")
@@ -140,24 +100,24 @@ func TestPages_handheldFieldReady(t *testing.T) {
 		case s.Step == "location" && !typed:
 			// A person types the location: nothing is sent until Enter.
 			typed = true
-			b.typeSlowly(s.Location)
-			if got := b.handheld(); got.Seq != s.Seq || got.Pending != 0 || eval[string](b, `document.getElementById('hh-scan').value`) != s.Location {
+			b.TypeSlowly(s.Location)
+			if got := b.Handheld(); got.Seq != s.Seq || got.Pending != 0 || browsertest.Eval[string](b, `document.getElementById('hh-scan').value`) != s.Location {
 				t.Fatalf("typing %q sent something or lost keys: %+v", s.Location, got)
 			}
 			before := s.Seq
-			b.do("press Enter", chromedp.KeyEvent("\r"))
-			b.waitFor("the typed scan answered", fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
-			if code, msg := b.verdict(); code != pickwave.VerdictOK {
+			b.Do("press Enter", chromedp.KeyEvent("\r"))
+			b.WaitFor("the typed scan answered", fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
+			if code, msg := b.Verdict(); code != pickwave.VerdictOK {
 				t.Fatalf("typed location: %s %q", code, msg)
 			}
-			s = b.handheld()
+			s = b.Handheld()
 			continue
 		case s.Step == "location" && !shortcut:
 			// "*" is the quantity key, and Code 39 labels start with it:
 			// a burst that begins with "*" reaches the server whole.
 			shortcut = true
-			s = b.wedgeScan("*LBL-77*")
-			if code, msg := b.verdict(); code != pickwave.VerdictWrongLocation || !strings.Contains(msg, `"*LBL-77*"`) {
+			s = b.WedgeScan("*LBL-77*")
+			if code, msg := b.Verdict(); code != pickwave.VerdictWrongLocation || !strings.Contains(msg, `"*LBL-77*"`) {
 				t.Fatalf("a burst starting with the shortcut key: %s %q", code, msg)
 			}
 			continue
@@ -165,45 +125,45 @@ func TestPages_handheldFieldReady(t *testing.T) {
 			// The short form at 360 and at 1,280 px: its buttons are on
 			// top, never under the scan bar.
 			shortForm = true
-			b.do("open the short form", chromedp.KeyEvent("#"), chromedp.WaitVisible(chromedp.CSS("#hh-short")))
-			b.do("choose a reason", chromedp.Click(chromedp.CSS(`.hh-reason[data-reason="damaged"]`)), chromedp.Click(chromedp.CSS("#hh-found-skip")))
+			b.Do("open the short form", chromedp.KeyEvent("#"), chromedp.WaitVisible(chromedp.CSS("#hh-short")))
+			b.Do("choose a reason", chromedp.Click(chromedp.CSS(`.hh-reason[data-reason="damaged"]`)), chromedp.Click(chromedp.CSS("#hh-found-skip")))
 			for _, size := range [][2]int64{{360, 640}, {1280, 800}, {360, 480}} {
-				b.do("resize", chromedp.EmulateViewport(size[0], size[1], chromedp.EmulateScale(1)))
+				b.Do("resize", chromedp.EmulateViewport(size[0], size[1], chromedp.EmulateScale(1)))
 				for _, sel := range []string{"#hh-short-send", "#hh-short-cancel", ".hh-reason[data-reason=empty]"} {
-					if !b.unobscured(sel) {
+					if !b.Unobscured(sel) {
 						t.Errorf("at %dx%d %s is hidden or under the scan bar", size[0], size[1], sel)
 					}
 				}
 				if size[0] == 360 && size[1] == 640 {
-					b.saveShot("handheld-short-form-360.png")
+					b.SaveShot("handheld-short-form-360.png")
 				}
 				if size[0] == 1280 {
-					b.saveShot("handheld-short-form-1280.png")
+					b.SaveShot("handheld-short-form-1280.png")
 				}
 			}
-			b.do("phone screen again", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
-			b.do("back", chromedp.Click(chromedp.CSS("#hh-short-cancel")), chromedp.WaitVisible(chromedp.CSS("#hh-p-task")))
+			b.Do("phone screen again", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+			b.Do("back", chromedp.Click(chromedp.CSS("#hh-short-cancel")), chromedp.WaitVisible(chromedp.CSS("#hh-p-task")))
 			continue
 		case s.Step == "item" && s.SKU == bulk.Code && s.Left == "24" && !keyed:
 			// 24 units: "*" opens the quantity with what is left, and the
 			// trigger pulled in that field sends one scan counting 24.
 			keyed = true
-			b.do("the quantity key", chromedp.KeyEvent("*"), chromedp.WaitVisible(chromedp.CSS("#hh-count-box")))
-			if got := eval[string](b, `document.getElementById('hh-count').value`); got != "24" || b.text("#hh-count-chip") != "× 24" {
-				t.Fatalf("quantity shows %q, chip %q", got, b.text("#hh-count-chip"))
+			b.Do("the quantity key", chromedp.KeyEvent("*"), chromedp.WaitVisible(chromedp.CSS("#hh-count-box")))
+			if got := browsertest.Eval[string](b, `document.getElementById('hh-count').value`); got != "24" || b.Text("#hh-count-chip") != "× 24" {
+				t.Fatalf("quantity shows %q, chip %q", got, b.Text("#hh-count-chip"))
 			}
-			b.saveShot("handheld-quantity.png")
-			if id := eval[string](b, `document.activeElement.id`); id != "hh-count" {
+			b.SaveShot("handheld-quantity.png")
+			if id := browsertest.Eval[string](b, `document.activeElement.id`); id != "hh-count" {
 				t.Fatalf("the focus is on %q", id)
 			}
-			s = b.wedgeScan(f.barcodes[s.SKU][0].Code)
-			if code, msg := b.verdict(); code != pickwave.VerdictOK || msg != fmt.Sprintf("%s: 24 of 24. Put it in slot %s and scan the tote.", bulk.Code, s.ToteSlot) {
+			s = b.WedgeScan(f.barcodes[s.SKU][0].Code)
+			if code, msg := b.Verdict(); code != pickwave.VerdictOK || msg != fmt.Sprintf("%s: 24 of 24. Put it in slot %s and scan the tote.", bulk.Code, s.ToteSlot) {
 				t.Fatalf("keyed 24: %s %q", code, msg)
 			}
-			if s.Step != "tote" || eval[string](b, `document.getElementById('hh-count').value`) != "24" || !eval[bool](b, `document.getElementById('hh-count-chip').hidden`) {
-				t.Fatalf("after the keyed scan: %+v, chip %v", s, eval[bool](b, `document.getElementById('hh-count-chip').hidden`))
+			if s.Step != "tote" || browsertest.Eval[string](b, `document.getElementById('hh-count').value`) != "24" || !browsertest.Eval[bool](b, `document.getElementById('hh-count-chip').hidden`) {
+				t.Fatalf("after the keyed scan: %+v, chip %v", s, browsertest.Eval[bool](b, `document.getElementById('hh-count-chip').hidden`))
 			}
-			task, err := f.db.Task(ctx, b.handheld().Task)
+			task, err := f.db.Task(ctx, b.Handheld().Task)
 			if err != nil || task.Picked != 24 {
 				t.Fatalf("the bulk task after one scan: %+v, %v", task, err)
 			}
@@ -211,140 +171,27 @@ func TestPages_handheldFieldReady(t *testing.T) {
 		}
 		if s.Step != "bind_tote" {
 			previewed = ""
-			if s.Step == "tote" && !eval[bool](b, `document.getElementById('hh-nextstop').hidden`) {
-				previewed = b.text("#hh-nextstop-loc")
+			if s.Step == "tote" && !browsertest.Eval[bool](b, `document.getElementById('hh-nextstop').hidden`) {
+				previewed = b.Text("#hh-nextstop-loc")
 			}
 		}
-		s = b.wedgeScan(f.rightScan(s))
-		if code, msg := b.verdict(); code != pickwave.VerdictOK {
+		s = b.WedgeScan(f.rightScan(s))
+		if code, msg := b.Verdict(); code != pickwave.VerdictOK {
 			t.Fatalf("right scan at %+v: %s %q", s, code, msg)
 		}
 		if s.Step == "item" && s.SKU != bulk.Code && n%7 == 0 {
-			b.saveShot("handheld-pick.png")
+			b.SaveShot("handheld-pick.png")
 		}
 	}
 	if !typed || !shortcut || !keyed || !shortForm {
 		t.Fatalf("the cart ended before every check ran: typed %v, shortcut %v, keyed %v, short form %v", typed, shortcut, keyed, shortForm)
 	}
-	b.do("see the cart done", chromedp.WaitVisible(chromedp.CSS("#hh-done")))
-	if got := b.text("#hh-dropoff"); got != demo.DropOff {
+	b.Do("see the cart done", chromedp.WaitVisible(chromedp.CSS("#hh-done")))
+	if got := b.Text("#hh-dropoff"); got != demo.DropOff {
 		t.Errorf("the done screen says to leave the cart at %q, want %q", got, demo.DropOff)
 	}
-	b.saveShot("handheld-done.png")
-	b.checkConsole()
-}
-
-// cutProxy is a TCP proxy in front of the server that the test can cut,
-// as a Wi-Fi dead spot does: cut drops every connection and refuses new
-// ones; mute lets the handheld's bytes through but drops the server's,
-// so a scan arrives and is committed while its verdict is lost.
-type cutProxy struct {
-	ln       net.Listener
-	upstream string
-
-	mu    sync.Mutex
-	mode  string // "", "cut", "mute"
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
-}
-
-func newCutProxy(t *testing.T, upstream string) *cutProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &cutProxy{ln: ln, upstream: upstream, conns: map[net.Conn]struct{}{}}
-	p.wg.Add(1)
-	go p.serve()
-	t.Cleanup(func() {
-		ln.Close()
-		p.set("cut")
-		p.wg.Wait()
-	})
-	return p
-}
-
-func (p *cutProxy) url() string { return "http://" + p.ln.Addr().String() }
-
-func (p *cutProxy) serve() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		if p.mode == "cut" {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		up, err := net.Dial("tcp", p.upstream)
-		if err != nil {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		p.conns[c], p.conns[up] = struct{}{}, struct{}{}
-		p.wg.Add(2)
-		p.mu.Unlock()
-		go p.pipe(up, c, false)
-		go p.pipe(c, up, true)
-	}
-}
-
-// pipe copies src to dst; the server's bytes (down) are dropped while muted.
-func (p *cutProxy) pipe(dst, src net.Conn, down bool) {
-	defer p.wg.Done()
-	defer p.drop(dst, src)
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			p.mu.Lock()
-			muted := down && p.mode == "mute"
-			p.mu.Unlock()
-			if !muted {
-				if _, werr := dst.Write(buf[:n]); werr != nil {
-					return
-				}
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (p *cutProxy) drop(cs ...net.Conn) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range cs {
-		c.Close()
-		delete(p.conns, c)
-	}
-}
-
-func (p *cutProxy) set(mode string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.mode = mode
-	if mode == "cut" {
-		for c := range p.conns {
-			c.Close()
-			delete(p.conns, c)
-		}
-	}
-}
-
-// tab opens a new tab of b's browser; closing it leaves the browser.
-func (b *browser) tab() (*browser, context.CancelFunc) {
-	ctx, cancel := chromedp.NewContext(b.ctx)
-	if err := chromedp.Do(ctx); err != nil {
-		b.t.Fatalf("new tab: %v", err)
-	}
-	return &browser{t: b.t, ctx: ctx}, cancel
+	b.SaveShot("handheld-done.png")
+	b.CheckConsole()
 }
 
 // TestPages_handheldOfflineAcrossTabs cuts the handheld off the server
@@ -359,23 +206,23 @@ func TestPages_handheldOfflineAcrossTabs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	f := newFloor(t, []string{"picker1"}, false)
 	ctx := context.Background()
-	proxy := newCutProxy(t, strings.TrimPrefix(f.url, "http://"))
-	root := newBrowser(t, execPath)
+	proxy := browsertest.NewCutProxy(t, strings.TrimPrefix(f.url, "http://"))
+	root := browsertest.New(t, execPath)
 	start := time.Now()
 	defer func() { t.Logf("browser steps took %v", time.Since(start).Round(time.Millisecond)) }()
 
-	b, closeTab := root.tab()
-	b.do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
-	b.do("open the handheld page",
-		chromedp.Navigate(proxy.url()+"/handheld.html?device=TC52-9"),
+	b, closeTab := root.Tab()
+	b.Do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	b.Do("open the handheld page",
+		chromedp.Navigate(proxy.URL()+"/handheld.html?device=TC52-9"),
 		chromedp.WaitVisible(chromedp.CSS(`#hh-conn[data-state="online"]`)),
 	)
 	// Installable: a manifest with icons, a service worker in control.
-	b.waitFor("the service worker in control", `!!navigator.serviceWorker.controller`)
-	b.do("check installability", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	b.WaitFor("the service worker in control", `!!navigator.serviceWorker.controller`)
+	b.Do("check installability", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		res, err := cdp.Call(ctx, tg, page.GetInstallabilityErrors, cdp.Empty{})
 		if err != nil {
 			return err
@@ -385,12 +232,12 @@ func TestPages_handheldOfflineAcrossTabs(t *testing.T) {
 		}
 		return nil
 	}))
-	b.wedge(demo.Badge([]byte("test badges"), "picker1"))
-	b.do("take a cart", chromedp.WaitVisible(chromedp.CSS("#hh-take")), chromedp.Click(chromedp.CSS("#hh-take")),
+	b.Wedge(demo.Badge([]byte("test badges"), "picker1"))
+	b.Do("take a cart", chromedp.WaitVisible(chromedp.CSS("#hh-take")), chromedp.Click(chromedp.CSS("#hh-take")),
 		chromedp.WaitVisible(chromedp.CSS(`#hh-pick[data-step="bind_tote"]`)))
-	s := b.handheld()
+	s := b.Handheld()
 	for s.Step != "item" {
-		s = b.wedgeScan(f.rightScan(s))
+		s = b.WedgeScan(f.rightScan(s))
 	}
 	task, err := f.db.Task(ctx, s.Task)
 	if err != nil {
@@ -398,7 +245,7 @@ func TestPages_handheldOfflineAcrossTabs(t *testing.T) {
 	}
 	// Pick all but one unit first: the muted scan picks the last.
 	for range task.Remaining() - 1 {
-		s = b.wedgeScan(f.rightScan(s))
+		s = b.WedgeScan(f.rightScan(s))
 	}
 	if task, err = f.db.Task(ctx, s.Task); err != nil {
 		t.Fatal(err)
@@ -406,18 +253,18 @@ func TestPages_handheldOfflineAcrossTabs(t *testing.T) {
 	item, tote := f.rightScan(s), fmt.Sprintf("TOTE-%d", task.ToteSlot)
 
 	// The item scan reaches the server; its verdict does not come back.
-	proxy.set("mute")
-	b.wedge(item)
+	proxy.Set("mute")
+	b.Wedge(item)
 	eventually(t, "the muted item scan committed", func() bool {
 		tk, err := f.db.Task(ctx, task.ID)
 		return err == nil && tk.Picked == task.Qty
 	})
 	// Out of range: the tote scan is made with no connection.
-	proxy.set("cut")
-	b.waitFor("the page offline", `document.getElementById('hh-conn').dataset.state === 'reconnecting'`)
-	b.wedge(tote)
-	b.waitFor("two scans kept", `document.body.dataset.pending === '2'`)
-	kept := b.hhSaved().Outbox
+	proxy.Set("cut")
+	b.WaitFor("the page offline", `document.getElementById('hh-conn').dataset.state === 'reconnecting'`)
+	b.Wedge(tote)
+	b.WaitFor("two scans kept", `document.body.dataset.pending === '2'`)
+	kept := b.Saved().Outbox
 	if len(kept) != 2 || kept[0].Msg.Data != item || kept[1].Msg.Data != tote {
 		t.Fatalf("IndexedDB keeps %+v, want the item %s then the tote %s", kept, item, tote)
 	}
@@ -425,27 +272,27 @@ func TestPages_handheldOfflineAcrossTabs(t *testing.T) {
 
 	// The tab is closed; a new one opens in the dead spot.
 	closeTab()
-	b, closeTab = root.tab()
+	b, closeTab = root.Tab()
 	defer closeTab()
-	b.do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
-	b.do("reopen the page offline", chromedp.Navigate(proxy.url()+"/handheld.html?device=TC52-9"))
-	b.waitFor("the page from the service worker, on the task", `document.body.dataset.ready === '1' && document.body.dataset.screen === 'pick'`)
-	if got := b.handheld(); got.Task != task.ID || got.Step != "item" || got.Pending != 2 || got.Conn != "reconnecting" {
+	b.Do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	b.Do("reopen the page offline", chromedp.Navigate(proxy.URL()+"/handheld.html?device=TC52-9"))
+	b.WaitFor("the page from the service worker, on the task", `document.body.dataset.ready === '1' && document.body.dataset.screen === 'pick'`)
+	if got := b.Handheld(); got.Task != task.ID || got.Step != "item" || got.Pending != 2 || got.Conn != "reconnecting" {
 		t.Fatalf("reopened offline, the page shows %+v; want task %s, item step, 2 kept, offline", got, task.ID)
 	}
-	b.saveShot("handheld-offline-reopened.png")
+	b.SaveShot("handheld-offline-reopened.png")
 
 	// Back in range: the kept scans go out in order, with their ids.
-	proxy.set("")
-	b.waitFor("the kept scans answered", `document.body.dataset.pending === '0' && document.getElementById('hh-conn').dataset.state === 'online'`)
-	if code, msg := b.verdict(); code != pickwave.VerdictOK {
+	proxy.Set("")
+	b.WaitFor("the kept scans answered", `document.body.dataset.pending === '0' && document.getElementById('hh-conn').dataset.state === 'online'`)
+	if code, msg := b.Verdict(); code != pickwave.VerdictOK {
 		t.Errorf("the last kept scan got %s %q", code, msg)
 	}
 	after, err := f.db.Task(ctx, task.ID)
 	if err != nil || after.Picked != task.Qty || after.Status != pickwave.TaskPicked {
 		t.Fatalf("after the kept scans the task is %+v, %v; want %d picked once and in the tote", after, err, task.Qty)
 	}
-	if got := b.hhSaved().Outbox; len(got) != 0 {
+	if got := b.Saved().Outbox; len(got) != 0 {
 		t.Errorf("IndexedDB still keeps %+v", got)
 	}
 	// The server saw the item id twice and judged it once.

@@ -14,17 +14,8 @@ import (
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/handheld"
+	"github.com/pickwave/pickwave/internal/browsertest"
 )
-
-// workScan scans code on the work screen (as a wedge does) and waits for
-// its answer: the scan kept in the outbox, sent, and answered.
-func (b *browser) workScan(code string) (verdict, message string) {
-	b.t.Helper()
-	before := b.handheld().Seq
-	b.wedge(code)
-	b.waitFor("the answer to "+code, fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
-	return b.verdict()
-}
 
 // TestPages_handheldReceivesAPallet is issue 14's browser test: the
 // demo's packer logs in on the handheld page at 360 px, gets the menu of
@@ -39,7 +30,7 @@ func TestPages_handheldReceivesAPallet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	f := newFloor(t, []string{"packer"}, false)
 	ctx := context.Background()
 	pallets, err := demo.Pallets()
@@ -47,10 +38,10 @@ func TestPages_handheldReceivesAPallet(t *testing.T) {
 		t.Fatal(err)
 	}
 	pallet := pallets[0]
-	b := newBrowser(t, execPath)
+	b := browsertest.New(t, execPath)
 
-	b.do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
-	b.do("open the handheld page and log in as the packer",
+	b.Do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	b.Do("open the handheld page and log in as the packer",
 		chromedp.Navigate(f.url+"/handheld.html"),
 		chromedp.WaitVisible(chromedp.CSS(`#hh-conn[data-state="online"]`)),
 		chromedp.Click(chromedp.CSS("#hh-pw summary")),
@@ -59,24 +50,24 @@ func TestPages_handheldReceivesAPallet(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#hh-password"), demo.Password+"\n"),
 		chromedp.WaitVisible(chromedp.CSS("#hh-menu")),
 	)
-	kinds := b.texts("#hh-menu-list .hh-menu-title")
+	kinds := b.Texts("#hh-menu-list .hh-menu-title")
 	if strings.Join(kinds, ",") != "Receive,Put away,Move" {
 		t.Fatalf("a packer's menu %v", kinds)
 	}
-	b.do("choose Receive",
+	b.Do("choose Receive",
 		chromedp.Click(chromedp.CSS(`#hh-menu-list [data-kind="receive"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#hh-work")),
 	)
-	b.waitFor("the receive prompt", `document.getElementById('hh-work').dataset.step === 'receive'`)
-	if say := b.text("#hh-w-say"); say == "" {
+	b.WaitFor("the receive prompt", `document.getElementById('hh-work').dataset.step === 'receive'`)
+	if say := b.Text("#hh-w-say"); say == "" {
 		t.Fatal("no instruction on the receive screen")
 	}
 
-	code, msg := b.workScan(pallet.Label)
+	code, msg := b.WorkScan(pallet.Label)
 	if code != pickwave.VerdictOK || !strings.Contains(msg, pallet.SSCC) && !strings.Contains(msg, fmt.Sprint(pallet.Qty)) {
 		t.Fatalf("the pallet scan: %s %q", code, msg)
 	}
-	if got := b.text("#hh-w-notice"); !strings.Contains(got, "IN-") {
+	if got := b.Text("#hh-w-notice"); !strings.Contains(got, "IN-") {
 		t.Errorf("the notice in hand is not shown: %q", got)
 	}
 	rows, err := f.db.StockOf(ctx, pallet.SKU)
@@ -96,15 +87,15 @@ func TestPages_handheldReceivesAPallet(t *testing.T) {
 	if len(notices) != 1 || notices[0].Lines[0].Received != pallet.Qty {
 		t.Fatalf("notice after the scan %+v", notices)
 	}
-	b.saveShot("handheld-receive.png")
+	b.SaveShot("handheld-receive.png")
 
 	// The same label again: refused, nothing received twice.
-	if code, _ := b.workScan(pallet.Label); code != pickwave.VerdictAlreadyReceived {
+	if code, _ := b.WorkScan(pallet.Label); code != pickwave.VerdictAlreadyReceived {
 		t.Fatalf("the label again: %s", code)
 	}
 	// The scans went through the page's durable outbox: each was kept
 	// as a work_scan of kind receive before it was sent.
-	saved := b.hhSaved()
+	saved := b.Saved()
 	if len(saved.Outbox) != 0 {
 		t.Fatalf("outbox not emptied: %+v", saved.Outbox)
 	}
@@ -112,7 +103,7 @@ func TestPages_handheldReceivesAPallet(t *testing.T) {
 	// as a work_scan, survives a reload, and is received once when the
 	// connection is back.
 	second := pallets[1]
-	b.blockSocket(f.url, true)
+	b.BlockSocket(f.url, true)
 	token, err := f.db.MintToken(ctx, "packer", pickwave.RolePacker, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -123,41 +114,41 @@ func TestPages_handheldReceivesAPallet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.waitFor("the page to see the socket gone", `document.getElementById('hh-conn').dataset.state === 'reconnecting'`)
+	b.WaitFor("the page to see the socket gone", `document.getElementById('hh-conn').dataset.state === 'reconnecting'`)
 	other.Close()
-	b.wedge(second.Label)
-	b.waitFor("the scan kept", `document.body.dataset.pending === '1'`)
-	kept := b.hhSaved().Outbox
+	b.Wedge(second.Label)
+	b.WaitFor("the scan kept", `document.body.dataset.pending === '1'`)
+	kept := b.Saved().Outbox
 	if len(kept) != 1 || kept[0].Msg.Type != "work_scan" || kept[0].Msg.Data != second.Label {
 		t.Fatalf("the outbox while offline: %+v", kept)
 	}
-	b.do("reload offline", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#hh-work")))
-	b.blockSocket(f.url, false)
-	b.waitFor("online again and the kept scan answered", `document.getElementById('hh-conn').dataset.state === 'online' && document.body.dataset.pending === '0'`)
+	b.Do("reload offline", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#hh-work")))
+	b.BlockSocket(f.url, false)
+	b.WaitFor("online again and the kept scan answered", `document.getElementById('hh-conn').dataset.state === 'online' && document.body.dataset.pending === '0'`)
 	notices, _ = f.db.Inbounds(ctx, pickwave.InboundFilter{})
 	if l := notices[0].Lines; l[0].Received != pallet.Qty || l[1].Received != second.Qty {
 		t.Fatalf("after the offline scan: %+v", l)
 	}
 
 	// Put away shows where the pallet goes.
-	b.do("menu, then Put away",
+	b.Do("menu, then Put away",
 		chromedp.Click(chromedp.CSS("#hh-menu-open")),
 		chromedp.WaitVisible(chromedp.CSS("#hh-menu")),
 		chromedp.Click(chromedp.CSS(`#hh-menu-list [data-kind="putaway"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#hh-work")),
 	)
-	b.waitFor("the putaway prompt", `document.getElementById('hh-work').dataset.step === 'putaway_item'`)
-	if code, msg := b.workScan("(00)" + pallet.SSCC); code != pickwave.VerdictOK {
+	b.WaitFor("the putaway prompt", `document.getElementById('hh-work').dataset.step === 'putaway_item'`)
+	if code, msg := b.WorkScan("(00)" + pallet.SSCC); code != pickwave.VerdictOK {
 		t.Fatalf("take the pallet: %s %q", code, msg)
 	}
-	b.waitFor("the suggestion", `document.getElementById('hh-work').dataset.step === 'putaway_to'`)
-	if where := b.text("#hh-w-where"); !strings.Contains(where, "Suggested") {
+	b.WaitFor("the suggestion", `document.getElementById('hh-work').dataset.step === 'putaway_to'`)
+	if where := b.Text("#hh-w-where"); !strings.Contains(where, "Suggested") {
 		t.Fatalf("no suggested location shown: %q", where)
 	}
-	if !b.unobscured("#hh-w-cancel") {
+	if !b.Unobscured("#hh-w-cancel") {
 		t.Error("the cancel button is under the scan bar or off screen at 360 px")
 	}
-	b.checkConsole()
+	b.CheckConsole()
 }
 
 // TestPages_handheldWorkInSpanish: a packer whose locale is es gets the

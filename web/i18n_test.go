@@ -15,6 +15,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/internal/browsertest"
 )
 
 // catalogs reads static/i18n/*.js: each is `I18n.add('xx', {JSON});`.
@@ -188,7 +189,7 @@ func TestI18n_spanishUser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs a browser")
 	}
-	exec := browserPath(t)
+	exec := browsertest.Path(t)
 	s := newSite(t)
 	ctx := context.Background()
 	for _, u := range []*pickwave.User{
@@ -201,19 +202,19 @@ func TestI18n_spanishUser(t *testing.T) {
 	}
 	order := s.createOrder("ES-1", "Tienda Sol", "SKU-0001")
 
-	b := newBrowser(t, exec)
-	b.do("log in to the console",
+	b := browsertest.New(t, exec)
+	b.Do("log in to the console",
 		chromedp.Navigate(s.url+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#login-username")),
 	)
-	if got := b.text("#login-submit"); got != "Log in" {
+	if got := b.Text("#login-submit"); got != "Log in" {
 		t.Errorf("before the login, an English browser's button says %q", got)
 	}
-	b.fill("#login-username", "sofia")
-	b.fill("#login-password", demo.Password+"\n")
+	b.Fill("#login-username", "sofia")
+	b.Fill("#login-password", demo.Password+"\n")
 	// The login finds the user's locale and draws the page again in it.
-	b.do("the console in Spanish", chromedp.WaitVisible(chromedp.CSS(`html[lang="es"] #topbar`)))
-	b.waitFor("the orders", `document.querySelectorAll('#orders-body tr').length > 0`)
+	b.Do("the console in Spanish", chromedp.WaitVisible(chromedp.CSS(`html[lang="es"] #topbar`)))
+	b.WaitFor("the orders", `document.querySelectorAll('#orders-body tr').length > 0`)
 	for sel, want := range map[string]string{
 		`.tabs a[data-view="orders"]`: "Pedidos",
 		`.tabs a[data-view="kpis"]`:   "Indicadores",
@@ -221,22 +222,22 @@ func TestI18n_spanishUser(t *testing.T) {
 		"#who-role":                   "supervisor",
 		"#orders-refresh":             "Actualizar",
 	} {
-		if got := b.text(sel); got != want {
+		if got := b.Text(sel); got != want {
 			t.Errorf("%s says %q, want %q", sel, got, want)
 		}
 	}
-	if got := eval[string](b, `document.title`); got != "Pedidos · Pickwave" {
+	if got := browsertest.Eval[string](b, `document.title`); got != "Pedidos · Pickwave" {
 		t.Errorf("title %q", got)
 	}
-	b.do("open the order", chromedp.Navigate(s.url+"/#orders/"+order.ID))
-	b.waitFor("the order", `document.getElementById('od-created').textContent.trim().length > 1`)
+	b.Do("open the order", chromedp.Navigate(s.url+"/#orders/"+order.ID))
+	b.WaitFor("the order", `document.getElementById('od-created').textContent.trim().length > 1`)
 	// December is "dic", and Spanish puts the day before the month.
-	created := b.text("#od-created")
+	created := b.Text("#od-created")
 	month := []string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"}[time.Now().Month()-1]
 	if !regexp.MustCompile(`^\d{1,2} ` + month + `\b`).MatchString(created) {
 		t.Errorf("created %q, not a Spanish date (day, then %q)", created, month)
 	}
-	if got := b.text("#od-priority"); got != "0 (normal)" {
+	if got := b.Text("#od-priority"); got != "0 (normal)" {
 		t.Errorf("priority %q", got)
 	}
 	// Numbers and weights: a decimal comma, a point between thousands.
@@ -246,15 +247,15 @@ func TestI18n_spanishUser(t *testing.T) {
 		`I18n.num(12345.5)`:              "12.345,5",
 		`I18n.t('con.n_orders', {n: 2})`: "2 pedidos",
 	} {
-		if got := eval[string](b, expr); got != want {
+		if got := browsertest.Eval[string](b, expr); got != want {
 			t.Errorf("%s = %q, want %q", expr, got, want)
 		}
 	}
-	b.saveShot("console-es.png")
+	b.SaveShot("console-es.png")
 
 	// The handheld: pablo's welcome carries es-MX.
-	h := newBrowser(t, exec)
-	h.do("log in on the handheld",
+	h := browsertest.New(t, exec)
+	h.Do("log in on the handheld",
 		chromedp.Navigate(s.url+"/handheld.html"),
 		chromedp.WaitVisible(chromedp.CSS("#hh-pw summary")),
 		chromedp.Click(chromedp.CSS("#hh-pw summary")),
@@ -263,7 +264,7 @@ func TestI18n_spanishUser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#hh-password"), demo.Password+"\n"),
 		chromedp.WaitVisible(chromedp.CSS("#hh-idle")),
 	)
-	h.waitFor("the handheld in Spanish", `document.documentElement.lang === 'es-MX' && document.getElementById('hh-conn').dataset.state === 'online'`)
+	h.WaitFor("the handheld in Spanish", `document.documentElement.lang === 'es-MX' && document.getElementById('hh-conn').dataset.state === 'online'`)
 	for sel, want := range map[string]string{
 		"#hh-take":               "Tomar carro",
 		"#hh-idle .hh-huge-text": "Tome un carro para empezar a preparar",
@@ -271,34 +272,34 @@ func TestI18n_spanishUser(t *testing.T) {
 		"#hh-logout":             "Cerrar sesión",
 		`label[for="hh-scan"]`:   "Escanear",
 	} {
-		if got := h.text(sel); got != want {
+		if got := h.Text(sel); got != want {
 			t.Errorf("handheld %s says %q, want %q", sel, got, want)
 		}
 	}
 	// A scan with no cart: the verdict no_task, shown from the catalog.
-	h.fill("#hh-scan", "A-01-01-1\n")
-	h.waitFor("the verdict", `document.getElementById('hh-verdict').dataset.code === 'no_task'`)
-	if got := h.text("#hh-verdict-msg"); got != "Nada que escanear por ahora: tome un carro." {
+	h.Fill("#hh-scan", "A-01-01-1\n")
+	h.WaitFor("the verdict", `document.getElementById('hh-verdict').dataset.code === 'no_task'`)
+	if got := h.Text("#hh-verdict-msg"); got != "Nada que escanear por ahora: tome un carro." {
 		t.Errorf("verdict %q", got)
 	}
-	h.width(360)
-	h.noOverflow("the Spanish handheld at 360 px")
-	h.saveShot("handheld-es-360.png")
+	h.Width(360)
+	h.NoOverflow("the Spanish handheld at 360 px")
+	h.SaveShot("handheld-es-360.png")
 
 	// Back in the console, sofia picks English: stored, and the page is
 	// drawn again in it.
-	b.do("back to the orders", chromedp.Navigate(s.url+"/#orders"))
-	b.waitFor("the console", `!document.getElementById('topbar').hidden`)
-	b.choose("#locale-select", "en")
-	b.do("the console in English", chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] #topbar`)))
-	if got := b.text(`.tabs a[data-view="orders"]`); got != "Orders" {
+	b.Do("back to the orders", chromedp.Navigate(s.url+"/#orders"))
+	b.WaitFor("the console", `!document.getElementById('topbar').hidden`)
+	b.Choose("#locale-select", "en")
+	b.Do("the console in English", chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] #topbar`)))
+	if got := b.Text(`.tabs a[data-view="orders"]`); got != "Orders" {
 		t.Errorf("after choosing English the orders tab says %q", got)
 	}
 	if u, err := s.db.User(ctx, "sofia"); err != nil || u.Locale != "en" {
 		t.Errorf("sofia's locale after choosing English: %+v %v", u, err)
 	}
-	b.checkConsole()
-	h.checkConsole()
+	b.CheckConsole()
+	h.CheckConsole()
 }
 
 // TestCatalog_handheldWorkHasNoLiterals: the handheld's work screens

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/internal/browsertest"
 )
 
 // pickCart picks the floor's released cart to the end with right scans;
@@ -72,7 +73,7 @@ func TestPages_packScreen(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	f := newFloor(t, []string{"packer"}, true)
 	totes := f.pickCart()
 	var tote string
@@ -90,9 +91,9 @@ func TestPages_packScreen(t *testing.T) {
 	if err := f.stations.Reload(context.Background(), "PACK-2"); err != nil {
 		t.Fatal(err)
 	}
-	b := newBrowser(t, execPath)
+	b := browsertest.New(t, execPath)
 
-	b.do("open the station page",
+	b.Do("open the station page",
 		chromedp.Navigate(f.url+"/station.html#"+floorStation),
 		chromedp.WaitVisible(chromedp.CSS("#login-username")),
 		chromedp.SendKeys(chromedp.CSS("#login-username"), "packer"),
@@ -100,24 +101,24 @@ func TestPages_packScreen(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#view-station[data-station="`+floorStation+`"][data-state="ready"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#st-live[data-state="live"]`)),
 	)
-	b.waitFor("every device online", `['scanner', 'scale', 'printer'].every((d) => document.getElementById('st-' + d).dataset.online === 'online')`)
-	b.do("sign in", chromedp.Click(chromedp.CSS("#pk-signin")))
-	b.waitFor("signed in", `document.getElementById('pk').dataset.packer === 'packer'`)
+	b.WaitFor("every device online", `['scanner', 'scale', 'printer'].every((d) => document.getElementById('st-' + d).dataset.online === 'online')`)
+	b.Do("sign in", chromedp.Click(chromedp.CSS("#pk-signin")))
+	b.WaitFor("signed in", `document.getElementById('pk').dataset.packer === 'packer'`)
 
 	if err := f.sims.scanner.Scan(tote); err != nil {
 		t.Fatal(err)
 	}
 	onBench := fmt.Sprintf(`document.getElementById('pk').dataset.order === %q && document.getElementById('pk').dataset.step === 'scan'`, o.ID)
-	for start := time.Now(); !eval[bool](b, onBench); time.Sleep(50 * time.Millisecond) {
+	for start := time.Now(); !browsertest.Eval[bool](b, onBench); time.Sleep(50 * time.Millisecond) {
 		if time.Since(start) > 20*time.Second {
 			// What the page shows says where the scan went.
 			t.Fatalf("the order %s is not on the bench after the scanner read tote %s: step %q, verdict %q, error %q, station's last scan %q%s", o.ID, tote,
-				eval[string](b, `document.getElementById('pk').dataset.step`), eval[string](b, `document.getElementById('pk-verdict').textContent`),
-				eval[string](b, `document.getElementById('pk-error').textContent`), eval[string](b, `(document.getElementById('st-scanner') || {}).textContent || ''`),
-				b.consoleText())
+				browsertest.Eval[string](b, `document.getElementById('pk').dataset.step`), browsertest.Eval[string](b, `document.getElementById('pk-verdict').textContent`),
+				browsertest.Eval[string](b, `document.getElementById('pk-error').textContent`), browsertest.Eval[string](b, `(document.getElementById('st-scanner') || {}).textContent || ''`),
+				b.ConsoleText())
 		}
 	}
-	if n := eval[int](b, `document.querySelectorAll('#pk-lines tr').length`); n == 0 {
+	if n := browsertest.Eval[int](b, `document.querySelectorAll('#pk-lines tr').length`); n == 0 {
 		t.Fatal("no checklist")
 	}
 
@@ -133,9 +134,9 @@ func TestPages_packScreen(t *testing.T) {
 			break
 		}
 	}
-	b.do("type a wrong item", chromedp.SendKeys(chromedp.CSS("#pk-scan"), wrong+"\n"))
-	b.waitFor("the refusal", `!document.getElementById('pk-error').hidden && document.getElementById('pk-verdict').dataset.code === 'wrong'`)
-	if got := b.text("#pk-error"); !strings.Contains(got, "Wrong item") {
+	b.Do("type a wrong item", chromedp.SendKeys(chromedp.CSS("#pk-scan"), wrong+"\n"))
+	b.WaitFor("the refusal", `!document.getElementById('pk-error').hidden && document.getElementById('pk-verdict').dataset.code === 'wrong'`)
+	if got := b.Text("#pk-error"); !strings.Contains(got, "Wrong item") {
 		t.Errorf("error panel shows %q", got)
 	}
 
@@ -147,20 +148,20 @@ func TestPages_packScreen(t *testing.T) {
 			}
 		}
 	}
-	b.waitFor("the package to weigh", `document.getElementById('pk').dataset.step === 'weigh' && [...document.querySelectorAll('#pk-lines tr')].every((r) => r.dataset.done === 'true')`)
-	if got := b.text("#pk-carton"); !strings.Contains(got, "BOX-L") {
+	b.WaitFor("the package to weigh", `document.getElementById('pk').dataset.step === 'weigh' && [...document.querySelectorAll('#pk-lines tr')].every((r) => r.dataset.done === 'true')`)
+	if got := b.Text("#pk-carton"); !strings.Contains(got, "BOX-L") {
 		t.Errorf("carton shows %q", got)
 	}
 	s, err := f.db.PackSession(context.Background(), floorStation)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := b.text("#pk-weight-expected"); !strings.Contains(got, fmt.Sprint(s.ExpectedG)) {
+	if got := b.Text("#pk-weight-expected"); !strings.Contains(got, fmt.Sprint(s.ExpectedG)) {
 		t.Errorf("expected weight shows %q, want %d g", got, s.ExpectedG)
 	}
 	// Outside the band first: shown as out, blocked.
 	f.sims.scale.SetWeight(s.MaxG + 500)
-	b.waitFor("blocked", `document.getElementById('pk').dataset.step === 'blocked' && document.getElementById('pk-weight').dataset.band === 'out'`)
+	b.WaitFor("blocked", `document.getElementById('pk').dataset.step === 'blocked' && document.getElementById('pk-weight').dataset.band === 'out'`)
 	// Then inside: the label prints by itself.
 	f.sims.scale.SetWeight(float64(s.ExpectedG))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -168,53 +169,53 @@ func TestPages_packScreen(t *testing.T) {
 	if err := f.sims.printer.WaitLabels(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	b.waitFor("the last shipment with its label", `!document.getElementById('pk-last').hidden && document.getElementById('pk-label').complete && document.getElementById('pk-label').naturalWidth > 0 && document.querySelectorAll('#pk-packages li').length === 1`)
+	b.WaitFor("the last shipment with its label", `!document.getElementById('pk-last').hidden && document.getElementById('pk-label').complete && document.getElementById('pk-label').naturalWidth > 0 && document.querySelectorAll('#pk-packages li').length === 1`)
 	sh, err := f.db.ShipmentOfOrder(context.Background(), o.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := b.text("#pk-packages li"); !strings.Contains(got, sh.Packages[0].TrackingNumber) {
+	if got := b.Text("#pk-packages li"); !strings.Contains(got, sh.Packages[0].TrackingNumber) {
 		t.Errorf("package shows %q, want %s", got, sh.Packages[0].TrackingNumber)
 	}
 	if !strings.Contains(string(f.sims.printer.Labels()[0]), sh.Packages[0].TrackingNumber) {
 		t.Error("the printed label lacks the tracking number")
 	}
-	b.screenshot("pickwave-pack.png")
+	b.Screenshot("pickwave-pack.png")
 
 	// Void needs a reason: refused without, done with.
-	b.do("void without a reason", chromedp.Click(chromedp.CSS(`#pk-packages button[data-pkg="void"]`)))
-	b.waitFor("the reason asked for", `!document.getElementById('pk-error').hidden && document.getElementById('pk-error').textContent.includes('reason')`)
-	b.do("void with a reason",
+	b.Do("void without a reason", chromedp.Click(chromedp.CSS(`#pk-packages button[data-pkg="void"]`)))
+	b.WaitFor("the reason asked for", `!document.getElementById('pk-error').hidden && document.getElementById('pk-error').textContent.includes('reason')`)
+	b.Do("void with a reason",
 		chromedp.SendKeys(chromedp.CSS("#pk-reason"), "carton torn"),
 		chromedp.Click(chromedp.CSS(`#pk-packages button[data-pkg="void"]`)))
-	b.waitFor("voided", `document.querySelector('#pk-packages li').dataset.status === 'voided'`)
+	b.WaitFor("voided", `document.querySelector('#pk-packages li').dataset.status === 'voided'`)
 
 	// The public tracking page: status and dates, nothing personal.
-	b.do("track the parcel", chromedp.Navigate(f.url+"/track.html?n="+sh.Packages[0].TrackingNumber))
-	b.waitFor("the tracking", `document.body.dataset.state === 'ready'`)
-	if got := eval[string](b, `document.getElementById('tr-result').dataset.status`); got != "voided" {
+	b.Do("track the parcel", chromedp.Navigate(f.url+"/track.html?n="+sh.Packages[0].TrackingNumber))
+	b.WaitFor("the tracking", `document.body.dataset.state === 'ready'`)
+	if got := browsertest.Eval[string](b, `document.getElementById('tr-result').dataset.status`); got != "voided" {
 		t.Errorf("tracking status %q, want voided", got)
 	}
-	page := eval[string](b, `document.body.innerText`)
+	page := browsertest.Eval[string](b, `document.body.innerText`)
 	for _, private := range []string{o.ShipTo.Name, o.ShipTo.Address1, o.ID} {
 		if strings.Contains(page, private) {
 			t.Errorf("the tracking page shows %q", private)
 		}
 	}
-	b.do("back to the station", chromedp.Navigate(f.url+"/station.html#"+floorStation),
+	b.Do("back to the station", chromedp.Navigate(f.url+"/station.html#"+floorStation),
 		chromedp.WaitVisible(chromedp.CSS(`#view-station[data-station="`+floorStation+`"][data-state="ready"]`)))
 
 	// Change station: nothing of PACK-1 stays on screen.
-	b.do("change station", chromedp.Click(chromedp.CSS("#st-change")),
+	b.Do("change station", chromedp.Click(chromedp.CSS("#st-change")),
 		chromedp.WaitVisible(chromedp.CSS(`#pick-list[data-state="ready"] a[data-id="PACK-2"]`)),
 		chromedp.Click(chromedp.CSS(`#pick-list a[data-id="PACK-2"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#view-station[data-station="PACK-2"][data-state="ready"]`)))
-	b.waitFor("PACK-2 live", `document.getElementById('st-live').dataset.state === 'live'`)
-	if got := b.text("#st-scan-data"); got != "—" {
+	b.WaitFor("PACK-2 live", `document.getElementById('st-live').dataset.state === 'live'`)
+	if got := b.Text("#st-scan-data"); got != "—" {
 		t.Errorf("PACK-2 shows PACK-1's last scan %q", got)
 	}
-	if got := eval[bool](b, `document.getElementById('pk-last').hidden && document.getElementById('pk').dataset.order === ''`); !got {
+	if got := browsertest.Eval[bool](b, `document.getElementById('pk-last').hidden && document.getElementById('pk').dataset.order === ''`); !got {
 		t.Error("PACK-2 shows PACK-1's packing")
 	}
-	b.checkConsole()
+	b.CheckConsole()
 }

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/pickwave/pickwave"
@@ -21,6 +19,7 @@ import (
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/device"
 	"github.com/pickwave/pickwave/handheld"
+	"github.com/pickwave/pickwave/internal/browsertest"
 	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/station"
 	"github.com/pickwave/pickwave/store"
@@ -73,13 +72,6 @@ func newFloor(t *testing.T, users []string, withStation bool) *floor {
 // is planned (orders, stock).
 func newFloorWith(t *testing.T, users []string, withStation bool, before func(ctx context.Context, db *store.DB) error) *floor {
 	t.Helper()
-	return openFloor(t, users, withStation, before, true)
-}
-
-// openFloor is newFloorWith; without release, no wave is planned (f.wave
-// is nil) and the orders wait in the pool for the supervisor's screen.
-func openFloor(t *testing.T, users []string, withStation bool, before func(ctx context.Context, db *store.DB) error, release bool) *floor {
-	t.Helper()
 	ctx := context.Background()
 	discard := slog.New(slog.DiscardHandler)
 	f := &floor{t: t, barcodes: map[string][]pickwave.Barcode{}}
@@ -116,16 +108,14 @@ func openFloor(t *testing.T, users []string, withStation bool, before func(ctx c
 			t.Fatal(err)
 		}
 	}
-	if release {
-		planned, err := db.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 8}, 1)
-		if err != nil {
-			db.Close()
-			t.Fatal(err)
-		}
-		if f.wave, err = db.ReleaseWave(ctx, planned.ID); err != nil {
-			db.Close()
-			t.Fatal(err)
-		}
+	planned, err := db.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 8}, 1)
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	if f.wave, err = db.ReleaseWave(ctx, planned.ID); err != nil {
+		db.Close()
+		t.Fatal(err)
 	}
 	if f.skus, err = db.SKUs(ctx, "", 100); err != nil {
 		db.Close()
@@ -178,42 +168,9 @@ func openFloor(t *testing.T, users []string, withStation bool, before func(ctx c
 // gtin14 pads a GTIN to the 14 digits of an AI (01) element.
 func gtin14(g string) string { return strings.Repeat("0", max(14-len(g), 0)) + g }
 
-// hhShown is what the handheld page shows, read from the page.
-type hhShown struct {
-	Screen   string `json:"screen"`
-	Step     string `json:"step"`
-	Cart     string `json:"cart"`
-	Task     string `json:"task"`
-	BindSlot string `json:"bind_slot"`
-	Location string `json:"location"`
-	SKU      string `json:"sku"`
-	Left     string `json:"left"`
-	ToteSlot string `json:"tote_slot"`
-	Seq      int    `json:"seq"`
-	Pending  int    `json:"pending"`
-	Conn     string `json:"conn"`
-}
-
-const hhShownJS = `(() => {
-	const t = (id) => document.getElementById(id).textContent.trim();
-	const p = document.getElementById('hh-pick');
-	return {
-		screen: document.body.dataset.screen || '',
-		step: p.dataset.step || '', cart: p.dataset.cart || '', task: p.dataset.task || '',
-		bind_slot: t('hh-bind-big'), location: t('hh-loc'), sku: t('hh-sku'), left: t('hh-qty'), tote_slot: t('hh-slot'),
-		seq: Number(document.body.dataset.seq || 0), pending: Number(document.body.dataset.pending || 0),
-		conn: document.getElementById('hh-conn').dataset.state,
-	};
-})()`
-
-func (b *browser) handheld() hhShown {
-	b.t.Helper()
-	return eval[hhShown](b, hhShownJS)
-}
-
 // rightScan is the scan the shown prompt asks for. Totes are labelled
 // TOTE-<slot>.
-func (f *floor) rightScan(s hhShown) string {
+func (f *floor) rightScan(s browsertest.HandheldView) string {
 	f.t.Helper()
 	switch s.Step {
 	case "bind_tote":
@@ -244,101 +201,25 @@ func (f *floor) otherSKU(code string) *pickwave.SKU {
 	return nil
 }
 
-// scan types a barcode into the scan box as a keyboard wedge does, and
-// waits until its answer is shown.
-func (b *browser) scan(code string) hhShown {
-	b.t.Helper()
-	before := b.handheld().Seq
-	b.do("scan "+code, chromedp.SendKeys(chromedp.CSS("#hh-scan"), code+"\n"))
-	b.waitFor("the answer to "+code, fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
-	return b.handheld()
-}
-
-// hhSaved is the handheld page's state as kept in IndexedDB.
-type hhSaved struct {
-	Session string `json:"session"`
-	LastSeq int    `json:"lastSeq"`
-	Token   string `json:"token"`
-	User    string `json:"user"`
-	Prompt  *struct {
-		Step    string `json:"step"`
-		Done    bool   `json:"done"`
-		DropOff string `json:"drop_off"`
-	} `json:"prompt"`
-	Outbox []struct {
-		ID  string `json:"id"`
-		Msg struct {
-			Type  string `json:"type"`
-			Data  string `json:"data"`
-			Count int    `json:"count"`
-		} `json:"msg"`
-	} `json:"outbox"`
-}
-
-// hhSavedJS reads the page's IndexedDB: the state record and the outbox.
-const hhSavedJS = `new Promise((resolve, reject) => {
-	const r = indexedDB.open('pickwave-handheld');
-	r.onerror = () => reject(r.error);
-	r.onsuccess = () => {
-		const db = r.result;
-		const tx = db.transaction(['state', 'outbox']);
-		const st = tx.objectStore('state').get('current');
-		const ob = tx.objectStore('outbox').getAll();
-		tx.oncomplete = () => { db.close(); resolve(Object.assign({}, st.result || {}, {outbox: ob.result || []})); };
-		tx.onerror = () => reject(tx.error);
-	};
-})`
-
-func (b *browser) hhSaved() hhSaved {
-	b.t.Helper()
-	return eval[hhSaved](b, hhSavedJS, chromedp.EvalAwaitPromise)
-}
-
-func (b *browser) verdict() (code, message string) {
-	b.t.Helper()
-	return eval[string](b, `document.getElementById('hh-verdict').dataset.code`), b.text("#hh-verdict-msg")
-}
-
-// blockSocket makes the browser unable to open the handheld socket, as
-// when the handheld walks out of Wi-Fi range; false lets it through again.
-func (b *browser) blockSocket(base string, block bool) {
-	b.t.Helper()
-	var patterns []*network.BlockPattern
-	if block {
-		host := strings.TrimPrefix(base, "http://")
-		patterns = []*network.BlockPattern{
-			{URLPattern: "ws://" + host + "/ws/handheld", Block: true},
-			{URLPattern: "http://" + host + "/ws/handheld", Block: true},
-		}
-	}
-	b.do("block the socket", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
-			return err
-		}
-		_, err := cdp.Call(ctx, t, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: patterns})
-		return err
-	}))
-}
-
 func TestPages_handheldPicksACart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	f := newFloor(t, []string{"picker1"}, false)
 	ctx := context.Background()
-	b := newBrowser(t, execPath)
+	b := browsertest.New(t, execPath)
 	start := time.Now()
 	defer func() { t.Logf("browser steps took %v", time.Since(start).Round(time.Millisecond)) }()
 
 	// A Zebra TC5x: 360×640 CSS pixels, portrait.
-	b.do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
-	b.do("open the handheld page",
+	b.Do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	b.Do("open the handheld page",
 		chromedp.Navigate(f.url+"/handheld.html"),
 		chromedp.WaitVisible(chromedp.CSS("#hh-login")),
 		chromedp.WaitVisible(chromedp.CSS(`#hh-conn[data-state="online"]`)),
 	)
-	if id := eval[string](b, `document.activeElement.id`); id != "hh-scan" {
+	if id := browsertest.Eval[string](b, `document.activeElement.id`); id != "hh-scan" {
 		t.Errorf("the focus is on %q, not the scan box", id)
 	}
 
@@ -347,30 +228,30 @@ func TestPages_handheldPicksACart(t *testing.T) {
 	if err == nil {
 		t.Fatal("badge NOPE logs in")
 	}
-	b.do("scan an unknown badge",
+	b.Do("scan an unknown badge",
 		chromedp.SendKeys(chromedp.CSS("#hh-scan"), "NOPE\n"),
 		chromedp.WaitVisible(chromedp.CSS("#hh-login-error")),
 	)
-	if got, want := b.text("#hh-login-error"), pickwave.ErrorMessage(err); got != want {
+	if got, want := b.Text("#hh-login-error"), pickwave.ErrorMessage(err); got != want {
 		t.Errorf("unknown badge shows %q, want the server's %q", got, want)
 	}
-	b.screenshot("pickwave-handheld-login.png")
-	b.do("scan the badge",
+	b.Screenshot("pickwave-handheld-login.png")
+	b.Do("scan the badge",
 		chromedp.SendKeys(chromedp.CSS("#hh-scan"), demo.Badge([]byte("test badges"), "picker1")+"\n"),
 		chromedp.WaitVisible(chromedp.CSS("#hh-idle")),
 	)
-	if got := b.text("#hh-user"); got != "picker1" {
+	if got := b.Text("#hh-user"); got != "picker1" {
 		t.Errorf("logged in as %q", got)
 	}
 
 	// Tapping a button leaves the focus in the scan box.
-	b.do("take a cart",
+	b.Do("take a cart",
 		chromedp.Click(chromedp.CSS("#hh-take")),
 		chromedp.WaitVisible(chromedp.CSS(`#hh-pick[data-step="bind_tote"]`)),
 	)
-	b.waitFor("the focus back in the scan box", `document.activeElement && document.activeElement.id === 'hh-scan'`)
-	s := b.handheld()
-	if got := b.text("#hh-p-bind .hh-instr"); got != "Put an empty tote in slot "+s.BindSlot+" and scan it" {
+	b.WaitFor("the focus back in the scan box", `document.activeElement && document.activeElement.id === 'hh-scan'`)
+	s := b.Handheld()
+	if got := b.Text("#hh-p-bind .hh-instr"); got != "Put an empty tote in slot "+s.BindSlot+" and scan it" {
 		t.Errorf("bind prompt says %q", got)
 	}
 	cart, err := f.db.Cart(ctx, s.Cart)
@@ -395,19 +276,19 @@ func TestPages_handheldPicksACart(t *testing.T) {
 			// A wrong item: red, with the server's message, and the prompt stays.
 			wrongItem = true
 			other := f.otherSKU(s.SKU)
-			after := b.scan(other.Barcodes[0].Code)
-			code, msg := b.verdict()
+			after := b.Scan(other.Barcodes[0].Code)
+			code, msg := b.Verdict()
 			want := fmt.Sprintf("Wrong item: this is %s (%s). Pick %s.", other.Code, other.Name, s.SKU)
 			if code != pickwave.VerdictWrongItem || msg != want {
 				t.Errorf("wrong item shows %s %q, want %q", code, msg, want)
 			}
-			if !eval[bool](b, `document.getElementById('hh-verdict').classList.contains('hh-bad')`) {
+			if !browsertest.Eval[bool](b, `document.getElementById('hh-verdict').classList.contains('hh-bad')`) {
 				t.Error("a wrong scan is not shown red")
 			}
 			if after.Step != s.Step || after.Task != s.Task || after.Left != s.Left {
 				t.Errorf("after a wrong scan the page shows %+v, before %+v", after, s)
 			}
-			b.screenshot("pickwave-handheld.png")
+			b.Screenshot("pickwave-handheld.png")
 			continue
 		case s.Step == "item" && !gsScan:
 			// A GS1 barcode whose serial (AI 21, variable length) ends with
@@ -418,29 +299,29 @@ func TestPages_handheldPicksACart(t *testing.T) {
 			gtin := gtin14(f.barcodes[s.SKU][0].Code)
 			expired := time.Now().UTC().AddDate(0, 0, -3)
 			before := s.Seq
-			b.do("scan a GS1 barcode with GS",
+			b.Do("scan a GS1 barcode with GS",
 				chromedp.SendKeys(chromedp.CSS("#hh-scan"), "01"+gtin+"21S1"),
 				chromedp.KeyEvent("]", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
 				chromedp.SendKeys(chromedp.CSS("#hh-scan"), "17"+expired.Format("060102")+"\n"),
 			)
-			b.waitFor("the answer to the GS1 scan", fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
-			code, msg := b.verdict()
+			b.WaitFor("the answer to the GS1 scan", fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
+			code, msg := b.Verdict()
 			if want := "Expired on " + expired.Format("2006-01-02") + ". Do not pick it; report it."; code != pickwave.VerdictExpired || msg != want {
 				t.Errorf("GS1 scan with GS shows %s %q, want expired %q", code, msg, want)
 			}
-			s = b.handheld()
+			s = b.Handheld()
 			continue
 		case s.Step == "location" && tasksDone >= 1 && !reloaded:
 			// Reload mid-cart: the page resumes its session and goes on.
 			reloaded = true
-			session := b.hhSaved().Session
-			b.do("reload the page", chromedp.Reload())
-			b.waitFor("the page back online", fmt.Sprintf(`document.body.dataset.screen === 'pick' && document.getElementById('hh-conn').dataset.state === 'online' && Number(document.body.dataset.seq) > %d`, s.Seq))
-			after := b.handheld()
+			session := b.Saved().Session
+			b.Do("reload the page", chromedp.Reload())
+			b.WaitFor("the page back online", fmt.Sprintf(`document.body.dataset.screen === 'pick' && document.getElementById('hh-conn').dataset.state === 'online' && Number(document.body.dataset.seq) > %d`, s.Seq))
+			after := b.Handheld()
 			if after.Step != s.Step || after.Task != s.Task || after.Location != s.Location {
 				t.Fatalf("after a reload the page shows %+v, before %+v", after, s)
 			}
-			if got := b.hhSaved().Session; got != session {
+			if got := b.Saved().Session; got != session {
 				t.Errorf("after a reload the session is %s, was %s: not resumed", got, session)
 			}
 			s = after
@@ -450,20 +331,20 @@ func TestPages_handheldPicksACart(t *testing.T) {
 			// made meanwhile waits in the page, then goes out with its id
 			// and is applied once.
 			offline = true
-			b.blockSocket(f.url, true)
+			b.BlockSocket(f.url, true)
 			other := dialHandheld(t, f.url) // the same picker on another device takes over
-			b.waitFor("the page to see the socket gone", `document.getElementById('hh-conn').dataset.state === 'reconnecting'`)
+			b.WaitFor("the page to see the socket gone", `document.getElementById('hh-conn').dataset.state === 'reconnecting'`)
 			other.Close()
 			right := f.rightScan(s)
-			b.do("scan while offline", chromedp.SendKeys(chromedp.CSS("#hh-scan"), right+"\n"))
-			b.waitFor("the scan kept", `document.body.dataset.pending === '1' && !document.getElementById('hh-pending').hidden`)
-			b.screenshot("pickwave-handheld-offline.png")
-			b.blockSocket(f.url, false)
-			b.waitFor("the kept scan answered", `document.body.dataset.pending === '0' && document.getElementById('hh-conn').dataset.state === 'online' && document.getElementById('hh-pick').dataset.step === 'item'`)
-			if code, msg := b.verdict(); code != pickwave.VerdictOK {
+			b.Do("scan while offline", chromedp.SendKeys(chromedp.CSS("#hh-scan"), right+"\n"))
+			b.WaitFor("the scan kept", `document.body.dataset.pending === '1' && !document.getElementById('hh-pending').hidden`)
+			b.Screenshot("pickwave-handheld-offline.png")
+			b.BlockSocket(f.url, false)
+			b.WaitFor("the kept scan answered", `document.body.dataset.pending === '0' && document.getElementById('hh-conn').dataset.state === 'online' && document.getElementById('hh-pick').dataset.step === 'item'`)
+			if code, msg := b.Verdict(); code != pickwave.VerdictOK {
 				t.Errorf("the kept scan got %s %q", code, msg)
 			}
-			after := b.handheld()
+			after := b.Handheld()
 			if after.Task != s.Task {
 				t.Fatalf("after the kept location scan the page shows task %s, want %s", after.Task, s.Task)
 			}
@@ -475,72 +356,72 @@ func TestPages_handheldPicksACart(t *testing.T) {
 			continue
 		case s.Step == "location" && tasksDone >= 3 && shorted == nil:
 			// The shelf is empty: report a short with a reason and a count.
-			b.do("open the short form",
+			b.Do("open the short form",
 				chromedp.Click(chromedp.CSS("#hh-short-open")),
 				chromedp.WaitVisible(chromedp.CSS("#hh-short")),
 			)
-			if !eval[bool](b, `document.getElementById('hh-short-send').disabled`) {
+			if !browsertest.Eval[bool](b, `document.getElementById('hh-short-send').disabled`) {
 				t.Error("a short can be sent without a reason")
 			}
 			// A reason alone is not enough: the count starts empty and the
 			// picker types it, or says it was not counted.
-			b.do("choose a reason", chromedp.Click(chromedp.CSS(`.hh-reason[data-reason="empty"]`)))
-			if got := eval[string](b, `document.getElementById('hh-found').value`); got != "" {
+			b.Do("choose a reason", chromedp.Click(chromedp.CSS(`.hh-reason[data-reason="empty"]`)))
+			if got := browsertest.Eval[string](b, `document.getElementById('hh-found').value`); got != "" {
 				t.Errorf("found count starts at %q, want empty", got)
 			}
-			if !eval[bool](b, `document.getElementById('hh-short-send').disabled`) {
+			if !browsertest.Eval[bool](b, `document.getElementById('hh-short-send').disabled`) {
 				t.Error("a short can be sent with no count typed")
 			}
-			b.do("say it was not counted", chromedp.Click(chromedp.CSS("#hh-found-skip")), chromedp.WaitEnabled(chromedp.CSS("#hh-short-send")))
-			b.do("count after all", chromedp.Click(chromedp.CSS("#hh-found-skip")))
-			if !eval[bool](b, `document.getElementById('hh-short-send').disabled`) {
+			b.Do("say it was not counted", chromedp.Click(chromedp.CSS("#hh-found-skip")), chromedp.WaitEnabled(chromedp.CSS("#hh-short-send")))
+			b.Do("count after all", chromedp.Click(chromedp.CSS("#hh-found-skip")))
+			if !browsertest.Eval[bool](b, `document.getElementById('hh-short-send').disabled`) {
 				t.Error("the short can be sent with neither a count nor not counted")
 			}
-			b.do("type a count out of range", chromedp.SendKeys(chromedp.CSS("#hh-found"), "100001"))
-			if !eval[bool](b, `document.getElementById('hh-short-send').disabled`) {
+			b.Do("type a count out of range", chromedp.SendKeys(chromedp.CSS("#hh-found"), "100001"))
+			if !browsertest.Eval[bool](b, `document.getElementById('hh-short-send').disabled`) {
 				t.Error("the short can be sent with a count over 100,000")
 			}
-			eval[bool](b, `(() => { const f = document.getElementById('hh-found'); f.value = ''; f.dispatchEvent(new Event('input')); return true; })()`)
-			b.do("count with + and −",
+			browsertest.Eval[bool](b, `(() => { const f = document.getElementById('hh-found'); f.value = ''; f.dispatchEvent(new Event('input')); return true; })()`)
+			b.Do("count with + and −",
 				chromedp.Click(chromedp.CSS("#hh-found-plus")),
 				chromedp.Click(chromedp.CSS("#hh-found-plus")),
 				chromedp.Click(chromedp.CSS("#hh-found-minus")),
 				chromedp.WaitEnabled(chromedp.CSS("#hh-short-send")),
 			)
-			if got := eval[string](b, `document.getElementById('hh-found').value`); got != "1" {
+			if got := browsertest.Eval[string](b, `document.getElementById('hh-found').value`); got != "1" {
 				t.Errorf("found count shows %q after +, +, −", got)
 			}
-			b.do("found none after all", chromedp.Click(chromedp.CSS("#hh-found-minus")))
-			if got := eval[string](b, `document.getElementById('hh-found').value`); got != "0" {
+			b.Do("found none after all", chromedp.Click(chromedp.CSS("#hh-found-minus")))
+			if got := browsertest.Eval[string](b, `document.getElementById('hh-found').value`); got != "0" {
 				t.Errorf("found count shows %q after −", got)
 			}
 			before := s.Seq
-			b.do("report the short", chromedp.Click(chromedp.CSS("#hh-short-send")))
-			b.waitFor("the answer to the short", fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
-			code, msg := b.verdict()
+			b.Do("report the short", chromedp.Click(chromedp.CSS("#hh-short-send")))
+			b.WaitFor("the answer to the short", fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
+			code, msg := b.Verdict()
 			if want := fmt.Sprintf("%s × %s short at %s; a count is requested.", s.Left, s.SKU, s.Location); code != pickwave.VerdictOK || !strings.HasPrefix(msg, want) {
 				t.Errorf("short shows %s %q, want ok %q", code, msg, want)
 			}
 			// Shown as a short: amber with a warning, never a green tick.
-			if kind, green, mark := eval[string](b, `document.getElementById('hh-verdict').dataset.kind`),
-				eval[bool](b, `document.getElementById('hh-verdict').classList.contains('hh-ok')`),
-				eval[string](b, `getComputedStyle(document.getElementById('hh-verdict-msg'), '::before').content`); kind != "short" || green || !strings.Contains(mark, "Short") {
+			if kind, green, mark := browsertest.Eval[string](b, `document.getElementById('hh-verdict').dataset.kind`),
+				browsertest.Eval[bool](b, `document.getElementById('hh-verdict').classList.contains('hh-ok')`),
+				browsertest.Eval[string](b, `getComputedStyle(document.getElementById('hh-verdict-msg'), '::before').content`); kind != "short" || green || !strings.Contains(mark, "Short") {
 				t.Errorf("a short is shown as kind %q, green %v, marked %s", kind, green, mark)
 			}
-			b.screenshot("pickwave-handheld-short.png")
+			b.Screenshot("pickwave-handheld-short.png")
 			task, err := f.db.Task(ctx, s.Task)
 			if err != nil || task.Status != pickwave.TaskShort || task.Picked != 0 || strconv.Itoa(task.Short) != s.Left {
 				t.Fatalf("after the short the task is %+v, %v", task, err)
 			}
 			shorted = task
-			s = b.handheld()
+			s = b.Handheld()
 			continue
 		}
 		if s.Step == "tote" {
 			tasksDone++
 		}
-		s = b.scan(f.rightScan(s))
-		if code, msg := b.verdict(); code != pickwave.VerdictOK {
+		s = b.Scan(f.rightScan(s))
+		if code, msg := b.Verdict(); code != pickwave.VerdictOK {
 			t.Fatalf("right scan at %+v: %s %q", s, code, msg)
 		}
 	}
@@ -550,11 +431,11 @@ func TestPages_handheldPicksACart(t *testing.T) {
 
 	// The cart is done: to packing, and the wave's units are all picked,
 	// but for the short ones (fewer when the short was found elsewhere).
-	b.do("see the cart done", chromedp.WaitVisible(chromedp.CSS("#hh-done")))
-	if got := b.text("#hh-done .hh-huge-text"); got != "Take the cart to packing" {
+	b.Do("see the cart done", chromedp.WaitVisible(chromedp.CSS("#hh-done")))
+	if got := b.Text("#hh-done .hh-huge-text"); got != "Take the cart to packing" {
 		t.Errorf("done screen says %q", got)
 	}
-	b.screenshot("pickwave-handheld-done.png")
+	b.Screenshot("pickwave-handheld-done.png")
 	w, err := f.db.Wave(ctx, f.wave.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -583,37 +464,37 @@ func TestPages_handheldPicksACart(t *testing.T) {
 	t.Logf("picked %d units (%d short) in %d tasks with %d scans", p.UnitsPicked, p.UnitsShort, len(tasks), scans)
 
 	// No next cart: the server says so.
-	b.do("take the next cart", chromedp.Click(chromedp.CSS("#hh-next")))
-	b.waitFor("no cart waiting", `document.getElementById('hh-verdict').dataset.code === 'notice'`)
-	if got, want := b.text("#hh-verdict-msg"), "No cart is waiting to be picked."; got != want {
+	b.Do("take the next cart", chromedp.Click(chromedp.CSS("#hh-next")))
+	b.WaitFor("no cart waiting", `document.getElementById('hh-verdict').dataset.code === 'notice'`)
+	if got, want := b.Text("#hh-verdict-msg"), "No cart is waiting to be picked."; got != want {
 		t.Errorf("next cart shows %q, want %q", got, want)
 	}
 
 	// Logging out ends the token; then in again with a user name and password.
-	token := b.hhSaved().Token
-	b.do("log out",
+	token := b.Saved().Token
+	b.Do("log out",
 		chromedp.Click(chromedp.CSS("#hh-logout")),
 		chromedp.WaitVisible(chromedp.CSS("#hh-login")),
 	)
-	b.waitFor("the token revoked", `document.getElementById('hh-conn').dataset.state === 'online'`)
+	b.WaitFor("the token revoked", `document.getElementById('hh-conn').dataset.state === 'online'`)
 	eventually(t, "the token revoked", func() bool {
 		_, err := f.db.Authenticate(ctx, token)
 		return err != nil
 	})
-	b.do("log in with a password",
+	b.Do("log in with a password",
 		chromedp.Click(chromedp.CSS("#hh-pw summary")),
 		chromedp.WaitVisible(chromedp.CSS("#hh-username")),
 		chromedp.SendKeys(chromedp.CSS("#hh-username"), "picker1"),
 		chromedp.SendKeys(chromedp.CSS("#hh-password"), demo.Password+"\n"),
 		chromedp.WaitVisible(chromedp.CSS("#hh-idle")),
 	)
-	if got := b.text("#hh-user"); got != "picker1" {
+	if got := b.Text("#hh-user"); got != "picker1" {
 		t.Errorf("logged in again as %q", got)
 	}
-	if got := eval[string](b, `document.getElementById('hh-password').value`); got != "" {
+	if got := browsertest.Eval[string](b, `document.getElementById('hh-password').value`); got != "" {
 		t.Error("the password stays in the form")
 	}
-	b.checkConsole()
+	b.CheckConsole()
 }
 
 // dialHandheld logs picker1 in with a handheld.Client of its own, which
@@ -633,50 +514,50 @@ func TestPages_packStationLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	f := newFloor(t, []string{"packer"}, true)
-	b := newBrowser(t, execPath)
+	b := browsertest.New(t, execPath)
 	start := time.Now()
 	defer func() { t.Logf("browser steps took %v", time.Since(start).Round(time.Millisecond)) }()
 
 	// Log in as the packer and choose the station.
-	b.do("open the station page",
+	b.Do("open the station page",
 		chromedp.Navigate(f.url+"/station.html"),
 		chromedp.WaitVisible(chromedp.CSS("#login-username")),
 		chromedp.SendKeys(chromedp.CSS("#login-username"), "packer"),
 		chromedp.SendKeys(chromedp.CSS("#login-password"), demo.Password+"\n"),
 		chromedp.WaitVisible(chromedp.CSS(`#pick-list[data-state="ready"] a[data-id="`+floorStation+`"]`)),
 	)
-	if got := b.text("#who-role"); got != "packer" {
+	if got := b.Text("#who-role"); got != "packer" {
 		t.Errorf("role shows %q", got)
 	}
-	b.do("open "+floorStation,
+	b.Do("open "+floorStation,
 		chromedp.Click(chromedp.CSS(`#pick-list a[data-id="`+floorStation+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#view-station[data-station="`+floorStation+`"][data-state="ready"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#st-live[data-state="live"]`)),
 	)
-	if got := b.text("#st-name"); got != "Pack station 1" {
+	if got := b.Text("#st-name"); got != "Pack station 1" {
 		t.Errorf("station name shows %q", got)
 	}
-	b.waitFor("every device online", `['scanner', 'scale', 'printer'].every((d) => document.getElementById('st-' + d).dataset.online === 'online')`)
+	b.WaitFor("every device online", `['scanner', 'scale', 'printer'].every((d) => document.getElementById('st-' + d).dataset.online === 'online')`)
 
 	// The scale: a weight, in motion, then settled.
 	f.sims.scale.SetMotion(true)
 	f.sims.scale.SetWeight(1234)
-	b.waitFor("1234 g in motion", `(s => s.dataset.weight === '1234' && s.dataset.stable === 'false')(document.getElementById('st-scale'))`)
-	if got := b.text("#st-stable"); got != "In motion" {
+	b.WaitFor("1234 g in motion", `(s => s.dataset.weight === '1234' && s.dataset.stable === 'false')(document.getElementById('st-scale'))`)
+	if got := b.Text("#st-stable"); got != "In motion" {
 		t.Errorf("a moving scale shows %q", got)
 	}
 	f.sims.scale.SetMotion(false)
-	b.waitFor("1234 g stable", `(s => s.dataset.weight === '1234' && s.dataset.stable === 'true')(document.getElementById('st-scale'))`)
-	if got := b.text("#st-weight-kg"); got != "1.234 kg" {
+	b.WaitFor("1234 g stable", `(s => s.dataset.weight === '1234' && s.dataset.stable === 'true')(document.getElementById('st-scale'))`)
+	if got := b.Text("#st-weight-kg"); got != "1.234 kg" {
 		t.Errorf("weight in kg shows %q", got)
 	}
-	if got := b.text("#st-stable"); got != "Stable" {
+	if got := b.Text("#st-stable"); got != "Stable" {
 		t.Errorf("a settled scale shows %q", got)
 	}
 	// Grams in the browser's number format: 1,234 g or 1.234 g or 1 234 g.
-	w := b.text("#st-weight")
+	w := b.Text("#st-weight")
 	digits := strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {
 			return r
@@ -692,17 +573,17 @@ func TestPages_packStationLive(t *testing.T) {
 	if err := f.sims.scanner.Scan("]C1" + data); err != nil {
 		t.Fatal(err)
 	}
-	b.waitFor("the scan shown", fmt.Sprintf(`document.getElementById('st-scan-data').dataset.raw === %q`, data))
-	if got, want := b.text("#st-scan-data"), strings.ReplaceAll(data, "\x1d", "␝"); got != want {
+	b.WaitFor("the scan shown", fmt.Sprintf(`document.getElementById('st-scan-data').dataset.raw === %q`, data))
+	if got, want := b.Text("#st-scan-data"), strings.ReplaceAll(data, "\x1d", "␝"); got != want {
 		t.Errorf("scan shows %q, want %q", got, want)
 	}
-	if got := b.text("#st-scan-sym"); got != "GS1-128 (]C1)" {
+	if got := b.Text("#st-scan-sym"); got != "GS1-128 (]C1)" {
 		t.Errorf("symbology shows %q", got)
 	}
 
 	// A test label: printed at the printer and listed; then a reprint.
-	b.do("print a test label", chromedp.Click(chromedp.CSS("#st-test")))
-	b.waitFor("the test label printed", `(r => r && r.dataset.status === 'printed')(document.querySelector('#st-jobs-body tr'))`)
+	b.Do("print a test label", chromedp.Click(chromedp.CSS("#st-test")))
+	b.WaitFor("the test label printed", `(r => r && r.dataset.status === 'printed')(document.querySelector('#st-jobs-body tr'))`)
 	labels := f.sims.printer.Labels()
 	if len(labels) != 1 || !strings.Contains(string(labels[0]), "Pack station 1") {
 		t.Fatalf("printer has %d labels: %q", len(labels), labels)
@@ -711,28 +592,28 @@ func TestPages_packStationLive(t *testing.T) {
 	if err != nil || len(jobs) != 1 || jobs[0].Kind != pickwave.PrintKindTest || jobs[0].RequestID == "" {
 		t.Fatalf("jobs %+v, %v: want one test job with a request id", jobs, err)
 	}
-	if got := eval[string](b, `document.querySelector('#st-jobs-body tr').dataset.id`); got != jobs[0].ID {
+	if got := browsertest.Eval[string](b, `document.querySelector('#st-jobs-body tr').dataset.id`); got != jobs[0].ID {
 		t.Errorf("listed job %s, want %s", got, jobs[0].ID)
 	}
-	b.waitFor("the printer idle", `document.getElementById('st-printer').dataset.queued === '0' && document.getElementById('st-printer').dataset.ready === 'true'`)
-	if got := b.text("#st-printer-state"); got != "ready" {
+	b.WaitFor("the printer idle", `document.getElementById('st-printer').dataset.queued === '0' && document.getElementById('st-printer').dataset.ready === 'true'`)
+	if got := b.Text("#st-printer-state"); got != "ready" {
 		t.Errorf("printer state shows %q", got)
 	}
-	b.screenshot("pickwave-station.png")
+	b.Screenshot("pickwave-station.png")
 
-	b.do("reprint", chromedp.Click(chromedp.CSS(`#st-jobs-body tr[data-id="`+jobs[0].ID+`"] button[data-action="reprint"]`)))
-	b.waitFor("the reprint printed", `(rows => rows.length === 2 && rows.every((r) => r.dataset.status === 'printed'))([...document.querySelectorAll('#st-jobs-body tr')])`)
+	b.Do("reprint", chromedp.Click(chromedp.CSS(`#st-jobs-body tr[data-id="`+jobs[0].ID+`"] button[data-action="reprint"]`)))
+	b.WaitFor("the reprint printed", `(rows => rows.length === 2 && rows.every((r) => r.dataset.status === 'printed'))([...document.querySelectorAll('#st-jobs-body tr')])`)
 	if n := len(f.sims.printer.Labels()); n != 2 {
 		t.Errorf("printer has %d labels after a reprint, want 2", n)
 	}
-	if got := b.text("#st-jobs-body tr:first-child td.st-note"); got != "reprint of "+jobs[0].ID {
+	if got := b.Text("#st-jobs-body tr:first-child td.st-note"); got != "reprint of "+jobs[0].ID {
 		t.Errorf("reprint row note %q", got)
 	}
 
 	// Paper out shows as the printer's state and problem.
 	f.sims.printer.SetPaperOut(true)
-	b.waitFor("paper out", `document.getElementById('st-printer-state').textContent === 'paper out' && document.getElementById('st-printer').dataset.ready === 'false'`)
-	if got := b.texts("#st-problems li"); !slices.Equal(got, []string{"paper out"}) {
+	b.WaitFor("paper out", `document.getElementById('st-printer-state').textContent === 'paper out' && document.getElementById('st-printer').dataset.ready === 'false'`)
+	if got := b.Texts("#st-problems li"); !slices.Equal(got, []string{"paper out"}) {
 		t.Errorf("problems show %v", got)
 	}
 	f.sims.printer.SetPaperOut(false)
@@ -741,9 +622,9 @@ func TestPages_packStationLive(t *testing.T) {
 	if err := f.sims.scale.Unplug(); err != nil {
 		t.Fatal(err)
 	}
-	b.waitFor("the scale offline", `document.getElementById('st-scale').dataset.online === 'offline' && !document.getElementById('st-scale-error').hidden`)
-	t.Logf("unplugged scale shows %q", b.text("#st-scale-error"))
-	b.checkConsole()
+	b.WaitFor("the scale offline", `document.getElementById('st-scale').dataset.online === 'offline' && !document.getElementById('st-scale-error').hidden`)
+	t.Logf("unplugged scale shows %q", b.Text("#st-scale-error"))
+	b.CheckConsole()
 }
 
 // eventually polls cond until it holds, failing after 10 s.

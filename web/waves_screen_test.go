@@ -13,20 +13,8 @@ import (
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/handheld"
+	"github.com/pickwave/pickwave/internal/browsertest"
 )
-
-// fitsWidth checks the screen at a phone's 360 px: nothing wider than
-// the viewport, so no sideways scrolling of the page (tables scroll in
-// their own box).
-func (b *browser) fitsWidth(what string, width int64) {
-	b.t.Helper()
-	b.do("narrow the window", chromedp.EmulateViewport(width, 800))
-	defer b.do("widen the window", chromedp.EmulateViewport(1280, 900))
-	if w := eval[int64](b, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); w > 0 {
-		wide := eval[[]string](b, fmt.Sprintf(`[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0*%d && (!e.parentElement.closest('.table-wrap') || e.matches('.table-wrap'))).slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className)`, width))
-		b.t.Errorf("%s at %d px: the page is %d px too wide: %v", what, width, w, wide)
-	}
-}
 
 // handheldAs logs a picker in on a handheld over the socket.
 func (s *site) handheldAs(name string) *handheld.Client {
@@ -86,7 +74,7 @@ func TestPages_wavesAndCarts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	s := newSite(t)
 	ctx := context.Background()
 	for _, name := range []string{"pia", "pat"} {
@@ -94,11 +82,11 @@ func TestPages_wavesAndCarts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b := newBrowser(t, execPath)
+	b := browsertest.New(t, execPath)
 	start := time.Now()
 	defer func() { t.Logf("browser steps took %v", time.Since(start).Round(time.Millisecond)) }()
 
-	b.do("log in",
+	b.Do("log in",
 		chromedp.Navigate(s.url+"/#waves"),
 		chromedp.WaitVisible(chromedp.CSS("#login-username")),
 		chromedp.SendKeys(chromedp.CSS("#login-username"), "supervisor"),
@@ -107,9 +95,9 @@ func TestPages_wavesAndCarts(t *testing.T) {
 	)
 
 	// Plan: two totes a cart, a preview with the baseline.
-	b.fill("#plan-name", "Morning")
-	b.fill("#plan-totes", "2")
-	b.do("plan", chromedp.Click(chromedp.CSS("#plan-submit")),
+	b.Fill("#plan-name", "Morning")
+	b.Fill("#plan-totes", "2")
+	b.Do("plan", chromedp.Click(chromedp.CSS("#plan-submit")),
 		chromedp.WaitVisible(chromedp.CSS(`#wave-page[data-state="ready"][data-status="planned"]`)))
 	waves, err := s.db.Waves(ctx, 1)
 	if err != nil || len(waves) != 1 {
@@ -126,30 +114,30 @@ func TestPages_wavesAndCarts(t *testing.T) {
 	for sel, want := range map[string]string{
 		"#wf-carts": fmt.Sprint(len(w.Plan.Carts)), "#wf-stops": fmt.Sprint(stops), "#wf-orders": fmt.Sprint(len(w.Orders)),
 	} {
-		if got := b.text(sel); got != want {
+		if got := b.Text(sel); got != want {
 			t.Errorf("preview %s shows %q, want %q", sel, got, want)
 		}
 	}
 	saved := w.Plan.Baseline.FCFSSShapeM - w.Plan.DistanceM
-	if got := b.text("#wf-saved"); !strings.Contains(got, fmt.Sprintf("(%d %%)", int(0.5+100*saved/w.Plan.Baseline.FCFSSShapeM))) {
+	if got := b.Text("#wf-saved"); !strings.Contains(got, fmt.Sprintf("(%d %%)", int(0.5+100*saved/w.Plan.Baseline.FCFSSShapeM))) {
 		t.Errorf("walking saved shows %q; plan %.1f m, baseline %.1f m", got, w.Plan.DistanceM, w.Plan.Baseline.FCFSSShapeM)
 	}
-	if n := eval[int](b, `document.querySelectorAll('#wave-map .map-route').length`); n != len(w.Plan.Carts) {
+	if n := browsertest.Eval[int](b, `document.querySelectorAll('#wave-map .map-route').length`); n != len(w.Plan.Carts) {
 		t.Errorf("the map draws %d routes for %d carts", n, len(w.Plan.Carts))
 	}
-	if got := eval[string](b, `document.querySelector('#wave-map .map-route polyline').getAttribute('points').split(' ').length + ''`); got == "" {
+	if got := browsertest.Eval[string](b, `document.querySelector('#wave-map .map-route polyline').getAttribute('points').split(' ').length + ''`); got == "" {
 		t.Error("no route drawn")
 	}
 	if len(w.Plan.Carts) < 3 {
 		t.Fatalf("want three carts, planned %d", len(w.Plan.Carts))
 	}
-	b.saveShot("waves-preview.png")
-	b.fitsWidth("the wave preview", 360)
+	b.SaveShot("waves-preview.png")
+	b.FitsWidth("the wave preview", 360)
 
 	// Release.
-	b.do("release", chromedp.Click(chromedp.CSS("#wave-release")),
+	b.Do("release", chromedp.Click(chromedp.CSS("#wave-release")),
 		chromedp.WaitVisible(chromedp.CSS(`#wave-page[data-state="ready"][data-status="released"]`)))
-	if n := len(b.texts(`#wave-carts tbody tr[data-status="open"]`)); n != len(w.Plan.Carts) {
+	if n := len(b.Texts(`#wave-carts tbody tr[data-status="open"]`)); n != len(w.Plan.Carts) {
 		t.Fatalf("%d open carts shown after release", n)
 	}
 
@@ -175,37 +163,37 @@ func TestPages_wavesAndCarts(t *testing.T) {
 	s.scan(pia, p.Task.Location) // at the next stop
 
 	// Carts & pickers: take the cart off Pia, give it to Pat.
-	b.do("open carts", chromedp.Navigate(s.url+"/#carts"),
+	b.Do("open carts", chromedp.Navigate(s.url+"/#carts"),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#carts-body tr[data-cart=%q][data-picker="pia"]`, cartID))))
-	if got := b.text(fmt.Sprintf(`#carts-body tr[data-cart=%q] .stop`, cartID)); !strings.HasPrefix(got, "2 of ") {
+	if got := b.Text(fmt.Sprintf(`#carts-body tr[data-cart=%q] .stop`, cartID)); !strings.HasPrefix(got, "2 of ") {
 		t.Errorf("pia's cart shows stop %q, want 2 of …", got)
 	}
-	if users := b.texts(`#devices-body tr[data-kind="handheld"] td:first-child`); len(users) != 2 {
+	if users := b.Texts(`#devices-body tr[data-kind="handheld"] td:first-child`); len(users) != 2 {
 		t.Errorf("devices show %v, want pia's and pat's handhelds", users)
 	}
 	seq := pia.LastSeq()
-	b.do("take the cart off pia", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#carts-body tr[data-cart=%q] button[data-action="unassign"]`, cartID))),
+	b.Do("take the cart off pia", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#carts-body tr[data-cart=%q] button[data-action="unassign"]`, cartID))),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#carts-body tr[data-cart=%q][data-status="open"]`, cartID))))
 	eventually(t, "pia's handheld to hear of it", func() bool { return pia.LastSeq() > seq })
 	if got := pia.Prompt(); got.CartID != "" || !strings.Contains(got.Notice, cartID) {
 		t.Fatalf("pia's prompt after the unassign: %+v", got)
 	}
-	b.fill(fmt.Sprintf(`#carts-body tr[data-cart=%q] input`, cartID), "pat\n")
-	b.waitFor("the cart with pat", fmt.Sprintf(`!!document.querySelector('#carts-body tr[data-cart=%q][data-picker="pat"]')`, cartID))
-	if got := b.text("#carts-note"); !strings.Contains(got, "given to pat") {
+	b.Fill(fmt.Sprintf(`#carts-body tr[data-cart=%q] input`, cartID), "pat\n")
+	b.WaitFor("the cart with pat", fmt.Sprintf(`!!document.querySelector('#carts-body tr[data-cart=%q][data-picker="pat"]')`, cartID))
+	if got := b.Text("#carts-note"); !strings.Contains(got, "given to pat") {
 		t.Errorf("note %q", got)
 	}
 	eventually(t, "pat's handheld to get the cart", func() bool { q := pat.Prompt(); return q != nil && q.CartID == cartID })
 	if q := pat.Prompt(); q.Task == nil || q.Step != pickwave.StepLocation || !strings.Contains(q.Notice, "gave you") {
 		t.Fatalf("pat's prompt: %+v", q)
 	}
-	b.saveShot("carts-and-pickers.png")
-	b.fitsWidth("carts and pickers", 360)
+	b.SaveShot("carts-and-pickers.png")
+	b.FitsWidth("carts and pickers", 360)
 
 	// Force Pia's handheld out: two clicks, the device goes from the list.
 	piaRow := `#devices-body tr[data-user="pia"] button[data-action="logout"]`
-	b.do("log pia out", chromedp.Click(chromedp.CSS(piaRow)), chromedp.Click(chromedp.CSS(piaRow)))
-	b.waitFor("pia's device to go", `!document.querySelector('#devices-body tr[data-user="pia"]')`)
+	b.Do("log pia out", chromedp.Click(chromedp.CSS(piaRow)), chromedp.Click(chromedp.CSS(piaRow)))
+	b.WaitFor("pia's device to go", `!document.querySelector('#devices-body tr[data-user="pia"]')`)
 	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer dcancel()
 	if err := pia.WaitDisconnect(dctx); err == nil || !strings.Contains(err.Error(), "4003") {
@@ -214,22 +202,22 @@ func TestPages_wavesAndCarts(t *testing.T) {
 
 	// Cancel what has not started: Pat is told, the orders go back.
 	seq = pat.LastSeq()
-	b.do("open the wave", chromedp.Navigate(s.url+"/#waves/"+w.ID),
+	b.Do("open the wave", chromedp.Navigate(s.url+"/#waves/"+w.ID),
 		chromedp.WaitVisible(chromedp.CSS(`#wave-page[data-state="ready"][data-status="released"]`)),
 		chromedp.Click(chromedp.CSS("#wave-cancel-rest")),
 		chromedp.Click(chromedp.CSS("#wave-cancel-rest-confirm")))
-	b.waitFor("the cancel's note", `document.querySelector('#wave-note').textContent.includes('back to the pool')`)
-	b.waitFor("the cancelled carts", `!!document.querySelector('#wave-carts tbody tr[data-status="cancelled"]')`)
+	b.WaitFor("the cancel's note", `document.querySelector('#wave-note').textContent.includes('back to the pool')`)
+	b.WaitFor("the cancelled carts", `!!document.querySelector('#wave-carts tbody tr[data-status="cancelled"]')`)
 	allocated, _ := s.db.Orders(ctx, pickwave.OrderFilter{Status: pickwave.OrderAllocated})
-	if got, want := b.text("#wave-note"), fmt.Sprintf("%d order", len(allocated)); !strings.HasPrefix(got, want) || len(allocated) == 0 {
+	if got, want := b.Text("#wave-note"), fmt.Sprintf("%d order", len(allocated)); !strings.HasPrefix(got, want) || len(allocated) == 0 {
 		t.Errorf("note %q; %d orders are back in the pool", got, len(allocated))
 	}
 	eventually(t, "pat's handheld to hear of it", func() bool { return pat.LastSeq() > seq })
-	cancelled := b.texts(`#wave-carts tbody tr[data-status="cancelled"] td:first-child`)
+	cancelled := b.Texts(`#wave-carts tbody tr[data-status="cancelled"] td:first-child`)
 	if len(cancelled) != len(w.Plan.Carts)-1 || slices.Contains(cancelled, cartID) {
 		t.Errorf("cancelled carts shown %v; pat's is %s", cancelled, cartID)
 	}
-	b.saveShot("wave-page.png")
-	b.fitsWidth("the wave page", 360)
-	b.checkConsole()
+	b.SaveShot("wave-page.png")
+	b.FitsWidth("the wave page", 360)
+	b.CheckConsole()
 }

@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/internal/browsertest"
 	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/web"
@@ -255,197 +255,14 @@ func (s *site) createOrder(ext, customer string, skus ...string) *pickwave.Order
 	return &o
 }
 
-// browserPath is the Chromium to drive: $PICKWAVE_CHROME or /usr/bin/chromium.
-func browserPath(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("PICKWAVE_CHROME")
-	if path == "" {
-		path = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("no browser at %s (%v): install it with `apt-get install -y chromium`, "+
-			"or set PICKWAVE_CHROME to a Chrome or Chromium binary; -short skips this test", path, err)
-	}
-	return path
-}
-
-// browser is a headless Chromium tab, and what its console said.
-type browser struct {
-	t   *testing.T
-	ctx context.Context
-
-	mu      sync.Mutex
-	console []chromedp.ConsoleMessage
-}
-
-func newBrowser(t *testing.T, execPath string) *browser {
-	t.Helper()
-	profile := t.TempDir() // removed after the browser has stopped
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(execPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 900),
-	)
-	ctx, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancelTab()
-		cancelAlloc()
-	})
-	// Start the browser without a deadline: the first Run binds its life to
-	// the context it gets. Each step below has its own timeout.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", execPath, err)
-	}
-	b := &browser{t: t, ctx: ctx}
-	msgs := chromedp.Console(ctx)
-	go func() {
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			b.mu.Lock()
-			b.console = append(b.console, m)
-			b.mu.Unlock()
-		}
-	}()
-	return b
-}
-
-// do runs actions, failing the test when they do not finish in time.
-func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.t.Fatalf("%s: %v%s", what, err, b.consoleText())
-	}
-}
-
-// eval returns the value of a JavaScript expression in the page.
-func eval[T any](b *browser, expr string, opts ...chromedp.EvaluateOption) T {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, opts...))
-	if err != nil {
-		b.t.Fatalf("evaluate %s: %v", expr, err)
-	}
-	return v
-}
-
-func (b *browser) text(sel string) string {
-	b.t.Helper()
-	return strings.TrimSpace(eval[string](b, fmt.Sprintf(`document.querySelector(%q).textContent`, sel)))
-}
-
-// texts returns the text of every element that matches sel.
-func (b *browser) texts(sel string) []string {
-	b.t.Helper()
-	return eval[[]string](b, fmt.Sprintf(`[...document.querySelectorAll(%q)].map(e => e.textContent.trim())`, sel))
-}
-
-// waitFor waits until a JavaScript predicate holds in the page.
-func (b *browser) waitFor(what, predicate string) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](predicate, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
-		b.t.Fatalf("wait for %s: %v%s", what, err, b.consoleText())
-	}
-}
-
-// fill replaces the text of an input: it empties it, then types.
-func (b *browser) fill(sel, text string) {
-	b.t.Helper()
-	b.do("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
-	eval[chromedp.Void](b, fmt.Sprintf(`(e => { e.value = ''; e.dispatchEvent(new Event('input', {bubbles: true})); })(document.querySelector(%q))`, sel))
-	b.do("type into "+sel, chromedp.SendKeys(chromedp.CSS(sel), text))
-}
-
-// choose picks an option of a select as a person would, firing change.
-func (b *browser) choose(sel, value string) {
-	b.t.Helper()
-	b.do("wait for "+sel, chromedp.WaitEnabled(chromedp.CSS(sel)))
-	ok := eval[bool](b, fmt.Sprintf(`(s => { s.value = %q; s.dispatchEvent(new Event('change', {bubbles: true})); return s.value === %q; })(document.querySelector(%q))`, value, value, sel))
-	if !ok {
-		b.t.Fatalf("%s has no option %q", sel, value)
-	}
-}
-
-// saveShot writes a PNG of the page to docs/screenshots/name, where the
-// README and the docs show them.
-func (b *browser) saveShot(name string) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	dir := filepath.Join("..", "docs", "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		b.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), buf, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-}
-
-func (b *browser) screenshot(name string) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	path := filepath.Join(os.TempDir(), name)
-	if err := os.WriteFile(path, buf, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-	b.t.Logf("screenshot: %s", path)
-}
-
-func (b *browser) consoleText() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var sb strings.Builder
-	for _, m := range b.console {
-		fmt.Fprintf(&sb, "\n  console %s: %s", m.Type, m.Text)
-	}
-	return sb.String()
-}
-
-// checkConsole fails on script errors and on anything the CSP refused.
-// Failed API requests (the wrong password, an unknown SKU) are expected.
-func (b *browser) checkConsole() {
-	b.t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, m := range b.console {
-		if m.IsException() || strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "Refused to") {
-			b.t.Errorf("console %s: %s (%s:%d)", m.Type, m.Text, m.URL, m.Line+1)
-		}
-	}
-}
-
 func TestUI_supervisorInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	s := newSite(t)
 	ctx := context.Background()
-	b := newBrowser(t, execPath)
+	b := browsertest.New(t, execPath)
 	start := time.Now()
 	defer func() { t.Logf("browser steps took %v", time.Since(start).Round(time.Millisecond)) }()
 
@@ -458,7 +275,7 @@ func TestUI_supervisorInBrowser(t *testing.T) {
 	}
 
 	// Login: a wrong password shows the API's message, the right one the orders.
-	b.do("open the login page",
+	b.Do("open the login page",
 		chromedp.Navigate(s.url+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#login-username")),
 		chromedp.SendKeys(chromedp.CSS("#login-username"), "supervisor"),
@@ -467,18 +284,18 @@ func TestUI_supervisorInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#login-error")),
 	)
 	wantMsg := s.apiMessage("POST", "/api/v1/login", map[string]string{"username": "supervisor", "password": "not-the-password"})
-	if got := b.text("#login-error"); got != wantMsg {
+	if got := b.Text("#login-error"); got != wantMsg {
 		t.Errorf("login error shows %q, want the API's %q", got, wantMsg)
 	}
-	b.screenshot("pickwave-login.png")
-	b.fill("#login-password", demo.Password+"\n")
-	b.do("log in",
+	b.Screenshot("pickwave-login.png")
+	b.Fill("#login-password", demo.Password+"\n")
+	b.Do("log in",
 		chromedp.WaitVisible(chromedp.CSS(`#orders-table[data-state="ready"]`)),
 	)
-	if got := b.text("#who-name"); got != "supervisor" {
+	if got := b.Text("#who-name"); got != "supervisor" {
 		t.Errorf("logged in as %q", got)
 	}
-	if got := b.text("#who-role"); got != "supervisor" {
+	if got := b.Text("#who-role"); got != "supervisor" {
 		t.Errorf("role shows %q", got)
 	}
 
@@ -487,7 +304,7 @@ func TestUI_supervisorInBrowser(t *testing.T) {
 	for _, o := range seeded {
 		wantIDs = append(wantIDs, o.ID)
 	}
-	if got := eval[[]string](b, `[...document.querySelectorAll('#orders-body tr')].map(tr => tr.dataset.id)`); !slices.Equal(got, wantIDs) {
+	if got := browsertest.Eval[[]string](b, `[...document.querySelectorAll('#orders-body tr')].map(tr => tr.dataset.id)`); !slices.Equal(got, wantIDs) {
 		t.Fatalf("orders list shows %v, want %v", got, wantIDs)
 	}
 
@@ -498,7 +315,7 @@ func TestUI_supervisorInBrowser(t *testing.T) {
 			o = c
 		}
 	}
-	b.do("open order "+o.ID,
+	b.Do("open order "+o.ID,
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#orders-body tr[data-id=%q] a`, o.ID))),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#order-detail[data-state="ready"][data-id=%q]`, o.ID))),
 	)
@@ -506,10 +323,10 @@ func TestUI_supervisorInBrowser(t *testing.T) {
 	for _, l := range o.Lines {
 		wantSKUs = append(wantSKUs, l.SKU)
 	}
-	if got := b.texts("#od-lines-body tr td:first-child"); !slices.Equal(got, wantSKUs) {
+	if got := b.Texts("#od-lines-body tr td:first-child"); !slices.Equal(got, wantSKUs) {
 		t.Errorf("order lines show SKUs %v, want %v", got, wantSKUs)
 	}
-	lineText := b.texts("#od-lines-body tr")
+	lineText := b.Texts("#od-lines-body tr")
 	for i, l := range o.Lines {
 		for _, a := range l.Allocations {
 			if !strings.Contains(lineText[i], a.Location) || (a.Lot != "" && !strings.Contains(lineText[i], a.Lot)) {
@@ -524,17 +341,17 @@ func TestUI_supervisorInBrowser(t *testing.T) {
 	for _, st := range o.Timeline {
 		wantSteps = append(wantSteps, string(st.Status))
 	}
-	if got := b.texts("#od-timeline li .status"); !slices.Equal(got, wantSteps) {
+	if got := b.Texts("#od-timeline li .status"); !slices.Equal(got, wantSteps) {
 		t.Errorf("timeline shows %v, want %v", got, wantSteps)
 	}
-	if got := b.text("#od-status"); got != string(o.Status) {
+	if got := b.Text("#od-status"); got != string(o.Status) {
 		t.Errorf("order status shows %q, want %s", got, o.Status)
 	}
-	b.screenshot("pickwave-orders.png")
+	b.Screenshot("pickwave-orders.png")
 	// On a tablet in portrait the order opens below the list.
-	b.do("tablet viewport", chromedp.EmulateViewport(768, 1024))
-	b.screenshot("pickwave-orders-tablet.png")
-	b.do("laptop viewport", chromedp.ResetViewport())
+	b.Do("tablet viewport", chromedp.EmulateViewport(768, 1024))
+	b.Screenshot("pickwave-orders-tablet.png")
+	b.Do("laptop viewport", chromedp.ResetViewport())
 
 	// Filter by status: the list shows exactly the orders the API has.
 	counts := map[pickwave.OrderStatus]int{}
@@ -542,9 +359,9 @@ func TestUI_supervisorInBrowser(t *testing.T) {
 		counts[c.Status]++
 	}
 	for _, st := range []pickwave.OrderStatus{pickwave.OrderAllocated, pickwave.OrderBackordered, pickwave.OrderShipped} {
-		b.choose("#orders-status", string(st))
-		b.do("filter "+string(st), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#orders-table[data-state="ready"][data-filter=%q]`, st))))
-		got := b.texts("#orders-body tr .status")
+		b.Choose("#orders-status", string(st))
+		b.Do("filter "+string(st), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#orders-table[data-state="ready"][data-filter=%q]`, st))))
+		got := b.Texts("#orders-body tr .status")
 		if len(got) != counts[st] {
 			t.Errorf("filter %s shows %d orders, want %d", st, len(got), counts[st])
 		}
@@ -554,12 +371,12 @@ func TestUI_supervisorInBrowser(t *testing.T) {
 			}
 		}
 		if counts[st] == 0 {
-			b.do("see that no order is "+string(st), chromedp.WaitVisible(chromedp.CSS("#orders-empty")))
+			b.Do("see that no order is "+string(st), chromedp.WaitVisible(chromedp.CSS("#orders-empty")))
 		}
 	}
 
 	// Cancel the open order; it then shows under the cancelled filter.
-	b.do("cancel order "+o.ID,
+	b.Do("cancel order "+o.ID,
 		chromedp.Click(chromedp.CSS("#od-cancel-open")),
 		chromedp.WaitVisible(chromedp.CSS("#od-cancel-reason")),
 		chromedp.SendKeys(chromedp.CSS("#od-cancel-reason"), "customer called"),
@@ -570,40 +387,40 @@ func TestUI_supervisorInBrowser(t *testing.T) {
 	if got, err := s.db.Order(ctx, o.ID); err != nil || got.Status != pickwave.OrderCancelled || got.Timeline[len(got.Timeline)-1].Note != "customer called" {
 		t.Fatalf("after cancel in the UI the order is %+v, %v", got, err)
 	}
-	b.choose("#orders-status", "cancelled")
-	b.do("filter cancelled", chromedp.WaitVisible(chromedp.CSS(`#orders-table[data-state="ready"][data-filter="cancelled"]`)))
-	if got := eval[[]string](b, `[...document.querySelectorAll('#orders-body tr')].map(tr => tr.dataset.id)`); !slices.Equal(got, []string{o.ID}) {
+	b.Choose("#orders-status", "cancelled")
+	b.Do("filter cancelled", chromedp.WaitVisible(chromedp.CSS(`#orders-table[data-state="ready"][data-filter="cancelled"]`)))
+	if got := browsertest.Eval[[]string](b, `[...document.querySelectorAll('#orders-body tr')].map(tr => tr.dataset.id)`); !slices.Equal(got, []string{o.ID}) {
 		t.Errorf("cancelled filter shows %v, want [%s]", got, o.ID)
 	}
 
 	// Inventory: an unknown code shows the API's message; a scanned barcode
 	// (digits and Enter) shows the SKU and its stock.
 	sku, rows := s.skuWithMostStock()
-	b.do("open inventory",
+	b.Do("open inventory",
 		chromedp.Click(chromedp.CSS(`.tabs a[data-view="inventory"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#inv-query")),
 		chromedp.SendKeys(chromedp.CSS("#inv-query"), "NO-SUCH-SKU\n"),
 		chromedp.WaitVisible(chromedp.CSS("#inv-error")),
 	)
-	if got, want := b.text("#inv-error"), s.apiMessage("GET", "/api/v1/skus/NO-SUCH-SKU", nil); got != want {
+	if got, want := b.Text("#inv-error"), s.apiMessage("GET", "/api/v1/skus/NO-SUCH-SKU", nil); got != want {
 		t.Errorf("unknown SKU shows %q, want the API's %q", got, want)
 	}
 	barcode := sku.Barcodes[0].Code
-	b.fill("#inv-query", barcode+"\n")
-	b.do("scan barcode "+barcode,
+	b.Fill("#inv-query", barcode+"\n")
+	b.Do("scan barcode "+barcode,
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#stock-table[data-state="ready"][data-sku=%q]`, sku.Code))),
 		chromedp.WaitNotVisible(chromedp.CSS("#inv-error")),
 	)
-	if got := b.text("#sku-code"); got != sku.Code {
+	if got := b.Text("#sku-code"); got != sku.Code {
 		t.Errorf("SKU shows %q, want %s", got, sku.Code)
 	}
-	if got := b.text("#sku-name"); got != sku.Name {
+	if got := b.Text("#sku-name"); got != sku.Name {
 		t.Errorf("SKU name shows %q, want %q", got, sku.Name)
 	}
-	if got := b.text("#sku-via"); !strings.Contains(got, barcode) {
+	if got := b.Text("#sku-via"); !strings.Contains(got, barcode) {
 		t.Errorf("SKU does not say it was found by barcode: %q", got)
 	}
-	cells := eval[[][]string](b, `[...document.querySelectorAll('#stock-body tr')].map(tr => [...tr.cells].map(td => td.textContent.trim()))`)
+	cells := browsertest.Eval[[][]string](b, `[...document.querySelectorAll('#stock-body tr')].map(tr => [...tr.cells].map(td => td.textContent.trim()))`)
 	if len(cells) != len(rows) {
 		t.Fatalf("stock table has %d rows, want %d: %v", len(cells), len(rows), cells)
 	}
@@ -620,11 +437,11 @@ func TestUI_supervisorInBrowser(t *testing.T) {
 			t.Errorf("stock row %d shows %v, want %v", i, cells[i], want)
 		}
 	}
-	b.screenshot("pickwave-inventory.png")
+	b.Screenshot("pickwave-inventory.png")
 
 	// Events: the tail shows the newest events and, within a poll or two,
 	// the order.created event of an order made through the API.
-	b.do("open events",
+	b.Do("open events",
 		chromedp.Click(chromedp.CSS(`.tabs a[data-view="events"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#events-table[data-state="ready"]`)),
 	)
@@ -632,69 +449,69 @@ func TestUI_supervisorInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := eval[string](b, `document.querySelector('#events-body tr').dataset.seq`); got != fmt.Sprint(last) {
+	if got := browsertest.Eval[string](b, `document.querySelector('#events-body tr').dataset.seq`); got != fmt.Sprint(last) {
 		t.Errorf("newest event on top is %s, want %d", got, last)
 	}
 	// The customer's name is markup, which the page must show as text.
 	const markup = `<img src=x onerror="document.title='owned'"> Ada`
 	created := s.createOrder("UI-TEST-1", markup, sku.Code)
-	b.do("see order.created of "+created.ID,
+	b.Do("see order.created of "+created.ID,
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#events-body tr[data-type="order.created"][data-entity="order/%s"]`, created.ID))),
 	)
-	if got := eval[string](b, `document.querySelector('#events-body tr').dataset.entity`); got != "order/"+created.ID {
+	if got := browsertest.Eval[string](b, `document.querySelector('#events-body tr').dataset.entity`); got != "order/"+created.ID {
 		t.Errorf("newest event on top is for %s, want order/%s", got, created.ID)
 	}
-	if got := b.text(fmt.Sprintf(`#events-body tr[data-entity="order/%s"] td:nth-child(5)`, created.ID)); got != "test" {
+	if got := b.Text(fmt.Sprintf(`#events-body tr[data-entity="order/%s"] td:nth-child(5)`, created.ID)); got != "test" {
 		t.Errorf("event actor shows %q, want test", got)
 	}
-	b.screenshot("pickwave-events.png")
+	b.Screenshot("pickwave-events.png")
 
 	// Paging: with 10 per page, 12 orders take two pages.
 	for i := 2; i <= 7; i++ {
 		s.createOrder(fmt.Sprintf("UI-TEST-%d", i), "Ada Lovelace", sku.Code)
 	}
-	b.do("back to orders",
+	b.Do("back to orders",
 		chromedp.Click(chromedp.CSS(`.tabs a[data-view="orders"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#orders-table[data-state="ready"]`)),
 	)
-	b.choose("#orders-status", "")
-	b.choose("#orders-limit", "10")
-	b.waitFor("page 1 of all orders", `(t => t.dataset.state === 'ready' && t.dataset.filter === '' && document.querySelectorAll('#orders-body tr').length === 10)(document.getElementById('orders-table'))`)
-	b.do("next page",
+	b.Choose("#orders-status", "")
+	b.Choose("#orders-limit", "10")
+	b.WaitFor("page 1 of all orders", `(t => t.dataset.state === 'ready' && t.dataset.filter === '' && document.querySelectorAll('#orders-body tr').length === 10)(document.getElementById('orders-table'))`)
+	b.Do("next page",
 		chromedp.WaitEnabled(chromedp.CSS("#orders-next")),
 		chromedp.Click(chromedp.CSS("#orders-next")),
 		chromedp.WaitVisible(chromedp.CSS(`#orders-table[data-state="ready"][data-page="2"]`)),
 	)
-	if n := eval[int](b, `document.querySelectorAll('#orders-body tr').length`); n != 2 {
+	if n := browsertest.Eval[int](b, `document.querySelectorAll('#orders-body tr').length`); n != 2 {
 		t.Errorf("page 2 has %d orders, want 2", n)
 	}
-	if disabled := eval[bool](b, `document.getElementById('orders-next').disabled`); !disabled {
+	if disabled := browsertest.Eval[bool](b, `document.getElementById('orders-next').disabled`); !disabled {
 		t.Error("Next is enabled on the last page")
 	}
-	b.do("previous page",
+	b.Do("previous page",
 		chromedp.Click(chromedp.CSS("#orders-prev")),
 		chromedp.WaitVisible(chromedp.CSS(`#orders-table[data-state="ready"][data-page="1"]`)),
 	)
-	if n := eval[int](b, `document.querySelectorAll('#orders-body tr').length`); n != 10 {
+	if n := browsertest.Eval[int](b, `document.querySelectorAll('#orders-body tr').length`); n != 10 {
 		t.Errorf("page 1 has %d orders, want 10", n)
 	}
-	if got := b.text(fmt.Sprintf(`#orders-body tr[data-id=%q] td:nth-child(3)`, created.ID)); got != markup {
+	if got := b.Text(fmt.Sprintf(`#orders-body tr[data-id=%q] td:nth-child(3)`, created.ID)); got != markup {
 		t.Errorf("customer name shows as %q, want the text %q", got, markup)
 	}
-	if n := eval[int](b, `document.querySelectorAll('main img').length`); n != 0 {
+	if n := browsertest.Eval[int](b, `document.querySelectorAll('main img').length`); n != 0 {
 		t.Errorf("API text became %d img elements", n)
 	}
 
 	// Logging out returns to the login screen, and the API forgets the session.
-	b.do("log out",
+	b.Do("log out",
 		chromedp.Click(chromedp.CSS("#logout")),
 		chromedp.WaitVisible(chromedp.CSS("#login-username")),
 		chromedp.WaitNotVisible(chromedp.CSS("#topbar")),
 	)
-	if code := eval[int](b, `fetch('/api/v1/me').then(r => r.status)`, chromedp.EvalAwaitPromise); code != http.StatusUnauthorized {
+	if code := browsertest.Eval[int](b, `fetch('/api/v1/me').then(r => r.status)`, chromedp.EvalAwaitPromise); code != http.StatusUnauthorized {
 		t.Errorf("after logout /api/v1/me answers %d", code)
 	}
-	b.checkConsole()
+	b.CheckConsole()
 }
 
 // skuWithMostStock picks the seeded SKU with the most stock rows, so the

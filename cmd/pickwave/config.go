@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/pickwave/pickwave"
-	"github.com/pickwave/pickwave/ha"
 	"github.com/pickwave/pickwave/gs1"
+	"github.com/pickwave/pickwave/ha"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 	"github.com/pickwave/pickwave/webhook"

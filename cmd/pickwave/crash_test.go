@@ -1,17 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,15 +48,7 @@ func TestCrash_killUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs a server")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to build the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "pickwave")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testenv.BuildBinary(t)
 	data := t.TempDir()
 	const handhelds = 12
 	// Tokens are minted offline, before the server holds the directory.
@@ -79,8 +66,8 @@ func TestCrash_killUnderLoad(t *testing.T) {
 	}
 	admin := tokens[handhelds]
 
-	srv := startServer(t, bin, data, "127.0.0.1:0")
-	api := &crashAPI{t: t, c: client.New(srv.base, client.WithToken(admin))}
+	srv := testenv.ServeBinary(t, bin, "serve", "--demo", "--addr", "127.0.0.1:0", "--data", data)
+	api := &crashAPI{t: t, c: client.New(srv.Base, client.WithToken(admin))}
 	ctx := t.Context()
 	w := must(api.c.Planner.PlanWave(ctx, pickwave.WaveTemplate{TotesPerCart: 8}, 0)).of(t)
 	must(api.c.Waves.ReleaseWave(ctx, w.ID)).of(t)
@@ -94,10 +81,10 @@ func TestCrash_killUnderLoad(t *testing.T) {
 	for i := range clients {
 		c := &crashClient{name: fmt.Sprintf("crash%02d", i), token: tokens[i], api: api, acked: &acked, sent: map[string]crashScan{}}
 		clients[i] = c
-		wg.Go(func() { c.load(srv.ws(), killed) })
+		wg.Go(func() { c.load("ws"+strings.TrimPrefix(srv.Base, "http")+"/ws/handheld", killed) })
 	}
 	testenv.Eventually(t, 20*time.Second, "300 acknowledged scans", func() bool { return acked.Load() >= 300 })
-	srv.kill()
+	srv.Kill()
 	close(killed)
 	wg.Wait()
 	for _, c := range clients {
@@ -116,17 +103,17 @@ func TestCrash_killUnderLoad(t *testing.T) {
 		t.Fatalf("only %d scans acknowledged before the kill", acked.Load())
 	}
 
-	srv = startServer(t, bin, data, strings.TrimPrefix(srv.base, "http://"))
-	api.c = client.New(srv.base, client.WithToken(admin))
+	srv = testenv.ServeBinary(t, bin, "serve", "--demo", "--addr", strings.TrimPrefix(srv.Base, "http://"), "--data", data)
+	api.c = client.New(srv.Base, client.WithToken(admin))
 	book := crashBook{units: map[string]int{}, done: map[string]bool{}}
 	for _, c := range clients {
 		if err := c.verify(t, &book); err != nil {
-			srv.stop(t)
+			srv.Terminate(t)
 			t.Fatal(err)
 		}
 	}
 	api.checkTotals(t, w.ID, book, stockBefore)
-	srv.stop(t)
+	srv.Terminate(t)
 	// The file the kill left, and the restart wrote on, is sound.
 	var out strings.Builder
 	if err := run(context.Background(), []string{"check", "--data", data}, &out, io.Discard); err != nil {
@@ -210,68 +197,6 @@ func (a *crashAPI) stock() map[string]int {
 			return out
 		}
 		after = skus[len(skus)-1].Code
-	}
-}
-
-// crashServer is the pickwave binary serving as a child process.
-type crashServer struct {
-	cmd  *exec.Cmd
-	base string
-	done chan error
-}
-
-// startServer runs `pickwave serve --demo` on addr (port 0: a free
-// loopback port) and waits for it to say where it serves.
-func startServer(t *testing.T, bin, data, addr string) *crashServer {
-	t.Helper()
-	cmd := exec.Command(bin, "serve", "--demo", "--addr", addr, "--data", data, "--log-format", "json")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &crashServer{cmd: cmd, done: make(chan error, 1)}
-	served := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var rec map[string]any
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["msg"] == "pickwave serving" {
-				a, _ := rec["addr"].(string)
-				served <- a
-			}
-		}
-		s.done <- cmd.Wait()
-	}()
-	select {
-	case s.base = <-served:
-	case err := <-s.done:
-		t.Fatalf("server exited before serving: %v", err)
-	case <-time.After(45 * time.Second):
-		s.kill()
-		t.Fatal("server did not start")
-	}
-	return s
-}
-
-func (s *crashServer) ws() string { return "ws" + strings.TrimPrefix(s.base, "http") + "/ws/handheld" }
-
-// kill sends SIGKILL and waits for the process to be gone.
-func (s *crashServer) kill() {
-	_ = s.cmd.Process.Kill()
-	<-s.done
-}
-
-// stop ends the server as SIGTERM would.
-func (s *crashServer) stop(t *testing.T) {
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		s.kill()
-		t.Error("server did not stop on SIGINT")
 	}
 }
 

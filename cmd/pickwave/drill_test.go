@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,14 +35,7 @@ func TestReadme_restoreDrill(t *testing.T) {
 		t.Skip("builds the binary and runs a server")
 	}
 	steps := readmeDrill(t)
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to build the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "pickwave")
-	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testenv.BuildBinary(t)
 	data, scheduled, work := t.TempDir(), t.TempDir(), t.TempDir()
 	var tok bytes.Buffer
 	if err := run(context.Background(), []string{"token", "--data", data, "--role", "admin", "--user", "drill-admin"}, &tok, io.Discard); err != nil {
@@ -53,10 +43,10 @@ func TestReadme_restoreDrill(t *testing.T) {
 	}
 	admin := strings.TrimSpace(tok.String())
 
-	srv := serveBinary(t, bin, "serve", "--demo", "--addr", "127.0.0.1:0", "--data", data,
+	srv := testenv.ServeBinary(t, bin, "serve", "--demo", "--addr", "127.0.0.1:0", "--data", data,
 		"--backup-dir", scheduled, "--backup-every", "1h", "--backup-keep", "2")
 	// The schedule takes its first backup at start, checked.
-	testenv.Eventually(t, 30*time.Second, "the first scheduled backup", func() bool { return srv.logged("backup written and checked") })
+	testenv.Eventually(t, 30*time.Second, "the first scheduled backup", func() bool { return srv.Logged("backup written and checked") })
 	names, err := backups(scheduled)
 	if err != nil || len(names) != 1 {
 		t.Fatalf("scheduled backups %v, %v", names, err)
@@ -66,13 +56,13 @@ func TestReadme_restoreDrill(t *testing.T) {
 		t.Fatalf("check of the scheduled backup: %v\n%s", err, checked.String())
 	}
 
-	w := &drillWriters{t: t, api: client.New(srv.base, client.WithToken(admin)), stop: make(chan struct{})}
+	w := &drillWriters{t: t, api: client.New(srv.Base, client.WithToken(admin)), stop: make(chan struct{})}
 	w.start(4)
 	testenv.Eventually(t, 30*time.Second, "50 acknowledged orders", func() bool { return w.count() >= 50 })
 
 	vars := map[string]string{
-		"PICKWAVE_URL": srv.base, "ADMIN_TOKEN": admin, "BACKUP": filepath.Join(work, "drill.db"),
-		"PICKWAVE_PID": fmt.Sprint(srv.cmd.Process.Pid), "RESTORED": filepath.Join(work, "restored"),
+		"PICKWAVE_URL": srv.Base, "ADMIN_TOKEN": admin, "BACKUP": filepath.Join(work, "drill.db"),
+		"PICKWAVE_PID": fmt.Sprint(srv.Pid()), "RESTORED": filepath.Join(work, "restored"),
 		"PICKWAVE_ADDR": "127.0.0.1:0",
 	}
 	var before []string // orders acknowledged before the backup began
@@ -82,11 +72,11 @@ func TestReadme_restoreDrill(t *testing.T) {
 		switch {
 		case args[0] == "kill" && len(args) == 3 && args[1] == "-TERM" && args[2] == vars["PICKWAVE_PID"]:
 			w.halt()
-			srv.terminate(t)
+			srv.Terminate(t)
 		case args[0] != "pickwave":
 			t.Fatalf("the drill has a step this test does not know: %q", step)
 		case args[1] == "serve":
-			srv = serveBinary(t, bin, append(args[1:], "--log-format", "json")...)
+			srv = testenv.ServeBinary(t, bin, append(args[1:], "--log-format", "json")...)
 		default:
 			if args[1] == "backup" {
 				before = w.acked()
@@ -106,11 +96,11 @@ func TestReadme_restoreDrill(t *testing.T) {
 			}
 		}
 	}
-	defer srv.terminate(t)
+	defer srv.Terminate(t)
 	if len(before) < 50 {
 		t.Fatalf("only %d orders before the backup", len(before))
 	}
-	api := client.New(srv.base, client.WithToken(admin))
+	api := client.New(srv.Base, client.WithToken(admin))
 	ctx := context.Background()
 	for _, id := range before {
 		if o, err := api.Orders.Order(ctx, id); err != nil || o.ID != id {
@@ -190,95 +180,6 @@ func shellWords(t *testing.T, line string, vars map[string]string) []string {
 		})
 	}
 	return words
-}
-
-// drillServer is the binary serving as a child process, its JSON logs
-// kept.
-type drillServer struct {
-	cmd  *exec.Cmd
-	base string
-	done chan error
-
-	mu   sync.Mutex
-	msgs []string
-}
-
-// serveBinary starts `pickwave serve` with args (which must log JSON)
-// and waits until it serves.
-func serveBinary(t *testing.T, bin string, args ...string) *drillServer {
-	t.Helper()
-	if !strings.Contains(strings.Join(args, " "), "--log-format json") {
-		args = append(args, "--log-format", "json")
-	}
-	cmd := exec.Command(bin, args...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &drillServer{cmd: cmd, done: make(chan error, 1)}
-	served := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var rec map[string]any
-			if json.Unmarshal(sc.Bytes(), &rec) != nil {
-				continue
-			}
-			msg, _ := rec["msg"].(string)
-			s.mu.Lock()
-			s.msgs = append(s.msgs, msg)
-			s.mu.Unlock()
-			if msg == "pickwave serving" {
-				a, _ := rec["addr"].(string)
-				served <- a
-			}
-		}
-		s.done <- cmd.Wait()
-	}()
-	select {
-	case s.base = <-served:
-	case err := <-s.done:
-		t.Fatalf("server exited before serving: %v", err)
-	case <-time.After(45 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("server did not start")
-	}
-	return s
-}
-
-func (s *drillServer) logged(msg string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, m := range s.msgs {
-		if m == msg {
-			return true
-		}
-	}
-	return false
-}
-
-// terminate stops the server with SIGTERM and waits for it; a second
-// call does nothing.
-func (s *drillServer) terminate(t *testing.T) {
-	t.Helper()
-	if s.cmd.ProcessState != nil || s.done == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Errorf("server exit: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-		t.Error("server did not stop on SIGTERM")
-	}
-	s.done = nil
 }
 
 // drillWriters take in orders through the API until halted, keeping the

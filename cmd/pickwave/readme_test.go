@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,15 +117,8 @@ func TestReadme_examples(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("no curl")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to build the binary")
-	}
-	work := t.TempDir()
-	bin := filepath.Join(work, "bin", "pickwave")
-	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testenv.BuildBinary(t)
+	work := filepath.Dir(filepath.Dir(bin)) // bin/pickwave in it, as make build leaves it
 	// The repository's files the examples name, where a clone has them.
 	for _, f := range []string{"demo/orders.csv"} {
 		data, err := os.ReadFile(filepath.Join("../..", f))
@@ -168,12 +160,12 @@ func TestReadme_examples(t *testing.T) {
 		t.Fatalf("README.md has %d blocks to run with the server and %d without: fewer than it had", len(running), len(stopped))
 	}
 
-	addr := freeAddr(t)
-	srv := serveBinary(t, bin, "serve", "--demo", "--demo-floor", "--demo-floor-speed", "30",
+	addr := testenv.FreeAddr(t)
+	srv := testenv.ServeBinary(t, bin, "serve", "--demo", "--demo-floor", "--demo-floor-speed", "30",
 		"--addr", addr, "--data", filepath.Join(work, "data"))
-	defer srv.terminate(t)
+	defer srv.Terminate(t)
 	// The dock example ships a package the demo floor packed.
-	api := client.New(srv.base)
+	api := client.New(srv.Base)
 	ctx := context.Background()
 	if err := api.Login(ctx, "admin", "pickwave"); err != nil {
 		t.Fatal(err)
@@ -184,7 +176,7 @@ func TestReadme_examples(t *testing.T) {
 	})
 
 	runBlocks(t, bash, work, addr, running)
-	srv.terminate(t)
+	srv.Terminate(t)
 	runBlocks(t, bash, work, addr, stopped)
 }
 
@@ -213,18 +205,6 @@ func runBlocks(t *testing.T, bash, dir, addr string, blocks []readmeBlock) {
 	if m := regexp.MustCompile(`(?m)^pickwave: .*`).FindString(string(out)); m != "" {
 		t.Fatalf("a pickwave command failed: %s", m)
 	}
-}
-
-// freeAddr returns a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 func tail(s string, n int) string {

@@ -10,7 +10,10 @@
 // once. Checked wraps a server's handler so every request a test makes
 // and every answer it gets are checked against docs/openapi.yaml
 // (internal/contract). Eventually polls a condition with a deadline, for tests that wait
-// on something another goroutine or process does.
+// on something another goroutine or process does. BuildBinary and
+// ServeBinary build the pickwave command and run `pickwave serve` as a
+// child process, for the tests of the real binary (cmd/pickwave's
+// README, drill and crash tests, package e2e).
 //
 // TestStoresAreChecked and TestServersAreChecked (enforce_test.go) fail
 // when a test file opens a store or serves the server's handler any other
