@@ -1,9 +1,12 @@
 package ha
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -12,12 +15,36 @@ import (
 	"github.com/pickwave/pickwave/store"
 )
 
-// A log value is one byte saying what follows, then the entry itself
-// (valueEntry) or the number of its parts under chunk/ (valueChunks).
+// A log value is one byte saying what follows, then the entry
+// compressed with DEFLATE (valueEntry), or the number of parts under
+// chunk/ that the compressed entry is cut into (valueChunks). JSON
+// records compress several times over, and etcd's time per transaction
+// grows with its bytes: on each member they go to the WAL and to its
+// own bbolt file.
 const (
-	valueEntry  = 'E'
+	valueEntry  = 'Z'
 	valueChunks = 'C'
 )
+
+// compress deflates entry at the fastest level into a new slice after
+// head.
+func compress(head byte, entry []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(len(entry)/3 + 16)
+	b.WriteByte(head)
+	w, _ := flate.NewWriter(&b, flate.BestSpeed)
+	w.Write(entry)
+	w.Close()
+	return b.Bytes()
+}
+
+func decompress(data []byte) ([]byte, error) {
+	return io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(data)), maxEntryBytes))
+}
+
+// maxEntryBytes bounds an entry once decompressed (a guard against a
+// damaged value, far above any real transaction).
+const maxEntryBytes = 1 << 30
 
 // ErrFenced is the error of an append by a node that is no longer the
 // leader: its election key is gone, so etcd refused the transaction.
@@ -40,13 +67,13 @@ func (l *Leader) Append(ctx context.Context, index uint64, entry []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, appendTimeout)
 	defer cancel()
 	s := l.site
-	value := append([]byte{valueEntry}, entry...)
-	if len(entry) > s.cfg.MaxValueBytes {
+	value := compress(valueEntry, entry)
+	if z := value[1:]; len(z) > s.cfg.MaxValueBytes {
 		// Too large for one request: the parts first, each fenced, then
 		// the log key that makes them an entry.
 		n := 0
-		for off := 0; off < len(entry); off += s.cfg.MaxValueBytes {
-			part := entry[off:min(off+s.cfg.MaxValueBytes, len(entry))]
+		for off := 0; off < len(z); off += s.cfg.MaxValueBytes {
+			part := z[off:min(off+s.cfg.MaxValueBytes, len(z))]
 			if err := l.put(ctx, s.chunkKey(index, n), part); err != nil {
 				l.markLost()
 				return fmt.Errorf("append part %d of entry %d: %w", n, index, err)
@@ -91,7 +118,11 @@ func (s *Site) entry(ctx context.Context, index uint64, value []byte) ([]byte, e
 	}
 	switch value[0] {
 	case valueEntry:
-		return value[1:], nil
+		entry, err := decompress(value[1:])
+		if err != nil {
+			return nil, fmt.Errorf("log entry %d: %w", index, err)
+		}
+		return entry, nil
 	case valueChunks:
 		n, err := strconv.Atoi(string(value[1:]))
 		if err != nil {
@@ -104,9 +135,13 @@ func (s *Site) entry(ctx context.Context, index uint64, value []byte) ([]byte, e
 		if len(resp.Kvs) != n {
 			return nil, fmt.Errorf("entry %d has %d of its %d parts", index, len(resp.Kvs), n)
 		}
-		var entry []byte
+		var z []byte
 		for _, kv := range resp.Kvs {
-			entry = append(entry, kv.Value...)
+			z = append(z, kv.Value...)
+		}
+		entry, err := decompress(z)
+		if err != nil {
+			return nil, fmt.Errorf("log entry %d: %w", index, err)
 		}
 		return entry, nil
 	}

@@ -25,35 +25,43 @@ const EngineVar = "PICKWAVE_TEST_ENGINE"
 // OnEtcd reports whether the tests run on the etcd engine.
 func OnEtcd() bool { return os.Getenv(EngineVar) == "etcd" }
 
-// shared is the cluster every store of one test binary uses, each under
-// a site of its own; it runs until the binary exits.
-var shared struct {
+// shared are the clusters every store of one test binary uses, each
+// store under a site of its own; they run until the binary exits. The
+// store's tests test the store, not etcd's disk: their cluster's fsyncs
+// are off. Benchmarks measure durable writes: theirs syncs.
+var shared [2]struct {
 	once sync.Once
 	c    *Cluster
 	err  error
 }
 
-func sharedCluster() (*Cluster, error) {
-	shared.once.Do(func() {
+// SharedCluster returns this test binary's cluster, syncing or not.
+func SharedCluster(fsync bool) (*Cluster, error) {
+	i := 0
+	if fsync {
+		i = 1
+	}
+	sh := &shared[i]
+	sh.once.Do(func() {
 		dir, err := os.MkdirTemp("", "pickwave-etcd-")
 		if err != nil {
-			shared.err = err
+			sh.err = err
 			return
 		}
-		// The store's tests test the store, not etcd's disk: its fsyncs
-		// are off here (the fault tests and benchmarks keep them).
-		shared.c, shared.err = StartIn(Plan(nil, 3, dir), func(cfg *embed.Config) { cfg.UnsafeNoFsync = true })
+		sh.c, sh.err = StartIn(Plan(nil, 3, dir), func(cfg *embed.Config) { cfg.UnsafeNoFsync = !fsync })
 	})
-	return shared.c, shared.err
+	return sh.c, sh.err
 }
 
 // OpenLeader opens the store in dir as the leader of a site of its own
-// on the shared cluster: every commit is appended to the site's log in
-// etcd before it is acknowledged. The same dir gets the same site, so a
-// test may close and reopen it. Verify, after the store is closed,
+// on the shared cluster (SharedCluster; the syncing one for benchmarks):
+// every commit is appended to the site's log in etcd before it is
+// acknowledged. The same dir gets the same site, so a test may close and
+// reopen it. Verify, after the store is closed,
 // replays the site's log into a new file and checks it equals dir's.
 func OpenLeader(tb testing.TB, dir string, opts store.Options) (db *store.DB, verify func() error, err error) {
-	c, err := sharedCluster()
+	_, bench := tb.(*testing.B)
+	c, err := SharedCluster(bench)
 	if err != nil {
 		return nil, nil, fmt.Errorf("etcd cluster: %w", err)
 	}
