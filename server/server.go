@@ -251,6 +251,9 @@ func (s *Server) routes() http.Handler {
 	r.Use(s.recover, s.observe, frameHeaders)
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	// A node that serves is ready; a standby (Standby) answers 503, so a
+	// load balancer's health check sends traffic to the leader only.
+	r.GET("/readyz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ready"}) })
 	r.GET("/metrics", s.authenticate, s.allow(managers...), gin.WrapH(s.metrics.handler()))
 	r.GET("/ws/handheld", s.serveHandheld)
 	r.GET("/ws/floor", s.authenticate, s.allow(managers...), s.floorSocket)
