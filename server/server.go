@@ -104,6 +104,12 @@ type Server struct {
 	// WriteStats, when set, reports the store's write path for /metrics
 	// (writes waiting and shed, commit times).
 	WriteStats func() pickwave.WriteStats
+	// Peers are the base URLs of the site's other servers (the other node
+	// of a highly available pair, "http://host:port"). The pages learn
+	// them (the handheld welcome, GET /api/v1/me) and open their sockets
+	// there when this server is down or a standby; the handheld and
+	// station sockets accept upgrades from pages of the peers' origins.
+	Peers []string
 
 	logger    *slog.Logger
 	metrics   *metrics
