@@ -722,3 +722,19 @@ func (s *site) skuWithMostStock() (*pickwave.SKU, []*pickwave.Stock) {
 	}
 	return best, bestRows
 }
+
+// TestPageCSP_Peers: the pages may open sockets on the peers, and on
+// nothing a malformed peer could smuggle into the policy.
+func TestPageCSP_Peers(t *testing.T) {
+	if got := web.PageCSP(nil); got != csp {
+		t.Errorf("no peers: %q", got)
+	}
+	got := web.PageCSP([]string{"http://10.0.0.2:8080", "https://b.example", "ftp://c", "http://x;script-src *", "nope"})
+	if want := csp + "; connect-src 'self' ws://10.0.0.2:8080 wss://b.example"; got != want {
+		t.Errorf("peers: %q, want %q", got, want)
+	}
+	rec := get(t, web.Handler("http://10.0.0.2:8080"), "/handheld.html")
+	if got := rec.Header().Get("Content-Security-Policy"); !strings.HasSuffix(got, "connect-src 'self' ws://10.0.0.2:8080") {
+		t.Errorf("the handheld page's CSP with a peer: %q", got)
+	}
+}
