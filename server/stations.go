@@ -384,7 +384,5 @@ func upgradeError(w http.ResponseWriter, _ *http.Request, status int, reason err
 	if status == http.StatusForbidden {
 		code = pickwave.EFORBIDDEN
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(errorBody{Error: errorDetail{Code: code, Message: "Websocket handshake refused: " + reason.Error() + "."}})
+	writeError(w, status, pickwave.Errorf(code, "Websocket handshake refused: %s.", reason.Error()))
 }
