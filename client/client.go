@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -37,14 +39,16 @@ type Client struct {
 	Events    *EventService
 	Pack      *PackService
 
-	base     *url.URL
 	baseErr  error
 	http     *http.Client
 	maxBytes int64
 	retries  int
+	others   []string // WithServers, parsed in New
 
-	mu    sync.Mutex
-	token string
+	mu      sync.Mutex
+	token   string
+	servers []*url.URL // the base URL first, then WithServers' and leaders named by standbys
+	current int        // index in servers of the one that answered last
 }
 
 // Option sets up a Client in New.
@@ -63,6 +67,24 @@ func WithToken(token string) Option { return func(c *Client) { c.token = token }
 // means DefaultMaxResponseBytes.
 func WithMaxResponseBytes(n int64) Option { return func(c *Client) { c.maxBytes = n } }
 
+// WithServers names more servers of the same site (the other node of a
+// highly available pair) by their base URLs. A call goes to the server
+// that answered last, the base URL at first; when it cannot be reached
+// (the connection is refused or cannot be made, so nothing was sent) or
+// it is a standby, which answers 503 with nothing done and the leader's
+// URL in X-Pickwave-Leader, the call is sent again at once to the leader,
+// or else to the next server. The client then stays with the server that
+// answered. A call whose body is a stream (a CSV import) is not sent
+// twice. A URL that is not an absolute http or https URL makes every call
+// fail with EINVALID.
+func WithServers(urls ...string) Option {
+	return func(c *Client) { c.others = append(c.others, urls...) }
+}
+
+// maxServers bounds the server list: the ones given, and leaders that
+// standbys named which were not among them.
+const maxServers = 16
+
 // DefaultRetries is how often a call refused as overload is sent again.
 const DefaultRetries = 3
 
@@ -78,19 +100,16 @@ func WithRetries(n int) Option { return func(c *Client) { c.retries = max(n, 0) 
 // call fail with EINVALID.
 func New(baseURL string, opts ...Option) *Client {
 	c := &Client{http: &http.Client{Timeout: 30 * time.Second}, retries: DefaultRetries}
-	u, err := url.Parse(baseURL)
-	switch {
-	case err != nil:
-		c.baseErr = pickwave.Errorf(pickwave.EINVALID, "The server URL %q is not a URL: %v.", pickwave.Clip(baseURL), err)
-	case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
-		c.baseErr = pickwave.Errorf(pickwave.EINVALID, "The server URL %q must be http:// or https:// with a host.", pickwave.Clip(baseURL))
-	default:
-		u.Path = strings.TrimSuffix(u.Path, "/")
-		u.RawQuery, u.Fragment = "", ""
-		c.base = u
-	}
 	for _, opt := range opts {
 		opt(c)
+	}
+	for _, raw := range append([]string{baseURL}, c.others...) {
+		u, err := parseBase(raw)
+		if err != nil {
+			c.baseErr = err
+			break
+		}
+		c.addServer(u)
 	}
 	if c.maxBytes <= 0 {
 		c.maxBytes = DefaultMaxResponseBytes
@@ -106,6 +125,73 @@ func New(baseURL string, opts ...Option) *Client {
 	c.Events = &EventService{c}
 	c.Pack = &PackService{c}
 	return c
+}
+
+// parseBase parses a server's base URL.
+func parseBase(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, pickwave.Errorf(pickwave.EINVALID, "The server URL %q is not a URL: %v.", pickwave.Clip(raw), err)
+	case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
+		return nil, pickwave.Errorf(pickwave.EINVALID, "The server URL %q must be http:// or https:// with a host.", pickwave.Clip(raw))
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	return u, nil
+}
+
+// addServer adds u to the server list unless it is there or the list is
+// full, and returns its index (-1 when it was not added). c.mu is held,
+// or c is not shared yet.
+func (c *Client) addServer(u *url.URL) int {
+	for i, s := range c.servers {
+		if strings.EqualFold(s.Scheme, u.Scheme) && strings.EqualFold(s.Host, u.Host) {
+			return i
+		}
+	}
+	if len(c.servers) >= maxServers {
+		return -1
+	}
+	c.servers = append(c.servers, u)
+	return len(c.servers) - 1
+}
+
+// server returns the server calls go to now and its index.
+func (c *Client) server() (*url.URL, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.servers[c.current], c.current
+}
+
+// moveOn makes calls go to the leader a standby named, or when it names
+// none (or one that cannot be used), to the server after from. It does
+// nothing when another call has moved on from from already.
+func (c *Client) moveOn(from int, leader string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.current != from {
+		return
+	}
+	if leader != "" {
+		if u, err := parseBase(leader); err == nil {
+			if i := c.addServer(u); i >= 0 && i != from {
+				c.current = i
+				return
+			}
+		}
+	}
+	c.current = (from + 1) % len(c.servers)
+}
+
+// Server returns the base URL calls go to now: the one that answered
+// last (see WithServers).
+func (c *Client) Server() string {
+	if c.baseErr != nil {
+		return ""
+	}
+	u, _ := c.server()
+	return u.String()
 }
 
 // Token returns the bearer token the client sends; "" before a login.
@@ -202,10 +288,13 @@ func (c *Client) do(ctx context.Context, r call) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	u := *c.base
-	u.Path, u.RawPath = c.base.Path+unescaped, c.base.EscapedPath()+r.path
-	if len(r.query) > 0 {
-		u.RawQuery = r.query.Encode()
+	target := func(base *url.URL) string {
+		u := *base
+		u.Path, u.RawPath = base.Path+unescaped, base.EscapedPath()+r.path
+		if len(r.query) > 0 {
+			u.RawQuery = r.query.Encode()
+		}
+		return u.String()
 	}
 	var data []byte
 	if r.in != nil {
@@ -214,18 +303,37 @@ func (c *Client) do(ctx context.Context, r call) error {
 			return fmt.Errorf("%s: encode request: %w", what, err)
 		}
 	}
-	for attempt := 0; ; attempt++ {
-		res, answer, err := c.send(ctx, r, u.String(), data)
+	stream := r.body != nil && r.in == nil
+	c.mu.Lock()
+	hops := 2 * len(c.servers) // moves to another server this call may make
+	c.mu.Unlock()
+	for attempt := 0; ; {
+		base, at := c.server()
+		res, answer, err := c.send(ctx, r, target(base), data)
 		if err != nil {
+			if hops > 0 && !stream && notSent(err) && ctx.Err() == nil && c.several() {
+				hops--
+				c.moveOn(at, "")
+				continue
+			}
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		if res.StatusCode >= 200 && res.StatusCode <= 299 {
 			return r.decode(what, res.StatusCode, answer)
 		}
+		if leader := res.Header.Get(LeaderHeader); res.StatusCode == http.StatusServiceUnavailable && leader != "" && hops > 0 && !stream {
+			// A standby: nothing was done, and it says where to go.
+			hops--
+			c.moveOn(at, leader)
+			if next, _ := c.server(); next != base {
+				continue
+			}
+		}
 		wait, again := retryable(res)
-		if !again || attempt == c.retries || (r.body != nil && r.in == nil) {
+		if !again || attempt == c.retries || stream {
 			return fmt.Errorf("%s: %w", what, decodeError(res.StatusCode, answer))
 		}
+		attempt++
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -233,7 +341,31 @@ func (c *Client) do(ctx context.Context, r call) error {
 			return fmt.Errorf("%s: %w", what, decodeError(res.StatusCode, answer))
 		case <-t.C:
 		}
+		if res.StatusCode == http.StatusServiceUnavailable && c.several() {
+			// A standby that does not know the leader yet, or a server
+			// too busy: the other one may serve.
+			c.moveOn(at, "")
+		}
 	}
+}
+
+// LeaderHeader is the header in which a standby names the leading
+// server's base URL (server.LeaderHeader).
+const LeaderHeader = "X-Pickwave-Leader"
+
+// several says whether the client knows more than one server.
+func (c *Client) several() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.servers) > 1
+}
+
+// notSent says whether err means the request never reached a server: the
+// connection could not be made (refused, no route, name not found), so
+// sending it elsewhere cannot do it twice.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // maxRetryWait is the longest Retry-After the client waits out itself:

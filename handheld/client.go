@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -44,7 +45,14 @@ type Error struct {
 	// RetryAfter is the pause an overloaded server asked for before the
 	// message is sent again; 0 when it asked for none.
 	RetryAfter time.Duration
+	// Leader is the leading server's base URL named by a standby that
+	// refused the upgrade with 503 (LeaderHeader); "" otherwise.
+	Leader string
 }
+
+// LeaderHeader is the header in which a standby names the leading
+// server's base URL when it refuses an upgrade.
+const LeaderHeader = "X-Pickwave-Leader"
 
 func (e *Error) Error() string {
 	if e.Status != 0 {
@@ -98,6 +106,15 @@ type Options struct {
 	// booked it, on the client's reading goroutine: it must not block or
 	// call the client's waiting methods.
 	OnMessage func(ServerMessage)
+	// Servers are the other servers of the site (the other node of a
+	// highly available pair), as URLs like Dial's. Dial and Reconnect try
+	// the server that answered last (Dial's URL at first), then the
+	// others: a server that cannot be reached, or refuses the upgrade
+	// with 503, is passed over, and a standby's 503 that names the leader
+	// sends the client there. The outbox is the same on every server:
+	// unanswered scans are sent again with their ids, and a store shared
+	// by the servers answers those it judged already from record.
+	Servers []string
 }
 
 // defaultDialer keeps buffers small, as a handheld's.
@@ -182,10 +199,11 @@ type link struct {
 // unanswered one again with the same id. Its methods are safe for
 // concurrent use. Close stops the goroutine it runs.
 type Client struct {
-	url  string
 	opts Options
 
 	mu       sync.Mutex
+	servers  []string // websocket URLs: Dial's, Options.Servers, leaders standbys named
+	cur      int      // index in servers of the one connected to, or to try first
 	link     *link
 	lastErr  error // why the last connection ended
 	closed   bool
@@ -219,21 +237,13 @@ const maxFaults = 10
 // the websocket URL (ws://host/ws/handheld); an http(s) URL without a
 // path gets /ws/handheld.
 func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("handheld: url %q: %w", rawURL, err)
-	}
-	switch u.Scheme {
-	case "http":
-		u.Scheme = "ws"
-	case "https":
-		u.Scheme = "wss"
-	case "ws", "wss":
-	default:
-		return nil, fmt.Errorf("handheld: url %q: want ws:// or wss://", rawURL)
-	}
-	if u.Path == "" || u.Path == "/" {
-		u.Path = "/ws/handheld"
+	var servers []string
+	for _, raw := range append([]string{rawURL}, opts.Servers...) {
+		u, err := socketURL(raw)
+		if err != nil {
+			return nil, err
+		}
+		servers = appendServer(servers, u)
 	}
 	if opts.Device == "" {
 		opts.Device = "go-client"
@@ -241,7 +251,7 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 	if opts.AckEvery == 0 {
 		opts.AckEvery = 8
 	}
-	c := &Client{url: u.String(), opts: opts, token: opts.Token, session: opts.Session, lastSeq: opts.LastSeq, acked: opts.LastSeq,
+	c := &Client{servers: servers, opts: opts, token: opts.Token, session: opts.Session, lastSeq: opts.LastSeq, acked: opts.LastSeq,
 		seqWake: make(chan struct{}), ledger: map[string]*entry{}, scanWait: map[string][]waiter{}, reqWait: map[string]waiter{}}
 	c.idPrefix = opts.IDPrefix
 	if c.idPrefix == "" {
@@ -254,6 +264,73 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// socketURL is the handheld websocket URL of raw: ws or wss (http and
+// https are turned into them), /ws/handheld when it has no path.
+func socketURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("handheld: url %q: %w", raw, err)
+	}
+	switch u.Scheme {
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	case "ws", "wss":
+	default:
+		return "", fmt.Errorf("handheld: url %q: want ws:// or wss://", raw)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("handheld: url %q: no host", raw)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/ws/handheld"
+	}
+	return u.String(), nil
+}
+
+// maxServers bounds the server list: the ones given, and leaders that
+// standbys named which were not among them.
+const maxServers = 16
+
+// appendServer adds u to servers unless it is there or the list is full.
+func appendServer(servers []string, u string) []string {
+	if slices.Contains(servers, u) || len(servers) >= maxServers {
+		return servers
+	}
+	return append(servers, u)
+}
+
+// Server returns the websocket URL the client is connected to, or will
+// try first.
+func (c *Client) Server() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.servers[c.cur]
+}
+
+// moveOn makes the client try the leader a standby named next, or when
+// it named none, the server after the one at index from. It says whether
+// there is another server to try.
+func (c *Client) moveOn(from int, leader string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if leader != "" {
+		if u, err := socketURL(leader); err == nil {
+			c.servers = appendServer(c.servers, u)
+			if i := slices.Index(c.servers, u); i >= 0 && i != from {
+				c.cur = i
+				return true
+			}
+		}
+	}
+	if len(c.servers) < 2 {
+		return false
+	}
+	c.cur = (from + 1) % len(c.servers)
+	return true
 }
 
 // NewID returns a scan id unique for the picker: the client's prefix and a counter.
@@ -309,22 +386,52 @@ func (c *Client) Reconnect(ctx context.Context) error {
 // connect dials and logs in: with the token when there is one, else with
 // the badge or user name and password; a refused token falls back to
 // those when there are some.
+// It tries the servers in turn, from the current one (see Options.Servers),
+// at most twice round the list.
 func (c *Client) connect(ctx context.Context) (*link, error) {
+	c.mu.Lock()
+	tries := 2 * len(c.servers)
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		at, server := c.cur, c.servers[c.cur]
+		c.mu.Unlock()
+		l, err := c.connectTo(ctx, server)
+		if err == nil {
+			return l, nil
+		}
+		// Nothing was judged on a server that could not be reached or
+		// refused the upgrade; a link lost before the welcome only saw a
+		// hello, which any server may see again.
+		leader, elsewhere := "", errors.Is(err, ErrDisconnected)
+		if e, ok := errors.AsType[*Error](err); ok && e.Status == http.StatusServiceUnavailable {
+			leader, elsewhere = e.Leader, true
+		}
+		if !elsewhere || tries <= 0 || ctx.Err() != nil || !c.moveOn(at, leader) {
+			return nil, err
+		}
+		tries--
+	}
+}
+
+// connectTo dials server and logs in: with the token when there is one,
+// else with the badge or user name and password.
+func (c *Client) connectTo(ctx context.Context, server string) (*link, error) {
 	c.mu.Lock()
 	token, session, lastSeq := c.token, c.session, c.lastSeq
 	c.mu.Unlock()
 	canLogin := c.opts.Badge != "" || c.opts.Username != ""
-	l, err := c.dial(ctx, token, session, lastSeq)
+	l, err := c.dial(ctx, server, token, session, lastSeq)
 	if token != "" && canLogin && ErrorCode(err) == pickwave.EUNAUTHORIZED {
 		c.mu.Lock()
 		c.token = ""
 		c.mu.Unlock()
-		l, err = c.dial(ctx, "", session, lastSeq)
+		l, err = c.dial(ctx, server, "", session, lastSeq)
 	}
 	return l, err
 }
 
-func (c *Client) dial(ctx context.Context, token, session string, lastSeq uint64) (*link, error) {
+func (c *Client) dial(ctx context.Context, server, token, session string, lastSeq uint64) (*link, error) {
 	hdr := http.Header{}
 	for k, v := range c.opts.Header {
 		hdr[k] = v
@@ -350,12 +457,12 @@ func (c *Client) dial(ctx context.Context, token, session string, lastSeq uint64
 	if dialer == nil {
 		dialer = &defaultDialer
 	}
-	ws, res, err := dialer.DialContext(ctx, c.url, hdr)
+	ws, res, err := dialer.DialContext(ctx, server, hdr)
 	if err != nil {
 		if res != nil && res.StatusCode != http.StatusSwitchingProtocols {
 			return nil, refusal(res)
 		}
-		return nil, fmt.Errorf("%w: dial %s: %w", ErrDisconnected, c.url, err)
+		return nil, fmt.Errorf("%w: dial %s: %w", ErrDisconnected, server, err)
 	}
 	ws.SetReadLimit(maxServerMessage)
 	_ = ws.SetReadDeadline(time.Now().Add(ReadWait))
@@ -410,7 +517,7 @@ func refusal(res *http.Response) error {
 		data, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 		_ = json.Unmarshal(data, &body)
 	}
-	e := &Error{Status: res.StatusCode, Code: body.Error.Code, Message: body.Error.Message}
+	e := &Error{Status: res.StatusCode, Code: body.Error.Code, Message: body.Error.Message, Leader: res.Header.Get(LeaderHeader)}
 	if e.Code == "" {
 		switch res.StatusCode {
 		case http.StatusUnauthorized:

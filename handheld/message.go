@@ -178,6 +178,9 @@ type ServerMessage struct {
 	WorkResult *pickwave.WorkResult `json:"work_result,omitempty"`
 	// Kinds, on a welcome, are the kinds of work the user's role may do.
 	Kinds []pickwave.WorkKind `json:"kinds,omitempty"`
+	// Peers, on a welcome, are the base URLs of the site's other servers:
+	// where a page opens its socket when this server is down.
+	Peers []string `json:"peers,omitempty"`
 
 	// Error: a code of the root package (pickwave.EINVALID...) and a
 	// sentence for the picker.

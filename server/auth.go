@@ -143,6 +143,9 @@ func (s *Server) logout(c *gin.Context) {
 type meResponse struct {
 	*pickwave.Session
 	Locale string `json:"locale,omitempty"`
+	// Peers are the site's other servers (Server.Peers), where the pages
+	// open their sockets when this one is down.
+	Peers []string `json:"peers,omitempty"`
 }
 
 func (s *Server) me(c *gin.Context) {
@@ -152,7 +155,7 @@ func (s *Server) me(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, meResponse{Session: sess, Locale: loc})
+	c.JSON(http.StatusOK, meResponse{Session: sess, Locale: loc, Peers: s.Peers})
 }
 
 // userLocale is a user's locale; empty for a user not in the store (a

@@ -48,19 +48,19 @@ var handheldUpgrader = websocket.Upgrader{
 	ReadBufferSize:  1024,
 	WriteBufferSize: 1024,
 	WriteBufferPool: &sync.Pool{},
-	CheckOrigin:     sameOriginHandheld,
 	Error:           upgradeError,
 }
 
-// sameOriginHandheld accepts browsers on this host and clients that send no
-// Origin (native apps, tests).
-func sameOriginHandheld(r *http.Request) bool {
+// sameOriginHandheld accepts browsers on this host or on a peer's (their
+// pages fail over here), and clients that send no Origin (native apps,
+// tests).
+func (s *Server) sameOriginHandheld(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
 	}
 	u, err := url.Parse(origin)
-	return err == nil && u.Host == r.Host
+	return err == nil && (u.Host == r.Host || s.peerOrigin(u))
 }
 
 // handheldSession is a picker's stream of sequenced messages. It outlives
@@ -217,7 +217,9 @@ func (s *Server) serveHandheld(c *gin.Context) {
 			user, token = sess, ck.Value
 		}
 	}
-	ws, err := handheldUpgrader.Upgrade(c.Writer, c.Request, nil)
+	up := handheldUpgrader
+	up.CheckOrigin = s.sameOriginHandheld
+	ws, err := up.Upgrade(c.Writer, c.Request, nil)
 	if err != nil {
 		return // the upgrader has answered the client
 	}
@@ -804,7 +806,7 @@ func (c *handheldConn) welcome(ctx context.Context, m handheld.ClientMessage, to
 	sess, resumed := c.s.handhelds.attach(c, c.user.User, m.Session, func(sess *handheldSession, resumed bool) {
 		// welcome is not sequenced; its seq field tells the newest seq sent.
 		c.reply(handheld.ServerMessage{Type: handheld.TypeWelcome, Session: sess.id, User: c.user.User, Role: c.user.Role, Locale: locale, Token: token, Seq: sess.seq,
-			Kinds: pickwave.WorkKindsOf(c.user.Role)})
+			Kinds: pickwave.WorkKindsOf(c.user.Role), Peers: c.s.Peers})
 		if !resumed {
 			return
 		}

@@ -104,6 +104,12 @@ type Server struct {
 	// WriteStats, when set, reports the store's write path for /metrics
 	// (writes waiting and shed, commit times).
 	WriteStats func() pickwave.WriteStats
+	// Peers are the base URLs of the site's other servers (the other node
+	// of a highly available pair, "http://host:port"). The pages learn
+	// them (the handheld welcome, GET /api/v1/me) and open their sockets
+	// there when this server is down or a standby; the handheld and
+	// station sockets accept upgrades from pages of the peers' origins.
+	Peers []string
 
 	logger    *slog.Logger
 	metrics   *metrics
@@ -251,6 +257,9 @@ func (s *Server) routes() http.Handler {
 	r.Use(s.recover, s.observe, frameHeaders)
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	// A node that serves is ready; a standby (Standby) answers 503, so a
+	// load balancer's health check sends traffic to the leader only.
+	r.GET("/readyz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ready"}) })
 	r.GET("/metrics", s.authenticate, s.allow(managers...), gin.WrapH(s.metrics.handler()))
 	r.GET("/ws/handheld", s.serveHandheld)
 	r.GET("/ws/floor", s.authenticate, s.allow(managers...), s.floorSocket)

@@ -320,7 +320,9 @@ func (s *Server) stationSocket(c *gin.Context) {
 	}
 	sess, station := session(c), c.Param("id")
 	upgrade := func() (*websocket.Conn, error) {
-		ws, err := stationUpgrader.Upgrade(c.Writer, c.Request, nil)
+		up := stationUpgrader
+		up.CheckOrigin = s.stationOrigin
+		ws, err := up.Upgrade(c.Writer, c.Request, nil)
 		if err == nil {
 			// Listed among the devices, and closed when its session is
 			// logged out or a supervisor signs it out.
@@ -354,13 +356,33 @@ func stationOrigin(r *http.Request) bool {
 	return err == nil && strings.EqualFold(u.Host, r.Host)
 }
 
+// stationOrigin is the package's stationOrigin, and also the origins of
+// the server's peers, whose pages fail over to this server.
+func (s *Server) stationOrigin(r *http.Request) bool {
+	if stationOrigin(r) {
+		return true
+	}
+	u, err := url.Parse(r.Header.Get("Origin"))
+	return err == nil && s.peerOrigin(u)
+}
+
+// peerOrigin says whether origin is the origin of one of the server's
+// peers: same scheme and host (with port).
+func (s *Server) peerOrigin(origin *url.URL) bool {
+	for _, p := range s.Peers {
+		u, err := url.Parse(p)
+		if err == nil && u.Host != "" && strings.EqualFold(u.Scheme, origin.Scheme) && strings.EqualFold(u.Host, origin.Host) {
+			return true
+		}
+	}
+	return false
+}
+
 // upgradeError writes a refused handshake in the JSON error shape.
 func upgradeError(w http.ResponseWriter, _ *http.Request, status int, reason error) {
 	code := pickwave.EINVALID
 	if status == http.StatusForbidden {
 		code = pickwave.EFORBIDDEN
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(errorBody{Error: errorDetail{Code: code, Message: "Websocket handshake refused: " + reason.Error() + "."}})
+	writeError(w, status, pickwave.Errorf(code, "Websocket handshake refused: %s.", reason.Error()))
 }

@@ -14,6 +14,8 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"strings"
 )
 
 // CSP is the Content-Security-Policy of the UI's pages: nothing inline,
@@ -31,9 +33,50 @@ const docsPage = "docs/api/index.html"
 //go:embed static
 var files embed.FS
 
+// PageCSP is CSP with the websocket origins of peers (base URLs of the
+// site's other servers, "http://host:port") allowed in connect-src: the
+// handheld and pack-station pages open their sockets there when their own
+// server is down (see docs/protocol.md, Several servers). A peer that is
+// not a plain http or https base URL is left out. Without peers it is CSP.
+func PageCSP(peers []string) string {
+	var sources []string
+	for _, p := range peers {
+		u, err := url.Parse(p)
+		if err != nil || !plainHost(u.Host) {
+			continue
+		}
+		switch u.Scheme {
+		case "http":
+			sources = append(sources, "ws://"+u.Host)
+		case "https":
+			sources = append(sources, "wss://"+u.Host)
+		}
+	}
+	if len(sources) == 0 {
+		return CSP
+	}
+	return CSP + "; connect-src 'self' " + strings.Join(sources, " ")
+}
+
+// plainHost says whether host is a host name or address with an optional
+// port, nothing that could end or widen a CSP directive.
+func plainHost(host string) bool {
+	if host == "" {
+		return false
+	}
+	for _, r := range host {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-:[]", r)) {
+			return false
+		}
+	}
+	return true
+}
+
 // Handler serves the UI. Unknown paths get the single page, so that
-// client-side routes survive a reload.
-func Handler() http.Handler {
+// client-side routes survive a reload. peers are the site's other
+// servers, whose sockets the pages may open (PageCSP).
+func Handler(peers ...string) http.Handler {
+	csp := PageCSP(peers)
 	root, err := fs.Sub(files, "static")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
@@ -46,7 +89,7 @@ func Handler() http.Handler {
 			http.ServeFileFS(w, r, root, docsPage)
 			return
 		}
-		w.Header().Set("Content-Security-Policy", CSP)
+		w.Header().Set("Content-Security-Policy", csp)
 		// A folder (docs/, vendor/) is not listed: it gets the page too.
 		if info, err := fs.Stat(root, trim(r.URL.Path)); err != nil || (info.IsDir() && trim(r.URL.Path) != ".") {
 			r.URL.Path = "/"

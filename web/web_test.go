@@ -539,3 +539,44 @@ func (s *site) skuWithMostStock() (*pickwave.SKU, []*pickwave.Stock) {
 	}
 	return best, bestRows
 }
+
+// TestPageCSP_Peers: the pages may open sockets on the peers, and on
+// nothing a malformed peer could smuggle into the policy.
+func TestPageCSP_Peers(t *testing.T) {
+	if got := web.PageCSP(nil); got != csp {
+		t.Errorf("no peers: %q", got)
+	}
+	got := web.PageCSP([]string{"http://10.0.0.2:8080", "https://b.example", "ftp://c", "http://x;script-src *", "nope"})
+	if want := csp + "; connect-src 'self' ws://10.0.0.2:8080 wss://b.example"; got != want {
+		t.Errorf("peers: %q, want %q", got, want)
+	}
+	rec := get(t, web.Handler("http://10.0.0.2:8080"), "/handheld.html")
+	if got := rec.Header().Get("Content-Security-Policy"); !strings.HasSuffix(got, "connect-src 'self' ws://10.0.0.2:8080") {
+		t.Errorf("the handheld page's CSP with a peer: %q", got)
+	}
+}
+
+// FuzzPageCSP: whatever the peers, the policy is CSP with at most one
+// connect-src directive of websocket origins added, so a peer can widen
+// where sockets go and nothing else.
+func FuzzPageCSP(f *testing.F) {
+	for _, seed := range []string{"http://10.0.0.2:8080", "https://b.example", "http://x;script-src *", "http://[::1]:80", "ws://a", "http://a b", "http://a\n"} {
+		f.Add(seed, "https://peer.example")
+	}
+	source := regexp.MustCompile(`^wss?://[A-Za-z0-9.:\[\]-]+$`)
+	f.Fuzz(func(t *testing.T, a, b string) {
+		got := web.PageCSP([]string{a, b})
+		if got == csp {
+			return
+		}
+		rest, ok := strings.CutPrefix(got, csp+"; connect-src 'self' ")
+		if !ok {
+			t.Fatalf("policy %q does not extend CSP with connect-src", got)
+		}
+		for _, src := range strings.Split(rest, " ") {
+			if !source.MatchString(src) {
+				t.Fatalf("policy %q adds %q", got, src)
+			}
+		}
+	})
+}

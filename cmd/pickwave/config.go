@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -82,6 +83,11 @@ type Config struct {
 	// APIRate: no limit.
 	APIRate  int `json:"api_rate"`
 	APIBurst int `json:"api_burst"`
+	// Peers are the base URLs of the site's other servers (the other node
+	// of a highly available pair, "http://host:port"): the pages open their
+	// sockets there when this server is down or a standby, and this
+	// server accepts socket upgrades from pages of their origins.
+	Peers []string `json:"peers"`
 	// MaxPendingWrites bounds the writes waiting for the store; one more
 	// is refused at once as overload. Negative: no bound.
 	MaxPendingWrites int `json:"max_pending_writes"`
@@ -411,6 +417,7 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&fromFlags.BackupDir, "backup-dir", cfg.BackupDir, "write a checked backup into this `directory` every --backup-every (empty: none)")
 	fs.DurationVar((*time.Duration)(&fromFlags.BackupEvery), "backup-every", time.Duration(cfg.BackupEvery), "time between scheduled backups (at least 1m)")
 	fs.IntVar(&fromFlags.BackupKeep, "backup-keep", cfg.BackupKeep, "keep this `many` newest scheduled backups")
+	peers := fs.String("peers", strings.Join(cfg.Peers, ","), "comma-separated base `URLs` of the site's other servers (HA), where pages fail over")
 	badgeRoles := fs.String("badge-roles", "", "comma-separated `roles` that may log in by badge (default picker)")
 	fs.IntVar(&fromFlags.MaxInFlight, "max-in-flight", cfg.MaxInFlight, "`cap` on API requests served at once; more get 503 (negative: none)")
 	fs.IntVar(&fromFlags.APIRate, "api-rate", cfg.APIRate, "API `requests` a second from one address; more get 429 (negative: no limit)")
@@ -567,6 +574,13 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.Counts.EveryC = fromFlags.Counts.EveryC
 		case "count-schedule-max":
 			cfg.Counts.MaxPerRun = fromFlags.Counts.MaxPerRun
+		case "peers":
+			cfg.Peers = nil
+			for p := range strings.SplitSeq(*peers, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					cfg.Peers = append(cfg.Peers, p)
+				}
+			}
 		case "badge-roles":
 			cfg.BadgeRoles = nil
 			for r := range strings.SplitSeq(*badgeRoles, ",") {
@@ -586,6 +600,9 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	}
 	if r := time.Duration(cfg.ScanRetention); r != 0 && r < store.ScanRetentionMin {
 		return cfg, fmt.Errorf("scan retention %s: want 0 (keep for good) or at least %s", r, store.ScanRetentionMin)
+	}
+	if err := validPeers(cfg.Peers); err != nil {
+		return cfg, err
 	}
 	if cfg.APIRate > 0 && cfg.APIBurst < 1 {
 		return cfg, fmt.Errorf("api burst %d: want at least 1 with an API rate", cfg.APIBurst)
@@ -713,4 +730,24 @@ func splitList(s string) []string {
 		}
 	}
 	return items
+}
+
+// maxPeers bounds --peers: a site's servers are a pair, or a few.
+const maxPeers = 16
+
+// validPeers checks --peers: base URLs, http or https with a host and
+// no path, query or fragment, since pages derive socket addresses and
+// origins from them.
+func validPeers(peers []string) error {
+	if len(peers) > maxPeers {
+		return fmt.Errorf("peers: %d, want at most %d", len(peers), maxPeers)
+	}
+	for _, p := range peers {
+		u, err := url.Parse(p)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("peer %q: want a base URL such as http://10.0.0.2:8080", p)
+		}
+	}
+	return nil
 }

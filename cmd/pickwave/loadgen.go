@@ -79,7 +79,10 @@ const (
 
 // loadgenConfig is what `pickwave loadgen` is told.
 type loadgenConfig struct {
+	// URL is the first server; Servers the others of the site (the HA
+	// pair's other node), which the handhelds and API calls fail over to.
 	URL         *url.URL
+	Servers     []*url.URL
 	Handhelds   int
 	Duration    time.Duration
 	Wrong       float64
@@ -102,7 +105,7 @@ func parseLoadgenFlags(args []string, stderr io.Writer) (loadgenConfig, error) {
 	var cfg loadgenConfig
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	rawURL := fs.String("url", "http://127.0.0.1:8080", "server `URL`")
+	rawURL := fs.String("url", "http://127.0.0.1:8080", "server `URL`; a comma list names every server of an HA pair, tried in turn (first the one that answered last)")
 	fs.IntVar(&cfg.Handhelds, "handhelds", 10, fmt.Sprintf("simulated handhelds (1 to %d)", maxLoadHandhelds))
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long to scan (at most "+maxLoadDuration.String()+")")
 	fs.Float64Var(&cfg.Wrong, "wrong", 0.05, "share of scans that are deliberately wrong")
@@ -127,11 +130,18 @@ func parseLoadgenFlags(args []string, stderr io.Writer) (loadgenConfig, error) {
 			return cfg, err
 		}
 	}
-	u, err := url.Parse(*rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cfg, fmt.Errorf("--url %q: want http://HOST:PORT or https://HOST:PORT", *rawURL)
+	for i, raw := range strings.Split(*rawURL, ",") {
+		raw = strings.TrimSpace(raw)
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return cfg, fmt.Errorf("--url %q: want http://HOST:PORT or https://HOST:PORT, or a comma list of them", raw)
+		}
+		if i == 0 {
+			cfg.URL = u
+		} else {
+			cfg.Servers = append(cfg.Servers, u)
+		}
 	}
-	cfg.URL = u
 	switch {
 	case cfg.Handhelds < 1 || cfg.Handhelds > maxLoadHandhelds:
 		return cfg, fmt.Errorf("--handhelds must be 1 to %d", maxLoadHandhelds)
@@ -202,8 +212,10 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if !cfg.AllowRemote {
-		if err := checkLocal(ctx, cfg.URL.Hostname()); err != nil {
-			return err
+		for _, u := range append([]*url.URL{cfg.URL}, cfg.Servers...) {
+			if err := checkLocal(ctx, u.Hostname()); err != nil {
+				return err
+			}
 		}
 	}
 	lg := newLoadgen(cfg, stderr)
@@ -222,6 +234,8 @@ type loadgen struct {
 	cfg loadgenConfig
 	log io.Writer
 	ws  string // the websocket URL
+	// others are the other servers' websocket and base URLs (--url a,b).
+	othersWS, othersHTTP []string
 
 	// api calls the HTTP API with --token; lookups with the admin's
 	// token, or a picker's when there is none (set before the handhelds
@@ -246,11 +260,29 @@ type skuLookup struct {
 }
 
 func newLoadgen(cfg loadgenConfig, log io.Writer) *loadgen {
-	ws := *cfg.URL
-	ws.Scheme = map[string]string{"http": "ws", "https": "wss"}[cfg.URL.Scheme]
+	lg := &loadgen{cfg: cfg, log: log, ws: socketOf(cfg.URL), skus: map[string]*skuLookup{}}
+	for _, u := range cfg.Servers {
+		lg.othersWS = append(lg.othersWS, socketOf(u))
+		lg.othersHTTP = append(lg.othersHTTP, u.String())
+	}
+	lg.api = lg.apiClient(cfg.Token)
+	lg.lookups = lg.api
+	return lg
+}
+
+// socketOf is the handheld websocket URL of a server's base URL.
+func socketOf(base *url.URL) string {
+	ws := *base
+	ws.Scheme = map[string]string{"http": "ws", "https": "wss"}[base.Scheme]
 	ws.Path = strings.TrimSuffix(ws.Path, "/") + "/ws/handheld"
-	api := client.New(cfg.URL.String(), client.WithToken(cfg.Token), client.WithHTTPClient(cfg.httpClient()))
-	return &loadgen{cfg: cfg, log: log, ws: ws.String(), api: api, lookups: api, skus: map[string]*skuLookup{}}
+	return ws.String()
+}
+
+// apiClient is a client of the API with token, failing over to the other
+// servers.
+func (lg *loadgen) apiClient(token string) *client.Client {
+	return client.New(lg.cfg.URL.String(), client.WithToken(token), client.WithHTTPClient(lg.cfg.httpClient()),
+		client.WithServers(lg.othersHTTP...))
 }
 
 // httpClient is the API calls' client, trusting the pinned certificate.
@@ -452,7 +484,7 @@ func (lg *loadgen) run(ctx context.Context) (*loadReport, error) {
 	}
 	if lg.cfg.Token == "" {
 		lg.skuMu.Lock()
-		lg.lookups = client.New(lg.cfg.URL.String(), client.WithToken(hs[0].c.Token()), client.WithHTTPClient(lg.cfg.httpClient()))
+		lg.lookups = lg.apiClient(hs[0].c.Token())
 		lg.skuMu.Unlock()
 	}
 	fmt.Fprintf(lg.log, "loadgen: scanning for %s...\n", lg.cfg.Duration)
@@ -582,7 +614,7 @@ func transient(err error) bool {
 func (h *simHandheld) connect(ctx context.Context) error {
 	opCtx, cancel := context.WithTimeout(ctx, loadReadWait)
 	defer cancel()
-	opts := handheld.Options{Badge: h.badge, Device: h.badge}
+	opts := handheld.Options{Badge: h.badge, Device: h.badge, Servers: h.lg.othersWS}
 	if h.lg.cfg.TLS != nil {
 		opts.Dialer = &websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024, TLSClientConfig: h.lg.cfg.TLS}
 	}

@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/internal/testenv"
+	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/store"
 )
 
@@ -180,3 +183,76 @@ func TestLoadgen_verdict(t *testing.T) {
 type seedNoUsers struct{ *store.DB }
 
 func (seedNoUsers) CreateUser(context.Context, *pickwave.User, string) error { return nil }
+
+// TestLoadgen_Servers_failover runs loadgen with --url naming an HA pair
+// on one store: B, first in the list, is a standby naming A until A dies
+// a second into the run, then B leads. The handhelds and API calls are
+// sent from B to A, then fail over to B; the run ends with nothing lost,
+// judged twice or applied twice.
+func TestLoadgen_Servers_failover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("creates users (bcrypt) and runs for seconds")
+	}
+	cfg, err := parseLoadgenFlags([]string{"--url", "http://127.0.0.1:1, http://127.0.0.1:2"}, io.Discard)
+	if err != nil || cfg.URL.Host != "127.0.0.1:1" || len(cfg.Servers) != 1 || cfg.Servers[0].Host != "127.0.0.1:2" {
+		t.Fatalf("a comma list: %+v %v", cfg, err)
+	}
+	if _, err := parseLoadgenFlags([]string{"--url", "http://127.0.0.1:1,ftp://x"}, io.Discard); err == nil {
+		t.Fatal("a bad URL in the list was taken")
+	}
+
+	db := testenv.OpenStore(t, "", store.Options{})
+	ctx := context.Background()
+	if err := demo.Seed(ctx, seedNoUsers{db}, demo.Site{Aisles: 3, Bays: 5, Levels: 2, SKUs: 12, Orders: 40, Seed: 3, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	token, err := db.MintToken(ctx, "admin", pickwave.RoleAdmin, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := testenv.Server(db, nil)
+	ha := httptest.NewServer(testenv.Checked(t, a.Handler()))
+	b := testenv.Server(db, nil)
+	bh := b.Handler()
+	var leading atomic.Bool
+	standby := &server.Standby{Leader: func() string { return ha.URL }}
+	hb := httptest.NewServer(testenv.Checked(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if leading.Load() {
+			bh.ServeHTTP(w, r)
+			return
+		}
+		standby.ServeHTTP(w, r)
+	})))
+	defer func() {
+		b.Close(ctx)
+		hb.Close()
+	}()
+	start, err := db.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		testenv.Eventually(t, 30*time.Second, "handhelds scanning on A", func() bool {
+			seq, err := db.LastSeq(ctx)
+			return err == nil && seq > start+100
+		})
+		a.Close(ctx)
+		ha.Close()
+		leading.Store(true)
+	}()
+	var out, logs bytes.Buffer
+	err = run(ctx, []string{"loadgen", "--handhelds", "4", "--duration", "3s", "--token", token, "--disconnect", "0",
+		"--url", hb.URL + "," + ha.URL}, &out, &logs)
+	<-killed
+	if err != nil {
+		t.Fatalf("loadgen: %v\n%s%s", err, out.String(), logs.String())
+	}
+	for _, want := range []string{"lost scans     0 ", "applied twice  0 tasks", "result         OK"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("no %q in\n%s%s", want, out.String(), logs.String())
+		}
+	}
+	t.Logf("\n%s", out.String())
+}

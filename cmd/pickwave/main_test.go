@@ -147,3 +147,17 @@ func waitForLog(t *testing.T, logs *testenv.Buffer, msg, attr string) string {
 	})
 	return value
 }
+
+// TestConfig_Peers: --peers takes a comma list of base URLs; anything
+// that is not one is refused.
+func TestConfig_Peers(t *testing.T) {
+	cfg, err := parseServeFlags([]string{"--peers", "http://10.0.0.2:8080, https://b.example"}, io.Discard)
+	if err != nil || len(cfg.Peers) != 2 || cfg.Peers[0] != "http://10.0.0.2:8080" || cfg.Peers[1] != "https://b.example" {
+		t.Fatalf("peers %q %v", cfg.Peers, err)
+	}
+	for _, bad := range []string{"10.0.0.2:8080", "ftp://b", "http://b/path", "http://b?x=1", "http://u:p@b", "http://"} {
+		if _, err := parseServeFlags([]string{"--peers", bad}, io.Discard); err == nil || !strings.Contains(err.Error(), "peer") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

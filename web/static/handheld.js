@@ -65,6 +65,47 @@ function deviceName() {
   return name;
 }
 const device = deviceName();
+
+// ---- The servers -----------------------------------------------------------
+
+// The page's own server comes first; the site's other servers (--peers,
+// named in every welcome and kept in localStorage) follow. When the
+// socket cannot open on one (it is down, or a standby that refuses the
+// upgrade), the next is tried. The page stays on its own origin, so its
+// outbox in IndexedDB and the service worker's cache stay with it; only
+// the socket goes elsewhere, with the token in hello.
+const PEERS_KEY = 'pickwave.handheld.peers';
+
+function loadPeers() {
+  try {
+    const v = JSON.parse(localStorage.getItem(PEERS_KEY) || '[]');
+    return Array.isArray(v) ? v.filter((p) => typeof p === 'string') : [];
+  } catch (err) {
+    return [];
+  }
+}
+
+// servers are the origins to open the socket on, own first.
+let servers = [location.origin];
+function setPeers(peers) {
+  const list = [location.origin];
+  for (const p of peers) {
+    try {
+      const u = new URL(p);
+      if ((u.protocol === 'http:' || u.protocol === 'https:') && !list.includes(u.origin)) list.push(u.origin);
+    } catch (err) { /* not a URL: skip it */ }
+  }
+  const current = servers[rt.server] || location.origin;
+  servers = list.slice(0, 17);
+  rt.server = Math.max(servers.indexOf(current), 0);
+}
+
+// socketURL is the handheld socket's address on the server at index i.
+function socketURL(i) {
+  const origin = servers[i] || location.origin;
+  if (origin === location.origin) return wsURL(WS_PATH);
+  return origin.replace(/^http/, 'ws') + WS_PATH;
+}
 const work = new Work({ $, newID, device, queue: (m) => queue(m), send: (m) => send(m), choose: (k) => choose(k) });
 
 // ---- State -----------------------------------------------------------------
@@ -132,7 +173,10 @@ const rt = {
   retries: {},       // scan id → sends answered unavailable or internal
   count: 0,          // the keyed quantity for the next item scan; 0: none
   queueing: Promise.resolve(),
+  server: 0,         // index in servers of the one the socket is (or goes) to
+  roundStart: 0,     // the server a round of failed opens started from
 };
+setPeers(loadPeers());
 
 // ---- Feedback: sound and vibration -------------------------------------
 
@@ -421,7 +465,7 @@ function connect() {
   if (rt.ws) return;
   let ws;
   try {
-    ws = new WebSocket(wsURL(WS_PATH));
+    ws = new WebSocket(socketURL(rt.server));
   } catch (err) {
     scheduleReconnect();
     return;
@@ -435,6 +479,7 @@ function connect() {
     if (rt.ws !== ws) return;
     rt.opened = true;
     rt.everOpened = true;
+    rt.roundStart = rt.server;
     onOpen();
   });
   ws.addEventListener('message', (ev) => {
@@ -455,7 +500,15 @@ function connect() {
       rt.takeRef = '';
       render();
     }
-    if (!opened) probe();
+    if (!opened && rt.server === 0) probe();
+    if (!opened && servers.length > 1) {
+      // Try the next server at once, until a whole round has failed.
+      rt.server = (rt.server + 1) % servers.length;
+      if (rt.server !== rt.roundStart) {
+        connect();
+        return;
+      }
+    }
     scheduleReconnect();
   });
 }
@@ -535,6 +588,9 @@ async function onWelcome(m) {
   st.user = m.user || '';
   st.role = m.role || '';
   st.kinds = Array.isArray(m.kinds) ? m.kinds : [];
+  const peers = Array.isArray(m.peers) ? m.peers : [];
+  try { localStorage.setItem(PEERS_KEY, JSON.stringify(peers)); } catch (err) { /* private mode: this page load only */ }
+  setPeers(peers);
   if (newUser) {
     st.mode = null;
     st.work = {};

@@ -99,6 +99,13 @@
     backoff: BACKOFF_MIN_MS,
     timer: 0,
     lastSeq: 0,
+    // The page's own server first, then the site's other servers
+    // (--peers, from /me): when the socket cannot open on one (down, or a
+    // standby refusing the upgrade), the next is tried. The page keeps
+    // its origin; the socket carries the session cookie.
+    servers: [location.origin],
+    server: 0,       // index in servers of the one the socket is (or goes) to
+    roundStart: 0,   // the server a round of failed opens started from
     queued: null,    // the printer's queued count last shown
     scans: [],       // newest first
     jobsTimer: 0,
@@ -131,6 +138,7 @@
       return;
     }
     state.user = { user: user.user, role: user.role };
+    setPeers(Array.isArray(user.peers) ? user.peers : []);
     $('who-name').textContent = user.user;
     $('who-role').textContent = I18n.has('role.' + user.role) ? t('role.' + user.role) : user.role;
     $('nav-console').hidden = !MANAGERS.includes(user.role);
@@ -328,12 +336,33 @@
     el.textContent = { live: t('st.live'), connecting: t('st.connecting'), reconnecting: t('st.reconnecting') }[s] || s;
   }
 
+  function setPeers(peers) {
+    const list = [location.origin];
+    for (const p of peers) {
+      try {
+        const u = new URL(p);
+        if ((u.protocol === 'http:' || u.protocol === 'https:') && !list.includes(u.origin)) list.push(u.origin);
+      } catch (err) { /* not a URL: skip it */ }
+    }
+    const current = state.servers[state.server] || location.origin;
+    state.servers = list.slice(0, 17);
+    state.server = Math.max(state.servers.indexOf(current), 0);
+  }
+
+  // socketURL is the station socket's address of path on the server at
+  // index i.
+  function socketURL(i, path) {
+    const origin = state.servers[i] || location.origin;
+    if (origin === location.origin) return wsURL(path);
+    return origin.replace(/^http/, 'ws') + path;
+  }
+
   function connect() {
     clearTimeout(state.timer);
     state.timer = 0;
     if (state.ws || !state.id) return;
     const id = state.id;
-    const url = wsURL('/ws/station/' + enc(id));
+    const url = socketURL(state.server, '/ws/station/' + enc(id));
     let ws;
     try {
       ws = new WebSocket(url);
@@ -347,6 +376,7 @@
     ws.addEventListener('open', () => {
       if (state.ws !== ws) return;
       state.opened = true;
+      state.roundStart = state.server;
       state.backoff = BACKOFF_MIN_MS;
       setLive('live');
     });
@@ -373,7 +403,15 @@
         sessionEnded();
         return;
       }
-      if (!opened) whyRefused(id);
+      if (!opened && state.server === 0) whyRefused(id);
+      if (!opened && state.servers.length > 1) {
+        // Try the next server at once, until a whole round has failed.
+        state.server = (state.server + 1) % state.servers.length;
+        if (state.server !== state.roundStart) {
+          connect();
+          return;
+        }
+      }
       scheduleReconnect();
     });
   }

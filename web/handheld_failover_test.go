@@ -1,0 +1,135 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/internal/testenv"
+	"github.com/pickwave/pickwave/server"
+	"github.com/pickwave/pickwave/web"
+)
+
+// TestPages_handheldFailoverToPeer runs an HA pair on one store: A serves
+// the handheld page and leads; B is a standby naming A, both list each
+// other as --peers. The picker works on A, then A dies; while B is still
+// a standby the page cannot connect anywhere and keeps the next scan.
+// When B leads, the page (still on A's origin, so its outbox and cached
+// app stay) opens its socket on B, sends the kept scan with its id, and
+// it is judged once.
+func TestPages_handheldFailoverToPeer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a real browser")
+	}
+	execPath := browserPath(t)
+	f := newFloor(t, []string{"picker1"}, false)
+	ctx := context.Background()
+	discard := slog.New(slog.DiscardHandler)
+
+	a, b := testenv.Server(f.db, discard), testenv.Server(f.db, discard)
+	var bLeads atomic.Bool
+	ha := httptest.NewUnstartedServer(testenv.Checked(t, a.Handler()))
+	bh := b.Handler()
+	var hb *httptest.Server
+	standby := &server.Standby{Leader: func() string { return ha.URL }}
+	hb = httptest.NewUnstartedServer(testenv.Checked(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if bLeads.Load() {
+			bh.ServeHTTP(w, r)
+			return
+		}
+		standby.ServeHTTP(w, r)
+	})))
+	aURL, bURL := "http://"+ha.Listener.Addr().String(), "http://"+hb.Listener.Addr().String()
+	a.Peers, b.Peers = []string{bURL}, []string{aURL}
+	// Each allows the other's sockets in its pages' CSP.
+	a.Web, b.Web = web.Handler(bURL), web.Handler(aURL)
+	ha.Start()
+	hb.Start()
+	aDead := false
+	t.Cleanup(func() {
+		if !aDead {
+			a.Close(ctx)
+			ha.Close()
+		}
+		b.Close(ctx)
+		hb.Close()
+	})
+
+	br := newBrowser(t, execPath)
+	br.do("open the handheld page on A",
+		chromedp.Navigate(aURL+"/handheld.html?device=TC52-HA"),
+		chromedp.WaitVisible(chromedp.CSS(`#hh-conn[data-state="online"]`)),
+	)
+	br.wedge(demo.Badge([]byte("test badges"), "picker1"))
+	br.do("take a cart", chromedp.WaitVisible(chromedp.CSS("#hh-take")), chromedp.Click(chromedp.CSS("#hh-take")),
+		chromedp.WaitVisible(chromedp.CSS(`#hh-pick[data-step="bind_tote"]`)))
+	if got := eval[string](br, `localStorage.getItem('pickwave.handheld.peers')`); got != fmt.Sprintf("[%q]", bURL) {
+		t.Fatalf("the page keeps the peers %s, want [%q]", got, bURL)
+	}
+	s := br.handheld()
+	for s.Step != "item" {
+		s = br.wedgeScan(f.rightScan(s))
+	}
+	task, err := f.db.Task(ctx, s.Task)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A dies; B is not leading yet: nowhere to connect.
+	a.Close(ctx)
+	ha.Close()
+	aDead = true
+	br.waitFor("the page offline", `document.getElementById('hh-conn').dataset.state === 'reconnecting'`)
+	item := f.rightScan(s)
+	br.wedge(item)
+	br.waitFor("the scan kept", `document.body.dataset.pending === '1'`)
+	kept := br.hhSaved().Outbox
+	if len(kept) != 1 || kept[0].Msg.Data != item {
+		t.Fatalf("IndexedDB keeps %+v, want the item scan %s", kept, item)
+	}
+	id := kept[0].ID
+
+	// B takes over; the page finds it and sends the kept scan.
+	bLeads.Store(true)
+	br.waitFor("the kept scan answered on B", `document.body.dataset.pending === '0' && document.getElementById('hh-conn').dataset.state === 'online'`)
+	if code, msg := br.verdict(); code != pickwave.VerdictOK {
+		t.Errorf("the kept scan got %s %q", code, msg)
+	}
+	if origin := eval[string](br, `location.origin`); origin != aURL {
+		t.Errorf("the page moved to %s; it must stay on %s", origin, aURL)
+	}
+	after, err := f.db.Task(ctx, task.ID)
+	if err != nil || after.Picked != task.Picked+1 {
+		t.Fatalf("after the kept scan the task is %+v, %v; want %d picked", after, err, task.Picked+1)
+	}
+	events, err := f.db.Events(ctx, 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	judged := 0
+	for _, e := range events {
+		if strings.Contains(string(e.Payload), id) {
+			judged++
+		}
+	}
+	if judged != 1 {
+		t.Errorf("%d events name the kept scan %s, want 1", judged, id)
+	}
+	// It goes on picking on B.
+	s = br.handheld()
+	if s.Task == task.ID && s.Step == "item" {
+		s = br.wedgeScan(f.rightScan(s))
+		if s.Conn != "online" {
+			t.Errorf("after failover the page shows %+v", s)
+		}
+	}
+}
