@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -14,8 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/ha"
+	"github.com/pickwave/pickwave/server"
 )
 
 // A node of a replicated site (serve --etcd).
@@ -209,7 +208,7 @@ func startStandby(addr string, leader func() string) (*standbyServer, error) {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	s := &standbyServer{Addr: l.Addr().String(), done: make(chan struct{}),
-		srv: &http.Server{Handler: standbyHandler(leader), ReadHeaderTimeout: 5 * time.Second}}
+		srv: &http.Server{Handler: &server.Standby{Leader: leader}, ReadHeaderTimeout: 5 * time.Second}}
 	go func() {
 		defer close(s.done)
 		s.srv.Serve(l)
@@ -225,28 +224,4 @@ func (s *standbyServer) Close() {
 		s.srv.Close()
 	}
 	<-s.done
-}
-
-// standbyHandler answers /healthz, and everything else with 503 and the
-// leader's address (X-Pickwave-Leader), so a load balancer or a client
-// finds the leader.
-func standbyHandler(leader func() string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		url := leader()
-		w.Header().Set("Content-Type", "application/json")
-		if url != "" {
-			w.Header().Set("X-Pickwave-Leader", url)
-		}
-		if r.URL.Path == "/healthz" {
-			json.NewEncoder(w).Encode(map[string]string{"status": "standby", "leader": url})
-			return
-		}
-		w.Header().Set("Retry-After", "1")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		msg := "This Pickwave node is a standby; nothing was done."
-		if url != "" {
-			msg += " The leader is at " + url + "."
-		}
-		json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": pickwave.EUNAVAILABLE, "message": msg}})
-	})
 }

@@ -135,7 +135,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Inventory: db, Orders: db, Events: db, Users: db, Waves: db, Planner: db, Picks: db, Inbound: db, Work: db,
 		Stations: db, PrintQueue: db, StationRuntime: m.StationRuntime, Pack: m.StationRuntime, Shipments: db, Backups: db,
 		Webhooks: db, KPIs: db, Changes: db, Collectors: []prometheus.Collector{metrics},
-		Logger: m.Logger, Web: web.Handler(), WriteStats: db.WriteStats,
+		Logger: m.Logger, Web: web.Handler(m.Config.Peers...), WriteStats: db.WriteStats, Peers: m.Config.Peers,
 		MaxConns: m.Config.MaxConns, MaxConnsPerAddr: m.Config.MaxConnsPerAddr,
 		ReadTimeout: time.Duration(m.Config.ReadTimeout), HandheldLoginWait: time.Duration(m.Config.HandheldLoginWait),
 		MaxInFlight: m.Config.MaxInFlight,
