@@ -25,6 +25,7 @@ type Leader struct {
 	siteID    string        // the site's identity, from its snapshot record
 	snapIndex atomic.Uint64 // the index of the latest snapshot
 	lostOnce  sync.Once
+	lostMu    sync.Mutex    // makes closing lost once safe from several goroutines
 	lost      chan struct{} // closed when an append failed
 }
 
@@ -62,10 +63,13 @@ func (l *Leader) Lost() <-chan struct{} {
 }
 
 func (l *Leader) markLost() {
+	l.lostMu.Lock()
+	defer l.lostMu.Unlock()
 	select {
 	case <-l.lost:
 	default:
 		close(l.lost)
+		l.site.metrics.leading.Set(0)
 	}
 }
 

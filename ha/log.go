@@ -63,9 +63,11 @@ func (l *Leader) fence() clientv3.Cmp {
 // Append makes entry the log's entry at index (store.Log). It fails, and
 // the node must step down, when the node lost the lead or etcd did not
 // answer in time.
-func (l *Leader) Append(ctx context.Context, index uint64, entry []byte) error {
+func (l *Leader) Append(ctx context.Context, index uint64, entry []byte) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, appendTimeout)
 	defer cancel()
+	start, size := time.Now(), 0
+	defer func() { l.site.metrics.observeAppend(start, size, err) }()
 	s := l.site
 	value := compress(valueEntry, entry)
 	if z := value[1:]; len(z) > s.cfg.MaxValueBytes {
@@ -82,6 +84,7 @@ func (l *Leader) Append(ctx context.Context, index uint64, entry []byte) error {
 		}
 		value = strconv.AppendInt([]byte{valueChunks}, int64(n), 10)
 	}
+	size = len(value)
 	key := s.logKey(index)
 	resp, err := s.client.Txn(ctx).
 		If(l.fence(), clientv3.Compare(clientv3.Version(key), "=", 0)).
@@ -96,6 +99,7 @@ func (l *Leader) Append(ctx context.Context, index uint64, entry []byte) error {
 		return fmt.Errorf("append entry %d: %w", index, ErrFenced)
 	}
 	l.appended.Store(index)
+	s.metrics.applied.Set(float64(index))
 	return nil
 }
 
@@ -179,6 +183,7 @@ func (s *Site) applyPage(ctx context.Context, db *store.DB, limit int64) (n int,
 			return n, false, 0, err
 		}
 		applied, n = index, n+1
+		s.metrics.applied.Set(float64(index))
 	}
 	if n == 0 && applied > 0 {
 		// Nothing after us; make sure we are not past a compacted log

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/pickwave/pickwave/store"
 )
@@ -116,6 +117,7 @@ func (n *Node) Lead(ctx context.Context) (*store.DB, *Leader, error) {
 // A new site is created here: its first leader's file is its first
 // snapshot. The store must not be followed meanwhile (stop Follow first).
 func (n *Node) TakeOver(ctx context.Context, l *Leader) (*store.DB, error) {
+	start := time.Now()
 	rec, err := n.site.readSnap(ctx)
 	if err != nil {
 		return nil, err
@@ -148,6 +150,9 @@ func (n *Node) TakeOver(ctx context.Context, l *Leader) (*store.DB, error) {
 	}
 	applied, _, _ := db.Applied()
 	l.appended.Store(applied)
+	n.site.metrics.leading.Set(1)
+	n.site.metrics.applied.Set(float64(applied))
+	n.site.metrics.takeover.Set(time.Since(start).Seconds())
 	n.site.logger.Info("leading", "applied", applied, "caught_up", caught)
 	return db, nil
 }

@@ -54,10 +54,11 @@ var siteName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
 // Site is a connection to one site's keys in etcd.
 type Site struct {
-	cfg    Config
-	client *clientv3.Client
-	prefix string
-	logger *slog.Logger
+	cfg     Config
+	metrics *metrics
+	client  *clientv3.Client
+	prefix  string
+	logger  *slog.Logger
 }
 
 // Connect connects to etcd for cfg.Site.
@@ -92,7 +93,7 @@ func Connect(ctx context.Context, cfg Config) (*Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to etcd %v: %w", cfg.Endpoints, err)
 	}
-	s := &Site{cfg: cfg, client: c, prefix: "/pickwave/" + cfg.Site + "/", logger: cfg.Logger.With("site", cfg.Site, "node", cfg.Node)}
+	s := &Site{cfg: cfg, metrics: newMetrics(), client: c, prefix: "/pickwave/" + cfg.Site + "/", logger: cfg.Logger.With("site", cfg.Site, "node", cfg.Node)}
 	// Fail now, with a clear message, when no member answers.
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

@@ -148,6 +148,8 @@ func (l *Leader) snapshot(ctx context.Context, db *store.DB, wipe bool) (*snapRe
 		return nil, fmt.Errorf("record the snapshot: %w", ErrFenced)
 	}
 	l.snapIndex.Store(index)
+	s.metrics.snapshots.Inc()
+	s.metrics.snapBytes.Set(float64(w.bytes))
 	s.logger.Info("snapshot written", "index", index, "bytes", w.bytes, "parts", w.parts)
 	return rec, nil
 }

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/pickwave/pickwave/ha"
 	"github.com/pickwave/pickwave/server"
 )
@@ -117,7 +119,11 @@ func (m *Main) serveNode(ctx context.Context) error {
 	// Stand by: follow the log, answer 503 with the leader's address,
 	// and campaign.
 	var leaderURL atomic.Pointer[string]
-	standby, err := startStandby(m.Config.Addr, func() string {
+	reg := prometheus.NewRegistry()
+	for _, c := range site.Collectors() {
+		reg.MustRegister(c)
+	}
+	standby, err := startStandby(m.Config.Addr, reg, func() string {
 		if p := leaderURL.Load(); p != nil {
 			return *p
 		}
@@ -168,7 +174,7 @@ func (m *Main) serveNode(ctx context.Context) error {
 		node.DB().Close()
 		return err
 	}
-	m.DB = db
+	m.DB, m.collectors = db, site.Collectors()
 	if err := m.Open(ctx); err != nil {
 		m.Close()
 		return err
@@ -202,13 +208,13 @@ type standbyServer struct {
 	done chan struct{}
 }
 
-func startStandby(addr string, leader func() string) (*standbyServer, error) {
+func startStandby(addr string, metrics prometheus.Gatherer, leader func() string) (*standbyServer, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	s := &standbyServer{Addr: l.Addr().String(), done: make(chan struct{}),
-		srv: &http.Server{Handler: &server.Standby{Leader: leader}, ReadHeaderTimeout: 5 * time.Second}}
+		srv: &http.Server{Handler: &server.Standby{Leader: leader, Metrics: metrics}, ReadHeaderTimeout: 5 * time.Second}}
 	go func() {
 		defer close(s.done)
 		s.srv.Serve(l)

@@ -48,6 +48,8 @@ type Main struct {
 	backupsDone  chan struct{} // closed when the backup schedule returns
 	stopFloor    context.CancelFunc
 	floorDone    chan struct{} // closed when the demo floor returns
+	// collectors are more metrics for the server (a node's, with --etcd).
+	collectors []prometheus.Collector
 	// Floor is the live demo floor, nil without --demo-floor.
 	Floor      *floor.Floor
 	stopKPIs   context.CancelFunc
@@ -148,6 +150,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.backups != nil {
 		m.Server.Collectors = append(m.Server.Collectors, m.backups.collectors()...)
 	}
+	m.Server.Collectors = append(m.Server.Collectors, m.collectors...)
 	if err := m.Server.Open(m.Config.Addr); err != nil {
 		return err
 	}
