@@ -34,7 +34,7 @@ func BuildBinary(t *testing.T) string {
 }
 
 // FreeAddr returns a loopback address with a port free a moment ago.
-func FreeAddr(t *testing.T) string {
+func FreeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
