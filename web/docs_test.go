@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -9,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/pickwave/pickwave/internal/browsertest"
@@ -76,11 +73,8 @@ func TestPages_apiReference(t *testing.T) {
 	b := browsertest.New(t, execPath)
 	// Record every CSP violation from the start of every document: a
 	// listener the page adds itself would come too late.
-	b.Do("watch for CSP violations", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-			Source: `window.__csp = []; document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`})
-		return err
-	}))
+	b.InstallScript("watch for CSP violations",
+		`window.__csp = []; document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`)
 	start := time.Now()
 	b.Do("open the API reference", chromedp.Navigate(hs.URL+"/docs/api"))
 	// Operation summaries of the spec, as Redoc renders them.

@@ -7,12 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/internal/browsertest"
 )
 
 // fakeCameraJS stands in for what headless Chromium on Linux lacks: a
@@ -58,33 +57,24 @@ func fakeCameraJS(formats string) string {
 })()`
 }
 
-// installScript runs src in every document the tab opens, before the page's scripts.
-func (b *browser) installScript(what, src string) {
-	b.t.Helper()
-	b.do(what, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src})
-		return err
-	}))
-}
-
 type camSent struct {
 	ID   string `json:"id"`
 	Data string `json:"data"`
 }
 
-// cameraScan shows code to the fake camera in three consecutive frames,
+// cameraScan shows code to b's fake camera in three consecutive frames,
 // after frames without it, and waits until every frame was read and the
 // answer is shown. It returns the scans the page sent for those frames.
-func (b *browser) cameraScan(code string) []camSent {
-	b.t.Helper()
-	before := b.handheld().Seq
-	sent := eval[int](b, `window.__cam.sent.length`)
+func cameraScan(t *testing.T, b *browsertest.Browser, code string) []camSent {
+	t.Helper()
+	before := b.Handheld().Seq
+	sent := browsertest.Eval[int](b, `window.__cam.sent.length`)
 	frames, _ := json.Marshal([][]string{{}, {}, {}, {code}, {code}, {code}})
-	detects := eval[int](b, fmt.Sprintf(`window.__cam.detects + %d`, 6+1))
-	eval[chromedp.Void](b, fmt.Sprintf(`window.__cam.frames.push(...%s)`, frames))
-	b.waitFor("the camera to read "+code, fmt.Sprintf(`window.__cam.frames.length === 0 && window.__cam.detects >= %d`, detects))
-	b.waitFor("the answer to the camera's "+code, fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
-	return eval[[]camSent](b, fmt.Sprintf(`window.__cam.sent.slice(%d)`, sent))
+	detects := browsertest.Eval[int](b, fmt.Sprintf(`window.__cam.detects + %d`, 6+1))
+	browsertest.Eval[chromedp.Void](b, fmt.Sprintf(`window.__cam.frames.push(...%s)`, frames))
+	b.WaitFor("the camera to read "+code, fmt.Sprintf(`window.__cam.frames.length === 0 && window.__cam.detects >= %d`, detects))
+	b.WaitFor("the answer to the camera's "+code, fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.pending === '0'`, before))
+	return browsertest.Eval[[]camSent](b, fmt.Sprintf(`window.__cam.sent.slice(%d)`, sent))
 }
 
 // TestPages_handheldCameraScans picks a task with the phone's camera
@@ -99,67 +89,67 @@ func TestPages_handheldCameraScans(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	f := newFloor(t, []string{"picker1"}, false)
 	ctx := context.Background()
-	root := newBrowser(t, execPath)
+	root := browsertest.New(t, execPath)
 	start := time.Now()
 	defer func() { t.Logf("browser steps took %v", time.Since(start).Round(time.Millisecond)) }()
 
 	// No detector (headless Chromium on Linux has none), or one that
 	// reads no warehouse format: no camera button.
-	plain, closePlain := root.tab()
-	plain.do("open the handheld page without a detector", chromedp.Navigate(f.url+"/handheld.html"))
-	plain.waitFor("the page ready", `document.body.dataset.ready === '1'`)
-	if eval[bool](plain, `'BarcodeDetector' in window`) {
+	plain, closePlain := root.Tab()
+	plain.Do("open the handheld page without a detector", chromedp.Navigate(f.url+"/handheld.html"))
+	plain.WaitFor("the page ready", `document.body.dataset.ready === '1'`)
+	if browsertest.Eval[bool](plain, `'BarcodeDetector' in window`) {
 		t.Log("this Chromium has a BarcodeDetector: the no-detector case is not checked")
-	} else if !eval[bool](plain, `document.getElementById('hh-camera-open').hidden`) {
+	} else if !browsertest.Eval[bool](plain, `document.getElementById('hh-camera-open').hidden`) {
 		t.Error("without a BarcodeDetector the camera button is shown")
 	}
 	closePlain()
-	aztec, closeAztec := root.tab()
-	aztec.installScript("a detector for aztec codes only", fakeCameraJS(`['aztec', 'pdf417']`))
-	aztec.do("open the handheld page", chromedp.Navigate(f.url+"/handheld.html"))
-	aztec.waitFor("the formats asked", `window.__cam.asked && document.body.dataset.ready === '1'`)
-	if !eval[bool](aztec, `new Promise((r) => setTimeout(() => r(document.getElementById('hh-camera-open').hidden), 100))`, chromedp.EvalAwaitPromise) {
+	aztec, closeAztec := root.Tab()
+	aztec.InstallScript("a detector for aztec codes only", fakeCameraJS(`['aztec', 'pdf417']`))
+	aztec.Do("open the handheld page", chromedp.Navigate(f.url+"/handheld.html"))
+	aztec.WaitFor("the formats asked", `window.__cam.asked && document.body.dataset.ready === '1'`)
+	if !browsertest.Eval[bool](aztec, `new Promise((r) => setTimeout(() => r(document.getElementById('hh-camera-open').hidden), 100))`, chromedp.EvalAwaitPromise) {
 		t.Error("a detector that reads no warehouse format shows the camera button")
 	}
 	closeAztec()
 
-	b, closeTab := root.tab()
+	b, closeTab := root.Tab()
 	defer closeTab()
-	b.installScript("a fake camera", fakeCameraJS(`['code_128', 'ean_13', 'qr_code', 'aztec']`))
-	b.do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
-	b.do("open the handheld page",
+	b.InstallScript("a fake camera", fakeCameraJS(`['code_128', 'ean_13', 'qr_code', 'aztec']`))
+	b.Do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	b.Do("open the handheld page",
 		chromedp.Navigate(f.url+"/handheld.html"),
 		chromedp.WaitVisible(chromedp.CSS(`#hh-conn[data-state="online"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#hh-camera-open")),
 	)
-	b.wedge(demo.Badge([]byte("test badges"), "picker1"))
-	b.do("take a cart", chromedp.WaitVisible(chromedp.CSS("#hh-take")), chromedp.Click(chromedp.CSS("#hh-take")),
+	b.Wedge(demo.Badge([]byte("test badges"), "picker1"))
+	b.Do("take a cart", chromedp.WaitVisible(chromedp.CSS("#hh-take")), chromedp.Click(chromedp.CSS("#hh-take")),
 		chromedp.WaitVisible(chromedp.CSS(`#hh-pick[data-step="bind_tote"]`)))
 
-	b.do("open the camera", chromedp.Click(chromedp.CSS("#hh-camera-open")), chromedp.WaitVisible(chromedp.CSS("#hh-camera")))
-	b.waitFor("the stream on the video", `document.getElementById('hh-camera-video').srcObject === window.__cam.streams[0]`)
-	if got := eval[[]string](b, `window.__cam.formats`); len(got) != 3 || got[0] != "code_128" {
+	b.Do("open the camera", chromedp.Click(chromedp.CSS("#hh-camera-open")), chromedp.WaitVisible(chromedp.CSS("#hh-camera")))
+	b.WaitFor("the stream on the video", `document.getElementById('hh-camera-video').srcObject === window.__cam.streams[0]`)
+	if got := browsertest.Eval[[]string](b, `window.__cam.formats`); len(got) != 3 || got[0] != "code_128" {
 		t.Errorf("the detector reads %v, want the warehouse formats it has: code_128, ean_13, qr_code", got)
 	}
-	if eval[string](b, `window.__cam.constraints.video.facingMode`) != "environment" {
+	if browsertest.Eval[string](b, `window.__cam.constraints.video.facingMode`) != "environment" {
 		t.Error("the camera asked for is not the back one")
 	}
 	// At 360 px the camera's view and its close button are on screen,
 	// clear of the scan bar.
 	for _, sel := range []string{"#hh-camera-video", "#hh-camera-close"} {
-		if !b.unobscured(sel) {
+		if !b.Unobscured(sel) {
 			t.Errorf("with the camera open, %s is off screen or under the scan bar", sel)
 		}
 	}
-	b.saveShot("handheld-camera.png")
+	b.SaveShot("handheld-camera.png")
 
 	// Every step of the cart's first task, through the camera only.
 	var ids []string
 	var task string
-	s := b.handheld()
+	s := b.Handheld()
 	for n := 0; ; n++ {
 		if n > 60 {
 			t.Fatal("the first task never ends")
@@ -168,15 +158,15 @@ func TestPages_handheldCameraScans(t *testing.T) {
 			task = s.Task
 		}
 		code := f.rightScan(s)
-		sent := b.cameraScan(code)
+		sent := cameraScan(t, b, code)
 		if len(sent) != 1 || sent[0].Data != code || sent[0].ID == "" {
 			t.Fatalf("showing %s for three frames sent %+v, want it once with an id", code, sent)
 		}
 		ids = append(ids, sent[0].ID)
-		if c, msg := b.verdict(); c != pickwave.VerdictOK {
+		if c, msg := b.Verdict(); c != pickwave.VerdictOK {
 			t.Fatalf("camera scan %s at %+v: %s %q", code, s, c, msg)
 		}
-		if !eval[bool](b, `!document.getElementById('hh-camera').hidden && window.__cam.streams.length === 1`) {
+		if !browsertest.Eval[bool](b, `!document.getElementById('hh-camera').hidden && window.__cam.streams.length === 1`) {
 			t.Fatal("the camera closed or reopened after a read")
 		}
 		if task != "" {
@@ -189,7 +179,7 @@ func TestPages_handheldCameraScans(t *testing.T) {
 				break
 			}
 		}
-		s = b.handheld()
+		s = b.Handheld()
 	}
 
 	// Each scan the camera sent was judged by the server once, by its id.
@@ -219,17 +209,17 @@ func TestPages_handheldCameraScans(t *testing.T) {
 	}
 
 	// Closing the camera ends the stream's tracks and frees the video.
-	b.do("close the camera", chromedp.Click(chromedp.CSS("#hh-camera-close")), chromedp.WaitNotVisible(chromedp.CSS("#hh-camera")))
-	if !eval[bool](b, `window.__cam.streams.every((s) => s.getTracks().length > 0 && s.getTracks().every((t) => t.readyState === 'ended')) && document.getElementById('hh-camera-video').srcObject === null`) {
+	b.Do("close the camera", chromedp.Click(chromedp.CSS("#hh-camera-close")), chromedp.WaitNotVisible(chromedp.CSS("#hh-camera")))
+	if !browsertest.Eval[bool](b, `window.__cam.streams.every((s) => s.getTracks().length > 0 && s.getTracks().every((t) => t.readyState === 'ended')) && document.getElementById('hh-camera-video').srcObject === null`) {
 		t.Error("closing the camera left its tracks live")
 	}
 	// Closed, it reads nothing more.
-	detects := eval[int](b, `window.__cam.detects`)
-	eval[chromedp.Void](b, `window.__cam.frames.push(['TOTE-1'])`)
+	detects := browsertest.Eval[int](b, `window.__cam.detects`)
+	browsertest.Eval[chromedp.Void](b, `window.__cam.frames.push(['TOTE-1'])`)
 	time.Sleep(500 * time.Millisecond)
-	if got := eval[int](b, `window.__cam.detects`); got != detects {
+	if got := browsertest.Eval[int](b, `window.__cam.detects`); got != detects {
 		t.Errorf("the closed camera read %d more frames", got-detects)
 	}
-	b.checkConsole()
+	b.CheckConsole()
 	t.Logf("%d camera scans, each judged once", len(ids))
 }

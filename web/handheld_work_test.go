@@ -161,7 +161,7 @@ func TestPages_handheldWorkInSpanish(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	f := newFloor(t, []string{"packer"}, false)
 	if _, err := f.db.SetLocale(context.Background(), "packer", "es"); err != nil {
 		t.Fatal(err)
@@ -170,9 +170,9 @@ func TestPages_handheldWorkInSpanish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newBrowser(t, execPath)
-	b.do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
-	b.do("log in as the packer",
+	b := browsertest.New(t, execPath)
+	b.Do("phone screen", chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	b.Do("log in as the packer",
 		chromedp.Navigate(f.url+"/handheld.html"),
 		chromedp.WaitVisible(chromedp.CSS(`#hh-conn[data-state="online"]`)),
 		chromedp.Click(chromedp.CSS("#hh-pw summary")),
@@ -181,14 +181,14 @@ func TestPages_handheldWorkInSpanish(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#hh-password"), demo.Password+"\n"),
 		chromedp.WaitVisible(chromedp.CSS("#hh-menu")),
 	)
-	b.waitFor("the page in Spanish", `document.documentElement.lang === 'es'`)
-	if got := strings.Join(b.texts("#hh-menu-list .hh-menu-title"), ","); got != "Recibir,Ubicar,Mover" {
+	b.WaitFor("the page in Spanish", `document.documentElement.lang === 'es'`)
+	if got := strings.Join(b.Texts("#hh-menu-list .hh-menu-title"), ","); got != "Recibir,Ubicar,Mover" {
 		t.Errorf("the menu's kinds: %s", got)
 	}
-	if got := b.texts("#hh-menu-list .hh-menu-hint"); len(got) != 3 || got[0] != "Recibir palés y cajas en el muelle" {
+	if got := b.Texts("#hh-menu-list .hh-menu-hint"); len(got) != 3 || got[0] != "Recibir palés y cajas en el muelle" {
 		t.Errorf("the menu's hints: %q", got)
 	}
-	if got := b.text("#hh-menu .hh-huge-text"); got != "Elija su trabajo" {
+	if got := b.Text("#hh-menu .hh-huge-text"); got != "Elija su trabajo" {
 		t.Errorf("the menu's title: %q", got)
 	}
 	// English left anywhere on the work screens, from their catalog keys.
@@ -205,7 +205,7 @@ func TestPages_handheldWorkInSpanish(t *testing.T) {
 	}
 	englishLeft := func(where string) {
 		t.Helper()
-		texts := eval[[]string](b, fmt.Sprintf(`[...document.querySelectorAll('%s *')].filter((e) => e.children.length === 0).map((e) => e.textContent.trim())`, where))
+		texts := browsertest.Eval[[]string](b, fmt.Sprintf(`[...document.querySelectorAll('%s *')].filter((e) => e.children.length === 0).map((e) => e.textContent.trim())`, where))
 		for _, text := range texts {
 			if slices.Contains(english, text) || strings.HasPrefix(text, "Scan a pallet's SSCC label") { // or the server's own wording
 				t.Errorf("%s shows English %q", where, text)
@@ -214,31 +214,31 @@ func TestPages_handheldWorkInSpanish(t *testing.T) {
 	}
 	englishLeft("#hh-menu")
 
-	b.do("choose Recibir",
+	b.Do("choose Recibir",
 		chromedp.Click(chromedp.CSS(`#hh-menu-list [data-kind="receive"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#hh-work")),
 	)
-	b.waitFor("the receive prompt", `document.getElementById('hh-work').dataset.step === 'receive'`)
+	b.WaitFor("the receive prompt", `document.getElementById('hh-work').dataset.step === 'receive'`)
 	for sel, want := range map[string]string{
 		"#hh-w-kind": "Recibir",
 		"#hh-w-step": "Recibir",
 		"#hh-w-say":  "Escanee la etiqueta SSCC de un palé o un aviso; las cajas y los artículos sin aviso se reciben a ciegas.",
 	} {
-		if got := b.text(sel); got != want {
+		if got := b.Text(sel); got != want {
 			t.Errorf("%s says %q, want %q", sel, got, want)
 		}
 	}
 	englishLeft("#hh-work")
 
-	if code, msg := b.workScan(pallets[0].Label); code != pickwave.VerdictOK {
+	if code, msg := b.WorkScan(pallets[0].Label); code != pickwave.VerdictOK {
 		t.Fatalf("the pallet scan: %s %q", code, msg)
 	}
-	notice := b.text("#hh-w-notice")
+	notice := b.Text("#hh-w-notice")
 	if !strings.HasPrefix(notice, "Aviso IN-") {
 		t.Errorf("the notice in hand shows %q", notice)
 	}
 	id := strings.TrimPrefix(notice, "Aviso ")
-	if got := b.text("#hh-w-say"); !regexp.MustCompile(`^Aviso ` + regexp.QuoteMeta(id) + `: \d+ líneas? abiertas?\. Escanee un palé, una caja o un artículo; «Aviso completo» lo cierra\.$`).MatchString(got) {
+	if got := b.Text("#hh-w-say"); !regexp.MustCompile(`^Aviso ` + regexp.QuoteMeta(id) + `: \d+ líneas? abiertas?\. Escanee un palé, una caja o un artículo; «Aviso completo» lo cierra\.$`).MatchString(got) {
 		t.Errorf("the instruction with a notice in hand: %q", got)
 	}
 	for sel, want := range map[string]string{
@@ -249,11 +249,11 @@ func TestPages_handheldWorkInSpanish(t *testing.T) {
 		`#hh-w-reason option[value=""]`:      "ninguno",
 		`#hh-w-reason option[value=damaged]`: "Dañado",
 	} {
-		if got := b.text(sel); got != want {
+		if got := b.Text(sel); got != want {
 			t.Errorf("%s says %q, want %q", sel, got, want)
 		}
 	}
 	englishLeft("#hh-work")
-	b.saveShot("handheld-receive-es.png")
-	b.checkConsole()
+	b.SaveShot("handheld-receive-es.png")
+	b.CheckConsole()
 }

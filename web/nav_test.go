@@ -8,6 +8,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/internal/browsertest"
 )
 
 // navLayout is how the supervisor's navigation is laid out in the page.
@@ -45,9 +46,10 @@ const navLayoutJS = `(() => {
 	};
 })()`
 
-func (b *browser) navLayout() navLayout {
-	b.t.Helper()
-	return eval[navLayout](b, navLayoutJS)
+// layoutOfNav reads how b's page lays out the supervisor's navigation.
+func layoutOfNav(t *testing.T, b *browsertest.Browser) navLayout {
+	t.Helper()
+	return browsertest.Eval[navLayout](b, navLayoutJS)
 }
 
 // TestPages_navFitsOneLine: the supervisor's navigation at 1,280 px, in
@@ -58,39 +60,39 @@ func TestPages_navFitsOneLine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	exec := browserPath(t)
+	exec := browsertest.Path(t)
 	s := newSite(t)
 	if err := s.db.CreateUser(context.Background(), &pickwave.User{Name: "sofia", Role: pickwave.RoleSupervisor, Locale: "es"}, demo.Password); err != nil {
 		t.Fatal(err)
 	}
-	b := newBrowser(t, exec)
-	b.width(1280)
-	b.do("log in", chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(chromedp.CSS("#login-username")))
-	b.fill("#login-username", "sofia")
-	b.fill("#login-password", demo.Password+"\n")
-	b.do("the console in Spanish", chromedp.WaitVisible(chromedp.CSS(`html[lang="es"] #topbar`)))
+	b := browsertest.New(t, exec)
+	b.Width(1280)
+	b.Do("log in", chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(chromedp.CSS("#login-username")))
+	b.Fill("#login-username", "sofia")
+	b.Fill("#login-password", demo.Password+"\n")
+	b.Do("the console in Spanish", chromedp.WaitVisible(chromedp.CSS(`html[lang="es"] #topbar`)))
 
 	for _, lang := range []string{"es", "en"} {
-		eval[chromedp.Void](b, `I18n.use('`+lang+`'); I18n.apply(document)`)
-		if got := eval[string](b, `document.querySelector('.tabs a[data-view="carts"]').textContent.trim()`); lang == "es" && got != "Carros y preparadores" {
+		browsertest.Eval[chromedp.Void](b, `I18n.use('`+lang+`'); I18n.apply(document)`)
+		if got := browsertest.Eval[string](b, `document.querySelector('.tabs a[data-view="carts"]').textContent.trim()`); lang == "es" && got != "Carros y preparadores" {
 			t.Fatalf("the nav is not in Spanish: %q", got)
 		}
-		b.width(1280)
-		l := b.navLayout()
+		b.Width(1280)
+		l := layoutOfNav(t, b)
 		t.Logf("%s at 1280 px: %v", lang, l.Widths)
 		if l.Links != 10 || l.Rows != 1 || len(l.Wrapped) != 0 || len(l.Hidden) != 0 || l.Overflow {
 			t.Errorf("%s at 1,280 px: the nav is %d rows of %d links, wrapped %q, hidden %q, overflow %v",
 				lang, l.Rows, l.Links, l.Wrapped, l.Hidden, l.Overflow)
 		}
 		if lang == "es" {
-			b.saveShot("console-nav-es-1280.png")
+			b.SaveShot("console-nav-es-1280.png")
 		}
-		b.width(360)
-		l = b.navLayout()
+		b.Width(360)
+		l = layoutOfNav(t, b)
 		if l.Links != 10 || len(l.Hidden) != 0 || l.Overflow {
 			t.Errorf("%s at 360 px: hidden %q, overflow %v", lang, l.Hidden, l.Overflow)
 		}
-		b.noOverflow(lang + " at 360 px")
+		b.NoOverflow(lang + " at 360 px")
 	}
-	b.checkConsole()
+	b.CheckConsole()
 }

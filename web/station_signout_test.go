@@ -11,6 +11,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/internal/browsertest"
 )
 
 // TestPages_packStationSignedOut: a supervisor signs a pack station's
@@ -22,22 +23,22 @@ func TestPages_packStationSignedOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	f := newFloor(t, []string{"packer"}, true)
 	ctx := context.Background()
 	sup, err := f.db.MintToken(ctx, "sue", pickwave.RoleSupervisor, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newBrowser(t, execPath)
-	b.installScript("count the sockets opened", `(() => {
+	b := browsertest.New(t, execPath)
+	b.InstallScript("count the sockets opened", `(() => {
 		window.__sockets = 0;
 		const WS = window.WebSocket;
 		window.WebSocket = class extends WS { constructor(...a) { super(...a); window.__sockets++; } };
 	})()`)
 	logIn := func() {
 		t.Helper()
-		b.do("log in and open the station",
+		b.Do("log in and open the station",
 			chromedp.WaitVisible(chromedp.CSS("#login-username")),
 			chromedp.SendKeys(chromedp.CSS("#login-username"), "packer"),
 			chromedp.SendKeys(chromedp.CSS("#login-password"), demo.Password+"\n"),
@@ -46,7 +47,7 @@ func TestPages_packStationSignedOut(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`#st-live[data-state="live"]`)),
 		)
 	}
-	b.do("open the station page", chromedp.Navigate(f.url+"/station.html"))
+	b.Do("open the station page", chromedp.Navigate(f.url+"/station.html"))
 	logIn()
 
 	call := func(method, path string, out any) int {
@@ -82,24 +83,24 @@ func TestPages_packStationSignedOut(t *testing.T) {
 	if id == "" {
 		t.Fatalf("the station's socket is not listed: %+v", list.Items)
 	}
-	opened := eval[int](b, `window.__sockets`)
+	opened := browsertest.Eval[int](b, `window.__sockets`)
 	if code := call("POST", "/devices/"+id+"/logout", nil); code != 200 {
 		t.Fatalf("force logout: %d", code)
 	}
-	b.do("the login, at once", chromedp.WaitVisible(chromedp.CSS("#login-username")))
-	if got := b.text("#login-error"); got != "Your session has ended. Log in again." {
+	b.Do("the login, at once", chromedp.WaitVisible(chromedp.CSS("#login-username")))
+	if got := b.Text("#login-error"); got != "Your session has ended. Log in again." {
 		t.Errorf("the login says %q", got)
 	}
 	time.Sleep(1500 * time.Millisecond) // longer than the first reconnect delay
-	if got := eval[int](b, `window.__sockets`); got != opened {
+	if got := browsertest.Eval[int](b, `window.__sockets`); got != opened {
 		t.Errorf("the signed-out page opened %d more sockets", got-opened)
 	}
-	if !eval[bool](b, `document.getElementById('view-station').hidden`) {
+	if !browsertest.Eval[bool](b, `document.getElementById('view-station').hidden`) {
 		t.Error("the station view is still shown")
 	}
 	// The packer logs in again: back on the station, live.
-	b.fill("#login-username", "packer")
-	b.fill("#login-password", demo.Password+"\n")
-	b.waitFor("the station live again", `!document.getElementById('view-station').hidden && document.getElementById('st-live').dataset.state === 'live'`)
-	b.checkConsole()
+	b.Fill("#login-username", "packer")
+	b.Fill("#login-password", demo.Password+"\n")
+	b.WaitFor("the station live again", `!document.getElementById('view-station').hidden && document.getElementById('st-live').dataset.state === 'live'`)
+	b.CheckConsole()
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -157,6 +158,19 @@ func (b *Browser) Do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		b.t.Fatalf("%s: %v%s", what, err, b.ConsoleText())
 	}
+}
+
+// InstallScript makes src run in every document the tab opens from now
+// on, before the page's own scripts: to stand in for what headless
+// Chromium lacks (a camera, a barcode detector) or to record what the
+// page does from its first moment (the sockets it opens, CSP
+// violations). what names the step in a failure.
+func (b *Browser) InstallScript(what, src string) {
+	b.t.Helper()
+	b.Do(what, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src})
+		return err
+	}))
 }
 
 // Eval returns the value of a JavaScript expression in b's page.
