@@ -14,6 +14,7 @@ import (
 
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/internal/browsertest"
 	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/web"
@@ -30,7 +31,7 @@ func TestPages_handheldFailoverToPeer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	f := newFloor(t, []string{"picker1"}, false)
 	ctx := context.Background()
 	discard := slog.New(slog.DiscardHandler)
@@ -64,20 +65,20 @@ func TestPages_handheldFailoverToPeer(t *testing.T) {
 		hb.Close()
 	})
 
-	br := newBrowser(t, execPath)
-	br.do("open the handheld page on A",
+	br := browsertest.New(t, execPath)
+	br.Do("open the handheld page on A",
 		chromedp.Navigate(aURL+"/handheld.html?device=TC52-HA"),
 		chromedp.WaitVisible(chromedp.CSS(`#hh-conn[data-state="online"]`)),
 	)
-	br.wedge(demo.Badge([]byte("test badges"), "picker1"))
-	br.do("take a cart", chromedp.WaitVisible(chromedp.CSS("#hh-take")), chromedp.Click(chromedp.CSS("#hh-take")),
+	br.Wedge(demo.Badge([]byte("test badges"), "picker1"))
+	br.Do("take a cart", chromedp.WaitVisible(chromedp.CSS("#hh-take")), chromedp.Click(chromedp.CSS("#hh-take")),
 		chromedp.WaitVisible(chromedp.CSS(`#hh-pick[data-step="bind_tote"]`)))
-	if got := eval[string](br, `localStorage.getItem('pickwave.handheld.peers')`); got != fmt.Sprintf("[%q]", bURL) {
+	if got := browsertest.Eval[string](br, `localStorage.getItem('pickwave.handheld.peers')`); got != fmt.Sprintf("[%q]", bURL) {
 		t.Fatalf("the page keeps the peers %s, want [%q]", got, bURL)
 	}
-	s := br.handheld()
+	s := br.Handheld()
 	for s.Step != "item" {
-		s = br.wedgeScan(f.rightScan(s))
+		s = br.WedgeScan(f.rightScan(s))
 	}
 	task, err := f.db.Task(ctx, s.Task)
 	if err != nil {
@@ -88,11 +89,11 @@ func TestPages_handheldFailoverToPeer(t *testing.T) {
 	a.Close(ctx)
 	ha.Close()
 	aDead = true
-	br.waitFor("the page offline", `document.getElementById('hh-conn').dataset.state === 'reconnecting'`)
+	br.WaitFor("the page offline", `document.getElementById('hh-conn').dataset.state === 'reconnecting'`)
 	item := f.rightScan(s)
-	br.wedge(item)
-	br.waitFor("the scan kept", `document.body.dataset.pending === '1'`)
-	kept := br.hhSaved().Outbox
+	br.Wedge(item)
+	br.WaitFor("the scan kept", `document.body.dataset.pending === '1'`)
+	kept := br.Saved().Outbox
 	if len(kept) != 1 || kept[0].Msg.Data != item {
 		t.Fatalf("IndexedDB keeps %+v, want the item scan %s", kept, item)
 	}
@@ -100,11 +101,11 @@ func TestPages_handheldFailoverToPeer(t *testing.T) {
 
 	// B takes over; the page finds it and sends the kept scan.
 	bLeads.Store(true)
-	br.waitFor("the kept scan answered on B", `document.body.dataset.pending === '0' && document.getElementById('hh-conn').dataset.state === 'online'`)
-	if code, msg := br.verdict(); code != pickwave.VerdictOK {
+	br.WaitFor("the kept scan answered on B", `document.body.dataset.pending === '0' && document.getElementById('hh-conn').dataset.state === 'online'`)
+	if code, msg := br.Verdict(); code != pickwave.VerdictOK {
 		t.Errorf("the kept scan got %s %q", code, msg)
 	}
-	if origin := eval[string](br, `location.origin`); origin != aURL {
+	if origin := browsertest.Eval[string](br, `location.origin`); origin != aURL {
 		t.Errorf("the page moved to %s; it must stay on %s", origin, aURL)
 	}
 	after, err := f.db.Task(ctx, task.ID)
@@ -125,9 +126,9 @@ func TestPages_handheldFailoverToPeer(t *testing.T) {
 		t.Errorf("%d events name the kept scan %s, want 1", judged, id)
 	}
 	// It goes on picking on B.
-	s = br.handheld()
+	s = br.Handheld()
 	if s.Task == task.ID && s.Step == "item" {
-		s = br.wedgeScan(f.rightScan(s))
+		s = br.WedgeScan(f.rightScan(s))
 		if s.Conn != "online" {
 			t.Errorf("after failover the page shows %+v", s)
 		}

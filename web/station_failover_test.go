@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pickwave/pickwave/demo"
+	"github.com/pickwave/pickwave/internal/browsertest"
 	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/web"
@@ -26,7 +27,7 @@ func TestPages_stationFailoverToPeer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
 	}
-	execPath := browserPath(t)
+	execPath := browsertest.Path(t)
 	f := newFloor(t, []string{"packer"}, true)
 	ctx := context.Background()
 	discard := slog.New(slog.DiscardHandler)
@@ -49,8 +50,8 @@ func TestPages_stationFailoverToPeer(t *testing.T) {
 	a.Stations, a.PrintQueue, a.StationRuntime, a.Pack, a.Shipments = f.db, f.db, f.stations, f.stations, f.db
 	a.Web, a.Peers = web.Handler(bURL), []string{bURL}
 	ha := httptest.NewServer(testenv.Checked(t, a.Handler()))
-	proxy := newCutProxy(t, strings.TrimPrefix(ha.URL, "http://"))
-	aURL := proxy.url()
+	proxy := browsertest.NewCutProxy(t, strings.TrimPrefix(ha.URL, "http://"))
+	aURL := proxy.URL()
 	standby = &server.Standby{Leader: func() string { return aURL }}
 	b.Web, b.Peers = web.Handler(aURL), []string{aURL}
 	hb.Start()
@@ -61,8 +62,8 @@ func TestPages_stationFailoverToPeer(t *testing.T) {
 		hb.Close()
 	})
 
-	br := newBrowser(t, execPath)
-	br.do("open the station page on A",
+	br := browsertest.New(t, execPath)
+	br.Do("open the station page on A",
 		chromedp.Navigate(aURL+"/station.html"),
 		chromedp.WaitVisible(chromedp.CSS("#login-username")),
 		chromedp.SendKeys(chromedp.CSS("#login-username"), "packer"),
@@ -72,18 +73,18 @@ func TestPages_stationFailoverToPeer(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#st-live[data-state="live"]`)),
 	)
 	f.sims.scale.SetWeight(1111)
-	br.waitFor("1111 g shown through A", `document.getElementById('st-scale').dataset.weight === '1111'`)
+	br.WaitFor("1111 g shown through A", `document.getElementById('st-scale').dataset.weight === '1111'`)
 
 	// A dies; B is not leading yet.
-	proxy.set("cut")
-	br.waitFor("the page reconnecting", `document.getElementById('st-live').dataset.state === 'reconnecting'`)
+	proxy.Set("cut")
+	br.WaitFor("the page reconnecting", `document.getElementById('st-live').dataset.state === 'reconnecting'`)
 
 	// B takes over: the page opens its socket there.
 	bLeads.Store(true)
-	br.waitFor("the page live again", `document.getElementById('st-live').dataset.state === 'live'`)
+	br.WaitFor("the page live again", `document.getElementById('st-live').dataset.state === 'live'`)
 	f.sims.scale.SetWeight(2222)
-	br.waitFor("2222 g shown through B", `document.getElementById('st-scale').dataset.weight === '2222'`)
-	if origin := eval[string](br, `location.origin`); origin != aURL {
+	br.WaitFor("2222 g shown through B", `document.getElementById('st-scale').dataset.weight === '2222'`)
+	if origin := browsertest.Eval[string](br, `location.origin`); origin != aURL {
 		t.Errorf("the page moved to %s; it must stay on %s", origin, aURL)
 	}
 }
