@@ -1,10 +1,12 @@
 package ha_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -224,5 +226,72 @@ func waitApplied(t *testing.T, n *ha.Node, index uint64) {
 			t.Fatalf("standby at %d, leader at %d, %v", got, index, err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestNode_standbyKeepsTheEventArchive: when the leader moves old events
+// into its archive files, a standby writes the same files from its own
+// copy, so after a takeover the event log still reads whole from 0.
+func TestNode_standbyKeepsTheEventArchive(t *testing.T) {
+	c := etcdtest.Start(t, 1)
+	day := time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return day }
+	openAt := func(s *ha.Site) *ha.Node {
+		n, err := ha.Open(context.Background(), s, t.TempDir(), store.Options{Logger: slog.New(slog.DiscardHandler), PasswordCost: bcrypt.MinCost, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	sa, sb := connect(t, c, "a", nil), connect(t, c, "b", nil)
+	a, la, err := openAt(sa).Lead(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb := openAt(sb)
+	fctx, stop := context.WithCancel(context.Background())
+	followed := make(chan error, 1)
+	go func() { followed <- nb.Follow(fctx) }()
+	createSKUs(t, a, 0, 30)
+	if _, err := a.FoldKPIs(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.ArchiveEvents(ctx, day.Add(48*time.Hour))
+	if err != nil || res.Events == 0 {
+		t.Fatalf("archive: %+v, %v", res, err)
+	}
+	waitApplied(t, nb, la.Appended())
+	stop()
+	if err := <-followed; err != nil {
+		t.Fatal(err)
+	}
+	aDir, bDir := filepath.Join(filepath.Dir(a.Path()), store.ArchiveDirName), filepath.Join(filepath.Dir(nb.DB().Path()), store.ArchiveDirName)
+	for _, name := range res.Files {
+		wa, err := os.ReadFile(filepath.Join(aDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wb, err := os.ReadFile(filepath.Join(bDir, name))
+		if err != nil || !bytes.Equal(wa, wb) {
+			t.Fatalf("the standby's %s: %d bytes against the leader's %d, %v", name, len(wb), len(wa), err)
+		}
+	}
+	want, _ := a.Events(ctx, 0, 1000)
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := nb.Lead(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	got, err := b.Events(ctx, 0, 1000)
+	if err != nil || len(got) != len(want) || len(got) < res.Events {
+		t.Fatalf("the new leader's log: %d events, want %d (%v)", len(got), len(want), err)
+	}
+	for i := range got {
+		if got[i].Seq != want[i].Seq {
+			t.Fatalf("event %d: seq %d, want %d", i, got[i].Seq, want[i].Seq)
+		}
 	}
 }

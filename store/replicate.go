@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync/atomic"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -193,16 +195,62 @@ func (db *DB) Apply(index uint64, entry []byte) error {
 		case index != have+1:
 			return fmt.Errorf("%w: entry %d after %d", ErrGap, index, have)
 		}
+		meta := tx.Bucket([]byte(spaceMeta))
+		archived := u64From(meta.Get(keyArchivedThrough))
 		var err error
 		if events, err = applyEntry(tx, entry); err != nil {
 			return fmt.Errorf("apply log entry %d: %w", index, err)
 		}
-		return tx.Bucket([]byte(spaceMeta)).Put(keyLogApplied, u64key(index))
+		if now := u64From(meta.Get(keyArchivedThrough)); now > archived {
+			if err := db.archiveAsLeader(tx, archived, now); err != nil {
+				return fmt.Errorf("apply log entry %d: %w", index, err)
+			}
+		}
+		return meta.Put(keyLogApplied, u64key(index))
 	})
 	if err == nil && events {
 		db.signal()
 	}
 	return err
+}
+
+// archiveAsLeader writes the archive file the leader wrote when it moved
+// the events after from up to through out of the store (ArchiveEvents):
+// the entry recording the move comes before the ones deleting them, so
+// they are still in tx, the same bytes as the leader's. Each node keeps
+// its own archive directory whole this way.
+func (db *DB) archiveAsLeader(tx *bolt.Tx, from, through uint64) error {
+	if err := os.MkdirAll(db.archiveDir, 0o700); err != nil {
+		return fmt.Errorf("create archive directory: %w", err)
+	}
+	c := archiveChunkData{first: from + 1}
+	events := tx.Bucket([]byte(spaceEvents))
+	for seq := from + 1; seq <= through; seq++ {
+		v := events.Get(u64key(seq))
+		if v == nil {
+			return fmt.Errorf("archive: event %d is not in the store", seq)
+		}
+		if seq == from+1 {
+			var ev struct {
+				Time time.Time `json:"time"`
+			}
+			if err := decode(spaceEvents, u64key(seq), v, &ev); err != nil {
+				return err
+			}
+			c.day = ev.Time.UTC().Truncate(24 * time.Hour)
+		}
+		c.lines = append(c.lines, v)
+	}
+	_, err := db.writeArchiveFile(c)
+	return err
+}
+
+// u64From decodes a big-endian uint64, 0 for anything else.
+func u64From(v []byte) uint64 {
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
 }
 
 // applyEntry replays an entry's operations on tx; it reports whether
