@@ -57,20 +57,41 @@ type Site struct {
 	cfg     Config
 	metrics *metrics
 	client  *clientv3.Client
-	prefix  string
-	logger  *slog.Logger
+	// ownClient says Close closes client (Connect made it).
+	ownClient bool
+	prefix    string
+	logger    *slog.Logger
 }
 
 // Connect connects to etcd for cfg.Site.
 func Connect(ctx context.Context, cfg Config) (*Site, error) {
-	if !siteName.MatchString(cfg.Site) {
-		return nil, fmt.Errorf("site name %q: use 1 to 63 letters, digits, dots, dashes or underscores", cfg.Site)
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
-	if cfg.Node == "" {
-		return nil, errors.New("a node name is needed")
+	c, err := clientv3.New(clientv3.Config{
+		Endpoints: cfg.Endpoints, TLS: cfg.TLS, Username: cfg.Username, Password: cfg.Password,
+		DialTimeout: 5 * time.Second, DialKeepAliveTime: time.Second, DialKeepAliveTimeout: time.Second,
+		Context: context.WithoutCancel(ctx), Logger: zap.NewNop(),
+		MaxCallSendMsgSize: 2 * max(cfg.MaxValueBytes, DefaultMaxValueBytes),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to etcd %v: %w", cfg.Endpoints, err)
 	}
-	if len(cfg.Endpoints) == 0 {
-		return nil, errors.New("no etcd endpoint")
+	s, err := NewSite(ctx, c, cfg)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	s.ownClient = true
+	return s, nil
+}
+
+// NewSite is Connect on a client the caller keeps (and closes): several
+// sites may share one. cfg.Endpoints and the TLS and auth settings are
+// the client's business then.
+func NewSite(ctx context.Context, c *clientv3.Client, cfg Config) (*Site, error) {
+	if err := cfg.check(); err != nil && !errors.Is(err, errNoEndpoint) {
+		return nil, err
 	}
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = DefaultLeaseTTL
@@ -84,28 +105,38 @@ func Connect(ctx context.Context, cfg Config) (*Site, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	c, err := clientv3.New(clientv3.Config{
-		Endpoints: cfg.Endpoints, TLS: cfg.TLS, Username: cfg.Username, Password: cfg.Password,
-		DialTimeout: 5 * time.Second, DialKeepAliveTime: time.Second, DialKeepAliveTimeout: time.Second,
-		Context: context.WithoutCancel(ctx), Logger: zap.NewNop(),
-		MaxCallSendMsgSize: 2 * cfg.MaxValueBytes,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("connect to etcd %v: %w", cfg.Endpoints, err)
-	}
 	s := &Site{cfg: cfg, metrics: newMetrics(), client: c, prefix: "/pickwave/" + cfg.Site + "/", logger: cfg.Logger.With("site", cfg.Site, "node", cfg.Node)}
 	// Fail now, with a clear message, when no member answers.
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if _, err := c.Get(sctx, s.prefix+"snap"); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("reach etcd %v: %w", cfg.Endpoints, err)
+		return nil, fmt.Errorf("reach etcd %v: %w", c.Endpoints(), err)
 	}
 	return s, nil
 }
 
-// Close closes the connection.
-func (s *Site) Close() error { return s.client.Close() }
+var errNoEndpoint = errors.New("no etcd endpoint")
+
+func (cfg Config) check() error {
+	if !siteName.MatchString(cfg.Site) {
+		return fmt.Errorf("site name %q: use 1 to 63 letters, digits, dots, dashes or underscores", cfg.Site)
+	}
+	if cfg.Node == "" {
+		return errors.New("a node name is needed")
+	}
+	if len(cfg.Endpoints) == 0 {
+		return errNoEndpoint
+	}
+	return nil
+}
+
+// Close closes the connection, unless it was the caller's (NewSite).
+func (s *Site) Close() error {
+	if !s.ownClient {
+		return nil
+	}
+	return s.client.Close()
+}
 
 // Client is the etcd client, for tools and tests.
 func (s *Site) Client() *clientv3.Client { return s.client }

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
 
 	"github.com/pickwave/pickwave/ha"
 	"github.com/pickwave/pickwave/store"
@@ -30,13 +32,19 @@ func OnEtcd() bool { return os.Getenv(EngineVar) == "etcd" }
 // store's tests test the store, not etcd's disk: their cluster's fsyncs
 // are off. Benchmarks measure durable writes: theirs syncs.
 var shared [2]struct {
-	once sync.Once
-	c    *Cluster
-	err  error
+	once   sync.Once
+	c      *Cluster
+	client *clientv3.Client // shared by the sites, so a store opens without a dial
+	err    error
 }
 
 // SharedCluster returns this test binary's cluster, syncing or not.
 func SharedCluster(fsync bool) (*Cluster, error) {
+	c, _, err := sharedCluster(fsync)
+	return c, err
+}
+
+func sharedCluster(fsync bool) (*Cluster, *clientv3.Client, error) {
 	i := 0
 	if fsync {
 		i = 1
@@ -49,8 +57,11 @@ func SharedCluster(fsync bool) (*Cluster, error) {
 			return
 		}
 		sh.c, sh.err = StartIn(Plan(nil, 3, dir), func(cfg *embed.Config) { cfg.UnsafeNoFsync = !fsync })
+		if sh.err == nil {
+			sh.client, sh.err = clientv3.New(clientv3.Config{Endpoints: sh.c.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+		}
 	})
-	return sh.c, sh.err
+	return sh.c, sh.client, sh.err
 }
 
 // OpenLeader opens the store in dir as the leader of a site of its own
@@ -61,7 +72,7 @@ func SharedCluster(fsync bool) (*Cluster, error) {
 // replays the site's log into a new file and checks it equals dir's.
 func OpenLeader(tb testing.TB, dir string, opts store.Options) (db *store.DB, verify func() error, err error) {
 	_, bench := tb.(*testing.B)
-	c, err := SharedCluster(bench)
+	c, client, err := sharedCluster(bench)
 	if err != nil {
 		return nil, nil, fmt.Errorf("etcd cluster: %w", err)
 	}
@@ -73,7 +84,7 @@ func OpenLeader(tb testing.TB, dir string, opts store.Options) (db *store.DB, ve
 	cfg := ha.Config{Endpoints: c.Endpoints(), Site: "t" + hex.EncodeToString(sum[:8]), Node: "test", URL: "http://test",
 		LeaseTTL: 5 * time.Second, Logger: opts.Logger}
 	ctx := context.Background()
-	site, err := ha.Connect(ctx, cfg)
+	site, err := ha.NewSite(ctx, client, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
