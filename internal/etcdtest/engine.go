@@ -12,7 +12,6 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 
 	"github.com/pickwave/pickwave/ha"
@@ -28,23 +27,24 @@ const EngineVar = "PICKWAVE_TEST_ENGINE"
 func OnEtcd() bool { return os.Getenv(EngineVar) == "etcd" }
 
 // shared are the clusters every store of one test binary uses, each
-// store under a site of its own; they run until the binary exits. The
+// store under a site of its own; they run, as processes of their own,
+// until the binary exits. The
 // store's tests test the store, not etcd's disk: their cluster's fsyncs
 // are off. Benchmarks measure durable writes: theirs syncs.
 var shared [2]struct {
 	once   sync.Once
-	c      *Cluster
+	c      *Procs
 	client *clientv3.Client // shared by the sites, so a store opens without a dial
 	err    error
 }
 
 // SharedCluster returns this test binary's cluster, syncing or not.
-func SharedCluster(fsync bool) (*Cluster, error) {
+func SharedCluster(fsync bool) (*Procs, error) {
 	c, _, err := sharedCluster(fsync)
 	return c, err
 }
 
-func sharedCluster(fsync bool) (*Cluster, *clientv3.Client, error) {
+func sharedCluster(fsync bool) (*Procs, *clientv3.Client, error) {
 	i := 0
 	if fsync {
 		i = 1
@@ -56,7 +56,11 @@ func sharedCluster(fsync bool) (*Cluster, *clientv3.Client, error) {
 			sh.err = err
 			return
 		}
-		sh.c, sh.err = StartIn(Plan(nil, 3, dir), func(cfg *embed.Config) { cfg.UnsafeNoFsync = !fsync })
+		var args []string
+		if !fsync {
+			args = append(args, "--unsafe-no-fsync")
+		}
+		sh.c, sh.err = StartProcs(Plan(nil, 3, dir), args...)
 		if sh.err == nil {
 			sh.client, sh.err = clientv3.New(clientv3.Config{Endpoints: sh.c.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 		}

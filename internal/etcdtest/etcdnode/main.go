@@ -4,12 +4,14 @@
 //
 //	etcdnode --name m1 --dir DIR --client http://127.0.0.1:P --peer http://127.0.0.1:Q --cluster m1=...,m2=...
 //
-// It prints "ready" on stdout once it serves, and stops on SIGTERM or SIGINT.
+// It prints "ready" on stdout once it serves, and stops on SIGTERM or
+// SIGINT, or with --die-with-parent when its stdin closes.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -28,12 +30,15 @@ func main() {
 	flag.StringVar(&m.PeerURL, "peer", "", "peer `URL`")
 	cluster := flag.String("cluster", "", "initial cluster (name=peerURL,...)")
 	state := flag.String("state", embed.ClusterStateFlagNew, "initial cluster state: new or existing")
+	noFsync := flag.Bool("unsafe-no-fsync", false, "never fsync (tests of other things than durability)")
+	withParent := flag.Bool("die-with-parent", false, "stop when stdin closes: the parent process ended")
 	flag.Parse()
 	cfg, err := etcdtest.Config(m, *cluster, *state)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	cfg.UnsafeNoFsync = *noFsync
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -48,7 +53,15 @@ func main() {
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	orphaned := make(chan struct{})
+	if *withParent {
+		go func() {
+			io.Copy(io.Discard, os.Stdin)
+			close(orphaned)
+		}()
+	}
 	select {
+	case <-orphaned:
 	case <-sig:
 	case err := <-e.Err():
 		fmt.Fprintln(os.Stderr, err)
