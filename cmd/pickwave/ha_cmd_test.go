@@ -275,3 +275,33 @@ func TestHA_backupAndRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestHA_docsConfigLoads: the node's config file in docs/ha.md is one
+// serve reads, with every etcd setting where the text says.
+func TestHA_docsConfigLoads(t *testing.T) {
+	data, err := os.ReadFile("../../docs/ha.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "```json\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/ha.md has no JSON config block")
+	}
+	path := filepath.Join(t.TempDir(), "pickwave.json")
+	if err := os.WriteFile(path, []byte(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	if err := loadConfig(path, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.HA.validate(); err != nil {
+		t.Fatal(err)
+	}
+	h := cfg.HA
+	if len(h.Etcd) != 3 || h.Site != "main" || h.Node != "pick-1" || h.URL == "" || h.CA == "" || h.Cert == "" || h.Key == "" ||
+		h.User == "" || h.PasswordFile == "" || time.Duration(h.LeaseTTL) != 3*time.Second || len(cfg.Peers) != 2 {
+		t.Fatalf("docs/ha.md config: %+v", h)
+	}
+}
