@@ -148,6 +148,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if len(h.Etcd) > 0 {
+		if flagGiven(fs, "data") {
+			return errors.New("give --data DIR (a stopped server's directory) or --etcd URLS (a replicated site), not both")
+		}
 		return restoreSite(ctx, h, *from, *force, *wait, stdout, stderr)
 	}
 	info, kept, err := store.Restore(*from, *data, time.Now())

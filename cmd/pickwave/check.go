@@ -31,8 +31,8 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if len(h.Etcd) > 0 {
-		if *file != "" {
-			return errors.New("give --file FILE or --etcd URLS, not both")
+		if *file != "" || flagGiven(fs, "data") {
+			return errors.New("give --data DIR, --file FILE or --etcd URLS (a replicated site), only one")
 		}
 		return checkSite(ctx, h, stdout, stderr)
 	}

@@ -126,6 +126,7 @@ func TestHA_pushAndPull(t *testing.T) {
 		t.Fatalf("push while a leader serves: %v", err)
 	}
 	text := haMust(t, c, "ha", "status")
+	t.Logf("ha status:\n%s", text)
 	if !strings.Contains(text, "leader:    http://node-a:8080") || !strings.Contains(text, "of them") {
 		t.Fatalf("status while leading:\n%s", text)
 	}
@@ -254,6 +255,9 @@ func TestHA_backupAndRestore(t *testing.T) {
 		t.Fatalf("restore said %q", out)
 	}
 	haMust(t, c, "check")
+	if _, err := haRun(t, c, "check", "--data", t.TempDir()); err == nil || !strings.Contains(err.Error(), "only one") {
+		t.Fatalf("check with --etcd and --data: %v", err)
+	}
 
 	// A node whose file is of the site's former data starts from the
 	// restored snapshot (the old file kept beside it).

@@ -49,3 +49,11 @@ func (e *etcdFlags) set(name string, h *HAConfig) bool {
 	}
 	return true
 }
+
+// flagGiven reports whether the flag called name was given on the
+// command line (fs parsed).
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
