@@ -309,3 +309,57 @@ func TestHA_docsConfigLoads(t *testing.T) {
 		t.Fatalf("docs/ha.md config: %+v", h)
 	}
 }
+
+// TestHA_toolsWithEtcdAuth: with etcd's auth on, the site's user, allowed
+// /pickwave/main/ and nothing else (as docs/ha.md sets it up), can push,
+// read the status, check and pull; a wrong password and another site
+// are refused.
+func TestHA_toolsWithEtcdAuth(t *testing.T) {
+	c := etcdtest.Start(t, 1)
+	bg := context.Background()
+	root, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	steps := []func() error{
+		func() error { _, err := root.UserAdd(bg, "root", "rootpw"); return err },
+		func() error { _, err := root.UserGrantRole(bg, "root", "root"); return err },
+		func() error { _, err := root.RoleAdd(bg, "pickwave-main"); return err },
+		func() error {
+			_, err := root.RoleGrantPermission(bg, "pickwave-main", "/pickwave/main/", clientv3.GetPrefixRangeEnd("/pickwave/main/"), clientv3.PermissionType(clientv3.PermReadWrite))
+			return err
+		},
+		func() error { _, err := root.UserAdd(bg, "pickwave-main", "s3cret"); return err },
+		func() error { _, err := root.UserGrantRole(bg, "pickwave-main", "pickwave-main"); return err },
+		func() error { _, err := root.AuthEnable(bg); return err },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("auth setup step %d: %v", i, err)
+		}
+	}
+	secrets := t.TempDir()
+	good, bad := filepath.Join(secrets, "good"), filepath.Join(secrets, "bad")
+	if err := os.WriteFile(good, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("guess\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	as := func(file string, args ...string) []string {
+		return append(args, "--etcd-user", "pickwave-main", "--etcd-password-file", file)
+	}
+	haMust(t, c, as(good, "ha", "push", "--data", seededDir(t))...)
+	if out := haMust(t, c, as(good, "ha", "status")...); !strings.Contains(out, "snapshot:  index 0") || strings.Contains(out, "unreachable") {
+		t.Fatalf("status as the site's user:\n%s", out)
+	}
+	haMust(t, c, as(good, "check")...)
+	haMust(t, c, as(good, "ha", "pull", "--data", t.TempDir())...)
+	if _, err := haRun(t, c, as(bad, "ha", "status")...); err == nil || !strings.Contains(err.Error(), "authentication failed") {
+		t.Fatalf("a wrong password: %v", err)
+	}
+	if _, err := haRun(t, c, as(good, "ha", "status", "--site", "other")...); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("another site's keys: %v", err)
+	}
+}
