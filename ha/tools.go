@@ -289,6 +289,8 @@ func (s *Site) CheckLog(ctx context.Context) (*LogCheck, error) {
 			switch {
 			case index <= rec.Index:
 				problem("entry %d is still in the log, though the snapshot holds it (snapshot at %d)", index, rec.Index)
+			case index == prev+2:
+				problem("entry %d is missing: the log jumps from %d to %d", prev+1, prev, index)
 			case index != prev+1:
 				problem("entries %d to %d are missing: the log jumps from %d to %d", prev+1, index-1, prev, index)
 			}

@@ -210,7 +210,7 @@ func TestHA_checkFindsADamagedLog(t *testing.T) {
 	if _, err := cli.Delete(bg, key(5)); err != nil {
 		t.Fatal(err)
 	}
-	expectProblem("a missing entry", "entries 5 to 5 are missing")
+	expectProblem("a missing entry", "entry 5 is missing: the log jumps from 4 to 6")
 
 	part, err := cli.Get(bg, "/pickwave/main/snap/", clientv3.WithPrefix())
 	if err != nil || len(part.Kvs) == 0 {
