@@ -19,8 +19,9 @@ import (
 )
 
 // runBackup writes a verified backup of a store: from a running server
-// through GET /api/v1/backup (--server, --token), or from the data
-// directory of a stopped one (--data). The file is written atomically
+// through GET /api/v1/backup (--server, --token), from the data
+// directory of a stopped one (--data), or of a replicated site from etcd
+// (--etcd, --site: its snapshot and log, pulled). The file is written atomically
 // and kept only when it passes the check of `pickwave check`.
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
@@ -30,17 +31,22 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	data := fs.String("data", "", "data `directory` of a stopped server (instead of --server)")
 	out := fs.String("out", "", "backup `file` to write, or a directory to write pickwave-<time>.db into")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up a download after this `long`")
+	sf := addSiteFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("backup takes no arguments, got %q", fs.Args())
 	}
+	h, err := sf.ha(fs)
+	if err != nil {
+		return err
+	}
 	if *out == "" {
 		return errors.New("--out is required: the backup file, or a directory for it")
 	}
-	if (*srv == "") == (*data == "") {
-		return errors.New("give --server URL (a running server) or --data DIR (a stopped one), not both")
+	if sources := btoi(*srv != "") + btoi(*data != "") + btoi(len(h.Etcd) > 0); sources != 1 {
+		return errors.New("give one of --server URL (a running server), --data DIR (a stopped one) or --etcd URLS (a replicated site)")
 	}
 	path := *out
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
@@ -49,13 +55,15 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("%s exists, and a backup never overwrites a file: give another name, or a directory", path)
 	}
-	var (
-		info store.FileInfo
-		err  error
-	)
-	if *data != "" {
+	var info store.FileInfo
+	switch {
+	case len(h.Etcd) > 0:
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		info, err = backupSite(ctx, h, path, stderr)
+	case *data != "":
 		info, err = store.BackupFile(*data, path)
-	} else {
+	default:
 		if *token == "" {
 			*token = os.Getenv("PICKWAVE_TOKEN")
 		}
@@ -108,12 +116,24 @@ func downloadBackup(ctx context.Context, base, token, path string) (store.FileIn
 	})
 }
 
-// runRestore puts a backup in place of a stopped server's store.
-func runRestore(_ context.Context, args []string, stdout, stderr io.Writer) error {
+// btoi is 1 for true.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// runRestore puts a backup in place of a stopped server's store, or of a
+// replicated site's data in etcd (--etcd: a push of the backup).
+func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	from := fs.String("from", "", "backup `file` to restore")
 	data := fs.String("data", DefaultConfig().Data, "data `directory` of a stopped server")
+	sf := addSiteFlags(fs)
+	force := fs.Bool("force", false, "with --etcd: restore even though a leader holds the site: wait until its lead ends (see --wait)")
+	wait := fs.Duration("wait", time.Minute, "with --etcd --force: give up waiting for the lead after this `long`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -122,6 +142,16 @@ func runRestore(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *from == "" {
 		return errors.New("--from is required: the backup file to restore")
+	}
+	h, err := sf.ha(fs)
+	if err != nil {
+		return err
+	}
+	if len(h.Etcd) > 0 {
+		if flagGiven(fs, "data") {
+			return errors.New("give --data DIR (a stopped server's directory) or --etcd URLS (a replicated site), not both")
+		}
+		return restoreSite(ctx, h, *from, *force, *wait, stdout, stderr)
 	}
 	info, kept, err := store.Restore(*from, *data, time.Now())
 	if err != nil {

@@ -438,16 +438,10 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar((*time.Duration)(&fromFlags.Counts.EveryB), "count-every-b", time.Duration(cfg.Counts.EveryB), "count a stock row of a B SKU this often")
 	fs.DurationVar((*time.Duration)(&fromFlags.Counts.EveryC), "count-every-c", time.Duration(cfg.Counts.EveryC), "count a stock row of a C SKU this often")
 	fs.IntVar(&fromFlags.Counts.MaxPerRun, "count-schedule-max", cfg.Counts.MaxPerRun, "`counts` one daily run of the ABC schedule raises at most (0: no scheduled counts)")
-	etcd := fs.String("etcd", "", "comma-separated etcd client `URLs`: serve as a node of a replicated site (see --site)")
-	fs.StringVar(&fromFlags.HA.Site, "site", cfg.HA.Site, "with --etcd: the site's `name`, its keys under /pickwave/NAME/")
+	etcd := addEtcdFlags(fs, cfg.HA.Site)
 	fs.StringVar(&fromFlags.HA.Node, "node", "", "with --etcd: this node's `name` (default: the host name)")
 	fs.StringVar(&fromFlags.HA.URL, "advertise", "", "with --etcd: the `URL` clients reach this node at (default: from --addr)")
 	fs.DurationVar((*time.Duration)(&fromFlags.HA.LeaseTTL), "lease-ttl", time.Duration(cfg.HA.LeaseTTL), "with --etcd: a dead leader's lead lasts at most this `long`")
-	fs.StringVar(&fromFlags.HA.CA, "etcd-ca", "", "PEM `file` of the CA of the etcd members' certificates")
-	fs.StringVar(&fromFlags.HA.Cert, "etcd-cert", "", "PEM client certificate `file` for etcd (with --etcd-key)")
-	fs.StringVar(&fromFlags.HA.Key, "etcd-key", "", "PEM private key `file` of --etcd-cert")
-	fs.StringVar(&fromFlags.HA.User, "etcd-user", "", "etcd `user`, when etcd's auth is on")
-	fs.StringVar(&fromFlags.HA.PasswordFile, "etcd-password-file", "", "`file` holding the etcd user's password")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -460,6 +454,9 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 		}
 	}
 	fs.Visit(func(f *flag.Flag) {
+		if etcd.set(f.Name, &cfg.HA) {
+			return
+		}
 		switch f.Name {
 		case "addr":
 			cfg.Addr = fromFlags.Addr
@@ -509,26 +506,12 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.TLSKey = fromFlags.TLSKey
 		case "tls-self-signed":
 			cfg.TLSSelfSigned = fromFlags.TLSSelfSigned
-		case "etcd":
-			cfg.HA.Etcd = splitList(*etcd)
-		case "site":
-			cfg.HA.Site = fromFlags.HA.Site
 		case "node":
 			cfg.HA.Node = fromFlags.HA.Node
 		case "advertise":
 			cfg.HA.URL = fromFlags.HA.URL
 		case "lease-ttl":
 			cfg.HA.LeaseTTL = fromFlags.HA.LeaseTTL
-		case "etcd-ca":
-			cfg.HA.CA = fromFlags.HA.CA
-		case "etcd-cert":
-			cfg.HA.Cert = fromFlags.HA.Cert
-		case "etcd-key":
-			cfg.HA.Key = fromFlags.HA.Key
-		case "etcd-user":
-			cfg.HA.User = fromFlags.HA.User
-		case "etcd-password-file":
-			cfg.HA.PasswordFile = fromFlags.HA.PasswordFile
 		case "tls-hosts":
 			cfg.TLSHosts = nil
 			for h := range strings.SplitSeq(*tlsHosts, ",") {

@@ -4,6 +4,7 @@
 //	pickwave token --data DIR --role ROLE [--user NAME] [--ttl 720h]
 //	pickwave backup --server URL --token T --out FILE | --data DIR --out FILE
 //	pickwave restore --from FILE --data DIR
+//	pickwave ha push|pull|status --etcd URLS --site NAME ...
 //	pickwave devices [--json]
 //	pickwave sim scanner|scale|printer [--path P] [--addr A] [--protocol P] | --station ID [--data DIR]
 //
@@ -54,6 +55,11 @@ Usage:
                                  backup of a stopped server's store, verified
   pickwave restore --from FILE --data DIR
                                  verify a backup and put it in place of a stopped server's store
+  pickwave ha push|pull|status --etcd URLS [--site main] ...
+                                 a replicated site's data in etcd: push a data directory in,
+                                 pull it out as a standalone store, show leader, snapshot, log
+  pickwave check|backup|restore --etcd URLS [--site main] ...
+                                 the same commands on a replicated site (pickwave ha help)
   pickwave devices [--json]      list serial ports: USB VID:PID, serial number, kind
   pickwave sim scanner|scale|printer [--path P] [--addr A] [--protocol P]
                                  run one simulated device until Ctrl-C
@@ -85,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBackup(ctx, args[1:], stdout, stderr)
 	case "restore":
 		return runRestore(ctx, args[1:], stdout, stderr)
+	case "ha":
+		return runHA(ctx, args[1:], stdout, stderr)
 	case "devices":
 		return runDevices(ctx, args[1:], stdout, stderr)
 	case "sim":

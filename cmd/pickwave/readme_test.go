@@ -23,6 +23,7 @@ var readmeSkips = map[string]string{
 	"make run    #": "the test serves the demo itself, as make run does; make test is what runs this test",
 	"./bin/pickwave sim scanner                          #": "three simulators that run until Ctrl-C, one per terminal, waiting for typed commands",
 	`pickwave backup --server "$PICKWAVE_URL"`:              "the restore drill, which TestReadme_restoreDrill runs line by line with its variables",
+	`pickwave ha push --etcd "$ETCD"`:                       "needs an etcd cluster; TestHA_pushAndPull, TestHA_checkFindsADamagedLog and TestHA_backupAndRestore run these commands",
 }
 
 // readmeStopped marks a block that runs with the server stopped: its
