@@ -159,7 +159,7 @@ func (l *Leader) snapshot(ctx context.Context, db *store.DB, wipe bool) (*snapRe
 var ErrNoSite = errors.New("ha: the site has no snapshot in etcd yet")
 
 // Restore writes the site's latest snapshot into dir as its store file,
-// keeping a file already there beside it (pickwave.db.before-snapshot-<time>).
+// keeping a file already there beside it (pickwave.db.before-restore-<time>, as store.Restore does).
 // dir must not be open.
 func (s *Site) Restore(ctx context.Context, dir string) (*snapRecord, error) {
 	rec, err := s.readSnap(ctx)

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -38,13 +37,9 @@ func haSite(ctx context.Context, cfg Config, m *Main) (*ha.Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	var password string
-	if h.PasswordFile != "" {
-		data, err := os.ReadFile(h.PasswordFile)
-		if err != nil {
-			return nil, fmt.Errorf("etcd password: %w", err)
-		}
-		password = strings.TrimSpace(string(data))
+	password, err := etcdPassword(h)
+	if err != nil {
+		return nil, err
 	}
 	node := h.Node
 	if node == "" {
