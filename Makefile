@@ -8,7 +8,7 @@ DATA     ?= ./data
 FUZZTIME ?= 10s
 CONTRACT_LOG := bin/contract.log
 
-.PHONY: run build test test-deps bench lint fuzz clean
+.PHONY: run build test test-etcd test-deps bench lint fuzz clean
 
 ## run: build and serve the demo warehouse, its live floor running, on $(ADDR) with data in $(DATA)
 run: build
@@ -21,9 +21,14 @@ build:
 ## test: install what tests need, then run every test with the race detector;
 ## every HTTP exchange the tests make is checked against docs/openapi.yaml,
 ## and the count is printed at the end
+## the store's tests also run a second time on the etcd engine (docs/ha.md), beside the main
+## run and without the race detector, which the first run of the same tests has
 test: test-deps lint
 	@mkdir -p bin && : > $(CONTRACT_LOG)
-	PICKWAVE_CONTRACT_LOG=$(CURDIR)/$(CONTRACT_LOG) go test -race -count=1 -timeout 25m ./...
+	@(PICKWAVE_TEST_ENGINE=etcd go test -count=1 -timeout 25m ./store/ > bin/test-etcd.log 2>&1; echo $$? > bin/test-etcd.rc) & \
+	PICKWAVE_CONTRACT_LOG=$(CURDIR)/$(CONTRACT_LOG) go test -race -count=1 -timeout 25m ./...; rc=$$?; \
+	wait; grep -v '^{' bin/test-etcd.log; echo "store tests on the etcd engine: exit $$(cat bin/test-etcd.rc)"; \
+	[ $$rc = 0 ] && [ "$$(cat bin/test-etcd.rc)" = 0 ]
 	@awk '{ n++; if ($$2 != "(unknown)") ops[$$1 " " $$2] = 1 } \
 	  END { printf "contract: %d exchanges checked against docs/openapi.yaml, on %d of its operations\n", n, length(ops) }' $(CONTRACT_LOG)
 
@@ -35,6 +40,10 @@ test-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-liberation >/dev/null; \
 	fi
+
+## test-etcd: the store's and package ha's tests on the etcd engine with the race detector
+test-etcd:
+	PICKWAVE_TEST_ENGINE=etcd go test -race -count=1 -timeout 40m ./store/ ./ha/
 
 ## bench: run every benchmark once (figures for the notes)
 bench:
