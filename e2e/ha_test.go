@@ -158,8 +158,9 @@ func TestHA_faults(t *testing.T) {
 		took := h.waitReady(standby, killed, 15*time.Second)
 		first := h.waitAckBy(standby.addr, acked, killed, 15*time.Second)
 		takeovers = append(takeovers, took)
-		t.Logf("kill %d of %s: %s serving (/readyz 200) after %v, its first acknowledged scan after %v",
-			k, active.name, standby.name, took.Round(time.Millisecond), first.Round(time.Millisecond))
+		elected, _ := standby.p.loggedAt("elected leader")
+		t.Logf("kill %d of %s: %s elected after %v, serving (/readyz 200) after %v, its first acknowledged scan after %v",
+			k, active.name, standby.name, elected.Sub(killed).Round(time.Millisecond), took.Round(time.Millisecond), first.Round(time.Millisecond))
 		if took > haTakeover {
 			t.Errorf("kill %d: %s took %v to serve, want ≤ %v", k, standby.name, took, haTakeover)
 		}

@@ -34,7 +34,8 @@ type proc struct {
 
 	mu    sync.Mutex
 	msgs  []string
-	lines []string // the last few, for a failure's report
+	times []time.Time // when each of msgs came
+	lines []string    // the last few, for a failure's report
 }
 
 func startProc(t *testing.T, name, bin string, args ...string) *proc {
@@ -61,8 +62,8 @@ func startProc(t *testing.T, name, bin string, args ...string) *proc {
 				msg = rec.Msg
 			}
 			p.mu.Lock()
-			p.msgs = append(p.msgs, msg)
-			if p.lines = append(p.lines, line); len(p.lines) > 30 {
+			p.msgs, p.times = append(p.msgs, msg), append(p.times, time.Now())
+			if p.lines = append(p.lines, line); len(p.lines) > 100 {
 				p.lines = p.lines[1:]
 			}
 			p.mu.Unlock()
@@ -92,6 +93,18 @@ func (p *proc) waitLogged(msg string, timeout time.Duration) bool {
 		}
 	}
 	return false
+}
+
+// loggedAt returns when the process last logged msg.
+func (p *proc) loggedAt(msg string) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, m := range slices.Backward(p.msgs) {
+		if m == msg {
+			return p.times[i], true
+		}
+	}
+	return time.Time{}, false
 }
 
 func (p *proc) exitErr() any {
