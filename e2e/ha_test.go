@@ -227,7 +227,7 @@ func TestHA_faults(t *testing.T) {
 	}
 	beforeCut, late := h.acksAround(active.addr, cut, cut.Add(haLeaseTTL))
 	t.Logf("%s cut off from etcd: exited after %v (%v), %s serving after %v; %d scans it acknowledged before the cut, %d later than the cut and its lease",
-		active.name, exited.Round(time.Millisecond), active.p.err, standby.name, took.Round(time.Millisecond), beforeCut, late)
+		active.name, exited.Round(time.Millisecond), active.p.err, standby.name, took.Round(time.Millisecond), len(beforeCut), late)
 	if late > 0 {
 		t.Errorf("%s acknowledged %d scans later than its lease (%v) after the cut", active.name, late, haLeaseTTL)
 	}
@@ -265,6 +265,17 @@ func TestHA_faults(t *testing.T) {
 		len(book.ids), picks, h.waves, resent)
 	if picks < 100 {
 		t.Errorf("only %d OK picks in the run", picks)
+	}
+	// What the cut node acknowledged before the cut is among them: each
+	// answered from record by the nodes that led after it.
+	lost := 0
+	for _, id := range beforeCut {
+		if !book.ids[id] {
+			lost++
+		}
+	}
+	if lost > 0 {
+		t.Errorf("%d of the %d scans acknowledged before the cut are not answered from record", lost, len(beforeCut))
 	}
 	h.checkEvents(ctx, book)
 	h.checkTotals(ctx, book)
@@ -368,8 +379,10 @@ type haTest struct {
 	acks []haAck // in the order acknowledged
 }
 
-// haAck is one scan acknowledged, when and by which node (its address).
+// haAck is one scan acknowledged: its id, when, and by which node (its
+// address).
 type haAck struct {
+	id   string
 	at   time.Time
 	addr string
 }
@@ -449,11 +462,11 @@ func (h *haTest) waitLogged(p *proc, msg string, timeout time.Duration) {
 	}
 }
 
-// ack books a scan acknowledged by the node at addr.
-func (h *haTest) ack(addr string) {
+// ack books scan id acknowledged by the node at addr.
+func (h *haTest) ack(id, addr string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.acks = append(h.acks, haAck{at: time.Now(), addr: addr})
+	h.acks = append(h.acks, haAck{id: id, at: time.Now(), addr: addr})
 }
 
 func (h *haTest) ackCount() int {
@@ -514,16 +527,16 @@ func (h *haTest) longestGap(from, to time.Time) (time.Duration, int) {
 	return max(gap, to.Sub(last)), n
 }
 
-// acksAround counts the scans the node at addr acknowledged before cut,
-// and after late.
-func (h *haTest) acksAround(addr string, cut, late time.Time) (before, after int) {
+// acksAround returns the ids of the scans the node at addr acknowledged
+// before cut, and counts those it acknowledged after late.
+func (h *haTest) acksAround(addr string, cut, late time.Time) (before []string, after int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, a := range h.acks {
 		switch {
 		case a.addr != addr:
 		case a.at.Before(cut):
-			before++
+			before = append(before, a.id)
 		case a.at.After(late):
 			after++
 		}
@@ -819,7 +832,7 @@ func (p *haPicker) scan(ctx context.Context, pr *pickwave.Prompt) bool {
 		}
 	}
 	e, _ := p.c.Entry(id)
-	p.h.ack(serverAddr(p.c.Server()))
+	p.h.ack(id, serverAddr(p.c.Server()))
 	if e.Verdict.OK() && s.step == pickwave.StepItem {
 		p.picks++
 	}
