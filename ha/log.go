@@ -50,10 +50,6 @@ const maxEntryBytes = 1 << 30
 // leader: its election key is gone, so etcd refused the transaction.
 var ErrFenced = errors.New("ha: not the leader any more (election key gone); nothing appended")
 
-// appendTimeout bounds one append; a leader that cannot reach a quorum
-// in this time gives up, is fenced, and steps down.
-const appendTimeout = 2 * time.Second
-
 // fence is the compare every leader transaction carries: the election key
 // is still the one this node created.
 func (l *Leader) fence() clientv3.Cmp {
@@ -61,13 +57,19 @@ func (l *Leader) fence() clientv3.Cmp {
 }
 
 // Append makes entry the log's entry at index (store.Log). It fails, and
-// the node must step down, when the node lost the lead or etcd did not
-// answer in time.
+// the node must step down, when the node lost the lead, or etcd did not
+// take the entry within the lease TTL: an etcd election (about a second)
+// is ridden through, each attempt given up and made again.
 func (l *Leader) Append(ctx context.Context, index uint64, entry []byte) (err error) {
-	ctx, cancel := context.WithTimeout(ctx, appendTimeout)
+	ctx, cancel := context.WithTimeout(ctx, l.site.cfg.LeaseTTL)
 	defer cancel()
 	start, size := time.Now(), 0
 	defer func() { l.site.metrics.observeAppend(start, size, err) }()
+	defer func() {
+		if err != nil {
+			l.markLost()
+		}
+	}()
 	s := l.site
 	value := compress(valueEntry, entry)
 	if z := value[1:]; len(z) > s.cfg.MaxValueBytes {
@@ -76,8 +78,7 @@ func (l *Leader) Append(ctx context.Context, index uint64, entry []byte) (err er
 		n := 0
 		for off := 0; off < len(z); off += s.cfg.MaxValueBytes {
 			part := z[off:min(off+s.cfg.MaxValueBytes, len(z))]
-			if err := l.put(ctx, s.chunkKey(index, n), part); err != nil {
-				l.markLost()
+			if err := l.write(ctx, s.chunkKey(index, n), part, false); err != nil {
 				return fmt.Errorf("append part %d of entry %d: %w", n, index, err)
 			}
 			n++
@@ -85,34 +86,77 @@ func (l *Leader) Append(ctx context.Context, index uint64, entry []byte) (err er
 		value = strconv.AppendInt([]byte{valueChunks}, int64(n), 10)
 	}
 	size = len(value)
-	key := s.logKey(index)
-	resp, err := s.client.Txn(ctx).
-		If(l.fence(), clientv3.Compare(clientv3.Version(key), "=", 0)).
-		Then(clientv3.OpPut(key, string(value))).
-		Commit()
-	if err != nil {
-		l.markLost()
+	if err := l.write(ctx, s.logKey(index), value, true); err != nil {
 		return fmt.Errorf("append entry %d: %w", index, err)
-	}
-	if !resp.Succeeded {
-		l.markLost()
-		return fmt.Errorf("append entry %d: %w", index, ErrFenced)
 	}
 	l.appended.Store(index)
 	s.metrics.applied.Set(float64(index))
 	return nil
 }
 
-// put writes one key in a fenced transaction.
+// put writes one key in a fenced transaction, as write does.
 func (l *Leader) put(ctx context.Context, key string, value []byte) error {
-	resp, err := l.site.client.Txn(ctx).If(l.fence()).Then(clientv3.OpPut(key, string(value))).Commit()
+	return l.write(ctx, key, value, false)
+}
+
+// write puts value at key in a transaction fenced by the election key
+// (and, when once, only if the key is new), until ctx ends. An attempt
+// that gets no answer in attemptTimeout (the member it went to died, the
+// etcd leader it was proposed to is gone) is made again. When a later
+// attempt finds the key already written, the earlier one landed and its
+// answer was lost: the write counts when the key holds this value and the
+// fence still holds. ErrFenced when the fence failed.
+func (l *Leader) write(ctx context.Context, key string, value []byte, once bool) error {
+	cmps := []clientv3.Cmp{l.fence()}
+	if once {
+		cmps = append(cmps, clientv3.Compare(clientv3.Version(key), "=", 0))
+	}
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout(len(value)))
+		resp, err := l.site.client.Txn(actx).If(cmps...).Then(clientv3.OpPut(key, string(value))).Commit()
+		cancel()
+		if err == nil {
+			if resp.Succeeded {
+				return nil
+			}
+			if !once || attempt == 0 {
+				return ErrFenced
+			}
+			var landed bool
+			if landed, err = l.holds(ctx, key, value); err == nil {
+				if landed {
+					return nil
+				}
+				return ErrFenced
+			}
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+			return fmt.Errorf("%w (gave up: %w)", err, ctx.Err())
+		}
+	}
+}
+
+// attemptTimeout bounds one attempt at writing n bytes: half a second,
+// and a second more per MiB.
+func attemptTimeout(n int) time.Duration {
+	return 500*time.Millisecond + time.Duration(n)*time.Second/(1<<20)
+}
+
+// holds reports whether key holds value while the fence holds.
+func (l *Leader) holds(ctx context.Context, key string, value []byte) (bool, error) {
+	actx, cancel := context.WithTimeout(ctx, attemptTimeout(len(value)))
+	defer cancel()
+	resp, err := l.site.client.Txn(actx).If(l.fence()).Then(clientv3.OpGet(key)).Commit()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !resp.Succeeded {
-		return ErrFenced
+		return false, nil
 	}
-	return nil
+	kvs := resp.Responses[0].GetResponseRange().Kvs
+	return len(kvs) == 1 && bytes.Equal(kvs[0].Value, value), nil
 }
 
 // entry reads the entry a log value holds.
