@@ -4,21 +4,22 @@ import (
 	"bufio"
 	"encoding/json"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pickwave/pickwave/internal/etcdtest"
 )
 
 // buildEtcdnode builds internal/etcdtest/etcdnode, one etcd member per
 // process.
 func buildEtcdnode(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "etcdnode")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/pickwave/pickwave/internal/etcdtest/etcdnode").CombinedOutput(); err != nil {
-		t.Errorf("build etcdnode: %v\n%s", err, out)
+	bin, err := etcdtest.NodeBinary()
+	if err != nil {
+		t.Error(err)
 	}
 	return bin
 }

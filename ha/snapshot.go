@@ -37,20 +37,8 @@ type snapRecord struct {
 	Taken  time.Time `json:"taken"`
 }
 
-func (s *Site) readSnap(ctx context.Context) (*snapRecord, error) {
-	resp, err := s.client.Get(ctx, s.snapKey())
-	if err != nil {
-		return nil, fmt.Errorf("read the snapshot record: %w", err)
-	}
-	if len(resp.Kvs) == 0 {
-		return nil, nil
-	}
-	var r snapRecord
-	if err := json.Unmarshal(resp.Kvs[0].Value, &r); err != nil {
-		return nil, fmt.Errorf("snapshot record: %w", err)
-	}
-	return &r, nil
-}
+// readSnap reads the latest snapshot record, nil when there is none.
+func (s *Site) readSnap(ctx context.Context) (*snapRecord, error) { return s.readSnapAt(ctx, 0) }
 
 // partWriter writes what it is given to etcd in fenced parts.
 type partWriter struct {

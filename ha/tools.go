@@ -150,7 +150,8 @@ func (s *Site) Status(ctx context.Context) (*Status, error) {
 	return st, nil
 }
 
-// readSnapAt reads the snapshot record at revision rev.
+// readSnapAt reads the snapshot record at revision rev (0: the latest),
+// nil when there is none.
 func (s *Site) readSnapAt(ctx context.Context, rev int64) (*snapRecord, error) {
 	resp, err := s.client.Get(ctx, s.snapKey(), clientv3.WithRev(rev))
 	if err != nil {

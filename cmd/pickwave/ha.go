@@ -33,16 +33,9 @@ var errLostLead = errors.New("lost the lead of the site; stopped serving (start 
 // haSite connects to the site's etcd cluster.
 func haSite(ctx context.Context, cfg Config, m *Main) (*ha.Site, error) {
 	h := cfg.HA
-	tlsCfg, err := etcdTLS(h)
-	if err != nil {
-		return nil, err
-	}
-	password, err := etcdPassword(h)
-	if err != nil {
-		return nil, err
-	}
 	node := h.Node
 	if node == "" {
+		var err error
 		if node, err = os.Hostname(); err != nil {
 			return nil, fmt.Errorf("node name: %w", err)
 		}
@@ -51,8 +44,7 @@ func haSite(ctx context.Context, cfg Config, m *Main) (*ha.Site, error) {
 	if url == "" {
 		url = advertisedURL(cfg)
 	}
-	return ha.Connect(ctx, ha.Config{Endpoints: h.Etcd, TLS: tlsCfg, Username: h.User, Password: password,
-		Site: h.Site, Node: node, URL: url, LeaseTTL: time.Duration(h.LeaseTTL), Logger: m.Logger})
+	return connectAs(ctx, h, node, url, m.Logger)
 }
 
 // advertisedURL is the node's URL made from --addr: an unspecified host

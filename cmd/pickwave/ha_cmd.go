@@ -94,6 +94,13 @@ func connectSite(ctx context.Context, h HAConfig, purpose string, logger *slog.L
 	if len(h.Etcd) == 0 {
 		return nil, errors.New("--etcd is required: the etcd members' client URLs")
 	}
+	host, _ := os.Hostname()
+	return connectAs(ctx, h, "pickwave-"+purpose+"@"+host, "", logger)
+}
+
+// connectAs connects to the site as node at url (empty for a tool), with
+// the etcd TLS and auth settings of h.
+func connectAs(ctx context.Context, h HAConfig, node, url string, logger *slog.Logger) (*ha.Site, error) {
 	tlsCfg, err := etcdTLS(h)
 	if err != nil {
 		return nil, err
@@ -102,9 +109,8 @@ func connectSite(ctx context.Context, h HAConfig, purpose string, logger *slog.L
 	if err != nil {
 		return nil, err
 	}
-	host, _ := os.Hostname()
 	return ha.Connect(ctx, ha.Config{Endpoints: h.Etcd, TLS: tlsCfg, Username: h.User, Password: password,
-		Site: h.Site, Node: "pickwave-" + purpose + "@" + host, LeaseTTL: time.Duration(h.LeaseTTL), Logger: logger})
+		Site: h.Site, Node: node, URL: url, LeaseTTL: time.Duration(h.LeaseTTL), Logger: logger})
 }
 
 // etcdPassword reads --etcd-password-file, "" without one.
