@@ -16,8 +16,8 @@ import (
 	"github.com/pickwave/pickwave/internal/testenv"
 )
 
-// TestServe_demoFloor runs `pickwave serve --demo --demo-floor` for two
-// minutes of the clock (30 s with -short), the floor's time sped up 20
+// TestServe_demoFloor runs `pickwave serve --demo --demo-floor` for 75 s
+// of the clock (25 floor minutes; 30 s with -short), the floor's time sped up 20
 // times (walking, scanning, packing and the shop's orders; the server is
 // not sped up): the event log grows all along, waves are released and
 // completed, orders are packed at the floor's station PACK-9 with labels
@@ -30,7 +30,7 @@ import (
 func TestServe_demoFloor(t *testing.T) {
 	t.Parallel()
 	const speed = 20
-	runFor := 2 * time.Minute
+	runFor := 75 * time.Second
 	if testing.Short() {
 		runFor = 30 * time.Second
 	}

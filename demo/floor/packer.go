@@ -169,6 +169,14 @@ func (k *packer) pack(ctx context.Context, s *pickwave.PackSession) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			// The floor stops, and the station may have packed the
+			// order in the meantime: count it if so, so the floor's
+			// figures agree with the store's.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			if s, err := k.api.Pack.Session(sctx, k.f.cfg.Station); err == nil && s.OrderID != order {
+				k.f.count(func(st *Stats) { st.Packed++ })
+			}
 			return nil
 		case <-t.C:
 		}

@@ -1,7 +1,7 @@
 // Package etcdtest runs real etcd clusters for tests: members of the
 // embedded etcd server (go.etcd.io/etcd/server/v3/embed) on loopback
-// ports, in this process or, for fault tests that kill members with
-// SIGKILL, each in a process of its own (cmd/etcdnode).
+// ports, each in a process of its own (etcdnode), so tests may kill
+// them with SIGKILL and a test under -race does not instrument etcd.
 package etcdtest
 
 import (
@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
 )
@@ -89,63 +88,19 @@ func Config(m Member, cluster string, state string) (*embed.Config, error) {
 	return cfg, nil
 }
 
-// Cluster is a cluster whose members run in this process.
-type Cluster struct {
-	Members []Member
-	etcds   []*embed.Etcd
-}
+// Cluster is a test cluster: its members run as processes of their own
+// (see Procs).
+type Cluster = Procs
 
-// Start starts an n-member cluster in this process, stopped when the
-// test ends.
+// Start starts an n-member cluster, its members processes of their own
+// (built without the race detector, so a test under -race does not slow
+// etcd down ten times over), stopped when the test ends.
 func Start(tb testing.TB, n int) *Cluster {
 	tb.Helper()
-	c, err := StartIn(Plan(tb, n, tb.TempDir()), nil)
+	c, err := StartProcs(Plan(tb, n, tb.TempDir()))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(c.Close)
 	return c
-}
-
-// StartIn starts the members in this process and waits until they
-// serve; mod, when set, changes each member's configuration first.
-func StartIn(ms []Member, mod func(*embed.Config)) (*Cluster, error) {
-	c := &Cluster{Members: ms}
-	cluster := InitialCluster(ms)
-	for _, m := range ms {
-		cfg, err := Config(m, cluster, embed.ClusterStateFlagNew)
-		if err != nil {
-			c.Close()
-			return nil, err
-		}
-		if mod != nil {
-			mod(cfg)
-		}
-		e, err := embed.StartEtcd(cfg)
-		if err != nil {
-			c.Close()
-			return nil, fmt.Errorf("start etcd member %s: %w", m.Name, err)
-		}
-		c.etcds = append(c.etcds, e)
-	}
-	for i, e := range c.etcds {
-		select {
-		case <-e.Server.ReadyNotify():
-		case <-time.After(30 * time.Second):
-			c.Close()
-			return nil, fmt.Errorf("etcd member %s not ready after 30 s", ms[i].Name)
-		}
-	}
-	return c, nil
-}
-
-// Endpoints are the members' client URLs.
-func (c *Cluster) Endpoints() []string { return Endpoints(c.Members) }
-
-// Close stops every member.
-func (c *Cluster) Close() {
-	for _, e := range c.etcds {
-		e.Close()
-	}
-	c.etcds = nil
 }
