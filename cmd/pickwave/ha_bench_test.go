@@ -1,26 +1,31 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
-	"time"
 
-	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/client"
+	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/internal/etcdtest"
 	"github.com/pickwave/pickwave/internal/testenv"
 )
 
 // BenchmarkHA_handhelds: the handheld load of DESIGN.md's targets against
-// one server on its bbolt file and against a node leading a site on a
-// three-member etcd cluster (syncing, on this machine's disk), in the same
-// run: loadgen's scans answered per second and its verdict round trip.
+// the built binary serving alone from its bbolt file, and serving as the
+// leader of a site on a three-member etcd cluster (each member a process,
+// syncing, on this machine's disk), in the same run: loadgen's scans
+// answered per second and its verdict round trip (measured by the
+// clients, in this process), and the server's own p99 from its
+// pickwave_scan_verdict_seconds histogram (the bound of the bucket).
 //
 //	go test ./cmd/pickwave -run '^$' -bench HA_handhelds -benchtime 1x
 //
@@ -28,45 +33,24 @@ import (
 // 1000 handhelds, 2000 scans/s, 15s).
 func BenchmarkHA_handhelds(b *testing.B) {
 	handhelds, rate, duration := envOr("PICKWAVE_BENCH_HANDHELDS", "1000"), envOr("PICKWAVE_BENCH_RATE", "2000"), envOr("PICKWAVE_BENCH_DURATION", "15s")
+	bin := testenv.BuildBinary(b)
 	cluster := etcdtest.Start(b, 3)
 	for _, engine := range []string{"bbolt", "etcd"} {
 		b.Run(engine, func(b *testing.B) {
-			cfg := DefaultConfig()
-			cfg.Addr, cfg.Data, cfg.Demo, cfg.APIRate = testenv.FreeAddr(b), b.TempDir(), true, -1
-			cfg.MaxConnsPerAddr, cfg.MaxConns = -1, -1
+			args := []string{"serve", "--addr", testenv.FreeAddr(b), "--data", b.TempDir(), "--demo",
+				"--api-rate", "-1", "--max-conns", "-1", "--max-conns-per-addr", "-1"}
 			if engine == "etcd" {
-				cfg.HA.Etcd, cfg.HA.Site, cfg.HA.Node = cluster.Endpoints(), "bench", "a"
+				args = append(args, "--etcd", strings.Join(cluster.Endpoints(), ","), "--site", "bench", "--node", "a")
 			}
-			m := &Main{Config: cfg, Logger: slog.New(slog.DiscardHandler)}
-			ctx, stop := context.WithCancel(context.Background())
-			served := make(chan error, 1)
-			go func() {
-				if engine == "etcd" {
-					served <- m.serveNode(ctx)
-					return
-				}
-				if err := m.Open(ctx); err != nil {
-					served <- err
-					return
-				}
-				<-ctx.Done()
-				served <- m.Close()
-			}()
-			defer func() {
-				stop()
-				if err := <-served; err != nil {
-					b.Error(err)
-				}
-			}()
-			url := "http://" + cfg.Addr
-			waitReady(b, url, served)
-			token, err := m.DB.MintToken(pickwave.WithActor(ctx, "bench"), "admin", pickwave.RoleAdmin, time.Hour)
-			if err != nil {
+			srv := testenv.ServeBinary(b, bin, args...)
+			ctx := context.Background()
+			admin := client.New(srv.Base)
+			if err := admin.Login(ctx, "admin", demo.Password); err != nil {
 				b.Fatal(err)
 			}
 			for b.Loop() {
 				var out, logs bytes.Buffer
-				err := run(ctx, []string{"loadgen", "--url", url, "--token", token, "--handhelds", handhelds,
+				err := run(ctx, []string{"loadgen", "--url", srv.Base, "--token", admin.Token(), "--handhelds", handhelds,
 					"--rate", rate, "--duration", duration, "--wrong", "0", "--disconnect", "0"}, &out, &logs)
 				if err != nil {
 					b.Fatalf("loadgen: %v\n%s%s", err, out.String(), logs.String())
@@ -74,6 +58,12 @@ func BenchmarkHA_handhelds(b *testing.B) {
 				b.Logf("%s:\n%s", engine, out.String())
 				reportLoad(b, out.String())
 			}
+			p99, n, err := serverP99(srv.Base, admin.Token())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(p99*1000, "server-p99-ms")
+			b.Logf("%s: the server's p99 ≤ %v ms over %d scans", engine, p99*1000, n)
 		})
 	}
 }
@@ -83,27 +73,6 @@ func envOr(name, otherwise string) string {
 		return v
 	}
 	return otherwise
-}
-
-// waitReady waits until the server at url answers /readyz with 200.
-func waitReady(b *testing.B, url string, served <-chan error) {
-	b.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-served:
-			b.Fatalf("the server stopped: %v", err)
-		default:
-		}
-		if res, err := http.Get(url + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b.Fatalf("%s not ready after 2 minutes", url)
 }
 
 var (
@@ -127,4 +96,50 @@ func reportLoad(b *testing.B, out string) {
 		}
 		b.ReportMetric(v, m.unit)
 	}
+}
+
+// serverP99 reads the server's pickwave_scan_verdict_seconds histogram
+// and returns the upper bound of the bucket holding its 99th percentile,
+// in seconds, and the scans counted.
+func serverP99(base, token string) (float64, int, error) {
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer res.Body.Close()
+	const prefix = `pickwave_scan_verdict_seconds_bucket{le="`
+	var les []float64
+	var counts []int
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), prefix)
+		if !ok {
+			continue
+		}
+		le, count, ok := strings.Cut(rest, `"} `)
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(count)
+		if err != nil {
+			continue
+		}
+		v, err := strconv.ParseFloat(le, 64)
+		if err != nil {
+			v = math.Inf(1)
+		}
+		les, counts = append(les, v), append(counts, n)
+	}
+	if len(counts) == 0 {
+		return 0, 0, fmt.Errorf("no pickwave_scan_verdict_seconds in /metrics (%s)", res.Status)
+	}
+	total := counts[len(counts)-1]
+	for i, c := range counts {
+		if float64(c) >= 0.99*float64(total) {
+			return les[i], total, nil
+		}
+	}
+	return math.Inf(1), total, nil
 }

@@ -18,7 +18,7 @@ import (
 // temporary directory and returns its path; the test is skipped where
 // there is no go tool. Tests of a running binary (the README's examples,
 // the restore drill, the crash test, the end-to-end floor) start it.
-func BuildBinary(t *testing.T) string {
+func BuildBinary(t testing.TB) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -61,7 +61,7 @@ type Served struct {
 // ServeBinary starts bin with args (`serve ...`; JSON logs are asked for
 // when args do not), waits until it logs that it serves, and terminates
 // it when the test ends if the test has not.
-func ServeBinary(t *testing.T, bin string, args ...string) *Served {
+func ServeBinary(t testing.TB, bin string, args ...string) *Served {
 	t.Helper()
 	if !strings.Contains(strings.Join(args, " "), "--log-format json") {
 		args = append(args, "--log-format", "json")
@@ -116,7 +116,7 @@ func (s *Served) Logged(msg string) bool {
 // Terminate stops the server with SIGTERM and waits for it, failing the
 // test if it exits with an error or does not stop; a second call does
 // nothing.
-func (s *Served) Terminate(t *testing.T) {
+func (s *Served) Terminate(t testing.TB) {
 	t.Helper()
 	if s.done == nil {
 		return
