@@ -37,7 +37,7 @@ test-deps:
 	fi
 
 ## test-etcd: every store test again, on the etcd engine (docs/ha.md), and package ha's,
-## with the race detector (about 4 minutes; make test runs package ha's and the fault test)
+## with the race detector (about 5½ minutes; make test runs package ha's and the fault test)
 test-etcd:
 	PICKWAVE_TEST_ENGINE=etcd go test -race -count=1 -timeout 40m ./store/ ./ha/
 
