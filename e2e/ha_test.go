@@ -82,10 +82,13 @@ func TestHA_faults(t *testing.T) {
 	}
 	h := &haTest{t: t, dir: t.TempDir()}
 	start := time.Now()
-	var pickwaveBin, etcdBin string
 	var wg sync.WaitGroup
-	wg.Go(func() { etcdBin = buildEtcdnode(t) })
-	pickwaveBin = testenv.BuildBinary(t)
+	wg.Go(func() { // etcdnode builds beside pickwave (startEtcd would build it)
+		if _, err := etcdtest.NodeBinary(); err != nil {
+			t.Error(err)
+		}
+	})
+	pickwaveBin := testenv.BuildBinary(t)
 	wg.Wait()
 	if t.Failed() {
 		t.FailNow()
@@ -95,7 +98,8 @@ func TestHA_faults(t *testing.T) {
 
 	// 1. Three etcd members, two nodes.
 	start = time.Now()
-	h.members, h.etcd = startEtcd(t, etcdBin, filepath.Join(h.dir, "etcd"))
+	h.etcd = startEtcd(t, filepath.Join(h.dir, "etcd"))
+	h.members = h.etcd.Members
 	phase("etcd cluster", start)
 	start = time.Now()
 	h.nodes = []*haNode{h.newNode("n1"), h.newNode("n2")}
@@ -176,7 +180,7 @@ func TestHA_faults(t *testing.T) {
 	leading, _ := h.roles()
 	before := h.ackCount()
 	killed := time.Now()
-	h.etcd[lead].kill()
+	h.etcd.Kill(lead)
 	time.Sleep(4 * time.Second)
 	after := time.Now()
 	gap, acked := h.longestGap(killed.Add(-time.Second), after)
@@ -197,8 +201,9 @@ func TestHA_faults(t *testing.T) {
 	if acked < 10 || gap > bound {
 		t.Errorf("kill -9 of the etcd leader: %d scans acknowledged, a pause of %v; want load going on, pauses ≤ %v", acked, gap, bound)
 	}
-	h.etcd[lead] = startMember(t, etcdBin, h.members, lead)
-	h.waitLogged(h.etcd[lead], "ready", 30*time.Second)
+	if err := h.etcd.Start(lead, "existing"); err != nil {
+		t.Fatal(err)
+	}
 	phase("kill of the etcd leader and its restart", start)
 
 	// 5. The active node cut off from etcd.
@@ -296,11 +301,8 @@ func TestHA_appendAcrossAnEtcdElection(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs an etcd cluster")
 	}
-	bin := buildEtcdnode(t)
-	if t.Failed() {
-		t.FailNow()
-	}
-	members, procs := startEtcd(t, bin, t.TempDir())
+	procs := startEtcd(t, t.TempDir())
+	members := procs.Members
 	ctx := t.Context()
 	site, err := ha.Connect(ctx, ha.Config{Endpoints: etcdtest.Endpoints(members), Site: "append", Node: "n1",
 		URL: "http://127.0.0.1:1", LeaseTTL: haLeaseTTL, Logger: slog.New(slog.DiscardHandler)})
@@ -319,7 +321,7 @@ func TestHA_appendAcrossAnEtcdElection(t *testing.T) {
 	killed := false
 	for index := uint64(1); time.Since(kill) < 4*time.Second; index++ {
 		if !killed && time.Now().After(kill) {
-			procs[lead].kill()
+			procs.Kill(lead)
 			killed = true
 		}
 		began := time.Now()
@@ -355,7 +357,7 @@ type haTest struct {
 	dir     string
 	bin     string
 	members []etcdtest.Member
-	etcd    []*proc
+	etcd    *etcdtest.Procs
 	nodes   []*haNode
 	api     *client.Client
 
@@ -561,28 +563,16 @@ func etcdLeader(t *testing.T, members []etcdtest.Member) int {
 }
 
 // startEtcd starts a three-member cluster, each member a process of its
-// own, with data under dir, and waits until every member serves.
-func startEtcd(t *testing.T, bin, dir string) ([]etcdtest.Member, []*proc) {
+// own, with data under dir, and waits until every member serves; the
+// members stop when the test ends.
+func startEtcd(t *testing.T, dir string) *etcdtest.Procs {
 	t.Helper()
-	members := etcdtest.Plan(t, 3, dir)
-	procs := make([]*proc, len(members))
-	for i := range members {
-		procs[i] = startMember(t, bin, members, i)
+	procs, err := etcdtest.StartProcs(etcdtest.Plan(t, 3, dir))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, p := range procs {
-		if !p.waitLogged("ready", 30*time.Second) {
-			t.Fatalf("etcd member %s did not start: %v\n%s", p.name, p.exitErr(), p.tail())
-		}
-	}
-	return members, procs
-}
-
-// startMember starts member i of the cluster, or starts it again on its
-// data after a kill.
-func startMember(t *testing.T, bin string, members []etcdtest.Member, i int) *proc {
-	m := members[i]
-	return startProc(t, m.Name, bin, "--name", m.Name, "--dir", m.Dir,
-		"--client", m.ClientURL, "--peer", m.PeerURL, "--cluster", etcdtest.InitialCluster(members))
+	t.Cleanup(procs.Close)
+	return procs
 }
 
 // replenish plans and releases a wave when no cart was free at wave

@@ -10,19 +10,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/pickwave/pickwave/internal/etcdtest"
 )
-
-// buildEtcdnode builds internal/etcdtest/etcdnode, one etcd member per
-// process.
-func buildEtcdnode(t *testing.T) string {
-	bin, err := etcdtest.NodeBinary()
-	if err != nil {
-		t.Error(err)
-	}
-	return bin
-}
 
 // proc is a child process whose output lines are kept (the msg of a
 // JSON log line, else the line), killed when the test ends if it still

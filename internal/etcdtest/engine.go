@@ -38,12 +38,8 @@ var shared [2]struct {
 	err    error
 }
 
-// SharedCluster returns this test binary's cluster, syncing or not.
-func SharedCluster(fsync bool) (*Procs, error) {
-	c, _, err := sharedCluster(fsync)
-	return c, err
-}
-
+// sharedCluster returns this test binary's cluster, syncing or not, and
+// the client its sites share.
 func sharedCluster(fsync bool) (*Procs, *clientv3.Client, error) {
 	i := 0
 	if fsync {
@@ -69,7 +65,7 @@ func sharedCluster(fsync bool) (*Procs, *clientv3.Client, error) {
 }
 
 // OpenLeader opens the store in dir as the leader of a site of its own
-// on the shared cluster (SharedCluster; the syncing one for benchmarks):
+// on the shared cluster (sharedCluster; the syncing one for benchmarks):
 // every commit is appended to the site's log in etcd before it is
 // acknowledged. The same dir gets the same site, so a test may close and
 // reopen it. Verify, after the store is closed,
