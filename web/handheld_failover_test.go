@@ -39,16 +39,7 @@ func TestPages_handheldFailoverToPeer(t *testing.T) {
 	a, b := testenv.Server(f.db, discard), testenv.Server(f.db, discard)
 	var bLeads atomic.Bool
 	ha := httptest.NewUnstartedServer(testenv.Checked(t, a.Handler()))
-	bh := b.Handler()
-	var hb *httptest.Server
-	standby := &server.Standby{Leader: func() string { return ha.URL }}
-	hb = httptest.NewUnstartedServer(testenv.Checked(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if bLeads.Load() {
-			bh.ServeHTTP(w, r)
-			return
-		}
-		standby.ServeHTTP(w, r)
-	})))
+	hb := httptest.NewUnstartedServer(testenv.Checked(t, standbyUntil(&bLeads, b.Handler(), func() string { return ha.URL })))
 	aURL, bURL := "http://"+ha.Listener.Addr().String(), "http://"+hb.Listener.Addr().String()
 	a.Peers, b.Peers = []string{bURL}, []string{aURL}
 	// Each allows the other's sockets in its pages' CSP.
@@ -133,4 +124,17 @@ func TestPages_handheldFailoverToPeer(t *testing.T) {
 			t.Errorf("after failover the page shows %+v", s)
 		}
 	}
+}
+
+// standbyUntil is a node of an HA pair: a standby naming leader() until
+// leads is set, then the server h, as a standby that took over.
+func standbyUntil(leads *atomic.Bool, h http.Handler, leader func() string) http.Handler {
+	standby := &server.Standby{Leader: leader}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if leads.Load() {
+			h.ServeHTTP(w, r)
+			return
+		}
+		standby.ServeHTTP(w, r)
+	})
 }

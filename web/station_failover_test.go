@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -14,7 +13,6 @@ import (
 	"github.com/pickwave/pickwave/demo"
 	"github.com/pickwave/pickwave/internal/browsertest"
 	"github.com/pickwave/pickwave/internal/testenv"
-	"github.com/pickwave/pickwave/server"
 	"github.com/pickwave/pickwave/web"
 )
 
@@ -35,15 +33,8 @@ func TestPages_stationFailoverToPeer(t *testing.T) {
 	var bLeads atomic.Bool
 	b := testenv.Server(f.db, discard)
 	b.Stations, b.PrintQueue, b.StationRuntime, b.Pack, b.Shipments = f.db, f.db, f.stations, f.stations, f.db
-	bh := b.Handler()
-	var standby *server.Standby
-	hb := httptest.NewUnstartedServer(testenv.Checked(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if bLeads.Load() {
-			bh.ServeHTTP(w, r)
-			return
-		}
-		standby.ServeHTTP(w, r)
-	})))
+	var aURL string
+	hb := httptest.NewUnstartedServer(testenv.Checked(t, standbyUntil(&bLeads, b.Handler(), func() string { return aURL })))
 	bURL := "http://" + hb.Listener.Addr().String()
 
 	a := testenv.Server(f.db, discard)
@@ -51,8 +42,7 @@ func TestPages_stationFailoverToPeer(t *testing.T) {
 	a.Web, a.Peers = web.Handler(bURL), []string{bURL}
 	ha := httptest.NewServer(testenv.Checked(t, a.Handler()))
 	proxy := browsertest.NewCutProxy(t, strings.TrimPrefix(ha.URL, "http://"))
-	aURL := proxy.URL()
-	standby = &server.Standby{Leader: func() string { return aURL }}
+	aURL = proxy.URL()
 	b.Web, b.Peers = web.Handler(aURL), []string{aURL}
 	hb.Start()
 	t.Cleanup(func() {
