@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/gs1"
 )
@@ -92,17 +94,23 @@ func Seed(ctx context.Context, svc Services, site Site) error {
 			return fmt.Errorf("seed badge key: %w", err)
 		}
 	}
-	for i := range Users {
-		u := Users[i]
+	users := make([]pickwave.User, len(Users))
+	for i, u := range Users {
 		if u.Role == pickwave.RolePicker {
 			u.Badge = Badge(key, u.Name)
 		}
-		if err := svc.CreateUser(actx, &u, Password); err != nil {
-			return fmt.Errorf("seed user %s: %w", u.Name, err)
+		users[i] = u
+	}
+	if err := each(actx, len(users), func(ctx context.Context, i int) error {
+		if err := svc.CreateUser(ctx, &users[i], Password); err != nil {
+			return fmt.Errorf("seed user %s: %w", users[i].Name, err)
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	// Levels below the top are picked from; the top level holds reserve.
-	var picks []*pickwave.Location
+	var locs, picks []*pickwave.Location
 	for a := 1; a <= site.Aisles; a++ {
 		zone := "A"
 		if a > (site.Aisles+1)/2 {
@@ -116,11 +124,17 @@ func Seed(ctx context.Context, svc Services, site Site) error {
 				} else {
 					picks = append(picks, loc)
 				}
-				if err := svc.CreateLocation(actx, loc); err != nil {
-					return fmt.Errorf("seed location %s: %w", loc.Code, err)
-				}
+				locs = append(locs, loc)
 			}
 		}
+	}
+	if err := each(actx, len(locs), func(ctx context.Context, i int) error {
+		if err := svc.CreateLocation(ctx, locs[i]); err != nil {
+			return fmt.Errorf("seed location %s: %w", locs[i].Code, err)
+		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	// Bays 1.3 m wide, aisles 3 m apart centre to centre, the depot (pack
 	// area) at the front of aisle 1, where finished carts wait for PACK-1.
@@ -132,18 +146,26 @@ func Seed(ctx context.Context, svc Services, site Site) error {
 	rng.Shuffle(len(picks), func(i, j int) { picks[i], picks[j] = picks[j], picks[i] })
 
 	skus := make([]*pickwave.SKU, site.SKUs)
+	receipts := make([][]pickwave.Adjustment, site.SKUs)
 	for i := range skus {
 		sku, err := newSKU(rng, i)
 		if err != nil {
 			return err
 		}
-		if err := svc.CreateSKU(actx, sku); err != nil {
-			return fmt.Errorf("seed SKU %s: %w", sku.Code, err)
+		skus[i], receipts[i] = sku, stock(rng, sku, picks[i%len(picks)], site)
+	}
+	if err := each(actx, len(skus), func(ctx context.Context, i int) error {
+		if err := svc.CreateSKU(ctx, skus[i]); err != nil {
+			return fmt.Errorf("seed SKU %s: %w", skus[i].Code, err)
 		}
-		skus[i] = sku
-		if err := stock(actx, svc, rng, sku, picks[i%len(picks)], site); err != nil {
-			return err
+		for _, adj := range receipts[i] {
+			if _, err := svc.AdjustStock(ctx, &adj); err != nil {
+				return fmt.Errorf("seed stock of %s at %s: %w", adj.SKU, adj.Location, err)
+			}
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 
 	// Popularity is skewed: a few SKUs are in most orders.
@@ -256,37 +278,51 @@ func newSKU(rng *rand.Rand, i int) (*pickwave.SKU, error) {
 	return sku, nil
 }
 
-// stock receives the SKU into its pick location (two lots with different
-// expiries for expiry-tracked SKUs) and, for some, a reserve pallet.
-func stock(ctx context.Context, svc Services, rng *rand.Rand, sku *pickwave.SKU, pick *pickwave.Location, site Site) error {
-	receive := func(loc, lot string, expiry *time.Time, qty int) error {
-		_, err := svc.AdjustStock(ctx, &pickwave.Adjustment{SKU: sku.Code, Location: loc, Lot: lot, Expiry: expiry, Delta: qty, Reason: "receipt"})
-		if err != nil {
-			return fmt.Errorf("seed stock of %s at %s: %w", sku.Code, loc, err)
-		}
-		return nil
+// stock is how the SKU is received into its pick location (two lots with
+// different expiries for expiry-tracked SKUs) and, for some, a reserve
+// pallet.
+func stock(rng *rand.Rand, sku *pickwave.SKU, pick *pickwave.Location, site Site) []pickwave.Adjustment {
+	receipt := func(loc, lot string, expiry *time.Time, qty int) pickwave.Adjustment {
+		return pickwave.Adjustment{SKU: sku.Code, Location: loc, Lot: lot, Expiry: expiry, Delta: qty, Reason: "receipt"}
 	}
 	day := site.Now.UTC().Truncate(24 * time.Hour)
 	switch {
 	case sku.ExpiryTracked:
+		var out []pickwave.Adjustment
 		for k, days := range []int{45 + rng.Intn(30), 180 + rng.Intn(120)} {
 			exp := day.AddDate(0, 0, days)
-			if err := receive(pick.Code, fmt.Sprintf("L%s%02d", exp.Format("0601"), k+1), &exp, 10+rng.Intn(40)); err != nil {
-				return err
-			}
+			out = append(out, receipt(pick.Code, fmt.Sprintf("L%s%02d", exp.Format("0601"), k+1), &exp, 10+rng.Intn(40)))
 		}
-		return nil
+		return out
 	case sku.LotTracked:
-		return receive(pick.Code, fmt.Sprintf("B%s", day.AddDate(0, -2, 0).Format("060102")), nil, 20+rng.Intn(80))
+		return []pickwave.Adjustment{receipt(pick.Code, fmt.Sprintf("B%s", day.AddDate(0, -2, 0).Format("060102")), nil, 20+rng.Intn(80))}
 	}
-	if err := receive(pick.Code, "", nil, 20+rng.Intn(100)); err != nil {
-		return err
-	}
+	out := []pickwave.Adjustment{receipt(pick.Code, "", nil, 20+rng.Intn(100))}
 	if rng.Intn(2) == 0 && site.Levels > 1 {
 		// A reserve pallet on the top level above the pick bin.
-		return receive(LocationCode(pick.Aisle, pick.Bay, site.Levels), "", nil, 100+rng.Intn(200))
+		out = append(out, receipt(LocationCode(pick.Aisle, pick.Bay, site.Levels), "", nil, 100+rng.Intn(200)))
 	}
-	return nil
+	return out
+}
+
+// seedWorkers is how many records Seed writes at once: independent
+// writes share the store's group commits, so the demo is seeded in a few
+// hundred commits instead of a few thousand (each one fsync, or one
+// append to a replicated log).
+const seedWorkers = 16
+
+// each runs fn for 0..n-1 on seedWorkers goroutines and returns the
+// first error; after one, the rest are not started.
+func each(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(seedWorkers)
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { return fn(ctx, i) })
+	}
+	return g.Wait()
 }
 
 var (

@@ -23,6 +23,7 @@ import (
 // reserving more than the orders allocate — and expects `pickwave check`
 // to name it and fail.
 func TestCheck_findsABrokenInvariant(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler), NoSync: true})
 	if err != nil {

@@ -48,6 +48,7 @@ func TestCrash_killUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs a server")
 	}
+	t.Parallel()
 	bin := testenv.BuildBinary(t)
 	data := t.TempDir()
 	const handhelds = 12

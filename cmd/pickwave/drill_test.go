@@ -34,6 +34,7 @@ func TestReadme_restoreDrill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs a server")
 	}
+	t.Parallel()
 	steps := readmeDrill(t)
 	bin := testenv.BuildBinary(t)
 	data, scheduled, work := t.TempDir(), t.TempDir(), t.TempDir()

@@ -16,8 +16,8 @@ import (
 	"github.com/pickwave/pickwave/internal/testenv"
 )
 
-// TestServe_demoFloor runs `pickwave serve --demo --demo-floor` for 75 s
-// of the clock (25 floor minutes; 30 s with -short), the floor's time sped up 20
+// TestServe_demoFloor runs `pickwave serve --demo --demo-floor` for 30 s
+// of the clock (30 floor minutes; 15 s with -short), the floor's time sped up 60
 // times (walking, scanning, packing and the shop's orders; the server is
 // not sped up): the event log grows all along, waves are released and
 // completed, orders are packed at the floor's station PACK-9 with labels
@@ -25,14 +25,14 @@ import (
 // nothing is logged at error or warning level. The simulated pickers'
 // picks per minute are logged (go test -run TestServe_demoFloor -v).
 //
-// It runs in parallel with TestReadme_examples: both mostly wait on
-// servers of their own, and together they take the time of the longer.
+// It runs in parallel with the package's other tests of servers and
+// binaries: they mostly wait on servers of their own.
 func TestServe_demoFloor(t *testing.T) {
 	t.Parallel()
-	const speed = 20
-	runFor := 75 * time.Second
+	const speed = 60
+	runFor := 30 * time.Second
 	if testing.Short() {
-		runFor = 30 * time.Second
+		runFor = 15 * time.Second
 	}
 	dir := t.TempDir()
 	var tok bytes.Buffer
@@ -126,7 +126,7 @@ func TestServe_demoFloor(t *testing.T) {
 	}
 	t.Logf("after %s (%s of floor time): %d events, %d waves released, %d completed, %d carts done, %d orders packed, %d labels printed at %s",
 		runFor, runFor*speed, last, released, completed, cartsDone, len(packed), len(jobs), floorStation)
-	wantCompleted := 1 // the first waves are bigger than 30 s of floor at 20 times
+	wantCompleted := 1 // the first waves take more than 15 floor minutes
 	if testing.Short() {
 		wantCompleted = 0
 	}

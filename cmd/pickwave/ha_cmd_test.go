@@ -99,6 +99,7 @@ func seededDir(t *testing.T) string {
 // `ha pull` refuses a directory holding a store unless --force, which
 // keeps the old file.
 func TestHA_pushAndPull(t *testing.T) {
+	t.Parallel()
 	c := etcdtest.Start(t, 3)
 	src := seededDir(t)
 	out := haMust(t, c, "ha", "push", "--data", src)

@@ -77,6 +77,7 @@ func TestLoadgen_againstServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("creates users (bcrypt) and runs for seconds")
 	}
+	t.Parallel()
 	db := testenv.OpenStore(t, "", store.Options{})
 	ctx := context.Background()
 	site := demo.Site{Aisles: 3, Bays: 5, Levels: 2, SKUs: 12, Orders: 40, Seed: 3, Now: time.Now()}
@@ -193,6 +194,7 @@ func TestLoadgen_Servers_failover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("creates users (bcrypt) and runs for seconds")
 	}
+	t.Parallel()
 	cfg, err := parseLoadgenFlags([]string{"--url", "http://127.0.0.1:1, http://127.0.0.1:2"}, io.Discard)
 	if err != nil || cfg.URL.Host != "127.0.0.1:1" || len(cfg.Servers) != 1 || cfg.Servers[0].Host != "127.0.0.1:2" {
 		t.Fatalf("a comma list: %+v %v", cfg, err)

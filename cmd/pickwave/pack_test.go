@@ -273,6 +273,7 @@ func (e *packEnv) startOrder(minUnits ...int) *pickwave.Order {
 // The pack tests share one demo server, whose seeding is most of their
 // time; each works its own order.
 func TestPack(t *testing.T) {
+	t.Parallel()
 	e := newPackEnv(t, 40)
 	for _, tc := range []struct {
 		name string
