@@ -23,7 +23,7 @@ build:
 ## and the count is printed at the end
 test: test-deps lint
 	@mkdir -p bin && : > $(CONTRACT_LOG)
-	PICKWAVE_CONTRACT_LOG=$(CURDIR)/$(CONTRACT_LOG) go test -race -count=1 -timeout 25m ./...
+	PICKWAVE_CONTRACT_LOG=$(CURDIR)/$(CONTRACT_LOG) go test -race -count=1 -p 3 -timeout 25m ./...
 	@awk '{ n++; if ($$2 != "(unknown)") ops[$$1 " " $$2] = 1 } \
 	  END { printf "contract: %d exchanges checked against docs/openapi.yaml, on %d of its operations\n", n, length(ops) }' $(CONTRACT_LOG)
 

@@ -26,7 +26,7 @@ import (
 // printed; every wrong scan was refused (counted), and the store passes
 // its check when the test ends (testenv.OpenStore).
 func TestFloor_worksADemoSite(t *testing.T) {
-	runFor := 25 * time.Second
+	runFor := 12 * time.Second
 	if testing.Short() {
 		runFor = 10 * time.Second
 	}
