@@ -70,6 +70,16 @@ func (f *Floor) shop(ctx context.Context, rng *mrand.Rand) {
 	}
 }
 
+// allocatedMeanwhile reports whether err refused the allocation of an
+// order that is no longer backordered.
+func (f *Floor) allocatedMeanwhile(ctx context.Context, id string, err error) bool {
+	if pickwave.ErrorCode(err) != pickwave.ECONFLICT {
+		return false
+	}
+	o, err := f.admin.Orders.Order(ctx, id)
+	return err == nil && o.Status != pickwave.OrderBackordered
+}
+
 // receive books goods in for a backordered order's missing units, at a
 // location that holds the SKU, and allocates the order again.
 func (f *Floor) receive(ctx context.Context, o *pickwave.Order) {
@@ -96,7 +106,10 @@ func (f *Floor) receive(ctx context.Context, o *pickwave.Order) {
 			return
 		}
 	}
-	if _, err := f.admin.Orders.AllocateOrder(ctx, o.ID); err != nil {
+	// The receipt itself retries the SKU's backorders (store/inventory.go),
+	// so the order is often allocated already; allocating it again is
+	// refused then, and that is no fault.
+	if _, err := f.admin.Orders.AllocateOrder(ctx, o.ID); err != nil && !f.allocatedMeanwhile(ctx, o.ID, err) {
 		f.log.Warn("demo floor: allocate after goods receipt", "order", o.ID, "err", err)
 		return
 	}
