@@ -5,7 +5,10 @@
 //
 // The data is a function of the seed and the start time, so two runs with
 // the same inputs build the same warehouse; the pickers' badges are a
-// function of Site.BadgeKey, random unless given.
+// function of Site.BadgeKey, random unless given. Only the order of the
+// events differs: users, locations and SKUs with their stock are written
+// sixteen at a time (orders one by one, in order, as their allocation
+// depends on it).
 package demo
 
 import (
