@@ -132,8 +132,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	from := fs.String("from", "", "backup `file` to restore")
 	data := fs.String("data", DefaultConfig().Data, "data `directory` of a stopped server")
 	sf := addSiteFlags(fs)
-	force := fs.Bool("force", false, "with --etcd: restore even though a leader holds the site: wait until its lead ends (see --wait)")
-	wait := fs.Duration("wait", time.Minute, "with --etcd --force: give up waiting for the lead after this `long`")
+	force, wait := addForceFlags(fs, "restore", "--etcd")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -125,6 +125,19 @@ func etcdPassword(h HAConfig) (string, error) {
 	return strings.TrimSpace(string(data)), nil
 }
 
+// addForceFlags adds --force and --wait to a command that replaces a
+// site's data (what: "push", "restore"); when says in which use they
+// apply ("" for always, "--etcd").
+func addForceFlags(fs *flag.FlagSet, what, when string) (force *bool, wait *time.Duration) {
+	with := "with "
+	if when != "" {
+		what, with = "with "+when+": "+what, with+when+" "
+	}
+	force = fs.Bool("force", false, what+" even though a leader holds the site: wait until its lead ends (see --wait)")
+	wait = fs.Duration("wait", time.Minute, with+"--force: give up waiting for the lead after this `long`")
+	return force, wait
+}
+
 // toolLogger logs a tool's warnings and errors to stderr; what it did,
 // it prints.
 func toolLogger(stderr io.Writer) *slog.Logger {
@@ -136,8 +149,7 @@ func runHAPush(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	sf := addSiteFlags(fs)
 	data := fs.String("data", "", "data `directory` of a stopped server: its store becomes the site's data")
-	force := fs.Bool("force", false, "push even though a leader holds the site: wait until its lead ends (see --wait)")
-	wait := fs.Duration("wait", time.Minute, "with --force: give up waiting for the lead after this `long`")
+	force, wait := addForceFlags(fs, "push", "")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
