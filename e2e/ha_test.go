@@ -567,7 +567,7 @@ func etcdLeader(t *testing.T, members []etcdtest.Member) int {
 // members stop when the test ends.
 func startEtcd(t *testing.T, dir string) *etcdtest.Procs {
 	t.Helper()
-	procs, err := etcdtest.StartProcs(etcdtest.Plan(t, 3, dir))
+	procs, err := etcdtest.StartProcs(3, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

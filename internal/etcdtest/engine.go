@@ -56,7 +56,7 @@ func sharedCluster(fsync bool) (*Procs, *clientv3.Client, error) {
 		if !fsync {
 			args = append(args, "--unsafe-no-fsync")
 		}
-		sh.c, sh.err = StartProcs(Plan(nil, 3, dir), args...)
+		sh.c, sh.err = StartProcs(3, dir, args...)
 		if sh.err == nil {
 			sh.client, sh.err = clientv3.New(clientv3.Config{Endpoints: sh.c.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 		}

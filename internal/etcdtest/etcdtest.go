@@ -6,12 +6,14 @@ package etcdtest
 
 import (
 	"fmt"
-	"net"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"go.etcd.io/etcd/server/v3/embed"
+
+	"github.com/pickwave/pickwave/internal/freeport"
 )
 
 // Member is one member's configuration.
@@ -22,15 +24,23 @@ type Member struct {
 	PeerURL   string
 }
 
-// Plan lays out a cluster of n members with data under dir, on free
+// plan lays out a cluster of n members with data under dir, on free
 // loopback ports.
-func Plan(tb testing.TB, n int, dir string) []Member {
+func plan(n int, dir string) ([]Member, error) {
 	ms := make([]Member, n)
 	for i := range ms {
-		ms[i] = Member{Name: fmt.Sprintf("m%d", i+1), Dir: fmt.Sprintf("%s/m%d", dir, i+1),
-			ClientURL: "http://" + freeAddr(tb), PeerURL: "http://" + freeAddr(tb)}
+		client, err := freeport.Addr()
+		if err != nil {
+			return nil, err
+		}
+		peer, err := freeport.Addr()
+		if err != nil {
+			return nil, err
+		}
+		ms[i] = Member{Name: fmt.Sprintf("m%d", i+1), Dir: filepath.Join(dir, fmt.Sprintf("m%d", i+1)),
+			ClientURL: "http://" + client, PeerURL: "http://" + peer}
 	}
-	return ms
+	return ms, nil
 }
 
 // InitialCluster is the members' --initial-cluster value.
@@ -49,19 +59,6 @@ func Endpoints(ms []Member) []string {
 		urls = append(urls, m.ClientURL)
 	}
 	return urls
-}
-
-// freeAddr is a loopback address free a moment ago; tb may be nil.
-func freeAddr(tb testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		if tb == nil {
-			panic(err)
-		}
-		tb.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // Config is the embedded server configuration of member m of cluster:
@@ -97,7 +94,7 @@ type Cluster = Procs
 // etcd down ten times over), stopped when the test ends.
 func Start(tb testing.TB, n int) *Cluster {
 	tb.Helper()
-	c, err := StartProcs(Plan(tb, n, tb.TempDir()))
+	c, err := StartProcs(n, tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package etcdtest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -48,27 +49,54 @@ func NodeBinary() (string, error) {
 	return node.bin, node.err
 }
 
-// StartProcs starts the members as processes, each with args more
-// (e.g. --unsafe-no-fsync), and waits until every one serves. They die
-// with this process (their stdin is its pipe) or on Close.
-func StartProcs(ms []Member, args ...string) (*Procs, error) {
+// StartProcs starts a new cluster of n members as processes, with data
+// under dir and each with args more (e.g. --unsafe-no-fsync), and waits
+// until every one serves. They die with this process (their stdin is its
+// pipe) or on Close. Should a port given to a member be taken before it
+// binds it, the cluster is laid out again on other ports.
+func StartProcs(n int, dir string, args ...string) (*Procs, error) {
 	bin, err := NodeBinary()
 	if err != nil {
 		return nil, err
 	}
-	p := &Procs{Members: ms, bin: bin, args: args, cmds: make([]*exec.Cmd, len(ms)), stdins: make([]io.WriteCloser, len(ms))}
-	ready := make(chan error, len(ms))
-	for i := range ms {
-		go func() { ready <- p.Start(i, "new") }()
-	}
-	for range ms {
-		if err := <-ready; err != nil {
-			p.Close()
+	for attempt := 1; ; attempt++ {
+		ms, err := plan(n, dir)
+		if err != nil {
 			return nil, err
 		}
+		p := &Procs{Members: ms, bin: bin, args: args, cmds: make([]*exec.Cmd, n), stdins: make([]io.WriteCloser, n)}
+		err = p.startAll()
+		if err == nil {
+			return p, nil
+		}
+		p.Close()
+		if !errors.Is(err, errAddrInUse) || attempt == 3 {
+			return nil, err
+		}
+		for _, m := range ms {
+			if err := os.RemoveAll(m.Dir); err != nil {
+				return nil, err
+			}
+		}
 	}
-	return p, nil
 }
+
+// startAll starts every member of a new cluster at once (each waits for
+// the others to form it).
+func (p *Procs) startAll() error {
+	ready := make(chan error, len(p.Members))
+	for i := range p.Members {
+		go func() { ready <- p.Start(i, "new") }()
+	}
+	var errs []error
+	for range p.Members {
+		errs = append(errs, <-ready)
+	}
+	return errors.Join(errs...)
+}
+
+// errAddrInUse marks a member that could not bind its port.
+var errAddrInUse = errors.New("address already in use")
 
 // Start starts member i (again) and waits until it serves; state is
 // "new" for a new cluster, "existing" to rejoin with its data.
@@ -89,9 +117,6 @@ func (p *Procs) Start(i int, state string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start etcd member %s: %w", m.Name, err)
 	}
-	p.mu.Lock()
-	p.cmds[i], p.stdins[i] = cmd, stdin
-	p.mu.Unlock()
 	line := make(chan string, 1)
 	go func() {
 		s := bufio.NewScanner(stdout)
@@ -99,15 +124,26 @@ func (p *Procs) Start(i int, state string) error {
 		line <- s.Text()
 		io.Copy(io.Discard, stdout)
 	}()
+	var l string
 	select {
-	case l := <-line:
-		if l != "ready" {
-			return fmt.Errorf("etcd member %s: %q, %s", m.Name, l, stderr.String())
-		}
-		return nil
+	case l = <-line:
 	case <-time.After(time.Minute):
-		return fmt.Errorf("etcd member %s not ready after a minute: %s", m.Name, stderr.String())
+		l = "not ready after a minute"
 	}
+	if l != "ready" {
+		// Its stderr is complete (and no longer written) once it ended.
+		cmd.Process.Kill()
+		cmd.Wait()
+		err := fmt.Errorf("etcd member %s: %q, %s", m.Name, l, stderr.String())
+		if strings.Contains(stderr.String(), errAddrInUse.Error()) {
+			err = fmt.Errorf("%w: %w", errAddrInUse, err)
+		}
+		return err
+	}
+	p.mu.Lock()
+	p.cmds[i], p.stdins[i] = cmd, stdin
+	p.mu.Unlock()
+	return nil
 }
 
 // Kill kills member i with SIGKILL and waits for it to end.

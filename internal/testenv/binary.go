@@ -3,7 +3,6 @@ package testenv
 import (
 	"bufio"
 	"encoding/json"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -12,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pickwave/pickwave/internal/freeport"
 )
 
 // BuildBinary builds the pickwave command (./cmd/pickwave) into a new
@@ -33,15 +34,14 @@ func BuildBinary(t testing.TB) string {
 	return bin
 }
 
-// FreeAddr returns a loopback address with a port free a moment ago.
+// FreeAddr returns a loopback address for a server the test starts as a
+// process of its own, its port free a moment ago (see freeport).
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	return addr
 }
 
