@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -501,14 +500,7 @@ var modelVerbose = flag.Bool("model.log", false, "log each action of TestHandhel
 
 // TestHandheldModel is the model-based test described at the top.
 func TestHandheldModel(t *testing.T) {
-	// make test runs modelChecks sequences; -rapid.checks runs more.
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "rapid.checks" })
-	if !explicit {
-		if err := flag.Set("rapid.checks", strconv.Itoa(modelChecks)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.RapidChecks(t, modelChecks)
 	rapid.Check(t, func(rt *rapid.T) {
 		orders := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) [2]int {
 			return [2]int{rapid.IntRange(0, modelAisles*modelBays-1).Draw(t, "sku"), rapid.IntRange(1, 3).Draw(t, "qty")}

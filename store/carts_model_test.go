@@ -11,6 +11,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/store"
 )
 
@@ -35,6 +36,7 @@ func TestCarts_model(t *testing.T) {
 	if _, err := base.Backup(context.Background(), &site); err != nil {
 		t.Fatal(err)
 	}
+	testenv.RapidChecks(t, modelChecks)
 	rapid.Check(t, func(rt *rapid.T) {
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, store.FileName), site.Bytes(), 0o600); err != nil {

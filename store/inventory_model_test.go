@@ -368,7 +368,13 @@ func (m *invModel) replay(t *rapid.T) (rows map[string]int, picked, found int) {
 	}
 }
 
+// modelChecks is how many sequences `make test` runs of each model of
+// this package (TestInventoryModel, TestCarts_model); -rapid.checks runs
+// more.
+const modelChecks = 30
+
 func TestInventoryModel(t *testing.T) {
+	testenv.RapidChecks(t, modelChecks)
 	rapid.Check(t, func(rt *rapid.T) {
 		db := testenv.OpenStore(t, "", store.Options{NoSync: true})
 		defer db.Close()

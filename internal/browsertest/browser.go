@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -225,12 +226,23 @@ func (b *Browser) Choose(sel, value string) {
 	}
 }
 
-// Wedge types code and Enter as a keyboard-wedge scanner does: keys a
-// few milliseconds apart.
+// Wedge types code and Enter as a keyboard-wedge scanner does: keys
+// wedgeGap apart. Each key carries its time, as the system stamps a real
+// scanner's keys when they arrive, so a test machine slow to deliver
+// them over the DevTools protocol does not make the burst look typed.
 func (b *Browser) Wedge(code string) {
 	b.t.Helper()
-	b.Do("wedge "+code, chromedp.KeyEvent(code+"\r"))
+	start := time.Now()
+	var keys []chromedp.Action[chromedp.Void]
+	for _, r := range code + "\r" {
+		at := input.TimeSinceEpoch(float64(start.Add(time.Duration(len(keys))*wedgeGap).UnixNano()) / 1e9)
+		keys = append(keys, chromedp.KeyEvent(string(r), func(k *input.DispatchKeyEventParams) { k.Timestamp = at }))
+	}
+	b.Do("wedge "+code, keys...)
 }
+
+// wedgeGap is the time between a scanner's keys.
+const wedgeGap = 4 * time.Millisecond
 
 // TypeSlowly types text as a person does, a key every 120 ms.
 func (b *Browser) TypeSlowly(text string) {
