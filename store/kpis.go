@@ -18,8 +18,8 @@ import (
 // buckets they fall in (package kpi), and writes the buckets, the state
 // the fold keeps (orders in flight, pickers' last scans, carts on the
 // floor) and the cursor in one transaction. A crash leaves all or none,
-// so no event is counted twice or skipped. The events are read and
-// decoded in a read transaction first, so the committer only adds.
+// so no event is counted twice or skipped. The fold is worked out in a
+// read transaction, so the committer only puts its records.
 //
 // Keys of the kpis space:
 //
@@ -35,9 +35,10 @@ const spaceKPIs = "kpis"
 var keyKPICursor = []byte("c")
 
 // KPIFoldBatch is how many events one FoldKPIs transaction adds at most:
-// few enough that the committer is back to the handhelds' scans within a
-// millisecond or two.
-const KPIFoldBatch = 512
+// a second of a busy floor's events, so that a fold under load writes its
+// buckets once; it bounds the read transaction and the memory of a fold
+// catching up on a long log.
+const KPIFoldBatch = 8192
 
 func kpiBucketKey(p kpi.Period) []byte {
 	prefix := byte('h')
@@ -85,44 +86,50 @@ func getOptional[T any](t *txn, key []byte) (*T, error) {
 	return v, nil
 }
 
-// putOrDelete writes v at key, or deletes key when v is nil.
-func putOrDelete[T any](t *txn, key []byte, v *T) error {
-	if v == nil {
-		return t.Delete(spaceKPIs, key)
-	}
-	return t.putJSON(spaceKPIs, key, v)
-}
-
 // FoldKPIs adds the events after the KPI cursor, at most limit of them
 // (0 or more than KPIFoldBatch: KPIFoldBatch), to the KPIs, and returns
 // the sequence of the last event folded, the cursor.
+//
+// The fold is worked out in a read transaction: the events, the buckets
+// and tracks they change, and their new encodings. The committer only
+// puts the records, if the cursor has not moved meanwhile: nothing but a
+// fold writes the kpis space, so an unmoved cursor means the records read
+// are still the ones stored. Hour and day buckets carry every picker's
+// work and weigh tens of kilobytes at a thousand pickers; decoding and
+// encoding them in the committer held every handheld's scan behind it.
 func (db *DB) FoldKPIs(ctx context.Context, limit int) (uint64, error) {
 	if limit <= 0 || limit > KPIFoldBatch {
 		limit = KPIFoldBatch
 	}
 	var (
 		cursor, reached uint64
-		events          []*pickwave.Event
+		writes          []kpiWrite
 	)
 	err := db.view(ctx, func(t *txn) error {
 		cursor = t.kpiCursor()
 		reached = cursor
+		fold := kpi.NewFold(kpiLoader{t})
 		n := 0
-		return t.Scan(spaceEvents, nil, u64key(cursor), func(k, v []byte) error {
+		err := t.Scan(spaceEvents, nil, u64key(cursor), func(k, v []byte) error {
 			reached = binary.BigEndian.Uint64(k)
 			n++
 			ev := new(pickwave.Event)
 			if err := decode(spaceEvents, k, v, ev); err != nil {
 				return err
 			}
-			if kpi.Counts(ev.Type) {
-				events = append(events, ev)
+			if err := fold.Apply(ev); err != nil {
+				return err
 			}
 			if n == limit {
 				return errStop
 			}
 			return nil
 		})
+		if err != nil || reached == cursor {
+			return err
+		}
+		writes, err = kpiWrites(fold)
+		return err
 	})
 	if err != nil || reached == cursor {
 		return cursor, err
@@ -133,29 +140,14 @@ func (db *DB) FoldKPIs(ctx context.Context, limit int) (uint64, error) {
 			reached = c
 			return nil
 		}
-		fold := kpi.NewFold(kpiLoader{t})
-		for _, ev := range events {
-			if err := fold.Apply(ev); err != nil {
-				return err
+		for _, w := range writes {
+			var err error
+			if w.value == nil {
+				err = t.Delete(spaceKPIs, w.key)
+			} else {
+				err = t.Put(spaceKPIs, w.key, w.value)
 			}
-		}
-		for p, b := range fold.Buckets {
-			if err := t.putJSON(spaceKPIs, kpiBucketKey(p), b); err != nil {
-				return err
-			}
-		}
-		for id, v := range fold.Orders {
-			if err := putOrDelete(t, append([]byte{'o'}, id...), v); err != nil {
-				return err
-			}
-		}
-		for name, v := range fold.Pickers {
-			if err := putOrDelete(t, append([]byte{'p'}, name...), v); err != nil {
-				return err
-			}
-		}
-		for id, v := range fold.Carts {
-			if err := putOrDelete(t, append([]byte{'k'}, id...), v); err != nil {
+			if err != nil {
 				return err
 			}
 		}
@@ -165,6 +157,50 @@ func (db *DB) FoldKPIs(ctx context.Context, limit int) (uint64, error) {
 		return cursor, fmt.Errorf("fold KPIs after event %d: %w", cursor, err)
 	}
 	return reached, nil
+}
+
+// kpiWrite is one record a fold puts, or deletes when value is nil.
+type kpiWrite struct {
+	key, value []byte
+}
+
+// kpiWrites encodes what fold changed: its buckets and the tracks it
+// keeps, a track that ended deleted.
+func kpiWrites(fold *kpi.Fold) ([]kpiWrite, error) {
+	writes := make([]kpiWrite, 0, len(fold.Buckets)+len(fold.Orders)+len(fold.Pickers)+len(fold.Carts))
+	add := func(key []byte, v any, gone bool) error {
+		if gone {
+			writes = append(writes, kpiWrite{key: key})
+			return nil
+		}
+		data, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encode %s/%q: %w", spaceKPIs, key, err)
+		}
+		writes = append(writes, kpiWrite{key: key, value: data})
+		return nil
+	}
+	for p, b := range fold.Buckets {
+		if err := add(kpiBucketKey(p), b, false); err != nil {
+			return nil, err
+		}
+	}
+	for id, v := range fold.Orders {
+		if err := add(append([]byte{'o'}, id...), v, v == nil); err != nil {
+			return nil, err
+		}
+	}
+	for name, v := range fold.Pickers {
+		if err := add(append([]byte{'p'}, name...), v, v == nil); err != nil {
+			return nil, err
+		}
+	}
+	for id, v := range fold.Carts {
+		if err := add(append([]byte{'k'}, id...), v, v == nil); err != nil {
+			return nil, err
+		}
+	}
+	return writes, nil
 }
 
 // MaxKPISeries bounds the points of a KPI series.
@@ -277,7 +313,9 @@ func (db *DB) FollowKPIs(ctx context.Context) {
 			if err == nil {
 				var after uint64
 				after, err = db.FoldKPIs(ctx, 0)
-				if err == nil && after == before {
+				// Less than a full batch: the fold reached the end of the
+				// log as it was (event sequences have no gaps).
+				if err == nil && after-before < KPIFoldBatch {
 					break
 				}
 			}
@@ -294,8 +332,8 @@ func (db *DB) FollowKPIs(ctx context.Context) {
 			}
 		}
 		// Caught up. Under load every commit brings events: fold them
-		// in runs at most kpiFoldEvery apart, not after each commit, so
-		// the fold's own writes stay few beside the scans'.
+		// at most kpiFoldEvery apart, not after each commit, so the
+		// fold's own writes stay few beside the scans'.
 		select {
 		case <-ctx.Done():
 			return
@@ -310,8 +348,12 @@ func (db *DB) FollowKPIs(ctx context.Context) {
 }
 
 // kpiFoldEvery is the least time between two folds of a following
-// store: the KPIs lag the log by at most about this much.
-const kpiFoldEvery = 250 * time.Millisecond
+// store: the KPIs lag the log by at most about this much when nobody asks
+// for them (a query folds what is left itself). Each fold rewrites the
+// hour's and the day's buckets, tens of kilobytes at a thousand pickers,
+// into the file and on a replicated site into its log: once a second
+// keeps that well below the scans' own writes.
+const kpiFoldEvery = time.Second
 
 func (db *DB) kpiCursorNow(ctx context.Context) (uint64, error) {
 	var c uint64
