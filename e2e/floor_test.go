@@ -473,7 +473,7 @@ func TestFloor_endToEnd(t *testing.T) {
 	}
 	sup.Do("open the KPIs", chromedp.Click(chromedp.CSS(`a[data-view="kpis"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#view-kpis[data-state="ready"]`)))
-	pct := func(v float64) string { return kpiNum(100*v) + "%" }
+	pct := func(v float64) string { return kpiNum(100*apiRatio(v)) + "%" }
 	for sel, want := range map[string]string{
 		"#kpi-accuracy .kpi-value": pct(1 - float64(count.wrong)/float64(count.scans)),
 		"#kpi-accuracy .kpi-how":   fmt.Sprintf("%d wrong of %d scans", count.wrong, count.scans),
@@ -481,13 +481,13 @@ func TestFloor_endToEnd(t *testing.T) {
 		"#kpi-short .kpi-how":      fmt.Sprintf("%d of %d picks", count.shorts, count.picks),
 		"#kpi-uph .kpi-how":        fmt.Sprintf("%d units", count.units),
 		"#kpi-walk .kpi-how":       fmt.Sprintf("%s m for %d units", kpiNum(walk), count.units),
-		"#kpi-walk .kpi-value":     kpiNum(walk/float64(count.units)) + " m",
+		"#kpi-walk .kpi-value":     kpiNum(apiRatio(walk/float64(count.units))) + " m",
 	} {
 		if got := sup.Text(sel); got != want {
 			t.Errorf("%s shows %q, the hand count gives %q", sel, got, want)
 		}
 	}
-	perHour := func(n int, d time.Duration) string { return kpiNum(float64(n) / d.Hours()) }
+	perHour := func(n int, d time.Duration) string { return kpiNum(apiRatio(float64(n) / d.Hours())) }
 	for sel, want := range map[string]string{
 		"#kpi-pph .kpi-how":   fmt.Sprintf("%d picks in %s of work", count.picks, kpiDuration(workingAll.Hours())),
 		"#kpi-pph .kpi-value": perHour(count.picks, workingAll),
