@@ -37,19 +37,7 @@ func TestFoldKPIs_racingFolds(t *testing.T) {
 	start := seedYearOfEvents(t, alone, events)
 	seedYearOfEvents(t, raced, events)
 
-	for {
-		before, err := alone.kpiCursorNow(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		after, err := alone.FoldKPIs(ctx, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if after == before {
-			break
-		}
-	}
+	foldAll(t, alone)
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for range 4 {
