@@ -167,40 +167,44 @@ type kpiWrite struct {
 // kpiWrites encodes what fold changed: its buckets and the tracks it
 // keeps, a track that ended deleted.
 func kpiWrites(fold *kpi.Fold) ([]kpiWrite, error) {
-	writes := make([]kpiWrite, 0, len(fold.Buckets)+len(fold.Orders)+len(fold.Pickers)+len(fold.Carts))
-	add := func(key []byte, v any, gone bool) error {
-		if gone {
-			writes = append(writes, kpiWrite{key: key})
-			return nil
-		}
-		data, err := json.Marshal(v)
-		if err != nil {
-			return fmt.Errorf("encode %s/%q: %w", spaceKPIs, key, err)
-		}
-		writes = append(writes, kpiWrite{key: key, value: data})
-		return nil
-	}
+	var w kpiWriter
 	for p, b := range fold.Buckets {
-		if err := add(kpiBucketKey(p), b, false); err != nil {
-			return nil, err
-		}
+		w.put(kpiBucketKey(p), b)
 	}
-	for id, v := range fold.Orders {
-		if err := add(append([]byte{'o'}, id...), v, v == nil); err != nil {
-			return nil, err
+	putTracks(&w, 'o', fold.Orders)
+	putTracks(&w, 'p', fold.Pickers)
+	putTracks(&w, 'k', fold.Carts)
+	return w.writes, w.err
+}
+
+// kpiWriter collects a fold's writes, keeping the first error.
+type kpiWriter struct {
+	writes []kpiWrite
+	err    error
+}
+
+func (w *kpiWriter) put(key []byte, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		if w.err == nil {
+			w.err = fmt.Errorf("encode %s/%q: %w", spaceKPIs, key, err)
 		}
+		return
 	}
-	for name, v := range fold.Pickers {
-		if err := add(append([]byte{'p'}, name...), v, v == nil); err != nil {
-			return nil, err
+	w.writes = append(w.writes, kpiWrite{key: key, value: data})
+}
+
+// putTracks adds the tracks under prefix: each one kept, or deleted when
+// it ended (nil).
+func putTracks[T any](w *kpiWriter, prefix byte, tracks map[string]*T) {
+	for id, v := range tracks {
+		key := append([]byte{prefix}, id...)
+		if v == nil {
+			w.writes = append(w.writes, kpiWrite{key: key})
+			continue
 		}
+		w.put(key, v)
 	}
-	for id, v := range fold.Carts {
-		if err := add(append([]byte{'k'}, id...), v, v == nil); err != nil {
-			return nil, err
-		}
-	}
-	return writes, nil
 }
 
 // MaxKPISeries bounds the points of a KPI series.
