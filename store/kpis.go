@@ -210,36 +210,21 @@ func putTracks[T any](w *kpiWriter, prefix byte, tracks map[string]*T) {
 // MaxKPISeries bounds the points of a KPI series.
 const MaxKPISeries = 1000
 
-// kpiCatchUp bounds the folding a KPI query does itself before it
-// answers, so that a query after a quiet spell is current and one during
-// the first fold of a large log still answers at once.
-const kpiCatchUp = 8
-
 // KPIs returns the KPIs of [from, to), both whole hours (UTC), and with
 // step (a whole number of hours or days; 0 for none) a series of the
 // figures of each step, without the per-picker and per-wave lists.
-// Events not yet folded are folded first, up to kpiCatchUp batches.
+// Events not yet folded are folded first, one batch of them at most
+// (KPIFoldBatch, more than the follower leaves between two folds): a
+// query is current, and one during the first fold of a large log waits
+// for one batch, not for the whole log.
 // EINVALID for a range that is empty, not on whole hours, or cut into
 // more than MaxKPISeries steps.
 func (db *DB) KPIs(ctx context.Context, from, to time.Time, step time.Duration) (*kpi.Report, error) {
 	if err := validKPIRange(from, to, step); err != nil {
 		return nil, err
 	}
-	for range kpiCatchUp {
-		var cursor, last uint64
-		if err := db.view(ctx, func(t *txn) (err error) {
-			cursor = t.kpiCursor()
-			last, err = t.lastEventSeq()
-			return err
-		}); err != nil {
-			return nil, err
-		}
-		if cursor >= last {
-			break
-		}
-		if _, err := db.FoldKPIs(ctx, 0); err != nil {
-			return nil, err
-		}
+	if _, err := db.FoldKPIs(ctx, 0); err != nil {
+		return nil, err
 	}
 	rep := &kpi.Report{}
 	err := db.view(ctx, func(t *txn) error {
