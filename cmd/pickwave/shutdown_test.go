@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,7 @@ func TestServe_shutdownFinishesInFlight(t *testing.T) {
 	}
 	must(api.Inventory.AdjustStock(ctx, &pickwave.Adjustment{SKU: "MUG", Location: "A01-01-1", Delta: 5, Reason: "receipt"})).of(t)
 
+	idle := inflight(t, base, token)
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest("POST", base+"/api/v1/orders/import", pr)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -73,13 +75,12 @@ func TestServe_shutdownFinishesInFlight(t *testing.T) {
 	if _, err := pw.Write([]byte(header)); err != nil {
 		t.Fatal(err)
 	}
-	// The server accepts connections in order: once a later connection is
-	// served, the import's connection has been accepted.
-	if res, err := client.Get(base + "/healthz"); err != nil {
-		t.Fatal(err)
-	} else {
-		res.Body.Close()
-	}
+	// Shut down only once the import is in its handler, reading the body:
+	// a request whose head the server has not read when shutdown begins is
+	// dropped, and an accepted connection is not yet a read head.
+	testenv.Eventually(t, 20*time.Second, "the import to be served", func() bool {
+		return inflight(t, base, token) > idle
+	})
 	cancel() // what SIGINT/SIGTERM do
 	// Wait until the server stops taking new connections: shutdown has begun.
 	addr := strings.TrimPrefix(base, "http://")
@@ -102,4 +103,29 @@ func TestServe_shutdownFinishesInFlight(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v", err)
 	}
+}
+
+// inflight reads pickwave_http_inflight, the API requests being served,
+// from /metrics (its own request among them).
+func inflight(t *testing.T, base, token string) float64 {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(line, "pickwave_http_inflight "); ok {
+			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no pickwave_http_inflight in /metrics (%s)", res.Status)
+	return 0
 }
