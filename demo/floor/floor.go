@@ -192,6 +192,14 @@ func (f *Floor) count(fn func(s *Stats)) {
 	f.mu.Unlock()
 }
 
+// warn logs a fault of the floor's, unless ctx ended: a call cut off
+// because the floor is stopping is no fault.
+func (f *Floor) warn(ctx context.Context, msg string, args ...any) {
+	if ctx.Err() == nil {
+		f.log.Warn(msg, args...)
+	}
+}
+
 // floorSince is the floor time since a wall-clock time.
 func (f *Floor) floorSince(t time.Time) time.Duration {
 	return time.Duration(float64(time.Since(t)) * f.cfg.Speed)

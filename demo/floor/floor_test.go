@@ -3,6 +3,7 @@ package floor_test
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -61,7 +62,8 @@ func TestFloor_worksADemoSite(t *testing.T) {
 			City: "Columbus", Region: "OH", PostalCode: "43215", Country: "US"}}}
 	s := testenv.Server(db, nil)
 	s.Stations, s.PrintQueue, s.StationRuntime, s.Pack = db, db, rt, rt
-	hs := httptest.NewServer(testenv.Checked(t, s.Handler()))
+	ending, ended := make(chan struct{}), make(chan struct{})
+	hs := httptest.NewServer(testenv.Checked(t, heldAtTheEnd(ending, ended, s.Handler())))
 	defer hs.Close()
 	ran := make(chan error, 1)
 	go func() { ran <- rt.Run(context.Background()) }()
@@ -87,6 +89,8 @@ func TestFloor_worksADemoSite(t *testing.T) {
 	}
 	runCtx, stop := context.WithTimeout(ctx, runFor)
 	defer stop()
+	time.AfterFunc(runFor-time.Second, func() { close(ending) })
+	context.AfterFunc(runCtx, func() { close(ended) })
 	if err := f.Run(runCtx); err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +112,24 @@ func TestFloor_worksADemoSite(t *testing.T) {
 	if err != nil || len(packed) != st.Packed {
 		t.Errorf("the store has %d orders packed, the floor says %d (%v)", len(packed), st.Packed, err)
 	}
+}
+
+// heldAtTheEnd holds every request that comes once ending is closed
+// until ended is, the last second of the floor's run, so that the floor
+// stops with calls in flight: a call cut off because the floor is
+// stopping is no fault, and the floor must not log it as one.
+func heldAtTheEnd(ending, ended <-chan struct{}, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-ending:
+			select {
+			case <-ended:
+			case <-r.Context().Done():
+			}
+		default:
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // testWriter fails the test on anything the floor logs at warning level.

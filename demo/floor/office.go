@@ -58,9 +58,7 @@ func (f *Floor) shop(ctx context.Context, rng *mrand.Rand) {
 		}
 		o, _, err := f.admin.Orders.CreateOrder(ctx, in)
 		if err != nil {
-			if ctx.Err() == nil {
-				f.log.Warn("demo floor: the shop's order was not taken", "external_id", in.ExternalID, "err", err)
-			}
+			f.warn(ctx, "demo floor: the shop's order was not taken", "external_id", in.ExternalID, "err", err)
 			continue
 		}
 		f.count(func(s *Stats) { s.Orders++ })
@@ -89,7 +87,7 @@ func (f *Floor) receive(ctx context.Context, o *pickwave.Order) {
 		}
 		rows, err := f.admin.Inventory.StockOf(ctx, l.SKU)
 		if err != nil || len(rows) == 0 {
-			f.log.Warn("demo floor: nowhere to receive", "sku", l.SKU, "err", err)
+			f.warn(ctx, "demo floor: nowhere to receive", "sku", l.SKU, "err", err)
 			return
 		}
 		row := rows[0]
@@ -102,7 +100,7 @@ func (f *Floor) receive(ctx context.Context, o *pickwave.Order) {
 		adj := &pickwave.Adjustment{SKU: l.SKU, Location: row.Location, Lot: row.Lot, Expiry: row.Expiry,
 			Delta: l.Missing() + receiveExtra, Reason: "receipt"}
 		if _, err := f.admin.Inventory.AdjustStock(ctx, adj); err != nil {
-			f.log.Warn("demo floor: goods receipt refused", "sku", l.SKU, "location", row.Location, "err", err)
+			f.warn(ctx, "demo floor: goods receipt refused", "sku", l.SKU, "location", row.Location, "err", err)
 			return
 		}
 	}
@@ -110,7 +108,7 @@ func (f *Floor) receive(ctx context.Context, o *pickwave.Order) {
 	// so the order is often allocated already; allocating it again is
 	// refused then, and that is no fault.
 	if _, err := f.admin.Orders.AllocateOrder(ctx, o.ID); err != nil && !f.allocatedMeanwhile(ctx, o.ID, err) {
-		f.log.Warn("demo floor: allocate after goods receipt", "order", o.ID, "err", err)
+		f.warn(ctx, "demo floor: allocate after goods receipt", "order", o.ID, "err", err)
 		return
 	}
 	f.count(func(s *Stats) { s.Received++ })
@@ -137,9 +135,7 @@ func (f *Floor) supervise(ctx context.Context) {
 func (f *Floor) planIfShort(ctx context.Context, seed uint64) {
 	waves, err := f.admin.Waves.Waves(ctx, 100)
 	if err != nil {
-		if ctx.Err() == nil {
-			f.log.Warn("demo floor: list waves", "err", err)
-		}
+		f.warn(ctx, "demo floor: list waves", "err", err)
 		return
 	}
 	out := 0
@@ -159,9 +155,7 @@ func (f *Floor) planIfShort(ctx context.Context, seed uint64) {
 	case code == pickwave.ECONFLICT:
 		return // no allocated order waits: the shop sends more
 	default:
-		if ctx.Err() == nil {
-			f.log.Warn("demo floor: plan a wave", "err", err)
-		}
+		f.warn(ctx, "demo floor: plan a wave", "err", err)
 		return
 	}
 	if _, err := f.admin.Waves.ReleaseWave(ctx, w.ID); err != nil {
@@ -181,9 +175,7 @@ func (f *Floor) planIfShort(ctx context.Context, seed uint64) {
 func (f *Floor) settleCounts(ctx context.Context) {
 	counts, err := f.admin.Inventory.Counts(ctx, pickwave.CountFilter{Status: pickwave.CountOpen}, "", 50)
 	if err != nil {
-		if ctx.Err() == nil {
-			f.log.Warn("demo floor: list cycle counts", "err", err)
-		}
+		f.warn(ctx, "demo floor: list cycle counts", "err", err)
 		return
 	}
 	for _, c := range counts {

@@ -37,7 +37,7 @@ func (k *packer) run(ctx context.Context) {
 		if k.api == nil {
 			api, err := k.f.api(ctx, k.name, pickwave.RolePacker)
 			if err != nil {
-				k.f.log.Warn("demo floor: packer has no token", "err", err)
+				k.f.warn(ctx, "demo floor: packer has no token", "err", err)
 				k.f.wait(ctx, time.Minute)
 				continue
 			}
@@ -169,19 +169,16 @@ func (k *packer) pack(ctx context.Context, s *pickwave.PackSession) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			// The floor stops, and the station may have packed the
-			// order in the meantime: count it if so, so the floor's
-			// figures agree with the store's.
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			defer cancel()
-			if s, err := k.api.Pack.Session(sctx, k.f.cfg.Station); err == nil && s.OrderID != order {
-				k.f.count(func(st *Stats) { st.Packed++ })
-			}
+			k.countAtStop(ctx, order)
 			return nil
 		case <-t.C:
 		}
 		s, err := k.api.Pack.Session(ctx, k.f.cfg.Station)
 		if err != nil {
+			if ctx.Err() != nil {
+				k.countAtStop(ctx, order)
+				return nil
+			}
 			return err
 		}
 		switch {
@@ -195,5 +192,15 @@ func (k *packer) pack(ctx context.Context, s *pickwave.PackSession) error {
 		case time.Now().After(deadline):
 			return fmt.Errorf("order %s: no label %s after the weight %.0f g (step %s)", order, labelWithn, grams, s.Step)
 		}
+	}
+}
+
+// countAtStop counts order as packed if the station packed it while the
+// floor was stopping, so that the floor's figures agree with the store's.
+func (k *packer) countAtStop(ctx context.Context, order string) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if s, err := k.api.Pack.Session(sctx, k.f.cfg.Station); err == nil && s.OrderID != order {
+		k.f.count(func(st *Stats) { st.Packed++ })
 	}
 }

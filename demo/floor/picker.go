@@ -51,9 +51,7 @@ func (p *picker) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		if p.c == nil {
 			if err := p.dial(ctx); err != nil {
-				if ctx.Err() == nil {
-					p.f.log.Warn("demo floor: picker cannot log in", "picker", p.name, "err", err)
-				}
+				p.f.warn(ctx, "demo floor: picker cannot log in", "picker", p.name, "err", err)
 				p.f.wait(ctx, time.Minute)
 				continue
 			}
@@ -74,7 +72,7 @@ func (p *picker) run(ctx context.Context) {
 		case transient(err):
 			p.reconnect(ctx)
 		default:
-			p.f.log.Warn("demo floor: picker starts over", "picker", p.name, "err", err)
+			p.f.warn(ctx, "demo floor: picker starts over", "picker", p.name, "err", err)
 			p.c.Close()
 			p.c = nil
 			p.f.wait(ctx, time.Minute)
