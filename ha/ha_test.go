@@ -19,6 +19,7 @@ import (
 	"github.com/pickwave/pickwave"
 	"github.com/pickwave/pickwave/ha"
 	"github.com/pickwave/pickwave/internal/etcdtest"
+	"github.com/pickwave/pickwave/internal/testenv"
 	"github.com/pickwave/pickwave/store"
 )
 
@@ -293,5 +294,61 @@ func TestNode_standbyKeepsTheEventArchive(t *testing.T) {
 		if got[i].Seq != want[i].Seq {
 			t.Fatalf("event %d: seq %d, want %d", i, got[i].Seq, want[i].Seq)
 		}
+	}
+}
+
+// etcdLeader returns the endpoint of the member that leads etcd now.
+func etcdLeader(t *testing.T, s *ha.Site, c *etcdtest.Cluster) string {
+	t.Helper()
+	for _, ep := range c.Endpoints() {
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		st, err := s.Client().Status(sctx, ep)
+		cancel()
+		if err == nil && st.Leader != 0 && st.Header.MemberId == st.Leader {
+			return ep
+		}
+	}
+	return ""
+}
+
+// TestLeader_appendsToTheEtcdLeader: the leader sends its appends to the
+// member that leads etcd; when that member dies the appends go on through
+// the others, and the next refresh pins the new etcd leader.
+func TestLeader_appendsToTheEtcdLeader(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	s := connect(t, c, "a", nil)
+	db, l, err := open(t, s, t.TempDir()).Lead(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	mctx, stop := context.WithCancel(context.Background())
+	maintained := make(chan struct{})
+	go func() { defer close(maintained); l.Maintain(mctx, db) }()
+	defer func() { stop(); <-maintained }()
+
+	first := etcdLeader(t, s, c)
+	if got := l.AppendEndpoint(); first == "" || got != first {
+		t.Fatalf("appends go to %q, the etcd leader is %q", got, first)
+	}
+	createSKUs(t, db, 0, 20)
+	for i, m := range c.Members {
+		if m.ClientURL == first {
+			c.Kill(i)
+		}
+	}
+	// The writes ride through etcd's election.
+	createSKUs(t, db, 20, 20)
+	testenv.Eventually(t, 15*time.Second, "appends pinned to the new etcd leader", func() bool {
+		now := etcdLeader(t, s, c)
+		return now != "" && now != first && l.AppendEndpoint() == now
+	})
+	createSKUs(t, db, 40, 20)
+	if got := l.Appended(); got < 3 {
+		t.Fatalf("%d entries appended", got)
+	}
+	skus, err := db.SKUs(ctx, "", 100)
+	if err != nil || len(skus) != 60 {
+		t.Fatalf("%d SKUs (%v), want 60", len(skus), err)
 	}
 }

@@ -21,6 +21,7 @@ type Leader struct {
 	key      string // the election key this node created
 	rev      int64  // its create revision: the fence of every append
 	appended atomic.Uint64
+	pin      pin // the client appends go through
 
 	siteID    string        // the site's identity, from its snapshot record
 	snapIndex atomic.Uint64 // the index of the latest snapshot
@@ -43,7 +44,10 @@ func (s *Site) Campaign(ctx context.Context) (*Leader, error) {
 		return nil, fmt.Errorf("campaign for the lead: %w", err)
 	}
 	s.logger.Info("elected leader", "key", e.Key(), "rev", e.Rev(), "lease_ttl", s.cfg.LeaseTTL)
-	return &Leader{site: s, session: session, election: e, key: e.Key(), rev: e.Rev(), lost: make(chan struct{})}, nil
+	l := &Leader{site: s, session: session, election: e, key: e.Key(), rev: e.Rev(), lost: make(chan struct{})}
+	l.pin.site = s
+	l.pin.refresh(ctx)
+	return l, nil
 }
 
 // Lost is closed when the lead is lost: the lease expired or was
@@ -94,6 +98,7 @@ func (l *Leader) Maintain(ctx context.Context, db *store.DB) {
 		case <-l.Lost():
 			return
 		}
+		l.pin.refresh(ctx)
 		if l.Appended() < l.snapIndex.Load()+l.site.cfg.SnapshotEvery {
 			continue
 		}
@@ -106,12 +111,20 @@ func (l *Leader) Maintain(ctx context.Context, db *store.DB) {
 // Resign gives the lead up, so a standby takes over at once.
 func (l *Leader) Resign(ctx context.Context) error {
 	l.markLost()
+	l.pin.close()
 	err := l.election.Resign(ctx)
 	l.session.Close()
 	if err != nil {
 		return fmt.Errorf("resign: %w", err)
 	}
 	return nil
+}
+
+// AppendEndpoint is the etcd endpoint the appends go to: the etcd
+// leader's, or "" while they go through every member.
+func (l *Leader) AppendEndpoint() string {
+	_, ep := l.pin.get()
+	return ep
 }
 
 // Appended is the index of the last entry this leader appended.

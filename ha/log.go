@@ -132,9 +132,13 @@ func (l *Leader) write(ctx context.Context, key string, value []byte, once bool)
 		cmps = append(cmps, clientv3.Compare(clientv3.Version(key), "=", 0))
 	}
 	for attempt := 0; ; attempt++ {
+		c, pinned := l.pin.get()
 		actx, cancel := context.WithTimeout(ctx, attemptTimeout(len(value)))
-		resp, err := l.site.client.Txn(actx).If(cmps...).Then(clientv3.OpPut(key, string(value))).Commit()
+		resp, err := c.Txn(actx).If(cmps...).Then(clientv3.OpPut(key, string(value))).Commit()
 		cancel()
+		if err != nil && pinned != "" {
+			l.pin.drop(pinned)
+		}
 		if err == nil {
 			if resp.Succeeded {
 				return nil

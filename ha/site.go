@@ -68,12 +68,7 @@ func Connect(ctx context.Context, cfg Config) (*Site, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	c, err := clientv3.New(clientv3.Config{
-		Endpoints: cfg.Endpoints, TLS: cfg.TLS, Username: cfg.Username, Password: cfg.Password,
-		DialTimeout: 5 * time.Second, DialKeepAliveTime: time.Second, DialKeepAliveTimeout: time.Second,
-		Context: context.WithoutCancel(ctx), Logger: zap.NewNop(),
-		MaxCallSendMsgSize: 2 * max(cfg.MaxValueBytes, DefaultMaxValueBytes),
-	})
+	c, err := clientv3.New(cfg.clientConfig(ctx, cfg.Endpoints))
 	if err != nil {
 		return nil, fmt.Errorf("connect to etcd %v: %w", cfg.Endpoints, err)
 	}
@@ -113,6 +108,16 @@ func NewSite(ctx context.Context, c *clientv3.Client, cfg Config) (*Site, error)
 		return nil, fmt.Errorf("reach etcd %v: %w", c.Endpoints(), err)
 	}
 	return s, nil
+}
+
+// clientConfig is the configuration of a client to endpoints.
+func (cfg Config) clientConfig(ctx context.Context, endpoints []string) clientv3.Config {
+	return clientv3.Config{
+		Endpoints: endpoints, TLS: cfg.TLS, Username: cfg.Username, Password: cfg.Password,
+		DialTimeout: 5 * time.Second, DialKeepAliveTime: time.Second, DialKeepAliveTimeout: time.Second,
+		Context: context.WithoutCancel(ctx), Logger: zap.NewNop(),
+		MaxCallSendMsgSize: 2 * max(cfg.MaxValueBytes, DefaultMaxValueBytes),
+	}
 }
 
 var errNoEndpoint = errors.New("no etcd endpoint")
