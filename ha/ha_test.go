@@ -352,3 +352,39 @@ func TestLeader_appendsToTheEtcdLeader(t *testing.T) {
 		t.Fatalf("%d SKUs (%v), want 60", len(skus), err)
 	}
 }
+
+// TestNode_machineStoppedUnderTheLeader: a leader's file is not synced
+// (store.DB.Lead); when the machine stopped under it (its mark holds
+// another boot id), the node moves the file aside, starts from the
+// site's snapshot and the log, and leads again with every write.
+func TestNode_machineStoppedUnderTheLeader(t *testing.T) {
+	c := etcdtest.Start(t, 1)
+	s := connect(t, c, "a", nil)
+	dir := t.TempDir()
+	db, _, err := open(t, s, dir).Lead(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	createSKUs(t, db, 0, 30)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// What the leader leaves when the machine stops: its mark.
+	mark := filepath.Join(dir, store.FileName+".unsynced")
+	if err := os.WriteFile(mark, []byte("5c1e7a0f-0000-4000-8000-000000000000"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, _, err = open(t, s, dir).Lead(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	skus, err := db.SKUs(ctx, "", 100)
+	if err != nil || len(skus) != 30 {
+		t.Fatalf("%d SKUs (%v), want 30", len(skus), err)
+	}
+	aside, _ := filepath.Glob(filepath.Join(dir, store.FileName+".unsynced-*"))
+	if len(aside) != 1 {
+		t.Fatalf("files moved aside: %v", aside)
+	}
+}

@@ -105,6 +105,9 @@ func (db *DB) commitLoop() {
 // retrying the rest, and then wakes every caller.
 func (db *DB) commitBatch(batch []*writeReq) {
 	db.stats.pending.Add(-int64(len(batch)))
+	if db.unsynced.Load() {
+		db.bolt.NoSync = true // only this goroutine commits on a leader
+	}
 	start := time.Now()
 	live := make([]*writeReq, 0, len(batch))
 	for _, r := range batch {

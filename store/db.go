@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -100,6 +101,9 @@ type DB struct {
 	submitMu      sync.RWMutex // guards closed against sends on a closed writes
 	closed        bool
 
+	// unsynced says the store leads with its file unsynced (stopSyncing).
+	unsynced atomic.Bool
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -124,6 +128,14 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
+	aside, err := recoverUnsynced(path)
+	if err != nil {
+		return nil, err
+	}
+	if aside != "" {
+		opts.Logger.Warn("the machine stopped while this file's leader did not sync it: moved aside, the store starts empty",
+			"moved_to", aside)
+	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, NoSync: opts.NoSync})
 	if errors.Is(err, boltErrors.ErrTimeout) {
 		return nil, &pickwave.Error{Code: pickwave.EUNAVAILABLE, Message: fmt.Sprintf(
@@ -163,7 +175,8 @@ func (db *DB) Close() error {
 		close(db.writes)
 		db.submitMu.Unlock()
 		<-db.committerDone
-		if err := db.bolt.Close(); err != nil {
+		db.closeErr = db.resumeSyncing()
+		if err := db.bolt.Close(); err != nil && db.closeErr == nil {
 			db.closeErr = fmt.Errorf("close store: %w", err)
 		}
 		if err := db.closeLog(); err != nil && db.closeErr == nil {

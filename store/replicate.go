@@ -137,6 +137,9 @@ func (db *DB) Lead(log Log) error {
 	if !db.repl.following.Load() {
 		return errors.New("store: Lead on a store that does not follow a log")
 	}
+	if err := db.stopSyncing(); err != nil {
+		db.logger.Warn("leading with a synced file", "err", err)
+	}
 	db.repl.log.Store(&log)
 	db.repl.following.Store(false)
 	return nil
