@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/internal/syncfile"
 )
 
 // The event archive. Every scan, pick and pack appends to the event log,
@@ -198,7 +199,7 @@ func (db *DB) writeArchiveFile(c archiveChunkData) (string, error) {
 		err = os.Rename(f.Name(), path)
 	}
 	if err == nil {
-		err = syncDir(db.archiveDir)
+		err = syncfile.Dir(db.archiveDir)
 	}
 	if err != nil {
 		return "", fmt.Errorf("archive %s: %w", name, err)

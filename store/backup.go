@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pickwave/pickwave"
+	"github.com/pickwave/pickwave/internal/syncfile"
 )
 
 // Backups.
@@ -205,7 +206,7 @@ func WriteFile(path string, write func(w io.Writer) (int64, error)) (FileInfo, e
 	}
 	keep = true
 	info.Path = path
-	return info, syncDir(dir)
+	return info, syncfile.Dir(dir)
 }
 
 // BackupFile writes a verified backup of the store in dir, which no
@@ -284,7 +285,7 @@ func Restore(from, dir string, now time.Time) (FileInfo, string, error) {
 		os.Remove(tmp)
 		return info, kept, fmt.Errorf("restore into %s: %w", dst, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := syncfile.Dir(dir); err != nil {
 		return info, kept, err
 	}
 	info.Path = dst
@@ -316,17 +317,4 @@ func lockFile(path string, timeout time.Duration) (*os.File, error) {
 		}
 		time.Sleep(50 * time.Millisecond) // waiting for another process's lock: nothing to wait on
 	}
-}
-
-// syncDir syncs a directory, so that a rename in it survives a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/pickwave/pickwave/internal/syncfile"
 )
 
 // A leader's file is not synced.
@@ -61,7 +63,7 @@ func (db *DB) stopSyncing() error {
 	if err != nil {
 		return fmt.Errorf("no boot id, the leader syncs its file: %w", err)
 	}
-	if err := writeSynced(db.path+unsyncedSuffix, id); err != nil {
+	if err := syncfile.Write(db.path+unsyncedSuffix, id, 0o600); err != nil {
 		return fmt.Errorf("the leader syncs its file: %w", err)
 	}
 	db.unsynced.Store(true) // the committer turns bbolt's sync off
@@ -109,32 +111,7 @@ func recoverUnsynced(path string) (movedAside string, err error) {
 	if err := os.Remove(marker); err != nil {
 		return "", fmt.Errorf("remove %s: %w", marker, err)
 	}
-	return movedAside, syncDir(filepath.Dir(path))
-}
-
-// writeSynced writes data to path through a synced temporary file and a
-// synced rename.
-func writeSynced(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if serr := f.Sync(); err == nil {
-		err = serr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return syncDir(filepath.Dir(path))
+	return movedAside, syncfile.Dir(filepath.Dir(path))
 }
 
 func syncFile(path string) error {

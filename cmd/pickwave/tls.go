@@ -21,6 +21,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pickwave/pickwave/internal/syncfile"
 )
 
 // Self-signed certificates: where they are kept under the data directory,
@@ -187,11 +189,11 @@ func selfSigned(dir string, hosts []string, now time.Time, logger *slog.Logger) 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return tls.Certificate{}, fmt.Errorf("tls: %w", err)
 	}
-	if err := writeFileSync(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		return tls.Certificate{}, err
+	if err := syncfile.Write(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return tls.Certificate{}, fmt.Errorf("tls: %w", err)
 	}
-	if err := writeFileSync(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		return tls.Certificate{}, err
+	if err := syncfile.Write(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return tls.Certificate{}, fmt.Errorf("tls: %w", err)
 	}
 	logger.Info("TLS: made a self-signed certificate", "file", certPath, "names", hosts)
 	return tls.LoadX509KeyPair(certPath, keyPath)
@@ -205,31 +207,6 @@ func covers(cert *x509.Certificate, hosts []string) bool {
 		}
 	}
 	return true
-}
-
-// writeFileSync writes data to path through a synced temporary file, so
-// a crash leaves the old file or the new one, never half of one.
-func writeFileSync(path string, data []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return fmt.Errorf("tls: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("tls: write %s: %w", path, err)
-	}
-	return nil
 }
 
 func ipStrings(ips []net.IP) []string {
