@@ -46,7 +46,7 @@ func TestOverload_apiShedsOverInFlight(t *testing.T) {
 	}()
 	io.WriteString(pw, "external_id,")
 	testenv.Eventually(t, 5*time.Second, "the import in flight", func() bool {
-		return strings.Contains(metricsText(t, hs.URL, super), "pickwave_http_inflight 1")
+		return strings.Contains(testenv.Metrics(t, hs.URL, super), "pickwave_http_inflight 1")
 	})
 
 	get := func() *http.Response {
@@ -67,7 +67,7 @@ func TestOverload_apiShedsOverInFlight(t *testing.T) {
 	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "1" || body.Error.Code != pickwave.EUNAVAILABLE {
 		t.Fatalf("a request over the bound: %d, Retry-After %q, code %q", res.StatusCode, res.Header.Get("Retry-After"), body.Error.Code)
 	}
-	if m := metricsText(t, hs.URL, super); !strings.Contains(m, `pickwave_shed_total{what="request"} 1`) ||
+	if m := testenv.Metrics(t, hs.URL, super); !strings.Contains(m, `pickwave_shed_total{what="request"} 1`) ||
 		!strings.Contains(m, "pickwave_store_pending_writes") || !strings.Contains(m, "pickwave_store_commit_seconds_bucket") {
 		t.Fatalf("metrics lack the shed request or the store's write path:\n%s", m)
 	}
@@ -80,20 +80,6 @@ func TestOverload_apiShedsOverInFlight(t *testing.T) {
 	} else {
 		res.Body.Close()
 	}
-}
-
-// metricsText reads /metrics, which the in-flight bound does not count.
-func metricsText(t *testing.T, base, token string) string {
-	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/metrics", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	return string(data)
 }
 
 // A scan the store sheds is answered unavailable with retry_after_ms,
@@ -117,7 +103,7 @@ func TestOverload_shedScanIsRetriedLater(t *testing.T) {
 	if en, _ := c.Entry(id); en.Answered || en.Err != nil {
 		t.Fatalf("a shed scan was booked: %+v", en)
 	}
-	if m := metricsText(t, f.http.URL, super); !strings.Contains(m, `pickwave_shed_total{what="scan"} 1`) {
+	if m := testenv.Metrics(t, f.http.URL, super); !strings.Contains(m, `pickwave_shed_total{what="scan"} 1`) {
 		t.Fatalf("the shed scan is not counted:\n%s", m)
 	}
 

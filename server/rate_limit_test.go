@@ -84,7 +84,7 @@ func TestRateLimit_floodFromOneAddress(t *testing.T) {
 			t.Fatalf("%s from the flooder: %s", path, res.Status)
 		}
 	}
-	if !strings.Contains(metricsText(t, hs.URL, super), fmt.Sprintf(`pickwave_shed_total{what="rate"} %d`, limited)) {
+	if !strings.Contains(testenv.Metrics(t, hs.URL, super), fmt.Sprintf(`pickwave_shed_total{what="rate"} %d`, limited)) {
 		t.Fatalf("pickwave_shed_total{what=\"rate\"} is not %d", limited)
 	}
 	time.Sleep(1100 * time.Millisecond) // a token at 1 a second

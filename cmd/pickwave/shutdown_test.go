@@ -109,15 +109,7 @@ func TestServe_shutdownFinishesInFlight(t *testing.T) {
 // from /metrics (its own request among them).
 func inflight(t *testing.T, base, token string) float64 {
 	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/metrics", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	for line := range strings.Lines(string(body)) {
+	for line := range strings.Lines(testenv.Metrics(t, base, token)) {
 		if v, ok := strings.CutPrefix(line, "pickwave_http_inflight "); ok {
 			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil {
@@ -126,6 +118,6 @@ func inflight(t *testing.T, base, token string) float64 {
 			return n
 		}
 	}
-	t.Fatalf("no pickwave_http_inflight in /metrics (%s)", res.Status)
+	t.Fatal("no pickwave_http_inflight in /metrics")
 	return 0
 }

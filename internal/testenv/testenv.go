@@ -21,6 +21,7 @@
 package testenv
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -98,6 +99,24 @@ func Server(db *store.DB, logger *slog.Logger) *server.Server {
 func Checked(tb testing.TB, h http.Handler) http.Handler {
 	tb.Helper()
 	return contract.Handler(tb, h)
+}
+
+// Metrics reads the server's /metrics at base as token's holder, and
+// fails the test when it cannot.
+func Metrics(tb testing.TB, base, token string) string {
+	tb.Helper()
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		tb.Fatalf("GET /metrics: %s %v", res.Status, err)
+	}
+	return string(data)
 }
 
 // Eventually polls cond every few milliseconds until it holds, and fails
