@@ -88,8 +88,8 @@ func closeAndCompare(t *testing.T, a, b *store.DB) {
 
 // TestNode_standbyFollowsAndTakesOver: a leader writes, in group commits
 // whose entries take many etcd values; a standby follows to the same
-// bytes, refuses writes meanwhile, takes over when the leader resigns,
-// and writes on where it left off.
+// bytes, folds its own KPIs, refuses writes meanwhile, takes over when
+// the leader resigns, and writes on where it left off.
 func TestNode_standbyFollowsAndTakesOver(t *testing.T) {
 	c := etcdtest.Start(t, 3)
 	small := func(cfg *ha.Config) { cfg.MaxValueBytes = 2 << 10 } // entries of many parts
@@ -109,6 +109,12 @@ func TestNode_standbyFollowsAndTakesOver(t *testing.T) {
 		t.Fatalf("a write on the standby: %v, want unavailable", err)
 	}
 	waitApplied(t, nb, la.Appended())
+	// The standby folds its own copy of the events into its KPIs.
+	last, err := a.FoldKPIs(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitKPIs(t, nb, last)
 
 	// The leader resigns (its store closes); the standby takes over.
 	if err := a.Close(); err != nil {
@@ -225,6 +231,22 @@ func waitApplied(t *testing.T, n *ha.Node, index uint64) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("standby at %d, leader at %d, %v", got, index, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitKPIs waits until the standby's KPIs count the events up to seq.
+func waitKPIs(t *testing.T, n *ha.Node, seq uint64) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, err := n.DB().KPICursor(ctx)
+		if err == nil && got >= seq {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the standby's KPIs count events up to %d, the leader's log is at %d (%v)", got, seq, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -81,10 +81,13 @@ func (n *Node) DB() *store.DB {
 }
 
 // Follow applies the log to the store as it grows until ctx ends,
-// starting again from the snapshot when the log has moved past it.
+// starting again from the snapshot when the log has moved past it. The
+// store's KPIs follow its events meanwhile, as on the leader: each node
+// keeps its own, so a node taking over serves them as they were.
 func (n *Node) Follow(ctx context.Context) error {
 	for {
-		err := n.site.Follow(ctx, n.DB())
+		db := n.DB()
+		err := followKPIs(ctx, db, func() error { return n.site.Follow(ctx, db) })
 		if err == nil || !errors.Is(err, ErrBehind) {
 			return err
 		}
@@ -96,6 +99,21 @@ func (n *Node) Follow(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// followKPIs runs fn while db's KPIs follow its events.
+func followKPIs(ctx context.Context, db *store.DB, fn func() error) error {
+	kctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		db.FollowKPIs(kctx)
+	}()
+	defer func() {
+		stop()
+		<-done
+	}()
+	return fn()
 }
 
 // Lead campaigns until this node is elected, then takes over (TakeOver).

@@ -41,6 +41,8 @@ type writeReq struct {
 	ctx    context.Context
 	queued time.Time // when it was submitted, for MaxWriteWait
 	fn     func(t *txn) error
+	// local marks a write of the node's own spaces alone (updateLocal).
+	local  bool
 	events int
 	err    error
 	done   chan struct{}
@@ -54,16 +56,27 @@ var errClosed = pickwave.Errorf(pickwave.EUNAVAILABLE, "The store is shutting do
 // with fn's error, in which case none of fn's writes are kept. Every event
 // fn appends commits with its changes or not at all.
 func (db *DB) update(ctx context.Context, fn func(t *txn) error) error {
+	return db.submit(ctx, fn, false)
+}
+
+// updateLocal is update for a write of the node's own spaces alone
+// (localSpaces): it runs on a follower too, and a leader's log never
+// holds it.
+func (db *DB) updateLocal(ctx context.Context, fn func(t *txn) error) error {
+	return db.submit(ctx, fn, true)
+}
+
+func (db *DB) submit(ctx context.Context, fn func(t *txn) error, local bool) error {
 	if err := ctx.Err(); err != nil {
 		return gaveUp(err)
 	}
-	if err := db.repl.writable(); err != nil {
+	if err := db.repl.writable(local); err != nil {
 		return err
 	}
 	if err := db.admit(); err != nil {
 		return err
 	}
-	req := &writeReq{ctx: ctx, fn: fn, queued: time.Now(), done: make(chan struct{})}
+	req := &writeReq{ctx: ctx, fn: fn, local: local, queued: time.Now(), done: make(chan struct{})}
 	db.submitMu.RLock()
 	if db.closed {
 		db.submitMu.RUnlock()
@@ -129,9 +142,6 @@ func (db *DB) commitBatch(batch []*writeReq) {
 		var refused []*writeReq // failed before writing anything: nothing to undo
 		appended := false       // the transaction reached the log, when it has one
 		err := db.bolt.Update(func(btx *bolt.Tx) error {
-			if err := db.repl.writable(); err != nil {
-				return err
-			}
 			now := db.now().UTC()
 			refused, appended = refused[:0], false
 			var base Tx = boltTx{btx}
@@ -141,6 +151,11 @@ func (db *DB) commitBatch(batch []*writeReq) {
 				base = rec
 			}
 			for i, r := range live {
+				if err := db.repl.writable(r.local); err != nil {
+					r.err = err
+					refused = append(refused, r)
+					continue
+				}
 				ct := &countingTx{Tx: base}
 				t := &txn{Tx: ct, now: now, actor: pickwave.ActorFrom(r.ctx), cache: db.cache, countTolerance: db.countTolerance}
 				if err := runSafely(r.fn, t); err != nil {

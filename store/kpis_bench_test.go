@@ -99,7 +99,7 @@ func foldAll(tb testing.TB, db *DB) {
 	tb.Helper()
 	ctx := context.Background()
 	for {
-		before, err := db.kpiCursorNow(ctx)
+		before, err := db.KPICursor(ctx)
 		if err != nil {
 			tb.Fatal(err)
 		}

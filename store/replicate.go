@@ -31,6 +31,23 @@ import (
 // A leader whose append fails does not know whether the entry made it
 // into the log; it is fenced: it refuses every write from then on, and
 // its owner must step down and follow the log again.
+//
+// Some spaces are the node's own (localSpaces): what they hold is worked
+// out from the replicated ones, and each node keeps its own, a follower
+// too. The KPIs are one: a fold writes every active picker's work in one
+// commit, 150 KB and more at a thousand pickers every few seconds, and
+// sent through the log that commit was the slowest append of all, with
+// the scans queued behind it. Each node folds its own copy of the events
+// instead: the same events in the same order give the same KPIs. Writes
+// to these spaces are left out of the log entries, and skipped in an
+// entry of an older leader that still holds them.
+
+// localSpaces are the spaces each node keeps for itself.
+var localSpaces = map[string]bool{spaceKPIs: true}
+
+// LocalSpace says whether a space is the node's own, never replicated:
+// two copies of one site differ there and nowhere else.
+func LocalSpace(name string) bool { return localSpaces[name] }
 
 // Log is where a leading store appends its entries.
 type Log interface {
@@ -69,12 +86,13 @@ type replication struct {
 	fenced atomic.Pointer[error]
 }
 
-// writable says why the store may not write now, nil when it may.
-func (r *replication) writable() error {
+// writable says why the store may not write now, nil when it may: a
+// follower writes its own spaces alone (local), a fenced store nothing.
+func (r *replication) writable(local bool) error {
 	if p := r.fenced.Load(); p != nil {
 		return ErrNotLeading
 	}
-	if r.following.Load() {
+	if r.following.Load() && !local {
 		return ErrNotLeading
 	}
 	return nil
@@ -205,6 +223,11 @@ func (db *DB) Apply(index uint64, entry []byte) error {
 			return fmt.Errorf("apply log entry %d: %w", index, err)
 		}
 		if now := u64From(meta.Get(keyArchivedThrough)); now > archived {
+			// The leader folded these events before it archived them;
+			// this node's KPIs must count them too while they are here.
+			if err := foldKPIsThrough(db.applyTxn(tx), now); err != nil {
+				return fmt.Errorf("apply log entry %d: %w", index, err)
+			}
 			if err := db.archiveAsLeader(tx, archived, now); err != nil {
 				return fmt.Errorf("apply log entry %d: %w", index, err)
 			}
@@ -215,6 +238,11 @@ func (db *DB) Apply(index uint64, entry []byte) error {
 		db.signal()
 	}
 	return err
+}
+
+// applyTxn is the store's view of Apply's transaction.
+func (db *DB) applyTxn(tx *bolt.Tx) *txn {
+	return &txn{Tx: boltTx{tx}, now: db.now().UTC(), countTolerance: db.countTolerance}
 }
 
 // archiveAsLeader writes the archive file the leader wrote when it moved
@@ -271,6 +299,15 @@ func applyEntry(tx *bolt.Tx, entry []byte) (events bool, err error) {
 		if r.err != nil {
 			break
 		}
+		if localSpaces[string(space)] {
+			// This node keeps its own: an older leader sent its.
+			if op == opPut {
+				r.bytes()
+			} else if op == opSetSeq {
+				r.uvarint()
+			}
+			continue
+		}
 		b := tx.Bucket(space)
 		if b == nil {
 			return false, fmt.Errorf("bucket %q missing", space)
@@ -313,7 +350,7 @@ type recordingTx struct {
 }
 
 func (t *recordingTx) Put(space string, key, value []byte) error {
-	if err := t.boltTx.Put(space, key, value); err != nil {
+	if err := t.boltTx.Put(space, key, value); err != nil || localSpaces[space] {
 		return err
 	}
 	t.op(opPut, space, key)
@@ -322,7 +359,7 @@ func (t *recordingTx) Put(space string, key, value []byte) error {
 }
 
 func (t *recordingTx) Delete(space string, key []byte) error {
-	if err := t.boltTx.Delete(space, key); err != nil {
+	if err := t.boltTx.Delete(space, key); err != nil || localSpaces[space] {
 		return err
 	}
 	t.op(opDelete, space, key)
@@ -331,8 +368,8 @@ func (t *recordingTx) Delete(space string, key []byte) error {
 
 func (t *recordingTx) NextSeq(space string) (uint64, error) {
 	n, err := t.boltTx.NextSeq(space)
-	if err != nil {
-		return 0, err
+	if err != nil || localSpaces[space] {
+		return n, err
 	}
 	t.op(opSetSeq, space, nil)
 	t.buf = binary.AppendUvarint(t.buf, n)
