@@ -81,10 +81,13 @@ const (
 type loadgenConfig struct {
 	// URL is the first server; Servers the others of the site (the HA
 	// pair's other node), which the handhelds and API calls fail over to.
-	URL         *url.URL
-	Servers     []*url.URL
-	Handhelds   int
-	Duration    time.Duration
+	URL       *url.URL
+	Servers   []*url.URL
+	Handhelds int
+	Duration  time.Duration
+	// Warmup is the start of the run whose round trips are reported
+	// apart from the rest.
+	Warmup      time.Duration
 	Wrong       float64
 	Disconnect  float64
 	Rate        float64
@@ -108,6 +111,7 @@ func parseLoadgenFlags(args []string, stderr io.Writer) (loadgenConfig, error) {
 	rawURL := fs.String("url", "http://127.0.0.1:8080", "server `URL`; a comma list names every server of an HA pair, tried in turn (first the one that answered last)")
 	fs.IntVar(&cfg.Handhelds, "handhelds", 10, fmt.Sprintf("simulated handhelds (1 to %d)", maxLoadHandhelds))
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long to scan (at most "+maxLoadDuration.String()+")")
+	fs.DurationVar(&cfg.Warmup, "warmup", 0, "report the round trips of the scans sent in this first part of the run apart, as the warm-up: every handheld asks for its cart at once at the start")
 	fs.Float64Var(&cfg.Wrong, "wrong", 0.05, "share of scans that are deliberately wrong")
 	fs.Float64Var(&cfg.Disconnect, "disconnect", 0.01, "share of scans followed by a forced disconnect before the verdict")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "scans per second of all handhelds together; 0 sends each scan as soon as the last is answered")
@@ -147,6 +151,8 @@ func parseLoadgenFlags(args []string, stderr io.Writer) (loadgenConfig, error) {
 		return cfg, fmt.Errorf("--handhelds must be 1 to %d", maxLoadHandhelds)
 	case cfg.Duration <= 0 || cfg.Duration > maxLoadDuration:
 		return cfg, fmt.Errorf("--duration must be above 0 and at most %s", maxLoadDuration)
+	case cfg.Warmup < 0 || cfg.Warmup >= cfg.Duration:
+		return cfg, errors.New("--warmup must be 0 or more, and shorter than --duration")
 	case !(cfg.Wrong >= 0 && cfg.Wrong <= 1):
 		return cfg, errors.New("--wrong must be between 0 and 1")
 	case !(cfg.Disconnect >= 0 && cfg.Disconnect <= 1):
@@ -516,7 +522,7 @@ func (lg *loadgen) run(ctx context.Context) (*loadReport, error) {
 	}
 	wg.Wait()
 
-	rep := &loadReport{Handhelds: len(hs), Elapsed: elapsed, Waves: lg.waves, canPlan: lg.cfg.Token != "", flood: flood}
+	rep := &loadReport{Handhelds: len(hs), Elapsed: elapsed, Waves: lg.waves, canPlan: lg.cfg.Token != "", flood: flood, warmup: lg.cfg.Warmup}
 	if lg.waveErr != nil {
 		rep.note(fmt.Sprintf("planning waves: %v", lg.waveErr))
 	}
@@ -558,6 +564,9 @@ type simHandheld struct {
 	rng   *mrand.Rand
 	c     *handheld.Client // nil until logged in
 	end   time.Time        // when the run ends
+	// warm is when the warm-up ends: scans sent before it are timed in
+	// warmRTTs, the others in rtts.
+	warm time.Time
 
 	taken   time.Time // when it last asked for a cart
 	takenAt int       // the wave generation it last asked at
@@ -567,7 +576,7 @@ type simHandheld struct {
 	tasks    map[string]*taskBook
 	lost     []string // ids still unanswered when the handheld stopped
 
-	rtts           []time.Duration
+	rtts, warmRTTs []time.Duration
 	forced         int
 	unforced       int
 	shed           int // scans the server shed as overload, sent again after its pause
@@ -633,6 +642,7 @@ func (h *simHandheld) connect(ctx context.Context) error {
 // of the run is still waited for after runCtx ends.
 func (h *simHandheld) run(ctx, runCtx context.Context, start time.Time, i int) {
 	h.end = start.Add(h.lg.cfg.Duration)
+	h.warm = start.Add(h.lg.cfg.Warmup)
 	defer func() { h.lost = h.c.Unanswered() }()
 	var interval time.Duration
 	next := start
@@ -692,10 +702,19 @@ func (h *simHandheld) step(ctx, runCtx context.Context) error {
 	rtt := time.Since(sent)
 	cancel()
 	if err == nil {
-		h.rtts = append(h.rtts, rtt)
+		h.timed(sent, rtt)
 		return nil
 	}
 	return h.recoverFrom(ctx, err, id)
+}
+
+// timed records the round trip of a scan sent at sent.
+func (h *simHandheld) timed(sent time.Time, rtt time.Duration) {
+	if sent.Before(h.warm) {
+		h.warmRTTs = append(h.warmRTTs, rtt)
+		return
+	}
+	h.rtts = append(h.rtts, rtt)
 }
 
 // dropAfter sends a scan and loses the connection, right after the send
@@ -742,7 +761,7 @@ func (h *simHandheld) recoverFrom(ctx context.Context, err error, id string) err
 		rtt := time.Since(sent)
 		cancel()
 		if err == nil {
-			h.rtts = append(h.rtts, rtt)
+			h.timed(sent, rtt)
 			return nil
 		}
 	}
@@ -973,7 +992,8 @@ type loadReport struct {
 	canPlan   bool         // loadgen had a token to plan waves with
 	flood     *floodReport // the API flood's, when there was one
 
-	rtts                       []time.Duration
+	rtts, warmRTTs             []time.Duration
+	warmup                     time.Duration
 	scans, ok, refused, noTask int
 	wrongSent, wrongAccepted   int
 	rightRefused               int
@@ -1001,6 +1021,7 @@ func (r *loadReport) note(s string) { r.notes = append(r.notes, s) }
 func (r *loadReport) add(h *simHandheld) {
 	st := h.c.Stats()
 	r.rtts = append(r.rtts, h.rtts...)
+	r.warmRTTs = append(r.warmRTTs, h.warmRTTs...)
 	r.scans += h.scans
 	r.ok += h.ok
 	r.refused += h.refused
@@ -1117,21 +1138,29 @@ func (r *loadReport) verdict() error {
 	return nil
 }
 
+// percentile is the q-th quantile of sorted round trips, in ms.
+func percentile(sorted []time.Duration, q float64) string {
+	if len(sorted) == 0 {
+		return "-"
+	}
+	i := min(max(int(math.Ceil(q*float64(len(sorted))))-1, 0), len(sorted)-1)
+	return fmt.Sprintf("%.1f ms", float64(sorted[i])/float64(time.Millisecond))
+}
+
 func (r *loadReport) print(w io.Writer) {
 	slices.Sort(r.rtts)
-	pct := func(q float64) string {
-		if len(r.rtts) == 0 {
-			return "-"
-		}
-		i := min(max(int(math.Ceil(q*float64(len(r.rtts))))-1, 0), len(r.rtts)-1)
-		return fmt.Sprintf("%.1f ms", float64(r.rtts[i])/float64(time.Millisecond))
-	}
+	slices.Sort(r.warmRTTs)
+	pct := func(q float64) string { return percentile(r.rtts, q) }
 	secs := r.Elapsed.Seconds()
 	fmt.Fprintf(w, "handhelds      %d for %s\n", r.Handhelds, r.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "scans          %d answered, %.1f scans/s (ok %d, refused %d, no_task %d)\n", r.scans, float64(r.scans)/secs, r.ok, r.refused, r.noTask)
 	fmt.Fprintf(w, "wrong scans    %d sent, %d accepted; right scans refused: %d\n", r.wrongSent, r.wrongAccepted, r.rightRefused)
 	fmt.Fprintf(w, "round trip     p50 %s  p95 %s  p99 %s  max %s  (%d scans; %d more answered after a reconnect)\n",
 		pct(0.50), pct(0.95), pct(0.99), pct(1), len(r.rtts), r.afterReconnect)
+	if r.warmup > 0 {
+		fmt.Fprintf(w, "warm-up        the first %s, not in the round trip above: p50 %s  p95 %s  p99 %s  max %s  (%d scans)\n",
+			r.warmup, percentile(r.warmRTTs, 0.50), percentile(r.warmRTTs, 0.95), percentile(r.warmRTTs, 0.99), percentile(r.warmRTTs, 1), len(r.warmRTTs))
+	}
 	fmt.Fprintf(w, "disconnects    %d forced, %d unforced; %d sessions not resumed (server restarted?)\n", r.forced, r.unforced, r.newSessions)
 	fmt.Fprintf(w, "shed           %d scans refused as overload and sent again after the server's pause (%.1f %% of answered)\n",
 		r.shed, 100*float64(r.shed)/float64(max(r.scans, 1)))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -126,13 +125,7 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 
 func (r *floodReport) print(w io.Writer, secs float64) {
 	slices.Sort(r.rtts)
-	pct := func(q float64) string {
-		if len(r.rtts) == 0 {
-			return "-"
-		}
-		i := min(max(int(math.Ceil(q*float64(len(r.rtts))))-1, 0), len(r.rtts)-1)
-		return fmt.Sprintf("%.1f ms", float64(r.rtts[i])/float64(time.Millisecond))
-	}
+	pct := func(q float64) string { return percentile(r.rtts, q) }
 	total := r.ok + r.shed + r.capped + r.other + r.errs
 	fmt.Fprintf(w, "api flood      %d clients, %d requests: %d ok (%.0f/s, p50 %s, p99 %s), %d shed (503), %d limited (429), %d other, %d failed\n",
 		r.Clients, total, r.ok, float64(r.ok)/secs, pct(0.5), pct(0.99), r.shed, r.capped, r.other, r.errs)

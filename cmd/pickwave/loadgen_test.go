@@ -30,6 +30,8 @@ func TestLoadgen_flags(t *testing.T) {
 		{"too many handhelds", []string{"--handhelds", "100000"}, "--handhelds"},
 		{"no duration", []string{"--duration", "0s"}, "--duration"},
 		{"endless", []string{"--duration", "100h"}, "--duration"},
+		{"warm-up the whole run", []string{"--duration", "2s", "--warmup", "2s"}, "--warmup"},
+		{"warm-up before the run", []string{"--warmup", "-1s"}, "--warmup"},
 		{"wrong share", []string{"--wrong", "1.5"}, "--wrong"},
 		{"disconnect share", []string{"--disconnect", "-1"}, "--disconnect"},
 		{"not http", []string{"--url", "ftp://127.0.0.1"}, "--url"},
@@ -134,9 +136,15 @@ func TestLoadgen_againstServer(t *testing.T) {
 	if m := regexp.MustCompile(`disconnects +(\d+) forced`).FindStringSubmatch(first); m == nil || m[1] == "0" {
 		t.Fatalf("first run forced no disconnect:\n%s", first)
 	}
-	second := loadgen("--url", hsTLS.URL, "--tls-fingerprint", Fingerprint(hsTLS.Certificate().Raw))
+	second := loadgen("--url", hsTLS.URL, "--tls-fingerprint", Fingerprint(hsTLS.Certificate().Raw), "--warmup", "1s")
 	if strings.Contains(second, "creating") {
 		t.Fatalf("second run created pickers again:\n%s", second)
+	}
+	// The warm-up's round trips are reported apart from the rest.
+	warm := regexp.MustCompile(`warm-up +the first 1s, not in the round trip above: p50 [\d.]+ ms .*\((\d+) scans\)`).FindStringSubmatch(second)
+	rest := regexp.MustCompile(`round trip .*\((\d+) scans;`).FindStringSubmatch(second)
+	if warm == nil || warm[1] == "0" || rest == nil || rest[1] == "0" {
+		t.Fatalf("no scans timed in the warm-up, or none after it:\n%s", second)
 	}
 	// What the store says agrees with the runs' own check: units were
 	// picked, and no more than the orders asked for.
