@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -255,17 +256,80 @@ func Counts(typ string) bool {
 // every code but ok, and no_task (nothing was asked for).
 func WrongScan(code string) bool { return code != "ok" && code != "no_task" }
 
+// event is what the fold reads of an event: a pickwave.Event with its
+// payload decoded as far as the fold needs it.
+type event struct {
+	Seq     uint64    `json:"seq"`
+	Type    string    `json:"type"`
+	Time    time.Time `json:"time"`
+	Actor   string    `json:"actor"`
+	Payload payload   `json:"payload"`
+}
+
 // Apply adds one event. Events must come in log order, each once.
 func (f *Fold) Apply(ev *pickwave.Event) error {
 	if !Counts(ev.Type) {
 		return nil
 	}
-	var p payload
+	e := event{Seq: ev.Seq, Type: ev.Type, Time: ev.Time, Actor: ev.Actor}
 	if len(ev.Payload) > 0 {
-		if err := json.Unmarshal(ev.Payload, &p); err != nil {
+		if err := json.Unmarshal(ev.Payload, &e.Payload); err != nil {
 			return fmt.Errorf("kpi: event %d (%s): %w", ev.Seq, ev.Type, err)
 		}
 	}
+	return f.apply(&e)
+}
+
+// ApplyJSON adds one event in its encoding in the log, as Apply does. It
+// decodes the event in one pass, and not at all when its type does not
+// count: a fold reads every event of the log. An event encoded some
+// other way (not the log's field order) takes Apply's way.
+func (f *Fold) ApplyJSON(data []byte) error {
+	typ, ok := logType(data)
+	if !ok {
+		var ev pickwave.Event
+		if err := json.Unmarshal(data, &ev); err != nil {
+			return fmt.Errorf("kpi: event %.40q: %w", data, err)
+		}
+		return f.Apply(&ev)
+	}
+	if !Counts(typ) {
+		return nil
+	}
+	var e event
+	if err := json.Unmarshal(data, &e); err != nil {
+		return fmt.Errorf("kpi: event %.40q: %w", data, err)
+	}
+	if !Counts(e.Type) {
+		return nil
+	}
+	return f.apply(&e)
+}
+
+// logType reads the type of an event encoded as the log writes one,
+// {"seq":N,"type":"T",…}; false for anything else.
+func logType(data []byte) (string, bool) {
+	rest, ok := bytes.CutPrefix(data, []byte(`{"seq":`))
+	if !ok {
+		return "", false
+	}
+	digits := 0
+	for digits < len(rest) && rest[digits] >= '0' && rest[digits] <= '9' {
+		digits++
+	}
+	rest, ok = bytes.CutPrefix(rest[digits:], []byte(`,"type":"`))
+	if digits == 0 || !ok {
+		return "", false
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return "", false
+	}
+	return string(rest[:end]), true
+}
+
+func (f *Fold) apply(ev *event) error {
+	p := &ev.Payload
 	hour, err := f.bucket(HourOf(ev.Time))
 	if err != nil {
 		return err
@@ -409,7 +473,7 @@ func (f *Fold) Apply(ev *pickwave.Event) error {
 	return nil
 }
 
-func orActor(name string, ev *pickwave.Event) string {
+func orActor(name string, ev *event) string {
 	if name != "" {
 		return name
 	}

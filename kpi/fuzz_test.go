@@ -1,6 +1,8 @@
 package kpi_test
 
 import (
+	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -42,5 +44,42 @@ func FuzzFold_Apply(f *testing.F) {
 			}
 		}
 		kpi.Summarize(total, at.Truncate(time.Hour), at.Truncate(time.Hour).Add(time.Hour))
+	})
+}
+
+// FuzzFold_ApplyJSON: ApplyJSON never panics on any bytes, and an event
+// in the log's encoding folds as Apply folds it decoded: the same error
+// or none, the same buckets and tracks.
+func FuzzFold_ApplyJSON(f *testing.F) {
+	f.Add(pickwave.EventScanJudged, []byte(`{"picker":"ann","code":"wrong_item","cart":"C1"}`), int64(-5), []byte(`{"seq":1,"type":"scan.judged"}`))
+	f.Add(pickwave.EventOrderShipped, []byte(`{"order_id":"O-1"}`), int64(3600), []byte(`{"type":"order.shipped","seq":2}`))
+	f.Add(pickwave.EventTaskShort, []byte(`{"cart":"C1","wave":"W-1","picked":-3,"short":1e9}`), int64(60), []byte(`{"seq":3,"type":"sku.created","payload":"x"}`))
+	f.Add(pickwave.EventSKUCreated, []byte(`"not an object"`), int64(0), []byte(`{"seq":4,"type":"task.\"picked"}`))
+	f.Add(pickwave.EventCartDone, []byte(`{"cart":"C1","distance_m":"far"}`), int64(60), []byte(`nonsense`))
+	f.Fuzz(func(t *testing.T, typ string, payload []byte, offset int64, raw []byte) {
+		kpi.NewFold(memLoader{}).ApplyJSON(raw)
+		if !json.Valid(payload) {
+			return
+		}
+		at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC).Add(time.Duration(offset) * time.Second)
+		decoded, encoded := kpi.NewFold(memLoader{}), kpi.NewFold(memLoader{})
+		for seq, ty := range []string{pickwave.EventOrderCreated, pickwave.EventCartAssigned, typ, typ} {
+			ev := &pickwave.Event{Seq: uint64(seq + 1), Type: ty, Entity: "e", Time: at, Actor: "x", Payload: payload}
+			data, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			errDecoded, errEncoded := decoded.Apply(ev), encoded.ApplyJSON(data)
+			if (errDecoded == nil) != (errEncoded == nil) {
+				t.Fatalf("%s: Apply: %v, ApplyJSON: %v", data, errDecoded, errEncoded)
+			}
+			if errDecoded != nil {
+				return
+			}
+		}
+		if !reflect.DeepEqual(decoded.Buckets, encoded.Buckets) || !reflect.DeepEqual(decoded.Orders, encoded.Orders) ||
+			!reflect.DeepEqual(decoded.Pickers, encoded.Pickers) || !reflect.DeepEqual(decoded.Carts, encoded.Carts) {
+			t.Fatalf("the folds of %s %s differ", typ, payload)
+		}
 	})
 }

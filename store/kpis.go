@@ -146,12 +146,8 @@ func foldKPIs(t *txn, limit int) (kpiFold, error) {
 	err := t.Scan(spaceEvents, nil, u64key(f.from), func(k, v []byte) error {
 		f.reached = binary.BigEndian.Uint64(k)
 		n++
-		ev := new(pickwave.Event)
-		if err := decode(spaceEvents, k, v, ev); err != nil {
-			return err
-		}
-		if err := fold.Apply(ev); err != nil {
-			return err
+		if err := fold.ApplyJSON(v); err != nil {
+			return fmt.Errorf("%s/%d: %w", spaceEvents, f.reached, err)
 		}
 		if n == limit {
 			return errStop
