@@ -13,24 +13,8 @@ import (
 	"github.com/pickwave/pickwave"
 )
 
-// memLog is a log in memory: the entries a leading store appended.
-type memLog struct {
-	mu      sync.Mutex
-	entries [][]byte
-}
-
-func (l *memLog) Append(_ context.Context, index uint64, entry []byte) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if index != uint64(len(l.entries))+1 {
-		return fmt.Errorf("append at %d after %d", index, len(l.entries))
-	}
-	l.entries = append(l.entries, append([]byte(nil), entry...))
-	return nil
-}
-
 // applyFrom applies the entries after the follower's last to it.
-func (l *memLog) applyFrom(t *testing.T, follower *DB) {
+func (l *sliceLog) applyFrom(t *testing.T, follower *DB) {
 	t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -98,7 +82,7 @@ func TestKPIs_eachNodeFoldsItsOwn(t *testing.T) {
 		return db
 	}
 	leader, follower := open(), open()
-	log := new(memLog)
+	log := new(sliceLog)
 	if err := leader.Lead(log); err != nil {
 		t.Fatal(err)
 	}

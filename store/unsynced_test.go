@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -18,10 +19,13 @@ type sliceLog struct {
 	entries [][]byte
 }
 
-func (l *sliceLog) Append(_ context.Context, _ uint64, entry []byte) error {
+func (l *sliceLog) Append(_ context.Context, index uint64, entry []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.entries = append(l.entries, entry)
+	if index != uint64(len(l.entries))+1 {
+		return fmt.Errorf("append at %d after %d", index, len(l.entries))
+	}
+	l.entries = append(l.entries, append([]byte(nil), entry...))
 	return nil
 }
 
