@@ -277,7 +277,8 @@ func TestHA_faults(t *testing.T) {
 	if lost > 0 {
 		t.Errorf("%d of the %d scans acknowledged before the cut are not answered from record", lost, len(beforeCut))
 	}
-	h.checkEvents(ctx, book)
+	judged := h.checkEvents(ctx, book)
+	h.checkKPIs(ctx, leader, judged)
 	h.checkTotals(ctx, book)
 	phase("checks", start)
 	other.p.terminate(t)
@@ -640,10 +641,18 @@ type haBook struct {
 	ids   map[string]bool // scan ids acknowledged
 }
 
+// judgedEvents are the scan.judged events of the log: how many, and the
+// times of the first and the last.
+type judgedEvents struct {
+	n           int
+	first, last time.Time
+}
+
 // checkEvents reads the event log through the leader: no scan id is in
 // two scan.judged events, and every acknowledged one is in one.
-func (h *haTest) checkEvents(ctx context.Context, book haBook) {
+func (h *haTest) checkEvents(ctx context.Context, book haBook) judgedEvents {
 	h.t.Helper()
+	var all judgedEvents
 	judged := map[string]int{}
 	for after := uint64(0); ; {
 		page, err := h.api.Events.Events(ctx, after, 1000)
@@ -661,6 +670,10 @@ func (h *haTest) checkEvents(ctx context.Context, book haBook) {
 				h.t.Fatalf("scan.judged %d without a scan id: %s, %v", e.Seq, e.Payload, err)
 			}
 			judged[p.ScanID]++
+			if all.n == 0 {
+				all.first = e.Time
+			}
+			all.n, all.last = all.n+1, e.Time
 		}
 		if len(page) < 1000 {
 			break
@@ -686,6 +699,37 @@ func (h *haTest) checkEvents(ctx context.Context, book haBook) {
 		}
 	}
 	h.t.Logf("event log: %d scan ids judged, %d of them twice; %d of the %d acknowledged missing", len(judged), twice, missing, len(book.ids))
+	return all
+}
+
+// checkKPIs asks the leader for the KPIs of the hours the run's scans
+// fell in: each node folds its own copy of the events into its KPIs, the
+// standbys too, through kill -9 and takeovers, and the leader's must
+// count every scan.judged event of the log once.
+func (h *haTest) checkKPIs(ctx context.Context, leader *haNode, judged judgedEvents) {
+	h.t.Helper()
+	from, to := judged.first.UTC().Truncate(time.Hour), judged.last.UTC().Truncate(time.Hour).Add(time.Hour)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		fmt.Sprintf("%s/api/v1/kpis?from=%s&to=%s", leader.base(), from.Format(time.RFC3339), to.Format(time.RFC3339)), nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+h.api.Token())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatalf("KPIs from %s: %v", leader.name, err)
+	}
+	defer res.Body.Close()
+	var rep struct {
+		PickScans int `json:"pick_scans"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&rep); err != nil || res.StatusCode != http.StatusOK {
+		h.t.Fatalf("KPIs from %s: %s, %v", leader.name, res.Status, err)
+	}
+	if rep.PickScans != judged.n {
+		h.t.Errorf("the leader's KPIs count %d pick scans, the event log holds %d scan.judged events", rep.PickScans, judged.n)
+	}
+	h.t.Logf("KPIs of %s: %d pick scans, as many as scan.judged events in the log", leader.name, rep.PickScans)
 }
 
 // checkTotals compares the units picked of every task on the carts
