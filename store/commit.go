@@ -134,6 +134,11 @@ func (db *DB) commitBatch(batch []*writeReq) {
 			close(r.done)
 			continue
 		}
+		if err := db.repl.writable(r.local); err != nil {
+			r.err = err
+			close(r.done)
+			continue
+		}
 		live = append(live, r)
 	}
 	defer func() { db.stats.observeCommit(time.Since(start)) }()
@@ -151,11 +156,6 @@ func (db *DB) commitBatch(batch []*writeReq) {
 				base = rec
 			}
 			for i, r := range live {
-				if err := db.repl.writable(r.local); err != nil {
-					r.err = err
-					refused = append(refused, r)
-					continue
-				}
 				ct := &countingTx{Tx: base}
 				t := &txn{Tx: ct, now: now, actor: pickwave.ActorFrom(r.ctx), cache: db.cache, countTolerance: db.countTolerance}
 				if err := runSafely(r.fn, t); err != nil {

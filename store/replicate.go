@@ -296,17 +296,24 @@ func applyEntry(tx *bolt.Tx, entry []byte) (events bool, err error) {
 	}
 	for n := r.uvarint(); n > 0 && r.err == nil; n-- {
 		op, space, key := r.byte(), r.bytes(), r.bytes()
+		var value []byte
+		var seq uint64
+		switch op {
+		case opPut:
+			value = r.bytes()
+		case opSetSeq:
+			seq = r.uvarint()
+		case opDelete:
+		default:
+			if r.err == nil {
+				return false, fmt.Errorf("unknown operation %d", op)
+			}
+		}
 		if r.err != nil {
 			break
 		}
 		if localSpaces[string(space)] {
-			// This node keeps its own: an older leader sent its.
-			if op == opPut {
-				r.bytes()
-			} else if op == opSetSeq {
-				r.uvarint()
-			}
-			continue
+			continue // this node keeps its own: an older leader sent its
 		}
 		b := tx.Bucket(space)
 		if b == nil {
@@ -317,17 +324,12 @@ func applyEntry(tx *bolt.Tx, entry []byte) (events bool, err error) {
 		}
 		switch op {
 		case opPut:
-			value := r.bytes()
-			if r.err == nil {
-				err = b.Put(key, value)
-			}
+			err = b.Put(key, value)
 			events = events || string(space) == spaceEvents
 		case opDelete:
 			err = b.Delete(key)
 		case opSetSeq:
-			err = b.SetSequence(r.uvarint())
-		default:
-			return false, fmt.Errorf("unknown operation %d", op)
+			err = b.SetSequence(seq)
 		}
 		if err != nil {
 			return false, fmt.Errorf("%s/%q: %w", space, key, err)
